@@ -1,0 +1,1 @@
+//! The expression language for skip logic and constraints.

@@ -1,0 +1,57 @@
+//! Stable content hashes: a protocol version, and separately its data-use
+//! statement (R4), so the server can tell that consent was given to the exact
+//! statement that was published.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::{DataUse, Protocol};
+
+/// `sha256:<64 hex digits>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ContentHash(pub String);
+
+impl ContentHash {
+    /// Hashes a value's canonical JSON form. Struct fields serialise in
+    /// declaration order and every map is a `BTreeMap`, so the bytes (and the
+    /// hash) do not depend on how the TOML was laid out.
+    pub fn of<T: Serialize>(value: &T) -> ContentHash {
+        let bytes = serde_json::to_vec(value).expect("model types always serialise");
+        ContentHash::of_bytes(&bytes)
+    }
+
+    pub fn of_bytes(bytes: &[u8]) -> ContentHash {
+        ContentHash(format!("sha256:{}", hex::encode(Sha256::digest(bytes))))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first hex digits, for people reading a list.
+    pub fn short(&self) -> &str {
+        let hex = self.0.strip_prefix("sha256:").unwrap_or(&self.0);
+        &hex[..hex.len().min(12)]
+    }
+}
+
+impl fmt::Display for ContentHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Protocol {
+    /// The hash of this whole protocol version.
+    pub fn content_hash(&self) -> ContentHash {
+        ContentHash::of(self)
+    }
+
+    /// The hash of the data-use statement alone; stored in every consent (R3, R4).
+    pub fn data_use_hash(&self) -> ContentHash {
+        ContentHash::of::<DataUse>(&self.data_use)
+    }
+}

@@ -1,0 +1,1 @@
+//! The ethics linter.

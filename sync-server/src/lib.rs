@@ -1,0 +1,1 @@
+//! The Fieldkit sync server as a library, so tests can run it in-process.
