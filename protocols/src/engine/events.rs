@@ -53,6 +53,9 @@ pub enum EventKind {
     /// Correcting a mis-tap: a logged change with a reason, not a second asking (R7).
     Amended { question_id: String, value: Value, reason: String },
     Skipped { question_id: String, reason: SkipReason },
+    /// Anonymisation removed an identifying answer before sync (R21). Only
+    /// ever in logs that left the device; counts as asked.
+    AnswerWithheld { question_id: String },
     /// Who else is listening (R8). May change at any moment.
     OthersPresentChanged { present: OthersPresent },
     NoteAdded { text: String },
