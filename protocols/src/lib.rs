@@ -8,6 +8,7 @@
 pub mod engine;
 pub mod expr;
 pub mod hash;
+pub mod library;
 pub mod lint;
 pub mod model;
 pub mod parse;
