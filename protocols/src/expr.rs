@@ -1,1 +1,0 @@
-//! The expression language for skip logic and constraints.

@@ -1,0 +1,297 @@
+//! The expression language for skip logic (`relevant`) and validation
+//! (`constraint`), as specified in `notes/lint-spec.md`.
+//!
+//! ```text
+//! expr    := or
+//! or      := and ("or" and)*
+//! and     := not ("and" not)*
+//! not     := "not" not | compare
+//! compare := sum (("=" | "!=" | "<" | "<=" | ">" | ">=") sum)?   -- no chains
+//! sum     := product (("+" | "-") product)*
+//! product := unary (("*" | "/") unary)*
+//! unary   := "-" unary | primary
+//! primary := integer | decimal | string | "true" | "false" | "." | id
+//!          | "selected(" target "," string ")" | "count_selected(" target ")"
+//!          | "answered(" target ")" | "length(" target ")" | "(" expr ")"
+//! target  := id | "."
+//! ```
+//!
+//! Strings are in single or double quotes; `\'`, `\"` and `\\` escape a quote
+//! or a backslash. A minus sign directly before a number literal is part of
+//! the literal, so `-3` is the integer minus three (and prints back as `-3`).
+//!
+//! An unanswered question compares false (like XLSForm's empty value), so
+//! `age < 18` and `age != 18` are both false while `age` is unanswered.
+
+mod eval;
+mod parse;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::value::Value;
+
+pub use eval::EvalError;
+pub use parse::{parse, ExprError};
+
+/// Words that are never question ids inside an expression.
+pub const KEYWORDS: [&str; 5] = ["and", "or", "not", "true", "false"];
+
+/// A parsed expression. `Display` prints its canonical text, which parses
+/// back to the same `Expr`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// `.`: the answer being given (constraints only).
+    Current,
+    /// An earlier question's answer, by id.
+    Question(String),
+    Integer(i64),
+    Decimal(f64),
+    Str(String),
+    Bool(bool),
+    Not(Box<Expr>),
+    /// Unary minus of something that is not a number literal.
+    Neg(Box<Expr>),
+    Binary {
+        op: BinOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    /// `selected(q, 'value')`
+    Selected {
+        target: Target,
+        value: String,
+    },
+    /// `count_selected(q)`
+    CountSelected(Target),
+    /// `answered(q)`
+    Answered(Target),
+    /// `length(.)`: characters of a text answer.
+    Length(Target),
+}
+
+/// What a function looks at: a question or the current answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Current,
+    Question(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Or => "or",
+            BinOp::And => "and",
+            BinOp::Eq => "=",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+        }
+    }
+
+    /// Binding strength; higher binds tighter.
+    fn precedence(self) -> u8 {
+        match self {
+            BinOp::Or => 1,
+            BinOp::And => 2,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 4,
+            BinOp::Add | BinOp::Sub => 5,
+            BinOp::Mul | BinOp::Div => 6,
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        self.precedence() == 4
+    }
+}
+
+/// Precedence of `not`, between `and` and comparisons.
+const NOT_PRECEDENCE: u8 = 3;
+/// Unary minus and everything atomic.
+const ATOM_PRECEDENCE: u8 = 7;
+
+/// Where answers come from while evaluating.
+pub trait Answers {
+    fn answer(&self, question_id: &str) -> Option<&Value>;
+}
+
+impl Answers for BTreeMap<String, Value> {
+    fn answer(&self, question_id: &str) -> Option<&Value> {
+        self.get(question_id)
+    }
+}
+
+impl Expr {
+    /// Question ids used, sorted and deduplicated.
+    pub fn references(&self) -> Vec<String> {
+        let mut ids = BTreeSet::new();
+        self.visit(&mut |e| match e {
+            Expr::Question(id) => {
+                ids.insert(id.clone());
+            }
+            Expr::Selected { target, .. }
+            | Expr::CountSelected(target)
+            | Expr::Answered(target)
+            | Expr::Length(target) => {
+                if let Target::Question(id) = target {
+                    ids.insert(id.clone());
+                }
+            }
+            _ => {}
+        });
+        ids.into_iter().collect()
+    }
+
+    /// Whether the expression uses `.` (only allowed in constraints).
+    pub fn uses_current(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |e| {
+            found |= matches!(
+                e,
+                Expr::Current
+                    | Expr::Selected {
+                        target: Target::Current,
+                        ..
+                    }
+                    | Expr::CountSelected(Target::Current)
+                    | Expr::Answered(Target::Current)
+                    | Expr::Length(Target::Current)
+            );
+        });
+        found
+    }
+
+    /// Evaluates to true or false. `current` is the answer being validated
+    /// (`.`); pass `None` for relevance.
+    pub fn eval(&self, answers: &dyn Answers, current: Option<&Value>) -> Result<bool, EvalError> {
+        eval::eval(self, answers, current)
+    }
+
+    fn visit(&self, f: &mut dyn FnMut(&Expr)) {
+        f(self);
+        match self {
+            Expr::Not(inner) | Expr::Neg(inner) => inner.visit(f),
+            Expr::Binary { left, right, .. } => {
+                left.visit(f);
+                right.visit(f);
+            }
+            _ => {}
+        }
+    }
+
+    fn precedence(&self) -> u8 {
+        match self {
+            Expr::Binary { op, .. } => op.precedence(),
+            Expr::Not(_) => NOT_PRECEDENCE,
+            // A negative literal is written `-3`; as the operand of unary
+            // minus it would merge with it, so it is treated like a `Neg`.
+            _ => ATOM_PRECEDENCE,
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Current => f.write_str("."),
+            Target::Question(id) => f.write_str(id),
+        }
+    }
+}
+
+/// Writes `s` as a single-quoted literal with `'` and `\` escaped.
+fn write_string(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    f.write_str("'")?;
+    for c in s.chars() {
+        if c == '\'' || c == '\\' {
+            f.write_str("\\")?;
+        }
+        write!(f, "{c}")?;
+    }
+    f.write_str("'")
+}
+
+/// Writes `e`, in parentheses if it binds looser than `min` requires.
+fn write_operand(f: &mut fmt::Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
+    if e.precedence() < min {
+        write!(f, "({e})")
+    } else {
+        write!(f, "{e}")
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Current => f.write_str("."),
+            Expr::Question(id) => f.write_str(id),
+            Expr::Integer(n) => write!(f, "{n}"),
+            Expr::Decimal(x) => {
+                // `{}` prints the shortest text that reads back as the same
+                // f64, but drops `.0`; keep it so it reads back as a decimal.
+                let text = x.to_string();
+                if text.contains('.') {
+                    f.write_str(&text)
+                } else {
+                    write!(f, "{text}.0")
+                }
+            }
+            Expr::Str(s) => write_string(f, s),
+            Expr::Bool(b) => write!(f, "{b}"),
+            Expr::Not(inner) => {
+                f.write_str("not ")?;
+                write_operand(f, inner, NOT_PRECEDENCE)
+            }
+            Expr::Neg(inner) => {
+                f.write_str("-")?;
+                let literal = matches!(**inner, Expr::Integer(_) | Expr::Decimal(_));
+                if literal {
+                    write!(f, "({inner})")
+                } else {
+                    write_operand(f, inner, ATOM_PRECEDENCE)
+                }
+            }
+            Expr::Binary { op, left, right } => {
+                let p = op.precedence();
+                // Comparisons do not chain, so both sides need to bind tighter;
+                // the others are left-associative, so only the right side does.
+                let left_min = if op.is_comparison() { p + 1 } else { p };
+                write_operand(f, left, left_min)?;
+                write!(f, " {} ", op.symbol())?;
+                write_operand(f, right, p + 1)
+            }
+            Expr::Selected { target, value } => {
+                write!(f, "selected({target}, ")?;
+                write_string(f, value)?;
+                f.write_str(")")
+            }
+            Expr::CountSelected(t) => write!(f, "count_selected({t})"),
+            Expr::Answered(t) => write!(f, "answered({t})"),
+            Expr::Length(t) => write!(f, "length({t})"),
+        }
+    }
+}

@@ -1,0 +1,243 @@
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::value::Value;
+
+fn answers(pairs: &[(&str, Value)]) -> BTreeMap<String, Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+fn holds(src: &str, given: &BTreeMap<String, Value>) -> bool {
+    parse(src).unwrap().eval(given, None).unwrap()
+}
+
+#[test]
+fn precedence_follows_the_usual_rules() {
+    let e = parse("a = 1 or b = 2 and not c").unwrap();
+    assert_eq!(e.to_string(), "a = 1 or b = 2 and not c");
+    let Expr::Binary {
+        op: BinOp::Or,
+        right,
+        ..
+    } = &e
+    else {
+        panic!("`or` binds loosest: {e:?}")
+    };
+    assert!(matches!(**right, Expr::Binary { op: BinOp::And, .. }));
+    assert_eq!(parse("(a + b) * 2").unwrap().to_string(), "(a + b) * 2");
+    assert_eq!(parse("a - (b - c)").unwrap().to_string(), "a - (b - c)");
+    assert_eq!(parse("((a - b)) - c").unwrap().to_string(), "a - b - c");
+    assert_eq!(parse("not (a and b)").unwrap().to_string(), "not (a and b)");
+}
+
+#[test]
+fn literals_read_and_print_canonically() {
+    assert_eq!(
+        parse("x = \"domestic\"").unwrap().to_string(),
+        "x = 'domestic'"
+    );
+    assert_eq!(
+        parse("x = 'it\\'s'").unwrap(),
+        parse("x = \"it's\"").unwrap()
+    );
+    assert_eq!(parse("-3").unwrap(), Expr::Integer(-3));
+    assert_eq!(parse("- (3)").unwrap().to_string(), "-(3)");
+    assert_eq!(parse("x > 2.0").unwrap().to_string(), "x > 2.0");
+    assert_eq!(parse("x > 1.50").unwrap().to_string(), "x > 1.5");
+}
+
+#[test]
+fn references_are_sorted_and_unique() {
+    let e = parse("selected(work, 'x') and age < 18 and answered(age) or length(.) > 2").unwrap();
+    assert_eq!(e.references(), vec!["age".to_owned(), "work".to_owned()]);
+    assert!(e.uses_current());
+    assert!(!parse("age < 18").unwrap().uses_current());
+}
+
+#[test]
+fn unanswered_questions_compare_false() {
+    let none = answers(&[]);
+    assert!(!holds("age < 18", &none));
+    assert!(!holds("age != 18", &none));
+    assert!(!holds("age + 1 > 0", &none));
+    assert!(holds("not (age < 18)", &none));
+    assert!(!holds("answered(age)", &none));
+    assert!(holds("count_selected(work) = 0", &none));
+}
+
+#[test]
+fn answers_are_compared_by_kind() {
+    let given = answers(&[
+        ("age", Value::Integer(12)),
+        ("height", Value::Decimal(1.4)),
+        (
+            "work",
+            Value::Choices(vec!["domestic".into(), "street".into()]),
+        ),
+        ("sex", Value::Choice("girl".into())),
+        ("night", Value::Bool(true)),
+        ("when", Value::Date("2024-03-01".into())),
+        ("people", Value::Count(4)),
+    ]);
+    assert!(holds("age < 18 and age >= 12", &given));
+    assert!(holds("height * 100 = 140", &given));
+    assert!(holds(
+        "selected(work, 'street') and not selected(work, 'farm')",
+        &given
+    ));
+    assert!(holds("count_selected(work) = 2", &given));
+    assert!(holds("selected(sex, 'girl') and sex = 'girl'", &given));
+    assert!(holds("night and night = true", &given));
+    assert!(holds("when < '2024-12-31'", &given));
+    assert!(holds("people / 8 = 0.5", &given));
+    assert!(holds("answered(age) and -age = -12", &given));
+}
+
+#[test]
+fn constraints_see_the_current_answer() {
+    let e = parse("length(.) <= 5").unwrap();
+    let none = answers(&[]);
+    assert!(e.eval(&none, Some(&Value::Text("hello".into()))).unwrap());
+    assert!(!e.eval(&none, Some(&Value::Text("hello!".into()))).unwrap());
+    assert!(parse(". >= 5 and . <= 17")
+        .unwrap()
+        .eval(&none, Some(&Value::Integer(9)))
+        .unwrap());
+    let err = e.eval(&none, None).unwrap_err();
+    assert!(
+        err.to_string().contains("only be used in a constraint"),
+        "{err}"
+    );
+}
+
+#[test]
+fn type_mistakes_are_evaluation_errors() {
+    let given = answers(&[
+        ("sex", Value::Choice("girl".into())),
+        ("age", Value::Integer(3)),
+    ]);
+    let err = parse("sex > 3").unwrap().eval(&given, None).unwrap_err();
+    assert_eq!(err.to_string(), "cannot compare a text with a number");
+    assert!(parse("age").unwrap().eval(&given, None).is_err());
+    assert!(parse("age / 0 = 1").unwrap().eval(&given, None).is_err());
+}
+
+fn err(src: &str) -> ExprError {
+    parse(src).unwrap_err()
+}
+
+#[test]
+fn errors_point_at_the_column() {
+    assert_eq!(err("age < ").column, 7);
+    assert_eq!(err("age <> 3").column, 5);
+    assert_eq!(err("age == 3").column, 5);
+    assert_eq!(err("(age < 3").column, 9);
+    assert_eq!(err("age < 3)").column, 8);
+    assert_eq!(err("Age < 3").column, 1);
+    assert_eq!(err("age < 3 AND b").column, 9);
+    assert_eq!(err("x = 'open").column, 5);
+    assert_eq!(err("1 < a < 3").column, 7);
+    assert_eq!(err("selected(work, domestic)").column, 16);
+    assert_eq!(err("size(work) > 1").column, 1);
+    assert_eq!(err("${age} > 1").column, 1);
+    assert_eq!(err("").column, 1);
+    assert_eq!(err("é = 1").column, 1);
+    assert_eq!(err("'é' = x y").column, 9);
+    assert!(err("1 < a < 3").message.contains("and"));
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let deep = format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000));
+    assert!(err(&deep).message.contains("nested too deeply"));
+    let nots = format!("{}a", "not ".repeat(10_000));
+    assert!(parse(&nots).is_err());
+}
+
+fn id() -> impl Strategy<Value = String> {
+    "[a-z][a-z0-9_]{0,6}".prop_filter("not a keyword", |s| !KEYWORDS.contains(&s.as_str()))
+}
+
+fn target() -> impl Strategy<Value = Target> {
+    prop_oneof![Just(Target::Current), id().prop_map(Target::Question)]
+}
+
+fn leaf() -> impl Strategy<Value = Expr> {
+    prop_oneof![
+        Just(Expr::Current),
+        id().prop_map(Expr::Question),
+        (-1_000_000_i64..1_000_000).prop_map(Expr::Integer),
+        (-1.0e6..1.0e6_f64).prop_map(Expr::Decimal),
+        ".{0,6}".prop_map(Expr::Str),
+        any::<bool>().prop_map(Expr::Bool),
+        (target(), ".{0,4}").prop_map(|(target, value)| Expr::Selected { target, value }),
+        target().prop_map(Expr::CountSelected),
+        target().prop_map(Expr::Answered),
+        target().prop_map(Expr::Length),
+    ]
+}
+
+const OPS: [BinOp; 12] = [
+    BinOp::Or,
+    BinOp::And,
+    BinOp::Eq,
+    BinOp::Ne,
+    BinOp::Lt,
+    BinOp::Le,
+    BinOp::Gt,
+    BinOp::Ge,
+    BinOp::Add,
+    BinOp::Sub,
+    BinOp::Mul,
+    BinOp::Div,
+];
+
+/// Any syntax tree, including ones no author would write (`1 and 'x'`):
+/// printing must still read back to the same tree.
+fn expr() -> impl Strategy<Value = Expr> {
+    leaf().prop_recursive(5, 40, 2, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|e| Expr::Not(Box::new(e))),
+            inner.clone().prop_map(|e| Expr::Neg(Box::new(e))),
+            (0..OPS.len(), inner.clone(), inner).prop_map(|(i, l, r)| Expr::Binary {
+                op: OPS[i],
+                left: Box::new(l),
+                right: Box::new(r),
+            }),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn display_parses_back_to_the_same_expr(e in expr()) {
+        let text = e.to_string();
+        let back = parse(&text);
+        prop_assert_eq!(back.as_ref(), Ok(&e), "printed as {}", text);
+    }
+
+    #[test]
+    fn parse_never_panics(src in ".{0,40}") {
+        let _ = parse(&src);
+    }
+
+    #[test]
+    fn parse_never_panics_on_expression_like_text(
+        src in "[a-z0-9 .,()'\"=!<>+*/-]{0,40}"
+    ) {
+        if let Err(e) = parse(&src) {
+            prop_assert!(e.column >= 1 && e.column <= src.chars().count() + 1);
+        }
+    }
+
+    #[test]
+    fn eval_never_panics(e in expr(), n in -20_i64..20) {
+        let given = answers(&[("a", Value::Integer(n)), ("b", Value::Text("x".into()))]);
+        let _ = e.eval(&given, Some(&Value::Integer(n)));
+    }
+}
