@@ -5,6 +5,7 @@
 //! The phone and the server both depend on this crate, so a rule enforced here
 //! is enforced in both places (see `ETHICS.md` for the rule ids R1-R27).
 
+pub mod anonymise;
 pub mod engine;
 pub mod expr;
 pub mod hash;
@@ -12,8 +13,10 @@ pub mod library;
 pub mod lint;
 pub mod model;
 pub mod parse;
+pub mod refnum;
 pub mod rules;
 pub mod value;
+pub mod wire;
 
 pub use hash::ContentHash;
 pub use model::{Protocol, Question, QuestionKind, Text};
