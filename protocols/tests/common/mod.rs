@@ -1,0 +1,150 @@
+//! A minimal protocol that passes every lint: a child interview in English
+//! and French. Tests clone it and break one thing at a time.
+
+#![allow(dead_code)] // each test file uses a different part
+
+use fieldkit_protocols::model::{Protocol, Question, Section};
+use fieldkit_protocols::parse_protocol;
+
+pub const VALID_CHILD_INTERVIEW: &str = r#"
+id = "child-interview-test"
+version = 1
+title = { en = "Talking with children about work", fr = "Parler du travail avec les enfants" }
+method = "child_interview"
+languages = ["en", "fr"]
+aim = { en = "Learn what work children do in the market.", fr = "Savoir quel travail font les enfants au marché." }
+closing = { en = "Thank you for talking with me.", fr = "Merci d'avoir parlé avec moi." }
+
+[[research_questions]]
+id = "rq1"
+text = { en = "What work do children do?", fr = "Quel travail font les enfants ?" }
+
+[[definitions]]
+term = { en = "child labour", fr = "travail des enfants" }
+meaning = { en = "Work below the minimum age for it.", fr = "Travail avant l'âge minimum." }
+
+[introduction]
+organisation = "Safe Futures"
+script = { en = "Hello, I am {interviewer} from {organisation}.", fr = "Bonjour, je suis {interviewer} de {organisation}." }
+
+[data_use]
+purpose = { en = "To plan help for children.", fr = "Pour préparer de l'aide aux enfants." }
+who_sees = { en = "Only the research team.", fr = "Seulement l'équipe de recherche." }
+protection = { en = "Your name is never sent.", fr = "Ton nom n'est jamais envoyé." }
+results_return = { en = "We come back to tell you what we learned.", fr = "Nous revenons te dire ce que nous avons appris." }
+
+[consent]
+respondent = true
+guardian_required_under = 18
+
+[screening]
+[[screening.items]]
+id = "distress"
+text = { en = "Is the child in acute distress?", fr = "L'enfant est-il en détresse aiguë ?" }
+
+[referral]
+pathway = { en = "Call the child protection focal point.", fr = "Appeler le point focal de protection." }
+safety_notes = { en = "Work in pairs.", fr = "Travailler en binôme." }
+
+[[sections]]
+id = "about_you"
+title = { en = "About you", fr = "À propos de toi" }
+
+[[sections.questions]]
+id = "sex"
+text = { en = "Are you a boy or a girl?", fr = "Es-tu un garçon ou une fille ?" }
+kind = "single_choice"
+purpose = "disaggregation"
+disaggregation = "sex"
+choices = [
+  { value = "girl", label = { en = "Girl", fr = "Fille" } },
+  { value = "boy", label = { en = "Boy", fr = "Garçon" } },
+]
+
+[[sections.questions]]
+id = "age"
+text = { en = "How old are you?", fr = "Quel âge as-tu ?" }
+kind = "integer"
+purpose = "disaggregation"
+disaggregation = "age"
+constraint = ". >= 5 and . <= 17"
+constraint_message = { en = "Between 5 and 17.", fr = "Entre 5 et 17." }
+
+[[sections.questions]]
+id = "origin"
+text = { en = "Where were you born?", fr = "Où es-tu né ?" }
+kind = "coarse_location"
+purpose = "disaggregation"
+disaggregation = "origin"
+
+[[sections.questions]]
+id = "lives_with"
+text = { en = "Who do you live with?", fr = "Avec qui vis-tu ?" }
+kind = "multiple_choice"
+purpose = "disaggregation"
+disaggregation = "family"
+choices = [
+  { value = "parents", label = { en = "Parents", fr = "Parents" } },
+  { value = "other", label = { en = "Someone else", fr = "Quelqu'un d'autre" } },
+]
+
+[[sections.questions]]
+id = "group"
+text = { en = "Which group do you belong to?", fr = "À quel groupe appartiens-tu ?" }
+kind = "text"
+required = false
+purpose = "disaggregation"
+disaggregation = "ethnicity"
+
+[[sections.questions]]
+id = "difficulty"
+text = { en = "Do you have difficulty seeing, hearing or walking?", fr = "As-tu du mal à voir, entendre ou marcher ?" }
+kind = "yes_no"
+purpose = "disaggregation"
+disaggregation = "disability"
+
+[[sections]]
+id = "work"
+title = { en = "Your work", fr = "Ton travail" }
+
+[[sections.questions]]
+id = "works"
+text = { en = "Do you do any work to earn money?", fr = "Fais-tu un travail pour gagner de l'argent ?" }
+kind = "yes_no"
+purpose = "rq1"
+
+[[sections.questions]]
+id = "hours"
+text = { en = "How many hours did you work yesterday?", fr = "Combien d'heures as-tu travaillé hier ?" }
+hint = { en = "Count all work.", fr = "Compter tout le travail." }
+kind = "integer"
+purpose = "rq1"
+relevant = "works = true and age < 18"
+
+[[sections.questions]]
+id = "hurt"
+text = { en = "Has anyone at work hurt you?", fr = "Quelqu'un au travail t'a-t-il fait du mal ?" }
+kind = "yes_no"
+purpose = "rq1"
+sensitive = true
+relevant = "works"
+"#;
+
+pub fn valid() -> Protocol {
+    parse_protocol("valid.toml", VALID_CHILD_INTERVIEW).expect("the fixture parses")
+}
+
+pub fn section_mut<'a>(p: &'a mut Protocol, id: &str) -> &'a mut Section {
+    p.sections
+        .iter_mut()
+        .find(|s| s.id == id)
+        .unwrap_or_else(|| panic!("fixture has section {id}"))
+}
+
+pub fn question_mut<'a>(p: &'a mut Protocol, id: &str) -> &'a mut Question {
+    p.sections
+        .iter_mut()
+        .flat_map(|s| s.questions.iter_mut())
+        .find(|q| q.id == id)
+        .unwrap_or_else(|| panic!("fixture has question {id}"))
+}
