@@ -3,9 +3,23 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use fieldkit_protocols::expr;
 use fieldkit_protocols::library::{load_all, SHIPPED};
-use fieldkit_protocols::model::{Method, Protocol, Text};
-use fieldkit_protocols::parse_protocol;
+use fieldkit_protocols::lint::lint;
+use fieldkit_protocols::model::{Method, Protocol, Question, QuestionKind, Text, Weekday};
+use fieldkit_protocols::{parse_protocol, Value};
+
+type Answers = BTreeMap<String, Value>;
+
+const WEEK: [Weekday; 7] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+    Weekday::Sat,
+    Weekday::Sun,
+];
 
 /// Every text of a protocol, with where it is, so a missing translation can be named.
 fn texts(p: &Protocol) -> Vec<(String, &Text)> {
@@ -148,5 +162,225 @@ fn introduction_scripts_name_the_interviewer_and_organisation() {
             assert!(script.contains("{interviewer}"), "{} [{lang}]", p.id);
             assert!(script.contains("{organisation}"), "{} [{lang}]", p.id);
         }
+    }
+}
+
+/// The first TOML block of the authors' guide is its "complete example".
+fn guide_example() -> &'static str {
+    let guide = include_str!("../../docs/protocols.md");
+    let start = guide
+        .find("```toml\n")
+        .expect("the guide has a TOML example")
+        + 8;
+    let len = guide[start..]
+        .find("```")
+        .expect("the example block is closed");
+    &guide[start..start + len]
+}
+
+#[test]
+fn the_guide_example_parses() {
+    if let Err(err) = parse_protocol("docs/protocols.md", guide_example()) {
+        panic!("{err}");
+    }
+}
+
+fn protocol(id: &str) -> Protocol {
+    load_all()
+        .into_iter()
+        .find(|p| p.id == id)
+        .unwrap_or_else(|| panic!("no shipped protocol `{id}`"))
+}
+
+fn constraint_holds(q: &Question, answers: &Answers, value: &Value) -> bool {
+    let src = q.constraint.as_deref().expect("question has a constraint");
+    let expr = expr::parse(src).unwrap_or_else(|e| panic!("{}: {e}", q.id));
+    expr.eval(answers, Some(value))
+        .unwrap_or_else(|e| panic!("{}: {e}", q.id))
+}
+
+fn is_relevant(q: &Question, answers: &Answers) -> bool {
+    q.relevant.as_deref().is_none_or(|src| {
+        let expr = expr::parse(src).unwrap_or_else(|e| panic!("{}: {e}", q.id));
+        expr.eval(answers, None)
+            .unwrap_or_else(|e| panic!("{}: {e}", q.id))
+    })
+}
+
+#[test]
+fn child_ages_are_whole_years_within_the_protocols_range() {
+    for (id, youngest) in [("child-rapid-assessment", 5), ("school-survey", 8)] {
+        let p = protocol(id);
+        let age = p.question("age").expect("child protocols ask the age");
+        assert_eq!(age.kind, QuestionKind::Integer, "{id}");
+        let none = Answers::new();
+        for (years, ok) in [
+            (youngest - 1, false),
+            (youngest, true),
+            (17, true),
+            (18, false),
+        ] {
+            assert_eq!(
+                constraint_holds(age, &none, &Value::Integer(years)),
+                ok,
+                "{id}: age {years}"
+            );
+        }
+    }
+}
+
+/// Respondents may decline any question: a skipped age must not make the
+/// later age questions impossible to answer, while a given age still bounds them.
+#[test]
+fn a_skipped_earlier_answer_does_not_block_a_later_question() {
+    let p = protocol("child-rapid-assessment");
+    let left_school = p.question("age_left_school").unwrap();
+    let skipped = Answers::new();
+    assert!(constraint_holds(left_school, &skipped, &Value::Integer(10)));
+    let ten = Answers::from([("age".to_owned(), Value::Integer(10))]);
+    assert!(constraint_holds(left_school, &ten, &Value::Integer(9)));
+    assert!(!constraint_holds(left_school, &ten, &Value::Integer(12)));
+
+    let p = protocol("establishment-survey");
+    let under_18 = p.question("workers_under_18").unwrap();
+    assert!(constraint_holds(under_18, &skipped, &Value::Integer(3)));
+    let five = Answers::from([("workers_total".to_owned(), Value::Integer(5))]);
+    assert!(!constraint_holds(under_18, &five, &Value::Integer(6)));
+}
+
+#[test]
+fn a_child_who_never_left_home_is_not_asked_about_the_journey() {
+    let p = protocol("child-rapid-assessment");
+    let journey = p.sections.iter().find(|s| s.id == "journey").unwrap();
+    let (gateway, rest) = journey.questions.split_first().unwrap();
+    assert_eq!(gateway.id, "left_home_to_work");
+    let stayed = Answers::from([(gateway.id.clone(), Value::Bool(false))]);
+    let asked: Vec<_> = rest
+        .iter()
+        .filter(|q| is_relevant(q, &stayed))
+        .map(|q| &q.id)
+        .collect();
+    assert!(
+        asked.is_empty(),
+        "asked although the child never left: {asked:?}"
+    );
+
+    let left = Answers::from([(gateway.id.clone(), Value::Bool(true))]);
+    let skipped: Vec<_> = rest
+        .iter()
+        .filter(|q| q.relevant.as_deref() == Some("left_home_to_work = true"))
+        .filter(|q| !is_relevant(q, &left))
+        .map(|q| &q.id)
+        .collect();
+    assert!(
+        skipped.is_empty(),
+        "not asked although the child left: {skipped:?}"
+    );
+}
+
+#[test]
+fn none_of_these_cannot_be_ticked_with_another_answer() {
+    let mut checked = 0;
+    for p in load_all() {
+        for q in p.questions() {
+            if q.kind != QuestionKind::MultipleChoice
+                || !q.choices.iter().any(|c| c.value == "none")
+            {
+                continue;
+            }
+            let other = q.choices.iter().find(|c| c.value != "none").unwrap();
+            let pick =
+                |values: &[&str]| Value::Choices(values.iter().map(|v| v.to_string()).collect());
+            let none = Answers::new();
+            assert!(
+                constraint_holds(q, &none, &pick(&["none"])),
+                "{}.{}",
+                p.id,
+                q.id
+            );
+            assert!(
+                constraint_holds(q, &none, &pick(&[&other.value])),
+                "{}.{}",
+                p.id,
+                q.id
+            );
+            assert!(
+                !constraint_holds(q, &none, &pick(&["none", &other.value])),
+                "{}.{}: 'none' was accepted with '{}'",
+                p.id,
+                q.id,
+                other.value
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} questions checked");
+}
+
+fn minutes(hhmm: &str) -> u32 {
+    let (h, m) = hhmm.split_once(':').expect("HH:MM");
+    h.parse::<u32>().unwrap() * 60 + m.parse::<u32>().unwrap()
+}
+
+/// Manual 1.7: preliminary research needs "24-hour coverage throughout the
+/// week": every hour of every day falls in some planned window (R20).
+#[test]
+fn observation_windows_cover_every_hour_of_the_week() {
+    let p = protocol("observation-transport-hub");
+    let windows = &p.observation.as_ref().unwrap().time_windows;
+    let mut gaps = Vec::new();
+    for (day_index, day) in WEEK.iter().enumerate() {
+        for hour in 0..24 {
+            let at = hour * 60;
+            let covered = windows.iter().any(|w| {
+                let (start, end) = (minutes(&w.start), minutes(&w.end));
+                if start < end {
+                    w.days.contains(day) && start <= at && at < end
+                } else {
+                    // Crosses midnight: the early hours belong to the previous day's window.
+                    let previous = WEEK[(day_index + 6) % 7];
+                    (w.days.contains(day) && at >= start)
+                        || (w.days.contains(&previous) && at < end)
+                }
+            });
+            if !covered {
+                gaps.push(format!("{day:?} {hour:02}:00"));
+            }
+        }
+    }
+    assert!(
+        gaps.is_empty(),
+        "hours with no observation window: {gaps:?}"
+    );
+}
+
+#[test]
+fn every_shipped_protocol_lints_without_errors_or_warnings() {
+    let mut report = Vec::new();
+    for (shipped, p) in SHIPPED.iter().zip(load_all()) {
+        for finding in lint(&p) {
+            report.push(format!("{}: {finding}", shipped.file));
+        }
+    }
+    assert!(report.is_empty(), "lint findings:\n{}", report.join("\n"));
+}
+
+#[test]
+fn the_guide_example_lints_clean() {
+    let example = parse_protocol("docs/protocols.md", guide_example()).unwrap();
+    let findings: Vec<String> = lint(&example).iter().map(ToString::to_string).collect();
+    assert!(findings.is_empty(), "{}", findings.join("\n"));
+}
+
+/// Guards the clean-lint test against a linter that finds nothing: breaking one
+/// rule in each shipped protocol is reported.
+#[test]
+fn breaking_a_rule_in_a_shipped_protocol_is_reported() {
+    for mut p in load_all() {
+        for text in p.data_use.results_return.0.values_mut() {
+            text.clear();
+        }
+        let codes: Vec<String> = lint(&p).into_iter().map(|f| f.code).collect();
+        assert!(codes.contains(&"R17".to_owned()), "{}: {codes:?}", p.id);
     }
 }
