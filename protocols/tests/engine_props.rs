@@ -1,0 +1,200 @@
+//! Property tests: random legal sessions (walking `next()` with random
+//! choices) are accepted and replay to the same state; logs mutated to break
+//! a rule are refused naming it; a refused event never changes a session.
+
+mod engine_support;
+
+use std::sync::Arc;
+
+use engine_support::walk::{valid_value, walk, Detours, Dice};
+use engine_support::*;
+use fieldkit_protocols::engine::{
+    Consenter, Event, EventKind, RefusalKind, Session, SessionKind, Status, Step,
+};
+use fieldkit_protocols::{ContentHash, Protocol, Rule, Value};
+use proptest::prelude::*;
+
+fn rolls() -> impl Strategy<Value = Vec<u32>> {
+    proptest::collection::vec(any::<u32>(), 0..400)
+}
+
+fn child_start(protocol: &Protocol, age: Option<u8>, kind: SessionKind, french: bool) -> EventKind {
+    let language = if french { "fr" } else { "en" };
+    EventKind::SessionStarted(start_of(protocol, kind, age, language))
+}
+
+fn kinds() -> impl Strategy<Value = SessionKind> {
+    prop_oneof![
+        4 => Just(SessionKind::Full),
+        1 => Just(SessionKind::FollowUp),
+        1 => Just(SessionKind::RapportOnly),
+    ]
+}
+
+/// Walks, then checks what every finished legal session must satisfy.
+fn check_walk(
+    protocol: Arc<Protocol>,
+    start: EventKind,
+    rolls: Vec<u32>,
+    detours: Detours,
+) -> Result<Session, TestCaseError> {
+    let mut dice = Dice::new(rolls);
+    let session = walk(&protocol, start, &mut dice, detours).map_err(TestCaseError::fail)?;
+    prop_assert_ne!(session.status(), Status::InProgress);
+    prop_assert!(matches!(session.next(), Step::Finished | Step::Referral));
+    let replayed = Session::replay(protocol, session.events().to_vec())
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert!(replayed == session, "replay differs");
+    prop_assert_eq!(replayed.answers(), session.answers());
+    prop_assert_eq!(replayed.findings(), session.findings());
+    if matches!(
+        session.status(),
+        Status::Stopped(fieldkit_protocols::engine::StopReason::ScreeningPositive)
+    ) {
+        prop_assert!(
+            session.answers().is_empty(),
+            "a positive screen keeps no answers"
+        );
+    }
+    Ok(session)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 200,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn random_legal_child_sessions_are_accepted_and_replay(
+        rolls in rolls(),
+        age in proptest::option::of(8u8..20),
+        kind in kinds(),
+        french in any::<bool>(),
+    ) {
+        let protocol = child();
+        let start = child_start(&protocol, age, kind, french);
+        check_walk(protocol, start, rolls, Detours::ANY)?;
+    }
+
+    #[test]
+    fn random_legal_focus_groups_are_accepted_and_replay(rolls in rolls()) {
+        let protocol = group();
+        let start = started(&protocol, SessionKind::Full, None);
+        let session = check_walk(protocol, start, rolls, Detours::ANY)?;
+        if session.status() == Status::Completed {
+            prop_assert!(session.taking_part() >= 2);
+        }
+    }
+
+    #[test]
+    fn random_observation_sheets_are_accepted_and_replay(rolls in rolls()) {
+        let protocol = observation();
+        let start = started(&protocol, SessionKind::Full, None);
+        let session = check_walk(protocol, start, rolls, Detours::ANY)?;
+        prop_assert!(session.tallies().values().all(|total| *total >= 0));
+    }
+
+    #[test]
+    fn walks_without_detours_complete(rolls in rolls(), age in proptest::option::of(8u8..20), kind in kinds()) {
+        let protocol = child();
+        let start = child_start(&protocol, age, kind, false);
+        let session = check_walk(protocol, start, rolls, Detours::COMPLETE)?;
+        prop_assert_eq!(session.status(), Status::Completed);
+    }
+
+    #[test]
+    fn mutated_logs_are_refused_naming_the_rule(rolls in rolls(), age in proptest::option::of(8u8..20), mutation in 0usize..6) {
+        let protocol = child();
+        let start = child_start(&protocol, age, SessionKind::Full, false);
+        let session = check_walk(protocol.clone(), start, rolls, Detours::COMPLETE)?;
+        let events = session.events().to_vec();
+        let find = |wanted: &dyn Fn(&EventKind) -> bool| events.iter().position(|e| wanted(&e.kind));
+        let is_answer = |k: &EventKind| matches!(k, EventKind::Answered { .. });
+        let (tampered, rule, kind): (Vec<Event>, Option<Rule>, RefusalKind) = match mutation {
+            0 => {
+                let mut log = events.clone();
+                let at = find(&|k| matches!(k, EventKind::ConsentRecorded { by: Consenter::Respondent, .. })).unwrap();
+                log.remove(at);
+                (renumber(log), Some(Rule::R1), RefusalKind::ConsentMissing)
+            }
+            1 => {
+                let mut log = events.clone();
+                let Some(at) = find(&is_answer) else { return Ok(()) };
+                log.insert(at + 1, events[at].clone());
+                (renumber(log), Some(Rule::R7), RefusalKind::AlreadyAsked)
+            }
+            2 => {
+                let sensitive = |k: &EventKind| matches!(k, EventKind::Answered { question_id, .. }
+                    if protocol.question(question_id).is_some_and(|q| q.sensitive));
+                let mut log = events.clone();
+                let at = find(&sensitive).expect("complete walks answer sensitive questions");
+                let moved = log.remove(at);
+                let rapport = log.iter().position(|e| matches!(e.kind, EventKind::RapportConfirmed)).unwrap();
+                log.insert(rapport, moved);
+                (renumber(log), Some(Rule::R6), RefusalKind::RapportMissing)
+            }
+            3 => {
+                let mut log = events.clone();
+                let at = find(&|k| matches!(k, EventKind::DataUseExplained { .. })).unwrap();
+                log[at].kind = EventKind::DataUseExplained { statement_hash: ContentHash::of(&"another statement") };
+                (log, Some(Rule::R4), RefusalKind::StatementChanged)
+            }
+            4 => {
+                let mut log = events.clone();
+                let question = protocol.question("age").unwrap();
+                let value = valid_value(question, &mut Dice::new(vec![3]));
+                log.push(Event { seq: 0, at: at(0), kind: answer("age", value) });
+                (renumber(log), None, RefusalKind::SessionEnded)
+            }
+            _ => {
+                // The data use read out before the introduction.
+                let mut log = events.clone();
+                let intro = find(&|k| matches!(k, EventKind::IntroductionGiven)).unwrap();
+                let data_use = find(&|k| matches!(k, EventKind::DataUseExplained { .. })).unwrap();
+                let moved = log.remove(data_use);
+                log.insert(intro, moved);
+                (renumber(log), Some(Rule::R11), RefusalKind::IntroductionMissing)
+            }
+        };
+        match Session::replay(protocol, tampered) {
+            Ok(_) => prop_assert!(false, "mutation {} was accepted", mutation),
+            Err(error) => {
+                prop_assert_eq!(error.refusal.rule, rule, "{}", error);
+                prop_assert_eq!(error.refusal.kind, kind, "{}", error);
+            }
+        }
+    }
+
+    #[test]
+    fn a_refused_event_changes_nothing(rolls in rolls(), cut in any::<prop::sample::Index>(), pick in 0usize..8, n in any::<u32>()) {
+        let protocol = child();
+        let start = child_start(&protocol, Some(12), SessionKind::Full, false);
+        let session = check_walk(protocol.clone(), start, rolls, Detours::ANY)?;
+        let events = session.events();
+        let prefix = &events[..cut.index(events.len()) + 1];
+        let mut partial = Session::replay(protocol.clone(), prefix.to_vec()).unwrap();
+        let question = protocol.questions().nth(n as usize % protocol.questions().count()).unwrap();
+        let kind = match pick {
+            0 => answer(&question.id, Value::Integer(i64::from(n % 40))),
+            1 => answer(&question.id, valid_value(question, &mut Dice::new(vec![n]))),
+            2 => skip(&question.id),
+            3 => EventKind::RapportConfirmed,
+            4 => EventKind::Completed,
+            5 => consent(Consenter::Respondent),
+            6 => screen("distress", n % 2 == 0),
+            _ => EventKind::NoteAdded { text: "note".into() },
+        };
+        let before = partial.clone();
+        let seq = prefix.len() as u64;
+        if partial.apply(Event { seq, at: at(seq), kind }).is_err() {
+            prop_assert!(partial == before);
+            prop_assert_eq!(partial.next(), before.next());
+        } else {
+            // Accepted events keep the log replayable.
+            let replayed = Session::replay(protocol, partial.events().to_vec());
+            prop_assert!(replayed.is_ok());
+        }
+    }
+}
