@@ -2,3 +2,4 @@
 //! client and the screens. The binary in `main.rs` only launches the window.
 
 pub mod ui;
+pub mod vault;

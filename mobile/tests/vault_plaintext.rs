@@ -1,0 +1,137 @@
+//! Plaintext never reaches SQLite, its WAL or any other file: records are
+//! written with marker strings, then every byte in the vault folder is
+//! scanned for them, while the vault is open and after it is closed.
+
+mod vault_support;
+
+use fieldkit_mobile::vault::{
+    DeviceToken, IdentityStore, PersonalDetails, Setting, SupervisorCode,
+};
+use fieldkit_protocols::engine::events::{Event, EventKind};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use vault_support::*;
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    id: Uuid,
+    text: String,
+}
+
+impl fieldkit_mobile::vault::OutboxRecord for Payload {
+    fn record_id(&self) -> Uuid {
+        self.id
+    }
+    fn respondent(&self) -> Option<String> {
+        Some("REF-MARKER-RESPONDENT".into())
+    }
+}
+
+const MARKERS: &[&str] = &[
+    "MARKER-ANSWER-7f3a",
+    "MARKER-NOTE-EVENT-19c2",
+    "REF-MARKER-RESPONDENT",
+    "street-children-interview",
+    "MARKER-DRAFT-TEXT-0b1d",
+    "MARKER-DRAFT-KEY-55e0",
+    "MARKER-SERVER-URL",
+    "MARKER-TOKEN-d00d",
+    "MARKER-RESEARCHER",
+    "MARKER-FIELD-NOTE-a11c",
+    "MARKER-ATTACHMENT-bytes",
+    "MARKER-OUTBOX-PAYLOAD",
+    "MARKER-REJECTION-REASON",
+    "MARKER-CHILD-NAME",
+    "MARKER-CHILD-PHONE",
+];
+
+fn assert_no_markers(dir: &std::path::Path, when: &str) {
+    let files = all_files(dir);
+    assert!(!files.is_empty());
+    for (path, bytes) in &files {
+        for marker in MARKERS {
+            assert!(
+                !contains(bytes, marker.as_bytes()),
+                "{when}: {marker} found in plaintext in {}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn no_marker_string_is_found_in_any_file_of_the_vault_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut vault = new_vault(dir.path());
+    let session = Uuid::new_v4();
+    let mut first = start(session, "REF-MARKER-RESPONDENT");
+    first.seq = 0;
+    vault.append_event(session, &first).unwrap();
+    vault
+        .append_event(session, &answer(1, "MARKER-ANSWER-7f3a"))
+        .unwrap();
+    let note = Event {
+        seq: 2,
+        at: at(2),
+        kind: EventKind::NoteAdded {
+            text: "MARKER-NOTE-EVENT-19c2".into(),
+        },
+    };
+    vault.append_event(session, &note).unwrap();
+    vault
+        .put_draft("MARKER-DRAFT-KEY-55e0", "MARKER-DRAFT-TEXT-0b1d")
+        .unwrap();
+    vault
+        .set_setting(&Setting::ServerUrl("http://MARKER-SERVER-URL".into()))
+        .unwrap();
+    vault
+        .set_setting(&Setting::DeviceToken(DeviceToken::new("MARKER-TOKEN-d00d")))
+        .unwrap();
+    vault
+        .set_setting(&Setting::ResearcherName("MARKER-RESEARCHER".into()))
+        .unwrap();
+    vault.add_note(at(3), "MARKER-FIELD-NOTE-a11c").unwrap();
+    vault
+        .put_attachment(session, "text/plain", b"MARKER-ATTACHMENT-bytes")
+        .unwrap();
+    let record = Payload {
+        id: Uuid::new_v4(),
+        text: "MARKER-OUTBOX-PAYLOAD".into(),
+    };
+    vault.enqueue(&record).unwrap();
+    vault
+        .mark_rejected(record.id, "MARKER-REJECTION-REASON", None)
+        .unwrap();
+
+    let code = SupervisorCode::new("supervisor 2468");
+    let mut identity = IdentityStore::create_with(dir.path(), &code, CHEAP).unwrap();
+    let details = PersonalDetails {
+        name: "MARKER-CHILD-NAME".into(),
+        nickname: String::new(),
+        contact: "MARKER-CHILD-PHONE".into(),
+        place: String::new(),
+        notes: String::new(),
+    };
+    identity.put("REF-MARKER-RESPONDENT", &details).unwrap();
+
+    // While open: the WAL holds the recent writes.
+    assert!(
+        dir.path().join("vault.sqlite-wal").exists(),
+        "the vault runs in WAL mode"
+    );
+    assert_no_markers(dir.path(), "while open");
+
+    // The data is really there, just not readable from the files.
+    assert_eq!(
+        vault.session_events(session).unwrap()[1],
+        answer(1, "MARKER-ANSWER-7f3a")
+    );
+    assert_eq!(
+        identity.get("REF-MARKER-RESPONDENT").unwrap().unwrap().name,
+        "MARKER-CHILD-NAME"
+    );
+
+    drop(vault);
+    drop(identity);
+    assert_no_markers(dir.path(), "after closing");
+}

@@ -1,0 +1,109 @@
+//! Shared helpers for the vault tests: cheap Argon2 settings, sample events,
+//! and reading the raw files a vault leaves on disk.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use fieldkit_mobile::vault::{KdfParams, Passphrase, Vault, VaultSettings};
+use fieldkit_protocols::engine::events::{Event, EventKind, SessionKind, SessionStart};
+use fieldkit_protocols::{ContentHash, Value};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Argon2id at its minimum cost, so tests do not spend seconds per unlock.
+/// (One test uses the real defaults: `vault_lifecycle::default_kdf_*`.)
+pub const CHEAP: KdfParams = KdfParams {
+    memory_kib: 8,
+    iterations: 1,
+    parallelism: 1,
+};
+
+pub fn settings() -> VaultSettings {
+    VaultSettings {
+        kdf: CHEAP,
+        ..VaultSettings::default()
+    }
+}
+
+pub fn pass() -> Passphrase {
+    Passphrase::new("correct horse battery staple")
+}
+
+pub fn new_vault(dir: &Path) -> Vault {
+    Vault::create(dir, &pass(), settings()).expect("create vault")
+}
+
+pub fn at(seconds: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_790_000_000 + seconds).unwrap()
+}
+
+pub fn start(session_id: Uuid, respondent: &str) -> Event {
+    Event {
+        seq: 0,
+        at: at(0),
+        kind: EventKind::SessionStarted(SessionStart {
+            session_id,
+            protocol_id: "street-children-interview".into(),
+            protocol_version: 3,
+            protocol_hash: ContentHash::of_bytes(b"protocol"),
+            language: "en".into(),
+            interviewer_languages: vec!["en".into()],
+            kind: SessionKind::Full,
+            respondent: respondent.into(),
+            respondent_age: Some(12),
+            linked_child: None,
+            site_type: None,
+            weekday: None,
+        }),
+    }
+}
+
+pub fn answer(seq: u64, text: &str) -> Event {
+    Event {
+        seq,
+        at: at(i64::try_from(seq).unwrap()),
+        kind: EventKind::Answered {
+            question_id: format!("q{seq}"),
+            value: Value::Text(text.into()),
+        },
+    }
+}
+
+/// Starts a session and stores `answers` more events after the start.
+pub fn session_with_answers(vault: &mut Vault, respondent: &str, answers: u64) -> Uuid {
+    let id = Uuid::new_v4();
+    vault.append_event(id, &start(id, respondent)).unwrap();
+    for seq in 1..=answers {
+        vault
+            .append_event(id, &answer(seq, &format!("answer {seq}")))
+            .unwrap();
+    }
+    id
+}
+
+pub fn vault_file(dir: &Path) -> PathBuf {
+    dir.join(fieldkit_mobile::vault::VAULT_FILE)
+}
+
+/// Every file in the folder, with its bytes.
+pub fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            files.push((path, bytes));
+        }
+    }
+    files.sort();
+    files
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A raw connection to the file, for tests that play the attacker or the disk.
+pub fn raw(dir: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(vault_file(dir)).unwrap()
+}
