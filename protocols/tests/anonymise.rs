@@ -434,8 +434,8 @@ proptest! {
             .answer("journey", text(&format!("{journey} {name} {journey}")))
             .record(note(&format!("{remark} ({name})")))
             .record(EventKind::Completed);
-        let anonymised = anonymise(&protocol, &r.events(), &[name.clone()]);
-        let session = Session::replay(protocol.clone(), anonymised.events.clone());
+        let anonymised = anonymise(&protocol, &r.events(), std::slice::from_ref(&name));
+        let session = Session::replay(protocol, anonymised.events.clone());
         prop_assert!(session.is_ok(), "{:?}", session.err());
         prop_assert_eq!(anonymised.report.identifying_answers_withheld, 1);
         let json = serde_json::to_string(&anonymised.events).unwrap();

@@ -68,7 +68,7 @@ fn a_sealed_record_verifies_and_replays_on_the_other_side() {
     assert_eq!(envelope.redactions.identifying_answers_withheld, 1);
     envelope.verify_content_hash().unwrap();
 
-    let batch = RecordBatch::new(vec![envelope.clone()]);
+    let batch = RecordBatch::new(vec![envelope]);
     let json = serde_json::to_vec(&batch).unwrap();
     let received: RecordBatch = from_json(&json).unwrap();
     assert_eq!(received, batch);
@@ -80,7 +80,8 @@ fn a_sealed_record_verifies_and_replays_on_the_other_side() {
 #[test]
 fn any_changed_field_breaks_the_seal() {
     let envelope = sealed();
-    let changes: Vec<(&str, Box<dyn Fn(&mut RecordEnvelope)>)> = vec![
+    type Change = Box<dyn Fn(&mut RecordEnvelope)>;
+    let changes: Vec<(&str, Change)> = vec![
         ("record_id", Box::new(|e| e.record_id = id(99))),
         ("device_id", Box::new(|e| e.device_id = id(98))),
         ("protocol_version", Box::new(|e| e.protocol_version = 3)),
