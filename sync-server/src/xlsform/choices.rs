@@ -1,0 +1,62 @@
+//! The `choices` sheet: choice lists by name.
+
+use std::collections::BTreeMap;
+
+use fieldkit_protocols::model::Choice;
+
+use super::languages::Languages;
+use super::sheets::Sheet;
+use super::ImportError;
+
+/// Every choice list, in sheet order. A form without selects needs no sheet.
+pub(crate) fn read_lists(
+    file: &str,
+    sheet: Option<&Sheet>,
+    languages: &Languages,
+) -> Result<BTreeMap<String, Vec<Choice>>, ImportError> {
+    let mut lists: BTreeMap<String, Vec<Choice>> = BTreeMap::new();
+    let Some(sheet) = sheet else {
+        return Ok(lists);
+    };
+    let missing = |column| ImportError::MissingColumn {
+        file: file.to_owned(),
+        sheet: "choices",
+        column,
+    };
+    let list_column = sheet
+        .column("list_name")
+        .or_else(|| sheet.column("list name"))
+        .ok_or_else(|| missing("list_name"))?;
+    let name_column = sheet
+        .column("name")
+        .or_else(|| sheet.column("value"))
+        .ok_or_else(|| missing("name"))?;
+    for row in &sheet.rows {
+        let at_row = |message: String| ImportError::AtRow {
+            file: file.to_owned(),
+            sheet: "choices",
+            row: row.number,
+            message,
+        };
+        let list = row.cell(Some(list_column));
+        let value = row.cell(Some(name_column));
+        if list.is_empty() {
+            return Err(at_row("this choice has no list_name".to_owned()));
+        }
+        if value.is_empty() {
+            return Err(at_row(format!(
+                "this choice in list `{list}` has no name (the value stored when it is chosen)"
+            )));
+        }
+        let label = languages.text(sheet, row, "label").ok_or_else(|| {
+            at_row(format!(
+                "the choice `{value}` in list `{list}` has no label"
+            ))
+        })?;
+        lists.entry(list.to_owned()).or_default().push(Choice {
+            value: value.to_owned(),
+            label,
+        });
+    }
+    Ok(lists)
+}

@@ -1,0 +1,122 @@
+//! Importing an XLSForm (the spreadsheet format of ODK, KoBoToolbox and
+//! SurveyCTO) as a draft Fieldkit protocol.
+//!
+//! Stages, one module each: [`sheets`] reads the workbook, [`languages`] maps
+//! language columns to codes, [`xpath`] translates skip logic and constraints,
+//! [`survey`] turns survey rows into sections and questions, and [`draft`]
+//! wraps them in a protocol whose ethics parts (which an XLSForm cannot carry)
+//! are marked `TODO` placeholders, then lists what the author must still do.
+//!
+//! Choices made where XLSForm and Fieldkit differ:
+//! - a `note` becomes the start of the next question's hint (Fieldkit sections
+//!   have no intro text); notes after the last question become the closing text;
+//! - questions outside any group go to a section named after the form (`main`);
+//! - a group's `relevant` is added (with `and`) to each question inside it;
+//! - a `calculate` is inlined where skip logic or constraints use it;
+//! - `start`/`end`/`today`/device metadata are dropped: Fieldkit records
+//!   (coarsened) times itself and never device or phone identifiers.
+
+mod choices;
+mod draft;
+mod languages;
+mod sheets;
+mod survey;
+mod types;
+pub mod xpath;
+
+use fieldkit_protocols::Protocol;
+
+pub use xpath::{translate_xpath, XPathError};
+
+/// A converted form: the protocol, its TOML text, and the author's to-do list.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub protocol: Protocol,
+    pub toml: String,
+    /// Linter findings (with `TODO` placeholders counted as blank) and notes
+    /// on what the import changed, as an author's to-do list.
+    pub checklist: Vec<String>,
+}
+
+/// Why a form could not be imported; each names the file, sheet and row.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error(
+        "{file}: not a readable spreadsheet ({message}); save the form as .xlsx and try again"
+    )]
+    Unreadable { file: String, message: String },
+    #[error("{file}: there is no `{sheet}` sheet; an XLSForm lists its questions in a sheet named survey")]
+    MissingSheet { file: String, sheet: &'static str },
+    #[error("{file}, sheet {sheet}: there is no `{column}` column; add it to the header row")]
+    MissingColumn {
+        file: String,
+        sheet: &'static str,
+        column: &'static str,
+    },
+    #[error("{file}, sheet {sheet}, row {row}: {message}")]
+    AtRow {
+        file: String,
+        sheet: &'static str,
+        row: usize,
+        message: String,
+    },
+    #[error("{file}, sheet {sheet}, row {row}, {column} `{expression}`: {error}")]
+    Expression {
+        file: String,
+        sheet: &'static str,
+        row: usize,
+        /// The spreadsheet column: `relevant`, `constraint` or `calculation`.
+        column: &'static str,
+        expression: String,
+        error: XPathError,
+    },
+}
+
+/// Converts an XLSForm workbook (`.xlsx`, `.xls` or `.ods` bytes) into a draft
+/// protocol. `file_name` only names the place in errors and is the fallback id.
+pub fn import(bytes: &[u8], file_name: &str) -> Result<Imported, ImportError> {
+    let workbook = sheets::read_workbook(bytes, file_name)?;
+    let settings = draft::Settings::read(workbook.settings.as_ref(), file_name)?;
+    let mut sheets = vec![&workbook.survey];
+    sheets.extend(workbook.choices.as_ref());
+    let languages = languages::Languages::from_sheets(&settings.default_language, &sheets);
+    let title = settings.title(&languages);
+    let form = survey::convert(
+        file_name,
+        &workbook.survey,
+        workbook.choices.as_ref(),
+        &languages,
+        &title,
+    )?;
+    let protocol = draft::protocol(&settings, &languages, form.sections, form.closing);
+    let toml = fieldkit_protocols::to_toml(&protocol);
+    let checklist = draft::checklist(&protocol, &settings, form.notes);
+    tracing::info!(
+        id = %protocol.id,
+        questions = protocol.questions().count(),
+        todo = checklist.len(),
+        "imported an XLSForm"
+    );
+    Ok(Imported {
+        protocol,
+        toml,
+        checklist,
+    })
+}
+
+/// A Fieldkit id (`[a-z][a-z0-9_]*`) for an XLSForm name: lowercased, with
+/// `-` and `.` turned into `_`. `None` when no such id can be made.
+pub(crate) fn question_id(name: &str) -> Option<String> {
+    let id: String = name
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '-' | '.' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    let mut chars = id.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    valid.then_some(id)
+}

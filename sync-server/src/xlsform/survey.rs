@@ -1,0 +1,570 @@
+//! Survey rows to sections and questions.
+
+use std::collections::BTreeMap;
+
+use fieldkit_protocols::model::{Choice, Dimension, Question, QuestionKind, Section};
+use fieldkit_protocols::Text;
+
+use super::languages::Languages;
+use super::sheets::{Row, Sheet};
+use super::types::{kind_of, RowType};
+use super::xpath::{self, Node};
+use super::{question_id, ImportError};
+
+/// What the survey sheet becomes.
+#[derive(Debug)]
+pub(crate) struct Form {
+    pub sections: Vec<Section>,
+    /// Notes after the last question, for the protocol's closing text.
+    pub closing: Option<Text>,
+    /// What the import changed or dropped, for the author's checklist.
+    pub notes: Vec<String>,
+}
+
+/// Column indexes in the survey sheet.
+struct Columns {
+    kind: Option<usize>,
+    name: Option<usize>,
+    required: Option<usize>,
+    relevant: Option<usize>,
+    constraint: Option<usize>,
+    calculation: Option<usize>,
+    default: Option<usize>,
+    choice_filter: Option<usize>,
+    purpose: Option<usize>,
+    sensitive: Option<usize>,
+    identifying: Option<usize>,
+    disaggregation: Option<usize>,
+}
+
+/// An open group: its section id, title, condition and how often it resumed.
+struct Group {
+    id: String,
+    title: Text,
+    relevant: Option<Node>,
+    parts: usize,
+}
+
+struct Builder<'a> {
+    file: &'a str,
+    sheet: &'a Sheet,
+    languages: &'a Languages,
+    columns: Columns,
+    lists: BTreeMap<String, Vec<Choice>>,
+    /// XLSForm name -> Fieldkit id, for every question in the form.
+    ids: BTreeMap<String, String>,
+    /// Translated calculations, by XLSForm name, with whether one was used.
+    calculations: BTreeMap<String, (Node, bool)>,
+    groups: Vec<Group>,
+    sections: Vec<Section>,
+    pending_notes: Vec<Text>,
+    notes: Vec<String>,
+    default_section: Text,
+}
+
+pub(crate) fn convert(
+    file: &str,
+    sheet: &Sheet,
+    choices: Option<&Sheet>,
+    languages: &Languages,
+    form_title: &Text,
+) -> Result<Form, ImportError> {
+    let column = |name: &str| sheet.column(name);
+    let columns = Columns {
+        kind: column("type"),
+        name: column("name"),
+        required: column("required"),
+        relevant: column("relevant"),
+        constraint: column("constraint"),
+        calculation: column("calculation"),
+        default: column("default"),
+        choice_filter: column("choice_filter"),
+        purpose: column("fieldkit::purpose"),
+        sensitive: column("fieldkit::sensitive"),
+        identifying: column("fieldkit::identifying"),
+        disaggregation: column("fieldkit::disaggregation"),
+    };
+    for (index, name) in [(columns.kind, "type"), (columns.name, "name")] {
+        if index.is_none() {
+            return Err(ImportError::MissingColumn {
+                file: file.to_owned(),
+                sheet: "survey",
+                column: name,
+            });
+        }
+    }
+    let mut builder = Builder {
+        file,
+        sheet,
+        languages,
+        columns,
+        lists: super::choices::read_lists(file, choices, languages)?,
+        ids: BTreeMap::new(),
+        calculations: BTreeMap::new(),
+        groups: Vec::new(),
+        sections: Vec::new(),
+        pending_notes: Vec::new(),
+        notes: Vec::new(),
+        default_section: form_title.clone(),
+    };
+    builder.collect_ids()?;
+    for row in &sheet.rows {
+        builder.row(row)?;
+    }
+    builder.finish()
+}
+
+impl Builder<'_> {
+    fn error(&self, row: &Row, message: impl Into<String>) -> ImportError {
+        ImportError::AtRow {
+            file: self.file.to_owned(),
+            sheet: "survey",
+            row: row.number,
+            message: message.into(),
+        }
+    }
+
+    fn row_type(&self, row: &Row) -> Result<RowType, ImportError> {
+        kind_of(row.cell(self.columns.kind)).map_err(|message| self.error(row, message))
+    }
+
+    fn name(&self, row: &Row) -> Result<String, ImportError> {
+        let name = row.cell(self.columns.name);
+        if name.is_empty() {
+            return Err(self.error(row, "this row has no name; give it one in the name column"));
+        }
+        question_id(name).ok_or_else(|| {
+            self.error(
+                row,
+                format!("the name `{name}` cannot be a Fieldkit id: use letters, digits and _ and start with a letter"),
+            )
+        })
+    }
+
+    /// First pass: every question's id, so skip logic may name any of them
+    /// (the linter then says which refer to later questions).
+    fn collect_ids(&mut self) -> Result<(), ImportError> {
+        let mut rows_by_id: BTreeMap<String, usize> = BTreeMap::new();
+        for row in &self.sheet.rows {
+            let row_type = self.row_type(row)?;
+            if !row_type.is_named_item() {
+                continue;
+            }
+            let id = self.name(row)?;
+            if let Some(first) = rows_by_id.insert(id.clone(), row.number) {
+                return Err(self.error(
+                    row,
+                    format!("the name `{id}` is already used on row {first}"),
+                ));
+            }
+            if let RowType::Question { or_other: true, .. } = row_type {
+                rows_by_id.insert(format!("{id}_other"), row.number);
+            }
+            let original = row.cell(self.columns.name).to_owned();
+            if !matches!(row_type, RowType::Calculate) {
+                self.ids.insert(original, id);
+            }
+        }
+        Ok(())
+    }
+
+    fn row(&mut self, row: &Row) -> Result<(), ImportError> {
+        match self.row_type(row)? {
+            RowType::Blank => {
+                if !row.cell(self.columns.name).is_empty() {
+                    return Err(self.error(
+                        row,
+                        "this row has a name but no type; fill in the type column",
+                    ));
+                }
+            }
+            RowType::BeginGroup => self.begin_group(row)?,
+            RowType::EndGroup => self.end_group(row)?,
+            RowType::Note => {
+                if !row.cell(self.columns.relevant).is_empty() {
+                    return Err(self.error(row, "a note with a relevant condition cannot be imported: Fieldkit shows notes as part of the next question's hint, which would show it unconditionally; move the note's text into a question's hint"));
+                }
+                let text = self
+                    .languages
+                    .text(self.sheet, row, "label")
+                    .ok_or_else(|| self.error(row, "this note has no label"))?;
+                self.pending_notes.push(text);
+            }
+            RowType::Calculate => self.calculate(row)?,
+            RowType::Metadata(what) => self.notes.push(format!(
+                "survey row {}: `{}` was dropped: {what}",
+                row.number,
+                row.cell(self.columns.name)
+            )),
+            RowType::Unsupported(why) => return Err(self.error(row, why)),
+            RowType::Question {
+                kind,
+                list,
+                or_other,
+            } => self.question(row, kind, list.as_deref(), or_other)?,
+        }
+        Ok(())
+    }
+
+    fn begin_group(&mut self, row: &Row) -> Result<(), ImportError> {
+        let id = self.name(row)?;
+        let title = self
+            .languages
+            .text(self.sheet, row, "label")
+            .unwrap_or_else(|| self.languages.fixed(|_| id.clone()));
+        let relevant = self.translate(row, "relevant", false)?;
+        // A nested group's condition includes its parent's.
+        let relevant = match (
+            self.groups.last().and_then(|g| g.relevant.clone()),
+            relevant,
+        ) {
+            (Some(outer), Some(inner)) => Some(and(outer, inner)),
+            (outer, inner) => inner.or(outer),
+        };
+        self.groups.push(Group {
+            id,
+            title,
+            relevant,
+            parts: 0,
+        });
+        self.open_section();
+        Ok(())
+    }
+
+    fn end_group(&mut self, row: &Row) -> Result<(), ImportError> {
+        if self.groups.pop().is_none() {
+            return Err(self.error(row, "`end group` without a matching `begin group`"));
+        }
+        // Questions after a nested group continue their outer group's section.
+        self.open_section();
+        Ok(())
+    }
+
+    /// Starts a new section for the innermost open group (or the default one).
+    fn open_section(&mut self) {
+        let (id, title) = match self.groups.last_mut() {
+            Some(group) => {
+                group.parts += 1;
+                let id = if group.parts == 1 {
+                    group.id.clone()
+                } else {
+                    format!("{}_{}", group.id, group.parts)
+                };
+                (id, group.title.clone())
+            }
+            None => {
+                let count = self
+                    .sections
+                    .iter()
+                    .filter(|s| s.id == "main" || s.id.starts_with("main_"))
+                    .count();
+                let id = if count == 0 {
+                    "main".to_owned()
+                } else {
+                    format!("main_{}", count + 1)
+                };
+                (id, self.default_section.clone())
+            }
+        };
+        self.sections.push(Section {
+            id,
+            title,
+            questions: Vec::new(),
+        });
+    }
+
+    fn calculate(&mut self, row: &Row) -> Result<(), ImportError> {
+        let name = row.cell(self.columns.name).to_owned();
+        if row.cell(self.columns.calculation).is_empty() {
+            return Err(self.error(row, "this calculate has no calculation"));
+        }
+        let node = self
+            .translate(row, "calculation", false)?
+            .expect("checked non-empty above");
+        self.calculations.insert(name, (node, false));
+        Ok(())
+    }
+
+    fn question(
+        &mut self,
+        row: &Row,
+        kind: QuestionKind,
+        list: Option<&str>,
+        or_other: bool,
+    ) -> Result<(), ImportError> {
+        for (index, column) in [
+            (self.columns.choice_filter, "choice_filter"),
+            (self.columns.calculation, "calculation"),
+        ] {
+            if !row.cell(index).is_empty() {
+                return Err(self.error(
+                    row,
+                    format!("{column} is not supported on questions; remove it"),
+                ));
+            }
+        }
+        if !row.cell(self.columns.default).is_empty() {
+            self.notes.push(format!("survey row {}: the default answer `{}` was dropped: Fieldkit never pre-fills an answer", row.number, row.cell(self.columns.default)));
+        }
+        let id = self.name(row)?;
+        let text = self
+            .languages
+            .text(self.sheet, row, "label")
+            .ok_or_else(|| self.error(row, format!("the question `{id}` has no label")))?;
+        let mut choices = match list {
+            Some(list) => self.lists.get(list).cloned().ok_or_else(|| {
+                self.error(
+                    row,
+                    format!("the choice list `{list}` is not in the choices sheet"),
+                )
+            })?,
+            None => Vec::new(),
+        };
+        let group_relevant = self.groups.last().and_then(|g| g.relevant.clone());
+        let own_relevant = self.translate(row, "relevant", false)?;
+        let relevant = match (group_relevant.clone(), own_relevant) {
+            (Some(group), Some(own)) => Some(and(group, own)),
+            (group, own) => own.or(group),
+        };
+        let disaggregation = match row.cell(self.columns.disaggregation) {
+            "" => None,
+            dim => Some(Dimension::ALL.into_iter().find(|d| d.as_str() == dim.to_lowercase()).ok_or_else(|| {
+                self.error(row, format!("fieldkit::disaggregation `{dim}` is not one of sex, age, origin, family, ethnicity, disability"))
+            })?),
+        };
+        let required = self.yes_no(row, self.columns.required, "required")?;
+        let constraint = self.translate(row, "constraint", true)?;
+        if or_other && !choices.iter().any(|c| c.value == "other") {
+            choices.push(Choice {
+                value: "other".to_owned(),
+                label: self.languages.fixed(other_word),
+            });
+        }
+        let question = Question {
+            id: id.clone(),
+            text,
+            hint: self.hint(row),
+            kind,
+            choices,
+            required,
+            purpose: row.cell(self.columns.purpose).to_owned(),
+            sensitive: self.yes_no(row, self.columns.sensitive, "fieldkit::sensitive")?,
+            identifying: self.yes_no(row, self.columns.identifying, "fieldkit::identifying")?,
+            disaggregation,
+            relevant: self.checked(row, "relevant", relevant)?,
+            constraint: self.checked(row, "constraint", constraint)?,
+            constraint_message: self.languages.text(self.sheet, row, "constraint_message"),
+            card: None,
+        };
+        let follow_up = or_other.then(|| {
+            let selected_other = Node::Call(
+                "selected",
+                vec![Node::Ref(id.clone()), Node::Str("other".to_owned())],
+            );
+            Question {
+                id: format!("{id}_other"),
+                text: self.languages.fixed(specify_other),
+                hint: None,
+                kind: QuestionKind::Text,
+                choices: Vec::new(),
+                required: false,
+                purpose: question.purpose.clone(),
+                sensitive: question.sensitive,
+                identifying: question.identifying,
+                disaggregation: None,
+                relevant: Some(
+                    match group_relevant {
+                        Some(g) => and(g, selected_other),
+                        None => selected_other,
+                    }
+                    .to_string(),
+                ),
+                constraint: None,
+                constraint_message: None,
+                card: None,
+            }
+        });
+        if kind == QuestionKind::CoarseLocation {
+            self.notes.push(format!("survey row {}: the geopoint `{id}` is imported as a coarse location, rounded to privacy.location_decimals before it leaves the device", row.number));
+        }
+        if self.sections.is_empty() {
+            self.open_section();
+        }
+        let section = self.sections.last_mut().expect("a section was just opened");
+        section.questions.push(question);
+        section.questions.extend(follow_up);
+        Ok(())
+    }
+
+    /// The row's hint, after any notes that came just before the question.
+    fn hint(&mut self, row: &Row) -> Option<Text> {
+        let notes = std::mem::take(&mut self.pending_notes);
+        let hint = self.languages.text(self.sheet, row, "hint");
+        merge_texts(notes.into_iter().chain(hint))
+    }
+
+    fn yes_no(&self, row: &Row, index: Option<usize>, column: &str) -> Result<bool, ImportError> {
+        match row.cell(index).to_lowercase().as_str() {
+            "" | "no" | "false" | "false()" | "0" | "n" => Ok(false),
+            "yes" | "true" | "true()" | "1" | "y" => Ok(true),
+            other => Err(self.error(row, format!("{column} must be yes or no, not `{other}` (Fieldkit does not take conditions here)"))),
+        }
+    }
+
+    /// Translates the row's `relevant`, `constraint` or `calculation` cell.
+    fn translate(
+        &mut self,
+        row: &Row,
+        column: &'static str,
+        allow_current: bool,
+    ) -> Result<Option<Node>, ImportError> {
+        let index = match column {
+            "relevant" => self.columns.relevant,
+            "constraint" => self.columns.constraint,
+            _ => self.columns.calculation,
+        };
+        let source = row.cell(index);
+        if source.is_empty() {
+            return Ok(None);
+        }
+        let used = std::cell::RefCell::new(Vec::new());
+        let resolve = |name: &str| -> Result<Node, String> {
+            if let Some(id) = self.ids.get(name) {
+                return Ok(Node::Ref(id.clone()));
+            }
+            if let Some((node, _)) = self.calculations.get(name) {
+                used.borrow_mut().push(name.to_owned());
+                return Ok(Node::Group(Box::new(node.clone())));
+            }
+            let later = self
+                .sheet
+                .rows
+                .iter()
+                .any(|r| r.number > row.number && r.cell(self.columns.name) == name);
+            Err(if later {
+                format!(
+                    "`${{{name}}}` is a calculation defined further down; move it above this row"
+                )
+            } else {
+                format!("`${{{name}}}` is not a question in this form")
+            })
+        };
+        let node = xpath::translate(source, &resolve, allow_current).map_err(|error| {
+            ImportError::Expression {
+                file: self.file.to_owned(),
+                sheet: "survey",
+                row: row.number,
+                column,
+                expression: source.to_owned(),
+                error,
+            }
+        })?;
+        for name in used.into_inner() {
+            if let Some(entry) = self.calculations.get_mut(&name) {
+                entry.1 = true;
+            }
+        }
+        Ok(Some(node))
+    }
+
+    /// The expression as Fieldkit text, read back with Fieldkit's own parser
+    /// so a translation slip is caught here rather than on a phone.
+    fn checked(
+        &self,
+        row: &Row,
+        column: &'static str,
+        node: Option<Node>,
+    ) -> Result<Option<String>, ImportError> {
+        let Some(node) = node else { return Ok(None) };
+        let text = node.to_string();
+        fieldkit_protocols::expr::parse(&text).map_err(|err| ImportError::Expression {
+            file: self.file.to_owned(),
+            sheet: "survey",
+            row: row.number,
+            column,
+            expression: row
+                .cell(if column == "relevant" {
+                    self.columns.relevant
+                } else {
+                    self.columns.constraint
+                })
+                .to_owned(),
+            error: xpath::XPathError {
+                column: 1,
+                message: format!("it translates to `{text}`, which Fieldkit cannot read ({err})"),
+            },
+        })?;
+        Ok(Some(text))
+    }
+
+    fn finish(mut self) -> Result<Form, ImportError> {
+        if let Some(group) = self.groups.last() {
+            return Err(ImportError::AtRow {
+                file: self.file.to_owned(),
+                sheet: "survey",
+                row: self.sheet.rows.last().map_or(1, |r| r.number),
+                message: format!(
+                    "the group `{}` is never closed; add an `end group` row",
+                    group.id
+                ),
+            });
+        }
+        for (name, (_, used)) in &self.calculations {
+            if !used {
+                self.notes.push(format!("the calculate `{name}` was dropped: nothing in skip logic or constraints uses it, and Fieldkit stores no calculated values"));
+            }
+        }
+        self.sections.retain(|s| !s.questions.is_empty());
+        let closing = merge_texts(std::mem::take(&mut self.pending_notes));
+        Ok(Form {
+            sections: self.sections,
+            closing,
+            notes: self.notes,
+        })
+    }
+}
+
+fn and(left: Node, right: Node) -> Node {
+    Node::Binary(
+        "and",
+        Box::new(Node::Group(Box::new(left))),
+        Box::new(Node::Group(Box::new(right))),
+    )
+}
+
+/// Joins texts language by language, as paragraphs.
+fn merge_texts(texts: impl IntoIterator<Item = Text>) -> Option<Text> {
+    let mut merged: BTreeMap<String, String> = BTreeMap::new();
+    for text in texts {
+        for (lang, value) in text.0 {
+            let entry = merged.entry(lang).or_default();
+            if !entry.is_empty() {
+                entry.push_str("\n\n");
+            }
+            entry.push_str(&value);
+        }
+    }
+    (!merged.is_empty()).then_some(Text(merged))
+}
+
+/// The label of the extra `other` choice, per language.
+fn other_word(lang: &str) -> String {
+    match lang {
+        "fr" => "Autre",
+        "es" => "Otro",
+        "pt" => "Outro",
+        _ => "Other",
+    }
+    .to_owned()
+}
+
+/// The follow-up question for `or_other`, per language.
+fn specify_other(lang: &str) -> String {
+    match lang {
+        "fr" => "Précisez l'autre réponse.",
+        "es" => "Especifique la otra respuesta.",
+        "pt" => "Especifique a outra resposta.",
+        _ => "Specify other.",
+    }
+    .to_owned()
+}

@@ -1,0 +1,202 @@
+//! Property tests of the XPath -> Fieldkit expression translator: generated
+//! `${q} op literal and/or ...` expressions translate to text that Fieldkit's
+//! parser reads, that names the same questions, and that means the same thing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use fieldkit_protocols::{expr, Value};
+use fieldkit_sync_server::xlsform::translate_xpath;
+use proptest::prelude::*;
+
+const OPS: [&str; 6] = ["=", "!=", "<", "<=", ">", ">="];
+
+/// A generated XPath condition, kept as a tree so its truth can be computed.
+#[derive(Debug, Clone)]
+enum Cond {
+    /// `${n_x} op 7` over an integer question (maybe unanswered).
+    Number(String, usize, i64),
+    /// `${c_x} = 'v'` / `!=` over a single-choice question.
+    Choice(String, bool, String),
+    /// `selected(${m_x}, 'v')` over a multiple-choice question.
+    Selected(String, String),
+    /// `count-selected(${m_x}) op 2`.
+    Count(String, usize, i64),
+    Not(Box<Cond>),
+    Both(Box<Cond>, bool /* and */, Box<Cond>),
+}
+
+fn value() -> impl Strategy<Value = String> {
+    prop::sample::select(vec!["a", "b", "c"]).prop_map(str::to_owned)
+}
+
+fn cond() -> impl Strategy<Value = Cond> {
+    let leaf = prop_oneof![
+        ("n_[a-d]", 0..6usize, -3..20i64).prop_map(|(n, op, k)| Cond::Number(n, op, k)),
+        ("c_[a-d]", any::<bool>(), value()).prop_map(|(n, eq, v)| Cond::Choice(n, eq, v)),
+        ("m_[a-d]", value()).prop_map(|(n, v)| Cond::Selected(n, v)),
+        ("m_[a-d]", 0..6usize, 0..4i64).prop_map(|(n, op, k)| Cond::Count(n, op, k)),
+    ];
+    leaf.prop_recursive(4, 16, 2, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|c| Cond::Not(Box::new(c))),
+            (inner.clone(), any::<bool>(), inner).prop_map(|(a, and, b)| Cond::Both(
+                Box::new(a),
+                and,
+                Box::new(b)
+            )),
+        ]
+    })
+}
+
+impl Cond {
+    fn xpath(&self) -> String {
+        match self {
+            Cond::Number(n, op, k) => format!("${{{n}}} {} {k}", OPS[*op]),
+            Cond::Choice(n, eq, v) => format!("${{{n}}} {} '{v}'", if *eq { "=" } else { "!=" }),
+            Cond::Selected(n, v) => format!("selected(${{{n}}}, '{v}')"),
+            Cond::Count(n, op, k) => format!("count-selected(${{{n}}}) {} {k}", OPS[*op]),
+            Cond::Not(c) => format!("not({})", c.xpath()),
+            Cond::Both(a, and, b) => format!(
+                "({}) {} ({})",
+                a.xpath(),
+                if *and { "and" } else { "or" },
+                b.xpath()
+            ),
+        }
+    }
+
+    fn names(&self, into: &mut BTreeSet<String>) {
+        match self {
+            Cond::Number(n, ..)
+            | Cond::Choice(n, ..)
+            | Cond::Selected(n, _)
+            | Cond::Count(n, ..) => {
+                into.insert(n.clone());
+            }
+            Cond::Not(c) => c.names(into),
+            Cond::Both(a, _, b) => {
+                a.names(into);
+                b.names(into);
+            }
+        }
+    }
+
+    /// The truth under XLSForm's meaning, where an unanswered number compares false.
+    fn holds(&self, answers: &BTreeMap<String, Value>) -> bool {
+        let compare = |op: usize, a: i64, b: i64| match OPS[op] {
+            "=" => a == b,
+            "!=" => a != b,
+            "<" => a < b,
+            "<=" => a <= b,
+            ">" => a > b,
+            _ => a >= b,
+        };
+        let chosen = |n: &str| match answers.get(n) {
+            Some(Value::Choices(c)) => c.clone(),
+            other => panic!("generated answers give {n} choices, not {other:?}"),
+        };
+        match self {
+            Cond::Number(n, op, k) => match answers.get(n) {
+                Some(Value::Integer(a)) => compare(*op, *a, *k),
+                _ => false,
+            },
+            Cond::Choice(n, eq, v) => (answers.get(n) == Some(&Value::Choice(v.clone()))) == *eq,
+            Cond::Selected(n, v) => chosen(n).contains(v),
+            Cond::Count(n, op, k) => compare(*op, i64::try_from(chosen(n).len()).unwrap(), *k),
+            Cond::Not(c) => !c.holds(answers),
+            Cond::Both(a, true, b) => a.holds(answers) && b.holds(answers),
+            Cond::Both(a, false, b) => a.holds(answers) || b.holds(answers),
+        }
+    }
+}
+
+/// Answers for every question name the generator can use.
+fn answers() -> impl Strategy<Value = BTreeMap<String, Value>> {
+    let numbers = prop::collection::vec(prop::option::of(-3..20i64), 4);
+    let choices = prop::collection::vec(value(), 4);
+    let multi = prop::collection::vec(prop::collection::btree_set(value(), 0..=3), 4);
+    (numbers, choices, multi).prop_map(|(numbers, choices, multi)| {
+        let mut map = BTreeMap::new();
+        for (i, letter) in ["a", "b", "c", "d"].into_iter().enumerate() {
+            if let Some(n) = numbers[i] {
+                map.insert(format!("n_{letter}"), Value::Integer(n));
+            }
+            map.insert(format!("c_{letter}"), Value::Choice(choices[i].clone()));
+            map.insert(
+                format!("m_{letter}"),
+                Value::Choices(multi[i].iter().cloned().collect()),
+            );
+        }
+        map
+    })
+}
+
+proptest! {
+    #[test]
+    fn translated_conditions_parse_name_the_same_questions_and_agree(cond in cond(), answers in answers()) {
+        let xpath = cond.xpath();
+        let translated = translate_xpath(&xpath, false).unwrap();
+        let parsed = expr::parse(&translated).unwrap_or_else(|e| panic!("{xpath} -> {translated}: {e}"));
+        let mut names = BTreeSet::new();
+        cond.names(&mut names);
+        prop_assert_eq!(parsed.references(), names.into_iter().collect::<Vec<_>>());
+        prop_assert!(!parsed.uses_current());
+        prop_assert_eq!(parsed.eval(&answers, None).unwrap(), cond.holds(&answers), "{} -> {}", xpath, translated);
+    }
+
+    #[test]
+    fn flat_comparison_chains_with_any_literal_parse(
+        clauses in prop::collection::vec(
+            ("[a-z][a-z0-9_]{0,6}", 0..6usize, prop_oneof![
+                (0..100_000i64).prop_map(|n| n.to_string()),
+                (0..1000u32, 0..100u32).prop_map(|(a, b)| format!("{a}.{b}")),
+                "[a-z][a-z ]{0,6}".prop_map(|s| format!("'{s}'")),
+            ]),
+            1..6,
+        ),
+        joins in prop::collection::vec(any::<bool>(), 6),
+    ) {
+        prop_assume!(clauses.iter().all(|(n, ..)| !["and", "or", "not", "div", "mod", "true", "false"].contains(&n.as_str())));
+        let xpath = clauses
+            .iter()
+            .enumerate()
+            .map(|(i, (n, op, lit))| {
+                let join = if i == 0 { "" } else if joins[i] { " and " } else { " or " };
+                format!("{join}${{{n}}} {} {lit}", OPS[*op])
+            })
+            .collect::<String>();
+        let translated = translate_xpath(&xpath, false).unwrap();
+        let parsed = expr::parse(&translated).unwrap_or_else(|e| panic!("{xpath} -> {translated}: {e}"));
+        let names: BTreeSet<String> = clauses.iter().map(|(n, ..)| n.clone()).collect();
+        prop_assert_eq!(parsed.references(), names.into_iter().collect::<Vec<_>>());
+        // Without parentheses, `and` binds tighter than `or` in both languages.
+        prop_assert_eq!(translated.matches(" and ").count(), xpath.matches(" and ").count());
+    }
+}
+
+#[test]
+fn constraints_keep_the_current_answer() {
+    let translated = translate_xpath(". >= 5 and . <= 17 and string-length(.) < 3", true).unwrap();
+    assert_eq!(translated, ". >= 5 and . <= 17 and length(.) < 3");
+    assert!(expr::parse(&translated).unwrap().uses_current());
+    assert!(translate_xpath(". > 1", false)
+        .unwrap_err()
+        .message
+        .contains("only has a meaning in a constraint"));
+}
+
+#[test]
+fn arithmetic_keeps_its_grouping() {
+    assert_eq!(
+        translate_xpath("${a} - (${b} - ${c}) > 1", false).unwrap(),
+        "a - (b - c) > 1"
+    );
+    assert_eq!(
+        translate_xpath("${a} div 2 * ${b} = -1", false).unwrap(),
+        "a / 2 * b = 0 - 1"
+    );
+    assert_eq!(
+        translate_xpath("not(${a} > 1 or ${b} < 2) and true()", false).unwrap(),
+        "not (a > 1 or b < 2) and true"
+    );
+}
