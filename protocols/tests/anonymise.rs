@@ -293,6 +293,50 @@ fn hours_are_cut_to_the_hour() {
 }
 
 #[test]
+fn a_scrubbed_answer_is_cut_back_to_fit_its_length_constraint() {
+    // `[name]` is longer than `Ali`: without the cut, the server's replay
+    // would refuse the answer for breaking the protocol's constraint.
+    let mut protocol = (*protocol()).clone();
+    let journey = protocol.sections[0]
+        .questions
+        .iter_mut()
+        .find(|q| q.id == "journey")
+        .unwrap();
+    journey.constraint = Some("length(.) <= 60".to_owned());
+    let protocol = Arc::new(protocol);
+    let said = "Kofi and Ali took me from Korhogo to Bouaké, then to a farm.";
+    assert_eq!(said.chars().count(), 60);
+    let mut r = Recorder::start(protocol.clone(), CHILD, Some(10));
+    r.consent()
+        .record(EventKind::ScreeningAnswered {
+            item_id: "distress".to_owned(),
+            positive: false,
+        })
+        .answer("age", Value::Integer(10))
+        .answer("first_name", text("Ami"))
+        .answer(
+            "home_area",
+            Value::Location {
+                lat: 9.4,
+                lon: -5.6,
+            },
+        )
+        .answer("journey", text(said))
+        .record(EventKind::Completed);
+
+    let anonymised = anonymise(&protocol, &r.events(), &strings(&["Kofi", "Ali"]));
+
+    let session = replay(&protocol, &anonymised);
+    assert_eq!(
+        session.answers().get("journey"),
+        Some(&text(
+            "[name] and [name] took me from Korhogo to Bouaké, then to a "
+        ))
+    );
+    assert_eq!(anonymised.report.names, 2);
+}
+
+#[test]
 fn french_notes_lose_names_with_or_without_accents() {
     let (out, report) = scrub(
         "Aicha dit que Monsieur HERVE l'a amenée à Abidjan. Contact : herve.yao@mail.ci, tél. 07 07 12 34 56. Carte 1234 5678 90, passeport C00123456. Née le 12/03/2014, payée 150 000 FCFA.",

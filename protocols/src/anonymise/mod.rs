@@ -16,7 +16,9 @@ mod scrub;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime, Time, UtcOffset};
 
-use crate::engine::{Consenter, Decision, Event, EventKind, StopReason};
+use std::sync::Arc;
+
+use crate::engine::{Consenter, Decision, Event, EventKind, RefusalKind, Session, StopReason};
 use crate::model::{Privacy, Protocol, TimestampPrecision};
 use crate::value::Value;
 
@@ -123,21 +125,26 @@ impl Ending {
 /// are scrubbed from every free text.
 ///
 /// Events are renumbered from 0 if some were dropped, so the log stays
-/// gapless; nothing after the session's stop or completion is kept.
+/// gapless; nothing after the session's stop or completion is kept. The log
+/// is replayed through the engine as it is built: a scrubbed answer that no
+/// longer meets its question's constraint (placeholders can be longer than
+/// the words they replace) is cut back to its original length.
 pub fn anonymise(protocol: &Protocol, events: &[Event], identity: &[String]) -> Anonymised {
     let ending = Ending::of(events);
     let scrubber = Scrubber::new(identity);
     let mut report = RedactionReport::default();
     let mut out: Vec<Event> = Vec::with_capacity(events.len());
+    let mut replay = Replay::new(protocol);
     for event in events {
         let ended = matches!(event.kind, EventKind::Stopped { .. } | EventKind::Completed);
         if ending.keeps(&event.kind) {
             let kind = anonymise_kind(protocol, ending, &event.kind, &scrubber, &mut report);
-            out.push(Event {
+            let anonymised = Event {
                 seq: out.len() as u64,
                 at: truncate_time(event.at, protocol.privacy.timestamp_precision),
                 kind,
-            });
+            };
+            out.push(replay.fit(anonymised, &event.kind));
         } else if matches!(event.kind, EventKind::NoteAdded { .. }) {
             report.notes_dropped += 1;
         }
@@ -148,6 +155,88 @@ pub fn anonymise(protocol: &Protocol, events: &[Event], identity: &[String]) -> 
     Anonymised {
         events: out,
         report,
+    }
+}
+
+/// Replays the anonymised log as it is built, because the server will.
+/// Placeholders are longer than some of what they replace (`[name]` for
+/// `Kofi`), so a scrubbed answer can break a length constraint its original
+/// met; such an answer is cut back to the original's length. Once the log
+/// stops replaying for any other reason (it never did, on the device), this
+/// only watches.
+struct Replay {
+    session: Session,
+    in_step: bool,
+}
+
+impl Replay {
+    fn new(protocol: &Protocol) -> Replay {
+        Replay {
+            session: Session::new(Arc::new(protocol.clone())),
+            in_step: true,
+        }
+    }
+
+    fn fit(&mut self, event: Event, original: &EventKind) -> Event {
+        if !self.in_step {
+            return event;
+        }
+        let refusal = match self.session.apply(event.clone()) {
+            Ok(()) => return event,
+            Err(refusal) => refusal,
+        };
+        let shortened = match (refusal.kind, original_length(original)) {
+            (RefusalKind::ConstraintFailed, Some(limit)) => shorten(&event.kind, limit),
+            _ => None,
+        };
+        if let Some(kind) = shortened {
+            let shorter = Event { kind, ..event };
+            self.in_step = self.session.apply(shorter.clone()).is_ok();
+            return shorter;
+        }
+        self.in_step = false;
+        event
+    }
+}
+
+/// The length in characters of an answer's original text.
+fn original_length(kind: &EventKind) -> Option<usize> {
+    match kind {
+        EventKind::Answered {
+            value: Value::Text(text),
+            ..
+        }
+        | EventKind::Amended {
+            value: Value::Text(text),
+            ..
+        } => Some(text.chars().count()),
+        _ => None,
+    }
+}
+
+/// The answer with its scrubbed text cut to `limit` characters, if it grew.
+fn shorten(kind: &EventKind, limit: usize) -> Option<EventKind> {
+    let cut = |value: &Value| match value {
+        Value::Text(text) if text.chars().count() > limit => {
+            Some(Value::Text(text.chars().take(limit).collect()))
+        }
+        _ => None,
+    };
+    match kind {
+        EventKind::Answered { question_id, value } => Some(EventKind::Answered {
+            question_id: question_id.clone(),
+            value: cut(value)?,
+        }),
+        EventKind::Amended {
+            question_id,
+            value,
+            reason,
+        } => Some(EventKind::Amended {
+            question_id: question_id.clone(),
+            value: cut(value)?,
+            reason: reason.clone(),
+        }),
+        _ => None,
     }
 }
 
