@@ -12,6 +12,7 @@ pub mod hash;
 pub mod library;
 pub mod lint;
 pub mod model;
+pub mod outline;
 pub mod parse;
 pub mod refnum;
 pub mod rules;

@@ -76,6 +76,7 @@ use crate::model::Protocol;
 use crate::rules::Rule;
 
 pub use locate::locate;
+pub(crate) use questions::kind_name;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
