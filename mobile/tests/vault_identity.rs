@@ -4,10 +4,17 @@
 mod vault_support;
 
 use fieldkit_mobile::vault::{IdentityStore, PersonalDetails, SupervisorCode, Vault, VaultError};
+use fieldkit_protocols::refnum::RefNumber;
 use vault_support::*;
 
 fn code() -> SupervisorCode {
     SupervisorCode::new("supervisor 2468")
+}
+
+fn child() -> RefNumber {
+    RefNumber::from_uuid(uuid::Uuid::from_u128(
+        0x7a3f_0000_0000_0000_0000_0000_0000_0001,
+    ))
 }
 
 fn details() -> PersonalDetails {
@@ -24,9 +31,9 @@ fn details() -> PersonalDetails {
 fn details_are_kept_in_a_separate_file_opened_only_by_the_supervisors_code() {
     let dir = tempfile::tempdir().unwrap();
     let mut vault = new_vault(dir.path());
-    session_with_answers(&mut vault, "REF-7K3", 1);
+    session_with_answers(&mut vault, &child().to_string(), 1);
     let mut store = IdentityStore::create_with(dir.path(), &code(), CHEAP).unwrap();
-    store.put("REF-7K3", &details()).unwrap();
+    store.put(&child(), &details()).unwrap();
     drop(store);
 
     assert!(dir.path().join("identity.sqlite").is_file());
@@ -38,8 +45,8 @@ fn details_are_kept_in_a_separate_file_opened_only_by_the_supervisors_code() {
     .unwrap_err();
     assert!(matches!(err, VaultError::WrongSupervisorCode), "{err}");
     let store = IdentityStore::open(dir.path(), &code()).unwrap();
-    assert_eq!(store.get("REF-7K3").unwrap(), Some(details()));
-    assert_eq!(store.get("REF-OTHER").unwrap(), None);
+    assert_eq!(store.get(&child()).unwrap(), Some(details()));
+    assert_eq!(store.get(&new_ref()).unwrap(), None);
     assert_eq!(format!("{:?}", details()), "PersonalDetails(<redacted>)");
 
     // The research vault knows the reference number only.
@@ -54,9 +61,9 @@ fn details_are_kept_in_a_separate_file_opened_only_by_the_supervisors_code() {
 fn identity_strings_list_what_anonymisation_must_scrub() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = IdentityStore::create_with(dir.path(), &code(), CHEAP).unwrap();
-    store.put("REF-7K3", &details()).unwrap();
+    store.put(&child(), &details()).unwrap();
     assert_eq!(
-        store.identity_strings("REF-7K3").unwrap(),
+        store.identity_strings(&child()).unwrap(),
         vec![
             "Nadia Rahman Begum",
             "Nadia",
@@ -67,16 +74,16 @@ fn identity_strings_list_what_anonymisation_must_scrub() {
             "Kamalapur station"
         ]
     );
-    assert!(store.identity_strings("REF-NONE").unwrap().is_empty());
-    assert!(store.remove("REF-7K3").unwrap());
-    assert!(store.identity_strings("REF-7K3").unwrap().is_empty());
+    assert!(store.identity_strings(&new_ref()).unwrap().is_empty());
+    assert!(store.remove(&child()).unwrap());
+    assert!(store.identity_strings(&child()).unwrap().is_empty());
 }
 
 #[test]
 fn changing_the_code_and_locking() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = IdentityStore::create_with(dir.path(), &code(), CHEAP).unwrap();
-    store.put("R1", &details()).unwrap();
+    store.put(&child(), &details()).unwrap();
     let new = SupervisorCode::new("new code 1357");
     assert!(matches!(
         store.change_code(&SupervisorCode::new("nope"), &new),
@@ -84,13 +91,13 @@ fn changing_the_code_and_locking() {
     ));
     store.change_code(&code(), &new).unwrap();
     store.lock();
-    assert!(matches!(store.get("R1"), Err(VaultError::Locked)));
+    assert!(matches!(store.get(&child()), Err(VaultError::Locked)));
     drop(store);
     assert!(IdentityStore::open(dir.path(), &code()).is_err());
     assert_eq!(
         IdentityStore::open(dir.path(), &new)
             .unwrap()
-            .get("R1")
+            .get(&child())
             .unwrap(),
         Some(details())
     );
@@ -101,7 +108,7 @@ fn wiping_the_vault_also_erases_the_identity_store_beside_it() {
     let dir = tempfile::tempdir().unwrap();
     let vault = new_vault(dir.path());
     let mut store = IdentityStore::create_with(dir.path(), &code(), CHEAP).unwrap();
-    store.put("R1", &details()).unwrap();
+    store.put(&child(), &details()).unwrap();
     drop(store);
     vault.wipe().unwrap();
     assert!(!IdentityStore::exists(dir.path()));

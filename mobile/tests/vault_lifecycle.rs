@@ -213,7 +213,7 @@ fn a_locked_vault_refuses_everything_until_unlocked_again() {
     assert!(matches!(vault.get_draft("d"), Err(VaultError::Locked)));
     assert!(matches!(vault.settings(), Err(VaultError::Locked)));
     assert!(matches!(
-        vault.outbox::<serde_json::Value>(),
+        vault.outbox(),
         Err(VaultError::Locked)
     ));
     vault.relock_unlock(&pass()).unwrap();

@@ -8,29 +8,12 @@ use fieldkit_mobile::vault::{
     DeviceToken, IdentityStore, PersonalDetails, Setting, SupervisorCode,
 };
 use fieldkit_protocols::engine::events::{Event, EventKind};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use vault_support::*;
-
-#[derive(Serialize, Deserialize)]
-struct Payload {
-    id: Uuid,
-    text: String,
-}
-
-impl fieldkit_mobile::vault::OutboxRecord for Payload {
-    fn record_id(&self) -> Uuid {
-        self.id
-    }
-    fn respondent(&self) -> Option<String> {
-        Some("REF-MARKER-RESPONDENT".into())
-    }
-}
 
 const MARKERS: &[&str] = &[
     "MARKER-ANSWER-7f3a",
     "MARKER-NOTE-EVENT-19c2",
-    "REF-MARKER-RESPONDENT",
     "street-children-interview",
     "MARKER-DRAFT-TEXT-0b1d",
     "MARKER-DRAFT-KEY-55e0",
@@ -45,11 +28,11 @@ const MARKERS: &[&str] = &[
     "MARKER-CHILD-PHONE",
 ];
 
-fn assert_no_markers(dir: &std::path::Path, when: &str) {
+fn assert_no_markers(dir: &std::path::Path, respondent: &str, when: &str) {
     let files = all_files(dir);
     assert!(!files.is_empty());
     for (path, bytes) in &files {
-        for marker in MARKERS {
+        for marker in MARKERS.iter().copied().chain([respondent]) {
             assert!(
                 !contains(bytes, marker.as_bytes()),
                 "{when}: {marker} found in plaintext in {}",
@@ -63,8 +46,10 @@ fn assert_no_markers(dir: &std::path::Path, when: &str) {
 fn no_marker_string_is_found_in_any_file_of_the_vault_folder() {
     let dir = tempfile::tempdir().unwrap();
     let mut vault = new_vault(dir.path());
+    let reference = new_ref();
+    let respondent = reference.to_string();
     let session = Uuid::new_v4();
-    let mut first = start(session, "REF-MARKER-RESPONDENT");
+    let mut first = start(session, &respondent);
     first.seq = 0;
     vault.append_event(session, &first).unwrap();
     vault
@@ -94,13 +79,10 @@ fn no_marker_string_is_found_in_any_file_of_the_vault_folder() {
     vault
         .put_attachment(session, "text/plain", b"MARKER-ATTACHMENT-bytes")
         .unwrap();
-    let record = Payload {
-        id: Uuid::new_v4(),
-        text: "MARKER-OUTBOX-PAYLOAD".into(),
-    };
+    let record = envelope(&respondent, "MARKER-OUTBOX-PAYLOAD");
     vault.enqueue(&record).unwrap();
     vault
-        .mark_rejected(record.id, "MARKER-REJECTION-REASON", None)
+        .mark_rejected(record.record_id, "MARKER-REJECTION-REASON", None)
         .unwrap();
 
     let code = SupervisorCode::new("supervisor 2468");
@@ -112,14 +94,14 @@ fn no_marker_string_is_found_in_any_file_of_the_vault_folder() {
         place: String::new(),
         notes: String::new(),
     };
-    identity.put("REF-MARKER-RESPONDENT", &details).unwrap();
+    identity.put(&reference, &details).unwrap();
 
     // While open: the WAL holds the recent writes.
     assert!(
         dir.path().join("vault.sqlite-wal").exists(),
         "the vault runs in WAL mode"
     );
-    assert_no_markers(dir.path(), "while open");
+    assert_no_markers(dir.path(), &respondent, "while open");
 
     // The data is really there, just not readable from the files.
     assert_eq!(
@@ -127,11 +109,11 @@ fn no_marker_string_is_found_in_any_file_of_the_vault_folder() {
         answer(1, "MARKER-ANSWER-7f3a")
     );
     assert_eq!(
-        identity.get("REF-MARKER-RESPONDENT").unwrap().unwrap().name,
+        identity.get(&reference).unwrap().unwrap().name,
         "MARKER-CHILD-NAME"
     );
 
     drop(vault);
     drop(identity);
-    assert_no_markers(dir.path(), "after closing");
+    assert_no_markers(dir.path(), &respondent, "after closing");
 }

@@ -10,6 +10,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use fieldkit_protocols::refnum::RefNumber;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -65,8 +66,9 @@ impl fmt::Debug for IdentityStore {
     }
 }
 
-fn person_ref(key: &DataKey, reference: &str) -> RecordRef {
-    RecordRef::new(RecordKind::Identity, keyed_id(key, "respondent", reference))
+fn person_ref(key: &DataKey, reference: &RefNumber) -> RecordRef {
+    let code = reference.to_string();
+    RecordRef::new(RecordKind::Identity, keyed_id(key, "respondent", &code))
 }
 
 impl IdentityStore {
@@ -177,7 +179,11 @@ impl IdentityStore {
     }
 
     /// Stores (or replaces) the details for a reference number.
-    pub fn put(&mut self, reference: &str, details: &PersonalDetails) -> Result<(), VaultError> {
+    pub fn put(
+        &mut self,
+        reference: &RefNumber,
+        details: &PersonalDetails,
+    ) -> Result<(), VaultError> {
         let key = self.key()?;
         let record = person_ref(key, reference);
         let sealed = seal_json(
@@ -199,7 +205,7 @@ impl IdentityStore {
         Ok(())
     }
 
-    pub fn get(&self, reference: &str) -> Result<Option<PersonalDetails>, VaultError> {
+    pub fn get(&self, reference: &RefNumber) -> Result<Option<PersonalDetails>, VaultError> {
         let key = self.key()?;
         let record = person_ref(key, reference);
         let row: Option<(u32, Vec<u8>)> = self
@@ -223,7 +229,7 @@ impl IdentityStore {
         }))
     }
 
-    pub fn remove(&mut self, reference: &str) -> Result<bool, VaultError> {
+    pub fn remove(&mut self, reference: &RefNumber) -> Result<bool, VaultError> {
         let key = self.key()?;
         let deleted = self.conn.execute(
             "DELETE FROM people WHERE id = ?1",
@@ -236,7 +242,7 @@ impl IdentityStore {
     /// from free text: the full name and each of its parts, the nickname, the
     /// contact and the place. Not the notes (free text, not an identifier).
     /// Empty if nothing is stored.
-    pub fn identity_strings(&self, reference: &str) -> Result<Vec<String>, VaultError> {
+    pub fn identity_strings(&self, reference: &RefNumber) -> Result<Vec<String>, VaultError> {
         let Some(details) = self.get(reference)? else {
             return Ok(Vec::new());
         };

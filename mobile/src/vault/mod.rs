@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 pub use error::VaultError;
 pub use identity::{IdentityStore, PersonalDetails, IDENTITY_FILE};
 pub use keys::{DataKey, KdfParams, Passphrase, SupervisorCode};
-pub use outbox::{OutboxEntry, OutboxItem, OutboxRecord, OutboxState, WithdrawalReport};
+pub use outbox::{OutboxEntry, OutboxItem, OutboxState, WithdrawalReport};
 pub use records::{Attachment, CodeOfPracticeAck, DeviceSettings, DeviceToken, Note, Setting};
 pub use sessions::{SessionStatus, SessionSummary};
 

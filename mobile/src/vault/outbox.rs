@@ -7,22 +7,16 @@
 //! the state details, so a withdrawal can find every record of a respondent,
 //! even one whose content was purged after acknowledgement.
 
+use fieldkit_protocols::refnum::RefNumber;
+use fieldkit_protocols::wire::{RecordEnvelope, Tombstone};
 use fieldkit_protocols::Rule;
 use rusqlite::params;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::crypto::{open, open_json, seal, seal_json, RecordKind, RecordRef, RECORD_FORMAT};
 use super::{DataKey, Retention, Vault, VaultError};
-
-/// What the outbox can hold: a finalised record with its own id.
-pub trait OutboxRecord: Serialize + DeserializeOwned {
-    fn record_id(&self) -> Uuid;
-    /// The respondent's reference number, if the record is about one (a
-    /// withdrawal removes it); `None` for e.g. a code-of-practice record.
-    fn respondent(&self) -> Option<String>;
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutboxState {
@@ -45,21 +39,20 @@ impl OutboxState {
 
 /// What an outbox entry carries.
 #[derive(Clone, Debug, PartialEq)]
-pub enum OutboxItem<T> {
-    Record(T),
+pub enum OutboxItem {
+    Record(RecordEnvelope),
     /// Asks the server to delete a record it already has (a withdrawal).
-    Tombstone {
-        withdraws: Uuid,
-    },
+    Tombstone(Tombstone),
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct OutboxEntry<T> {
+pub struct OutboxEntry {
+    /// The record's id; for a tombstone its `tombstone_id`.
     pub record_id: Uuid,
     pub respondent: Option<String>,
     pub state: OutboxState,
     /// `None` once an acknowledged record was purged (see [`Retention`]).
-    pub item: Option<OutboxItem<T>>,
+    pub item: Option<OutboxItem>,
 }
 
 /// What a withdrawal did.
@@ -76,6 +69,8 @@ pub struct WithdrawalReport {
 #[derive(Serialize, Deserialize)]
 struct Meta {
     respondent: Option<String>,
+    /// Kept so a tombstone can be made after the content was purged.
+    device_id: Uuid,
     tombstone_for: Option<Uuid>,
     rejection: Option<(String, Option<Rule>)>,
 }
@@ -100,9 +95,9 @@ struct Row {
 impl Vault {
     /// Queues a finalised record. Queuing the same record again is a no-op;
     /// the same id with other content is an [`VaultError::OutboxConflict`].
-    pub fn enqueue<T: OutboxRecord>(&mut self, record: &T) -> Result<(), VaultError> {
+    pub fn enqueue(&mut self, record: &RecordEnvelope) -> Result<(), VaultError> {
         let key = self.key()?;
-        let id = record.record_id();
+        let id = record.record_id;
         let json = zeroize::Zeroizing::new(serde_json::to_vec(record).map_err(|e| {
             VaultError::Encode {
                 record: payload_ref(id).describe(),
@@ -120,7 +115,8 @@ impl Vault {
             };
         }
         let meta = Meta {
-            respondent: record.respondent(),
+            respondent: Some(record.respondent.clone()).filter(|r| !r.is_empty()),
+            device_id: record.device_id,
             tombstone_for: None,
             rejection: None,
         };
@@ -128,7 +124,7 @@ impl Vault {
     }
 
     /// Every outbox entry, oldest first.
-    pub fn outbox<T: DeserializeOwned>(&self) -> Result<Vec<OutboxEntry<T>>, VaultError> {
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>, VaultError> {
         self.entries(
             "SELECT record_id, state, format, meta, payload FROM outbox ORDER BY position",
             [],
@@ -136,10 +132,7 @@ impl Vault {
     }
 
     /// The oldest pending entries, at most `limit`.
-    pub fn pending<T: DeserializeOwned>(
-        &self,
-        limit: usize,
-    ) -> Result<Vec<OutboxEntry<T>>, VaultError> {
+    pub fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, VaultError> {
         self.entries(
             "SELECT record_id, state, format, meta, payload FROM outbox
              WHERE state = 'pending' ORDER BY position LIMIT ?1",
@@ -194,11 +187,11 @@ impl Vault {
     /// phone, records of theirs that never reached the server are deleted,
     /// and for each record the server may have a tombstone is queued. All in
     /// one transaction.
-    pub fn withdraw(&mut self, respondent: &str) -> Result<WithdrawalReport, VaultError> {
+    pub fn withdraw(&mut self, respondent: &RefNumber) -> Result<WithdrawalReport, VaultError> {
         let sessions: Vec<Uuid> = self
             .sessions()?
             .into_iter()
-            .filter(|s| s.respondent == respondent)
+            .filter(|s| is_respondent(&s.respondent, respondent))
             .map(|s| s.id)
             .collect();
         let rows = self.rows(
@@ -207,6 +200,8 @@ impl Vault {
         )?;
         let key = self.key.as_ref().ok_or(VaultError::Locked)?;
         let mut report = WithdrawalReport::default();
+        // The day only, as the wire format asks (the time is not research data).
+        let today = OffsetDateTime::now_utc().date();
         let tx = self.conn.transaction()?;
         for id in &sessions {
             report.sessions_deleted +=
@@ -214,7 +209,11 @@ impl Vault {
         }
         for row in rows {
             let meta: Meta = open_json(key, &meta_ref(row.record_id), row.format, &row.meta)?;
-            if meta.tombstone_for.is_some() || meta.respondent.as_deref() != Some(respondent) {
+            let theirs = meta
+                .respondent
+                .as_deref()
+                .is_some_and(|r| is_respondent(r, respondent));
+            if meta.tombstone_for.is_some() || !theirs {
                 continue;
             }
             tx.execute(
@@ -224,19 +223,19 @@ impl Vault {
             if matches!(row.state.as_str(), "pending" | "rejected") {
                 report.unsent_deleted += 1;
             } else {
-                let tombstone = Uuid::new_v4();
+                let tombstone =
+                    Tombstone::new(Uuid::new_v4(), row.record_id, meta.device_id, today);
                 let meta = Meta {
                     respondent: None,
+                    device_id: meta.device_id,
                     tombstone_for: Some(row.record_id),
                     rejection: None,
                 };
-                insert(
-                    &tx,
-                    key,
-                    tombstone,
-                    &meta,
-                    &serde_json::to_vec(&row.record_id).unwrap_or_default(),
-                )?;
+                let json = serde_json::to_vec(&tombstone).map_err(|e| VaultError::Encode {
+                    record: payload_ref(tombstone.tombstone_id).describe(),
+                    detail: e.to_string(),
+                })?;
+                insert(&tx, key, tombstone.tombstone_id, &meta, &json)?;
                 report.tombstones_queued += 1;
             }
         }
@@ -313,11 +312,11 @@ impl Vault {
         Ok(out)
     }
 
-    fn entries<T: DeserializeOwned, P: rusqlite::Params>(
+    fn entries<P: rusqlite::Params>(
         &self,
         sql: &str,
         params: P,
-    ) -> Result<Vec<OutboxEntry<T>>, VaultError> {
+    ) -> Result<Vec<OutboxEntry>, VaultError> {
         let key = self.key()?;
         self.rows(sql, params)?
             .into_iter()
@@ -342,7 +341,13 @@ fn insert(
     Ok(())
 }
 
-fn entry<T: DeserializeOwned>(key: &DataKey, row: Row) -> Result<OutboxEntry<T>, VaultError> {
+/// Reference numbers are compared as codes, so a differently typed form of
+/// the same code (case, hyphens) still matches.
+fn is_respondent(stored: &str, respondent: &RefNumber) -> bool {
+    RefNumber::parse(stored).is_ok_and(|stored| stored == *respondent)
+}
+
+fn entry(key: &DataKey, row: Row) -> Result<OutboxEntry, VaultError> {
     let id = row.record_id;
     let meta: Meta = open_json(key, &meta_ref(id), row.format, &row.meta)?;
     let state = match row.state.as_str() {
@@ -362,7 +367,12 @@ fn entry<T: DeserializeOwned>(key: &DataKey, row: Row) -> Result<OutboxEntry<T>,
     };
     let item = match (row.payload, meta.tombstone_for) {
         (None, _) => None,
-        (Some(_), Some(withdraws)) => Some(OutboxItem::Tombstone { withdraws }),
+        (Some(sealed), Some(_)) => Some(OutboxItem::Tombstone(open_json(
+            key,
+            &payload_ref(id),
+            row.format,
+            &sealed,
+        )?)),
         (Some(sealed), None) => Some(OutboxItem::Record(open_json(
             key,
             &payload_ref(id),

@@ -107,3 +107,29 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 pub fn raw(dir: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(vault_file(dir)).unwrap()
 }
+
+/// A fresh random reference number, as the app makes one for a respondent.
+pub fn new_ref() -> fieldkit_protocols::refnum::RefNumber {
+    fieldkit_protocols::refnum::RefNumber::from_uuid(Uuid::new_v4())
+}
+
+/// A sealed record of one short session, as the app queues it after
+/// anonymisation.
+pub fn envelope(respondent: &str, body: &str) -> fieldkit_protocols::wire::RecordEnvelope {
+    use fieldkit_protocols::wire::{RecordEnvelope, WireVersion};
+    let record_id = Uuid::new_v4();
+    let mut envelope = RecordEnvelope {
+        wire_version: WireVersion,
+        record_id,
+        device_id: Uuid::from_u128(7),
+        protocol_id: "street-children-interview".into(),
+        protocol_version: 3,
+        protocol_hash: ContentHash::of_bytes(b"protocol"),
+        respondent: respondent.into(),
+        events: vec![start(record_id, respondent), answer(1, body)],
+        redactions: Default::default(),
+        content_hash: ContentHash(String::new()),
+    };
+    envelope.content_hash = envelope.computed_hash();
+    envelope
+}
