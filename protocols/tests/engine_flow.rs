@@ -5,21 +5,9 @@ mod engine_support;
 
 use engine_support::*;
 use fieldkit_protocols::engine::{
-    Consenter, Event, EventKind, OthersPresent, Session, SessionKind, Sex, Status, Step, StopReason,
+    Consenter, Event, EventKind, OthersPresent, Session, SessionKind, Status, Step, StopReason,
 };
 use fieldkit_protocols::{Rule, Value};
-
-/// Answers whatever `next()` asks for with the given event, checking the step first.
-fn expect(run: &mut Run, step: Step, kind: EventKind) {
-    assert_eq!(run.session.next(), step);
-    run.ok(kind);
-}
-
-fn q(id: &str) -> Step {
-    Step::Question {
-        question_id: id.to_owned(),
-    }
-}
 
 /// A full child interview, step by step as the phone would show it.
 fn child_interview(works: bool, left_home: bool) -> Session {
@@ -27,56 +15,60 @@ fn child_interview(works: bool, left_home: bool) -> Session {
     let mut run = Run::new(protocol.clone());
     assert_eq!(run.session.status(), Status::NotStarted);
     run.ok(started(&protocol, SessionKind::Full, Some(13)));
-    expect(&mut run, Step::Introduction, EventKind::IntroductionGiven);
-    expect(&mut run, Step::DataUse, data_use(&protocol));
+    expect(&mut run, &Step::Introduction, EventKind::IntroductionGiven);
+    expect(&mut run, &Step::DataUse, data_use(&protocol));
     expect(
         &mut run,
-        Step::Consent {
+        &Step::Consent {
             from: Consenter::Guardian,
         },
         consent(Consenter::Guardian),
     );
     expect(
         &mut run,
-        Step::Consent {
+        &Step::Consent {
             from: Consenter::Respondent,
         },
         consent(Consenter::Respondent),
     );
     expect(
         &mut run,
-        Step::Screening {
+        &Step::Screening {
             item_id: "distress".into(),
         },
         screen("distress", false),
     );
     expect(
         &mut run,
-        Step::Screening {
+        &Step::Screening {
             item_id: "injury".into(),
         },
         screen("injury", false),
     );
-    expect(&mut run, q("age"), answer("age", Value::Integer(13)));
-    expect(&mut run, q("nickname"), skip("nickname"));
+    expect(&mut run, &q("age"), answer("age", Value::Integer(13)));
+    expect(&mut run, &q("nickname"), skip("nickname"));
     expect(
         &mut run,
-        q("sex"),
+        &q("sex"),
         answer("sex", Value::Choice("girl".into())),
     );
-    expect(&mut run, q("works"), answer("works", Value::Bool(works)));
+    expect(&mut run, &q("works"), answer("works", Value::Bool(works)));
     if works {
         expect(
             &mut run,
-            q("work_kind"),
+            &q("work_kind"),
             answer("work_kind", choices(&["vending"])),
         );
-        expect(&mut run, q("hours"), answer("hours", Value::Integer(6)));
+        expect(&mut run, &q("hours"), answer("hours", Value::Integer(6)));
     }
-    expect(&mut run, q("school"), answer("school", text("the teacher")));
     expect(
         &mut run,
-        Step::RapportCheckpoint,
+        &q("school"),
+        answer("school", text("the teacher")),
+    );
+    expect(
+        &mut run,
+        &Step::RapportCheckpoint,
         EventKind::RapportConfirmed,
     );
     let sensitive = Step::SensitiveSection {
@@ -84,17 +76,17 @@ fn child_interview(works: bool, left_home: bool) -> Session {
     };
     expect(
         &mut run,
-        sensitive,
+        &sensitive,
         answer("left_home", Value::Bool(left_home)),
     );
     if left_home {
         expect(
             &mut run,
-            q("who_brought"),
+            &q("who_brought"),
             answer("who_brought", Value::Choice("family".into())),
         );
     }
-    expect(&mut run, Step::Closing, EventKind::Completed);
+    expect(&mut run, &Step::Closing, EventKind::Completed);
     assert_eq!(run.session.next(), Step::Finished);
     assert_eq!(run.session.status(), Status::Completed);
     run.session
@@ -268,14 +260,14 @@ fn a_positive_screen_leads_to_the_referral() {
         .ok(consent(Consenter::Respondent));
     expect(
         &mut run2,
-        Step::Screening {
+        &Step::Screening {
             item_id: "distress".into(),
         },
         screen("distress", true),
     );
     expect(
         &mut run2,
-        Step::Referral,
+        &Step::Referral,
         EventKind::Stopped {
             reason: StopReason::ScreeningPositive,
         },
@@ -355,7 +347,7 @@ fn a_language_the_interviewer_does_not_speak_is_a_finding_r14() {
     let protocol = child();
     let mut start = start_of(&protocol, SessionKind::Full, Some(12), "fr");
     start.interviewer_languages = vec!["en".to_owned()];
-    let mut run = Run::new(protocol.clone());
+    let mut run = Run::new(protocol);
     run.ok(EventKind::SessionStarted(start));
     let findings = run.session.findings();
     assert_eq!(findings.len(), 1, "{findings:?}");
@@ -365,138 +357,6 @@ fn a_language_the_interviewer_does_not_speak_is_a_finding_r14() {
         "{}",
         findings[0].message
     );
-}
-
-#[test]
-fn next_walks_a_focus_group() {
-    let protocol = group();
-    let mut run = Run::new(protocol.clone());
-    run.ok(started(&protocol, SessionKind::Full, None));
-    expect(&mut run, Step::Introduction, EventKind::IntroductionGiven);
-    expect(&mut run, Step::DataUse, data_use(&protocol));
-    expect(&mut run, Step::Roster, participant("P1", Some(15)));
-    let p1 = || "P1".to_owned();
-    expect(
-        &mut run,
-        Step::Consent {
-            from: Consenter::ParticipantGuardian(p1()),
-        },
-        consent(Consenter::ParticipantGuardian(p1())),
-    );
-    expect(
-        &mut run,
-        Step::Consent {
-            from: Consenter::Participant(p1()),
-        },
-        consent(Consenter::Participant(p1())),
-    );
-    expect(&mut run, Step::Roster, participant("P2", Some(16)));
-    expect(
-        &mut run,
-        Step::Consent {
-            from: Consenter::Participant("P2".into()),
-        },
-        refuse(Consenter::Participant("P2".into())),
-    );
-    expect(&mut run, Step::Roster, participant("P3", None));
-    expect(
-        &mut run,
-        Step::Consent {
-            from: Consenter::ParticipantGuardian("P3".into()),
-        },
-        consent(Consenter::ParticipantGuardian("P3".into())),
-    );
-    expect(
-        &mut run,
-        Step::Consent {
-            from: Consenter::Participant("P3".into()),
-        },
-        consent(Consenter::Participant("P3".into())),
-    );
-    let ranking = Value::Ranking(vec!["money".into(), "school".into(), "violence".into()]);
-    expect(&mut run, q("worries"), answer("worries", ranking));
-    run.ok(EventKind::NoteAdded {
-        text: "lively discussion".into(),
-    });
-    expect(
-        &mut run,
-        q("market_card"),
-        answer("market_card", text("children selling")),
-    );
-    expect(&mut run, Step::Closing, EventKind::Completed);
-    let taking_part: Vec<&str> = run
-        .session
-        .roster()
-        .iter()
-        .filter(|p| p.takes_part())
-        .map(|p| p.code.as_str())
-        .collect();
-    assert_eq!(taking_part, ["P1", "P3"]);
-    let replayed = Session::replay(protocol, run.session.events().to_vec()).unwrap();
-    assert!(replayed == run.session);
-}
-
-#[test]
-fn a_focus_group_that_cannot_reach_its_minimum_is_finished() {
-    let source = fixtures::GROUP.replace("max_participants = 4", "max_participants = 2");
-    let protocol = load("small-group.toml", &source);
-    let mut run = Run::new(protocol.clone());
-    run.ok(started(&protocol, SessionKind::Full, None))
-        .ok(EventKind::IntroductionGiven)
-        .ok(data_use(&protocol))
-        .ok(participant("P1", Some(16)))
-        .ok(refuse(Consenter::Participant("P1".into())))
-        .ok(participant("P2", Some(16)))
-        .ok(consent(Consenter::Participant("P2".into())));
-    assert_eq!(run.session.next(), Step::Finished);
-    assert_eq!(run.session.status(), Status::InProgress);
-    run.ok(EventKind::Stopped {
-        reason: StopReason::InterviewerEnded,
-    });
-}
-
-#[test]
-fn an_observation_sheet_counts_and_completes() {
-    let protocol = observation();
-    let mut run = Run::new(protocol.clone());
-    assert_eq!(run.session.next(), Step::Observation);
-    run.ok(started(&protocol, SessionKind::Full, None));
-    let tally = |sex: Sex, group: &str, delta: i32| EventKind::Tallied {
-        tally_id: "children_vending".to_owned(),
-        sex,
-        age_group: group.to_owned(),
-        delta,
-    };
-    expect(&mut run, Step::Observation, tally(Sex::Male, "under_12", 1));
-    expect(&mut run, Step::Observation, tally(Sex::Male, "under_12", 1));
-    expect(&mut run, Step::Observation, tally(Sex::Female, "12_17", 1));
-    expect(
-        &mut run,
-        Step::Observation,
-        tally(Sex::Male, "under_12", -1),
-    );
-    run.ok(EventKind::IndicatorChecked {
-        indicator_id: "adult_collects".into(),
-        observed: true,
-    })
-    .ok(EventKind::IndicatorChecked {
-        indicator_id: "adult_collects".into(),
-        observed: false,
-    });
-    let totals: Vec<(Sex, &str, i64)> = run
-        .session
-        .tallies()
-        .iter()
-        .map(|(k, v)| (k.sex, k.age_group.as_str(), *v))
-        .collect();
-    assert_eq!(
-        totals,
-        [(Sex::Female, "12_17", 1), (Sex::Male, "under_12", 1)]
-    );
-    assert_eq!(run.session.indicators()["adult_collects"], false);
-    run.ok(EventKind::Completed);
-    assert_eq!(run.session.next(), Step::Finished);
-    assert!(run.session.findings().is_empty());
 }
 
 #[test]

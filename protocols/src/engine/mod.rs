@@ -4,11 +4,12 @@
 //!
 //! - `events`: the vocabulary of a session log (shared).
 //! - `session`: the state folded from the events, and its accessors.
-//! - `gate`, `questions`, `observation`: the checks an event must pass.
+//! - `gate`, `consent`, `questions`, `observation`: the checks an event must pass.
 //! - `next`: the next screen, and soft findings for supervisors.
 //! - `refusal`: why an event was refused, naming the rule.
 
 pub mod events;
+mod consent;
 mod gate;
 mod next;
 mod observation;

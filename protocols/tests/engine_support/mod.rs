@@ -11,8 +11,9 @@ use std::sync::Arc;
 use fieldkit_protocols::engine::{
     Consenter, Decision, Event, EventKind, Refusal, Session, SessionKind, SessionStart, SkipReason,
 };
+use fieldkit_protocols::engine::{RefusalKind, Step};
 use fieldkit_protocols::model::{Respondents, Weekday};
-use fieldkit_protocols::{parse_protocol, Protocol, Value};
+use fieldkit_protocols::{parse_protocol, Protocol, Rule, Value};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -164,6 +165,16 @@ impl Run {
     }
 }
 
+/// Started, introduced and explained; no consent yet.
+pub fn child_explained(age: Option<u8>) -> Run {
+    let protocol = child();
+    let mut run = Run::new(protocol.clone());
+    run.ok(started(&protocol, SessionKind::Full, age))
+        .ok(EventKind::IntroductionGiven)
+        .ok(data_use(&protocol));
+    run
+}
+
 /// A child session started, introduced, explained, consented (guardian too
 /// under 18) and screened negative: ready for the first question.
 pub fn child_ready(age: Option<u8>) -> Run {
@@ -196,4 +207,27 @@ pub fn text(s: &str) -> Value {
 
 pub fn choices(values: &[&str]) -> Value {
     Value::Choices(values.iter().map(|v| (*v).to_owned()).collect())
+}
+
+/// Checks that `next()` asks for `step`, then records `kind`.
+pub fn expect(run: &mut Run, step: &Step, kind: EventKind) {
+    assert_eq!(&run.session.next(), step);
+    run.ok(kind);
+}
+
+pub fn q(id: &str) -> Step {
+    Step::Question {
+        question_id: id.to_owned(),
+    }
+}
+
+/// The refusal names this rule (and says so first in its text) and kind.
+pub fn assert_refused(refusal: &Refusal, rule: Option<Rule>, kind: RefusalKind) {
+    assert_eq!((refusal.rule, refusal.kind), (rule, kind), "{refusal}");
+    if let Some(rule) = rule {
+        assert!(
+            refusal.to_string().starts_with(&format!("{rule}: ")),
+            "{refusal}"
+        );
+    }
 }
