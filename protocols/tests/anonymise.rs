@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anonymise_support::{consent, note, protocol, stopped, strings, text, Recorder};
 use fieldkit_protocols::anonymise::{anonymise, Anonymised, RedactionReport, Scrubber};
 use fieldkit_protocols::engine::{
-    Consenter, Decision, Event, EventKind, OthersPresent, Session, Status, StopReason,
+    Consenter, Decision, Event, EventKind, OthersPresent, Session, Sex, Status, StopReason,
 };
 use fieldkit_protocols::model::TimestampPrecision;
 use fieldkit_protocols::{Protocol, Value};
@@ -334,6 +334,48 @@ fn a_scrubbed_answer_is_cut_back_to_fit_its_length_constraint() {
         ))
     );
     assert_eq!(anonymised.report.names, 2);
+}
+
+#[test]
+fn an_observation_sheet_keeps_its_counts_and_loses_the_phone_number_in_its_note() {
+    let protocol = Arc::new(
+        fieldkit_protocols::library::load_all()
+            .into_iter()
+            .find(|p| p.id == "observation-transport-hub")
+            .expect("the shipped observation protocol"),
+    );
+    let mut r = Recorder::start_at(
+        protocol.clone(),
+        "visit-3",
+        None,
+        datetime!(2026-03-13 21:47 +00:00),
+    );
+    r.record(EventKind::Tallied {
+        tally_id: "alone".to_owned(),
+        sex: Sex::Female,
+        age_group: "under_13".to_owned(),
+        delta: 2,
+    })
+    .record(EventKind::IndicatorChecked {
+        indicator_id: "arrivals_collected".to_owned(),
+        observed: true,
+    })
+    .record(note("A man wrote 0712345678 on the girls' hands."))
+    .record(stopped(StopReason::InterviewerEnded));
+
+    let anonymised = anonymise(&protocol, &r.events(), &[]);
+
+    let session = replay(&protocol, &anonymised);
+    assert_eq!(session.tallies().values().sum::<i64>(), 2);
+    assert_eq!(
+        anonymised.events[3].kind,
+        note("A man wrote [phone] on the girls' hands.")
+    );
+    assert!(anonymised
+        .events
+        .iter()
+        .all(|e| e.at == datetime!(2026-03-13 21:00 UTC)));
+    assert_eq!(anonymised.report.phones, 1);
 }
 
 #[test]

@@ -13,10 +13,10 @@
 
 mod scrub;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime, Time, UtcOffset};
-
-use std::sync::Arc;
 
 use crate::engine::{Consenter, Decision, Event, EventKind, RefusalKind, Session, StopReason};
 use crate::model::{Privacy, Protocol, TimestampPrecision};
