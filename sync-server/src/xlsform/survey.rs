@@ -1,6 +1,6 @@
 //! Survey rows to sections and questions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use fieldkit_protocols::model::{Choice, Dimension, Question, QuestionKind, Section};
 use fieldkit_protocols::Text;
@@ -51,6 +51,8 @@ struct Builder<'a> {
     languages: &'a Languages,
     columns: Columns,
     lists: BTreeMap<String, Vec<Choice>>,
+    /// Lists that some `or_other` question extends with "other".
+    lists_with_other: BTreeSet<String>,
     /// XLSForm name -> Fieldkit id, for every question in the form.
     ids: BTreeMap<String, String>,
     /// Translated calculations, by XLSForm name, with whether one was used.
@@ -99,6 +101,7 @@ pub(crate) fn convert(
         languages,
         columns,
         lists: super::choices::read_lists(file, choices, languages)?,
+        lists_with_other: BTreeSet::new(),
         ids: BTreeMap::new(),
         calculations: BTreeMap::new(),
         groups: Vec::new(),
@@ -157,8 +160,16 @@ impl Builder<'_> {
                     format!("the name `{id}` is already used on row {first}"),
                 ));
             }
-            if let RowType::Question { or_other: true, .. } = row_type {
+            if let RowType::Question {
+                or_other: true,
+                list,
+                ..
+            } = &row_type
+            {
                 rows_by_id.insert(format!("{id}_other"), row.number);
+                // Like pyxform: `or_other` adds "other" to the list, so every
+                // question using that list offers it.
+                self.lists_with_other.extend(list.clone());
             }
             let original = row.cell(self.columns.name).to_owned();
             if !matches!(row_type, RowType::Calculate) {
@@ -334,7 +345,8 @@ impl Builder<'_> {
         };
         let required = self.yes_no(row, self.columns.required, "required")?;
         let constraint = self.translate(row, "constraint", true)?;
-        if or_other && !choices.iter().any(|c| c.value == "other") {
+        let list_has_other = list.is_some_and(|l| self.lists_with_other.contains(l));
+        if list_has_other && !choices.iter().any(|c| c.value == "other") {
             choices.push(Choice {
                 value: "other".to_owned(),
                 label: self.languages.fixed(other_word),
