@@ -336,3 +336,38 @@ fn an_observation_sheet_counts_and_completes() {
     assert_eq!(run.session.next(), Step::Finished);
     assert!(run.session.findings().is_empty());
 }
+
+#[test]
+fn an_observation_sheet_takes_no_identifying_answer_r21() {
+    let source = format!(
+        "{}{}",
+        fixtures::OBSERVATION,
+        r#"
+[[sections]]
+id = "site"
+title = { en = "Site", fr = "Site" }
+
+[[sections.questions]]
+id = "crowd"
+text = { en = "How crowded is it?", fr = "Y a-t-il du monde ?" }
+kind = "integer"
+purpose = "rq1"
+
+[[sections.questions]]
+id = "child_description"
+text = { en = "Describe the youngest child", fr = "Decrivez le plus jeune enfant" }
+kind = "text"
+purpose = "rq1"
+identifying = true
+"#
+    );
+    let protocol = load("observation-identifying.toml", &source);
+    let mut run = Run::new(protocol.clone());
+    run.ok(started(&protocol, SessionKind::Full, None));
+    expect(&mut run, &q("crowd"), answer("crowd", Value::Integer(40)));
+    assert_eq!(run.session.next(), q("child_description"));
+    let refusal = run.refused(answer("child_description", text("red shirt")));
+    assert_refused(&refusal, Some(Rule::R21), K::NotForThisMethod);
+    run.ok(skip("child_description"));
+    assert_eq!(run.session.next(), Step::Observation);
+}

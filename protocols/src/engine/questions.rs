@@ -205,6 +205,13 @@ impl Session {
 
     fn check_value(&self, question: &Question, value: &Value) -> Result<(), Refusal> {
         let id = &question.id;
+        if self.observing() && question.identifying {
+            return Err(Refusal::rule(
+                Rule::R21,
+                K::NotForThisMethod,
+                format!("observation sheets keep nothing that identifies a person: skip question `{id}` and fix the protocol"),
+            ));
+        }
         let finite = match value {
             Value::Decimal(x) => x.is_finite(),
             Value::Location { lat, lon } => {
