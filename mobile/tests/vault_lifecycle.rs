@@ -216,7 +216,7 @@ fn a_locked_vault_refuses_everything_until_unlocked_again() {
         vault.outbox(),
         Err(VaultError::Locked)
     ));
-    vault.relock_unlock(&pass()).unwrap();
+    vault.unlock_again(&pass()).unwrap();
     assert_eq!(vault.session_events(id).unwrap().len(), 2);
 }
 
@@ -239,7 +239,7 @@ fn idle_time_is_measured_on_the_callers_clock() {
     assert!(matches!(vault.sessions(), Err(VaultError::Locked)));
 
     // The idle time is a stored setting.
-    vault.relock_unlock(&pass()).unwrap();
+    vault.unlock_again(&pass()).unwrap();
     vault.set_idle_lock(Duration::from_secs(30)).unwrap();
     drop(vault);
     let vault = Vault::unlock(dir.path(), &pass()).unwrap();

@@ -100,16 +100,13 @@ fn acknowledged_records_are_kept_or_purged_by_the_retention_setting() {
         ..settings()
     };
     let mut vault = Vault::create(dir.path(), &pass(), settings).unwrap();
-    let purged = record("R1", "will be purged");
+    let child = new_ref();
+    let purged = record(&child.to_string(), "will be purged");
     vault.enqueue(&purged).unwrap();
     vault.mark_acknowledged(purged.record_id).unwrap();
     let entry = vault.outbox().unwrap().remove(0);
     assert_eq!((entry.state, entry.item), (OutboxState::Acknowledged, None));
-    assert_eq!(
-        entry.respondent.as_deref(),
-        Some("R1"),
-        "kept for a later withdrawal"
-    );
+    assert_eq!(entry.respondent, Some(child.to_string()));
 
     vault.set_retention(Retention::KeepAcknowledged).unwrap();
     let kept = record("R1", "will be kept");
@@ -122,6 +119,21 @@ fn acknowledged_records_are_kept_or_purged_by_the_retention_setting() {
         vault.outbox().unwrap()[1].item,
         Some(OutboxItem::Record(kept))
     );
+
+    // The purged record's id was kept, so a withdrawal can still reach it.
+    let mut vault = vault;
+    let report = vault.withdraw(&child).unwrap();
+    assert_eq!(report.tombstones_queued, 1);
+    let outbox = vault.outbox().unwrap();
+    match &outbox.last().unwrap().item {
+        Some(OutboxItem::Tombstone(t)) => {
+            assert_eq!(
+                (t.record_id, t.device_id),
+                (purged.record_id, purged.device_id)
+            );
+        }
+        other => panic!("expected a tombstone, got {other:?}"),
+    }
 }
 
 #[test]

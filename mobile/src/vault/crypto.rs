@@ -157,6 +157,19 @@ mod tests {
     }
 
     #[test]
+    fn flipping_any_single_byte_of_a_sealed_record_is_detected() {
+        let key = DataKey::random();
+        let record = RecordRef::new(RecordKind::Event, "s#1");
+        let sealed = seal(&key, &record, b"an answer about school");
+        for index in 0..sealed.len() {
+            let mut damaged = sealed.clone();
+            damaged[index] ^= 0x01;
+            assert!(open(&key, &record, RECORD_FORMAT, &damaged).is_err(), "byte {index}");
+        }
+        assert!(open(&key, &record, RECORD_FORMAT, &sealed[..sealed.len() - 1]).is_err());
+    }
+
+    #[test]
     fn corruption_names_the_record() {
         let key = DataKey::random();
         let record = RecordRef::new(RecordKind::Event, "s#3");

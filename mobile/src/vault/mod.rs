@@ -220,7 +220,7 @@ impl Vault {
 
     /// Forgets the data key (zeroized on drop). Every later call returns
     /// [`VaultError::Locked`]; open again with [`Vault::unlock`] or
-    /// [`Vault::relock_unlock`]. Cheap enough for a quick-lock button.
+    /// [`Vault::unlock_again`]. Cheap enough for a quick-lock button.
     pub fn lock(&mut self) {
         if self.key.take().is_some() {
             tracing::info!("vault locked");
@@ -233,7 +233,7 @@ impl Vault {
 
     /// Unlocks this handle again after [`Vault::lock`], with the same
     /// counting and wiping as [`Vault::unlock`].
-    pub fn relock_unlock(&mut self, passphrase: &Passphrase) -> Result<(), VaultError> {
+    pub fn unlock_again(&mut self, passphrase: &Passphrase) -> Result<(), VaultError> {
         let reopened = Vault::unlock(&self.dir, passphrase)?;
         *self = reopened;
         Ok(())
