@@ -1,1 +1,318 @@
-fn main() {}
+//! `fieldkit-server`: argument parsing only; the work is in the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use fieldkit_sync_server::config::{Config, LogFormat};
+use fieldkit_sync_server::store::{PublishOutcome, SqliteStore};
+use fieldkit_sync_server::{admin, xlsform};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(
+    name = "fieldkit-server",
+    version,
+    about = "Fieldkit sync server and admin commands"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        #[command(flatten)]
+        place: Place,
+        /// Address to listen on (overrides config and FIELDKIT_LISTEN).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Lint, show, publish and import research protocols.
+    #[command(subcommand)]
+    Protocol(ProtocolCommand),
+    /// Enrol, list and revoke researchers' devices.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Publish every shipped protocol and print a demo enrolment code.
+    Demo {
+        #[command(flatten)]
+        place: Place,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProtocolCommand {
+    /// Check protocol files; exits non-zero on any error.
+    Lint {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Print a protocol's outline.
+    Show {
+        file: PathBuf,
+        /// Language code; the protocol's first language by default.
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Publish a protocol version (refused with lint errors, or if the
+    /// version exists with other content).
+    Publish {
+        file: PathBuf,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// List published versions.
+    List {
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Convert an XLSForm spreadsheet into a protocol TOML draft.
+    ImportXlsform {
+        form: PathBuf,
+        /// Where to write the TOML (standard output if absent).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Make a one-time enrolment code for a researcher's phone.
+    Enrol {
+        #[arg(long)]
+        researcher: String,
+        /// Languages the researcher speaks (R14), comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "en")]
+        languages: Vec<String>,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// List enrolled devices.
+    List {
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Revoke a device's token.
+    Revoke {
+        id: Uuid,
+        #[command(flatten)]
+        place: Place,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Where the data lives: a config file and/or `--data DIR`.
+#[derive(Args)]
+struct Place {
+    /// TOML config file; optional, defaults are embedded.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Data folder (overrides config and FIELDKIT_DATA).
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+impl Place {
+    fn config(&self) -> anyhow::Result<Config> {
+        let mut config = Config::load(self.config.as_deref())?;
+        config.apply_env(|name| std::env::var(name).ok())?;
+        if let Some(data) = &self.data {
+            config.data.clone_from(data);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn store(&self) -> anyhow::Result<SqliteStore> {
+        let config = self.config()?;
+        Ok(SqliteStore::open_dir(&config.data)?)
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,tower_http=info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let now = OffsetDateTime::now_utc();
+    match cli.command {
+        Command::Serve { place, listen } => {
+            let mut config = place.config()?;
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            init_logging(config.log_format);
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async {
+                let listener = tokio::net::TcpListener::bind(config.listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {}", config.listen))?;
+                fieldkit_sync_server::serve(config, listener).await?;
+                anyhow::Ok(())
+            })?;
+        }
+        Command::Protocol(command) => return protocol(command, now),
+        Command::Device(command) => device(command, now)?,
+        Command::Demo { place } => {
+            let config = place.config()?;
+            let store = SqliteStore::open_dir(&config.data)?;
+            let report = admin::demo(&store, config.enrol_code_days, now)?;
+            for (id, version, outcome) in &report.published {
+                println!("{id} v{version}: {}", describe(outcome));
+            }
+            println!(
+                "Demo enrolment code (researcher \"{}\"): {}",
+                admin::DEMO_RESEARCHER,
+                report.code.expose()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(outcome: &PublishOutcome) -> &'static str {
+    match outcome {
+        PublishOutcome::Published => "published",
+        PublishOutcome::AlreadyPublished => "already published, unchanged",
+        PublishOutcome::Refused { .. } => "refused",
+    }
+}
+
+fn protocol(command: ProtocolCommand, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
+    match command {
+        ProtocolCommand::Lint { files, format } => {
+            let lines = admin::lint_files(&files);
+            match format {
+                Format::Text => {
+                    for line in &lines {
+                        println!("{}", line.render());
+                    }
+                    let errors = lines
+                        .iter()
+                        .filter(|l| l.severity == fieldkit_protocols::lint::Severity::Error)
+                        .count();
+                    eprintln!(
+                        "{} file(s), {errors} error(s), {} warning(s)",
+                        files.len(),
+                        lines.len() - errors
+                    );
+                }
+                Format::Json => println!("{}", serde_json::to_string_pretty(&lines)?),
+            }
+            if admin::has_errors(&lines) {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        ProtocolCommand::Show { file, lang } => {
+            print!("{}", admin::show_file(&file, lang.as_deref())?);
+        }
+        ProtocolCommand::Publish { file, place } => {
+            let store = place.store()?;
+            let (protocol, outcome) = admin::publish_file(&store, &file, now)?;
+            println!(
+                "{} v{} ({}): {}",
+                protocol.id,
+                protocol.version,
+                protocol.content_hash(),
+                describe(&outcome)
+            );
+        }
+        ProtocolCommand::List { place } => {
+            for p in fieldkit_sync_server::store::Store::protocols(&place.store()?)? {
+                println!(
+                    "{} v{}  {}  published {}",
+                    p.protocol_id,
+                    p.version,
+                    p.content_hash,
+                    p.published_at.date()
+                );
+            }
+        }
+        ProtocolCommand::ImportXlsform { form, output } => {
+            import_xlsform(&form, output.as_deref())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import_xlsform(form: &Path, output: Option<&Path>) -> anyhow::Result<()> {
+    let bytes = std::fs::read(form).with_context(|| format!("cannot read {}", form.display()))?;
+    let name = form.file_name().map_or_else(
+        || form.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let imported = xlsform::import(&bytes, &name)?;
+    match output {
+        Some(out) => {
+            std::fs::write(out, &imported.toml)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!("wrote {}", out.display());
+        }
+        None => print!("{}", imported.toml),
+    }
+    if !imported.checklist.is_empty() {
+        eprintln!("Before publishing, check:");
+        for item in &imported.checklist {
+            eprintln!("  - {item}");
+        }
+    }
+    Ok(())
+}
+
+fn device(command: DeviceCommand, now: OffsetDateTime) -> anyhow::Result<()> {
+    match command {
+        DeviceCommand::Enrol {
+            researcher,
+            languages,
+            place,
+        } => {
+            let config = place.config()?;
+            let store = SqliteStore::open_dir(&config.data)?;
+            let code = admin::enrol(&store, &researcher, &languages, config.enrol_code_days, now)?;
+            println!("One-time enrolment code: {}", code.expose());
+            println!(
+                "Valid for {} days. Type it into the app's enrolment screen.",
+                config.enrol_code_days
+            );
+        }
+        DeviceCommand::List { place } => {
+            let devices = fieldkit_sync_server::store::Store::devices(&place.store()?)?;
+            print!("{}", admin::render_devices(&devices));
+        }
+        DeviceCommand::Revoke { id, place } => {
+            admin::revoke(&place.store()?, id, now)?;
+            println!("Device {id} revoked; its token no longer works.");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! `POST /api/v1/enrol`: a one-time code becomes a device token.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use fieldkit_protocols::wire::{EnrolRequest, EnrolResponse};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::errors::{ApiError, ErrorBody};
+use super::extract::WireJson;
+use super::openapi::{EnrolRequestDoc, EnrolResponseDoc};
+use super::AppState;
+use crate::secrets::{hash_secret, new_device_token, normalise_code};
+
+#[utoipa::path(post, path = "/api/v1/enrol", tag = "devices",
+    request_body = EnrolRequestDoc,
+    responses(
+        (status = 200, description = "The device's token; shown once", body = EnrolResponseDoc),
+        (status = 401, description = "Unknown, used or expired code", body = ErrorBody),
+        (status = 400, description = "Malformed request", body = ErrorBody),
+    ))]
+pub async fn enrol(
+    State(state): State<AppState>,
+    WireJson(request): WireJson<EnrolRequest>,
+) -> Result<Json<EnrolResponse>, ApiError> {
+    let code_hash = hash_secret(&normalise_code(request.code.expose()));
+    let token = new_device_token();
+    let token_hash = hash_secret(token.expose());
+    let device_id = Uuid::new_v4();
+    let store = state.store.clone();
+    let device = tokio::task::spawn_blocking(move || {
+        store.redeem_enrolment(&code_hash, device_id, &token_hash, OffsetDateTime::now_utc())
+    })
+    .await??
+    .ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_enrolment_code",
+            "this enrolment code is unknown, already used or expired; ask your coordinator for a new one",
+        )
+    })?;
+    tracing::info!(device = %device.device_id, "device enrolled");
+    Ok(Json(EnrolResponse {
+        device_id: device.device_id,
+        token,
+        project: state.config.project.clone(),
+        researcher: device.researcher,
+    }))
+}

@@ -1,0 +1,104 @@
+//! The HTTP API: `/healthz` and `/api/v1/*`. Routes are registered through
+//! `utoipa_axum::routes!`, which reads each handler's `#[utoipa::path]`, so a
+//! route cannot exist without its OpenAPI entry.
+
+pub mod enrol;
+pub mod errors;
+pub mod extract;
+pub mod openapi;
+pub mod protocols;
+pub mod records;
+pub mod tombstones;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::{Json, Router};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::config::Config;
+use crate::limits::RateLimiter;
+use crate::store::Store;
+use crate::verify::ProtocolCache;
+use errors::ApiError;
+use openapi::HealthDoc;
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub cache: Arc<ProtocolCache>,
+    pub limiter: Arc<RateLimiter>,
+    pub config: Arc<Config>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: Config) -> AppState {
+        AppState {
+            store,
+            cache: Arc::new(ProtocolCache::default()),
+            limiter: Arc::new(RateLimiter::new(config.rate_per_minute, config.rate_burst)),
+            config: Arc::new(config),
+        }
+    }
+}
+
+fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(openapi_json))
+        .routes(routes!(enrol::enrol))
+        .routes(routes!(protocols::list_protocols))
+        .routes(routes!(records::submit_records))
+        .routes(routes!(records::sync_status))
+        .routes(routes!(tombstones::submit_tombstones))
+}
+
+/// The OpenAPI document of every route [`app`] serves.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    documented_routes().into_openapi()
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    let (router, _) = documented_routes().split_for_parts();
+    router
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "The server is up", body = HealthDoc)))]
+async fn healthz(State(_): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "health",
+    responses((status = 200, description = "This document", content_type = "application/json")))]
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi_document())
+}
+
+async fn not_found() -> impl IntoResponse {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; see /api/v1/openapi.json for the API",
+    )
+}

@@ -1,0 +1,179 @@
+//! Storage behind a trait, so handlers never see SQL.
+//!
+//! The trait is **synchronous** and handlers call it through
+//! `tokio::task::spawn_blocking`. Why: the embedded SQLite (rusqlite) is a
+//! blocking library, verification by replay is CPU work that belongs off the
+//! async workers anyway, and each method is one transaction with no await in
+//! the middle. A PostgreSQL implementation fits the same shape with a
+//! blocking client and a connection pool (`postgres` + `r2d2`), and handlers
+//! do not change. Every method that writes is atomic: bad input never leaves
+//! half a record behind.
+
+pub mod sqlite;
+
+use fieldkit_protocols::hash::ContentHash;
+use fieldkit_protocols::rules::Rule;
+use fieldkit_protocols::wire::{SyncStatus, Tombstone, TombstoneStatus};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::access::{Forbidden, Principal};
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("cannot open the data folder {path}: {source}")]
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
+}
+
+/// A published protocol version: the exact TOML source and its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedProtocol {
+    pub protocol_id: String,
+    pub version: u32,
+    pub content_hash: ContentHash,
+    pub source_toml: String,
+    pub published_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishOutcome {
+    Published,
+    /// The same id, version and content was already there: nothing changed.
+    AlreadyPublished,
+    /// The same id and version with other content: refused (R4).
+    Refused {
+        existing_hash: ContentHash,
+    },
+}
+
+/// An enrolled device. `researcher` is a person's name: never logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub device_id: Uuid,
+    pub researcher: String,
+    pub languages: Vec<String>,
+    pub enrolled_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// A one-time enrolment code, stored as its SHA-256 only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEnrolment {
+    pub code_hash: String,
+    pub researcher: String,
+    pub languages: Vec<String>,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A verified record ready to store, with what verification found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedRecord {
+    pub record_id: Uuid,
+    pub device_id: Uuid,
+    pub protocol_id: String,
+    pub protocol_version: u32,
+    pub content_hash: ContentHash,
+    /// The envelope's JSON, exactly as verified.
+    pub envelope_json: String,
+    pub findings: Vec<ComplianceFinding>,
+}
+
+/// Allowed but noted for supervisors (R8, R12, R14 ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplianceFinding {
+    pub record_id: Uuid,
+    pub rule: Rule,
+    pub message: String,
+    pub researcher: String,
+    pub protocol_id: String,
+    pub protocol_version: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreOutcome {
+    Stored,
+    Duplicate,
+    /// Same id, other content. The other content is kept apart for a person.
+    Conflict,
+    /// A tombstone for this record arrived first: it is not stored (R9).
+    Withdrawn,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub at: OffsetDateTime,
+}
+
+pub trait Store: Send + Sync + 'static {
+    // Protocols (R4).
+    fn publish(&self, protocol: &PublishedProtocol) -> Result<PublishOutcome, StoreError>;
+    fn protocols(&self) -> Result<Vec<PublishedProtocol>, StoreError>;
+    fn protocol(&self, id: &str, version: u32) -> Result<Option<PublishedProtocol>, StoreError>;
+
+    // Devices.
+    fn add_enrolment(&self, enrolment: &NewEnrolment) -> Result<(), StoreError>;
+    /// Drops unused codes for `researcher` (so `demo` stays idempotent).
+    fn drop_pending_enrolments(&self, researcher: &str) -> Result<usize, StoreError>;
+    /// Trades a valid, unused code for a new device in one transaction;
+    /// `None` if the code is unknown, used or expired.
+    fn redeem_enrolment(
+        &self,
+        code_hash: &str,
+        device_id: Uuid,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Device>, StoreError>;
+    fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError>;
+    fn devices(&self) -> Result<Vec<Device>, StoreError>;
+    /// `false` if there is no such device.
+    fn revoke_device(&self, device_id: Uuid, now: OffsetDateTime) -> Result<bool, StoreError>;
+
+    // Records.
+    /// The stored content hash of a record, to answer resends cheaply.
+    fn record_hash(&self, record_id: Uuid) -> Result<Option<ContentHash>, StoreError>;
+    fn store_record(
+        &self,
+        record: &VerifiedRecord,
+        now: OffsetDateTime,
+    ) -> Result<StoreOutcome, StoreError>;
+    /// Counts a rejection for the device's sync status (no content is kept).
+    fn note_rejection(
+        &self,
+        device_id: Uuid,
+        record_id: Uuid,
+        rule: Option<Rule>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Deletes the record and its findings, keeping only the tombstone (R9).
+    fn apply_tombstone(
+        &self,
+        tombstone: &Tombstone,
+        now: OffsetDateTime,
+    ) -> Result<TombstoneStatus, StoreError>;
+    fn sync_status(&self, device_id: Uuid) -> Result<SyncStatus, StoreError>;
+    fn compliance_findings(&self, who: &Principal) -> Result<Vec<ComplianceFinding>, StoreError>;
+
+    /// Reads a record's envelope (answer data): checked against the role and
+    /// written to the audit log in the same transaction (R22).
+    fn read_record(
+        &self,
+        who: &Principal,
+        record_id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, StoreError>;
+    fn audit_log(&self, who: &Principal) -> Result<Vec<AuditEntry>, StoreError>;
+}

@@ -1,0 +1,575 @@
+//! The embedded store: one SQLite file in WAL mode, one connection behind a
+//! mutex (SQLite has one writer anyway; calls come from `spawn_blocking`).
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use fieldkit_protocols::hash::ContentHash;
+use fieldkit_protocols::rules::Rule;
+use fieldkit_protocols::wire::{SyncStatus, Tombstone, TombstoneStatus};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    AuditEntry, ComplianceFinding, Device, NewEnrolment, PublishOutcome, PublishedProtocol, Store,
+    StoreError, StoreOutcome, VerifiedRecord,
+};
+use crate::access::{check, Access, Principal};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS protocols (
+    protocol_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
+    source_toml TEXT NOT NULL, published_at TEXT NOT NULL,
+    PRIMARY KEY (protocol_id, version));
+CREATE TABLE IF NOT EXISTS enrolments (
+    code_hash TEXT PRIMARY KEY, researcher TEXT NOT NULL, languages TEXT NOT NULL,
+    expires_at TEXT NOT NULL, redeemed_by TEXT);
+CREATE TABLE IF NOT EXISTS devices (
+    device_id TEXT PRIMARY KEY, researcher TEXT NOT NULL, languages TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE, enrolled_at TEXT NOT NULL, revoked_at TEXT);
+CREATE TABLE IF NOT EXISTS records (
+    record_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, protocol_id TEXT NOT NULL,
+    protocol_version INTEGER NOT NULL, content_hash TEXT NOT NULL, envelope TEXT NOT NULL,
+    received_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS conflicts (
+    record_id TEXT NOT NULL, device_id TEXT NOT NULL, content_hash TEXT NOT NULL,
+    envelope TEXT NOT NULL, received_at TEXT NOT NULL,
+    PRIMARY KEY (record_id, content_hash));
+CREATE TABLE IF NOT EXISTS rejections (
+    record_id TEXT NOT NULL, device_id TEXT NOT NULL, rule TEXT, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tombstones (
+    tombstone_id TEXT PRIMARY KEY, record_id TEXT NOT NULL, device_id TEXT NOT NULL,
+    withdrawn_on TEXT NOT NULL, received_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS tombstones_record ON tombstones (record_id);
+CREATE TABLE IF NOT EXISTS compliance_findings (
+    id INTEGER PRIMARY KEY, record_id TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL,
+    researcher TEXT NOT NULL, protocol_id TEXT NOT NULL, protocol_version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
+    at TEXT NOT NULL);
+";
+
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+fn ts(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).expect("UTC times always format")
+}
+
+fn parse_ts(text: &str) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|e| StoreError::Corrupt(format!("timestamp `{text}`: {e}")))
+}
+
+fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(|e| StoreError::Corrupt(format!("id `{text}`: {e}")))
+}
+
+fn langs(text: &str) -> Vec<String> {
+    text.split(',')
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `fieldkit.sqlite3` inside `data_dir`.
+    pub fn open_dir(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        SqliteStore::open(&data_dir.join("fieldkit.sqlite3"))
+    }
+
+    pub fn open(file: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(file)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // The CLI and a running server may share the file.
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (the
+        // transaction rolls back on drop), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn device_row(
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(String, String, String, String, Option<String>)> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    ))
+}
+
+fn to_device(
+    (id, researcher, languages, enrolled, revoked): (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+    ),
+) -> Result<Device, StoreError> {
+    Ok(Device {
+        device_id: parse_uuid(&id)?,
+        researcher,
+        languages: langs(&languages),
+        enrolled_at: parse_ts(&enrolled)?,
+        revoked_at: revoked.as_deref().map(parse_ts).transpose()?,
+    })
+}
+
+const DEVICE_COLUMNS: &str = "device_id, researcher, languages, enrolled_at, revoked_at";
+
+impl Store for SqliteStore {
+    fn publish(&self, p: &PublishedProtocol) -> Result<PublishOutcome, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT content_hash FROM protocols WHERE protocol_id = ?1 AND version = ?2",
+                params![p.protocol_id, p.version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let outcome = match existing {
+            Some(hash) if hash == p.content_hash.0 => PublishOutcome::AlreadyPublished,
+            Some(hash) => PublishOutcome::Refused {
+                existing_hash: ContentHash(hash),
+            },
+            None => {
+                tx.execute(
+                    "INSERT INTO protocols VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        p.protocol_id,
+                        p.version,
+                        p.content_hash.0,
+                        p.source_toml,
+                        ts(p.published_at)
+                    ],
+                )?;
+                PublishOutcome::Published
+            }
+        };
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    fn protocols(&self) -> Result<Vec<PublishedProtocol>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT protocol_id, version, content_hash, source_toml, published_at
+             FROM protocols ORDER BY protocol_id, version",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (protocol_id, version, hash, source_toml, at) = row?;
+            Ok(PublishedProtocol {
+                protocol_id,
+                version,
+                content_hash: ContentHash(hash),
+                source_toml,
+                published_at: parse_ts(&at)?,
+            })
+        })
+        .collect()
+    }
+
+    fn protocol(&self, id: &str, version: u32) -> Result<Option<PublishedProtocol>, StoreError> {
+        Ok(self
+            .protocols()?
+            .into_iter()
+            .find(|p| p.protocol_id == id && p.version == version))
+    }
+
+    fn add_enrolment(&self, e: &NewEnrolment) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO enrolments (code_hash, researcher, languages, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![e.code_hash, e.researcher, e.languages.join(","), ts(e.expires_at)],
+        )?;
+        Ok(())
+    }
+
+    fn drop_pending_enrolments(&self, researcher: &str) -> Result<usize, StoreError> {
+        Ok(self.conn().execute(
+            "DELETE FROM enrolments WHERE researcher = ?1 AND redeemed_by IS NULL",
+            params![researcher],
+        )?)
+    }
+
+    fn redeem_enrolment(
+        &self,
+        code_hash: &str,
+        device_id: Uuid,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Device>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let pending: Option<(String, String, String)> = tx
+            .query_row(
+                "SELECT researcher, languages, expires_at FROM enrolments
+                 WHERE code_hash = ?1 AND redeemed_by IS NULL",
+                params![code_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((researcher, languages, expires)) = pending else {
+            return Ok(None);
+        };
+        if parse_ts(&expires)? < now {
+            return Ok(None);
+        }
+        tx.execute(
+            "UPDATE enrolments SET redeemed_by = ?1 WHERE code_hash = ?2",
+            params![device_id.to_string(), code_hash],
+        )?;
+        tx.execute(
+            "INSERT INTO devices (device_id, researcher, languages, token_hash, enrolled_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                device_id.to_string(),
+                researcher,
+                languages,
+                token_hash,
+                ts(now)
+            ],
+        )?;
+        tx.commit()?;
+        Ok(Some(Device {
+            device_id,
+            researcher,
+            languages: langs(&languages),
+            enrolled_at: now,
+            revoked_at: None,
+        }))
+    }
+
+    fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?1"),
+                params![token_hash],
+                device_row,
+            )
+            .optional()?;
+        row.map(to_device).transpose()
+    }
+
+    fn devices(&self) -> Result<Vec<Device>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices ORDER BY enrolled_at"
+        ))?;
+        let rows = stmt.query_map([], device_row)?;
+        rows.map(|r| to_device(r?)).collect()
+    }
+
+    fn revoke_device(&self, device_id: Uuid, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        let exists = conn
+            .query_row(
+                "SELECT 1 FROM devices WHERE device_id = ?1",
+                params![device_id.to_string()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        conn.execute(
+            "UPDATE devices SET revoked_at = ?1 WHERE device_id = ?2 AND revoked_at IS NULL",
+            params![ts(now), device_id.to_string()],
+        )?;
+        Ok(exists)
+    }
+
+    fn record_hash(&self, record_id: Uuid) -> Result<Option<ContentHash>, StoreError> {
+        let conn = self.conn();
+        let hash: Option<String> = conn
+            .query_row(
+                "SELECT content_hash FROM records WHERE record_id = ?1",
+                params![record_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(hash.map(ContentHash))
+    }
+
+    fn store_record(
+        &self,
+        rec: &VerifiedRecord,
+        now: OffsetDateTime,
+    ) -> Result<StoreOutcome, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id = rec.record_id.to_string();
+        let withdrawn = tx
+            .query_row(
+                "SELECT 1 FROM tombstones WHERE record_id = ?1",
+                params![id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if withdrawn {
+            return Ok(StoreOutcome::Withdrawn);
+        }
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT content_hash FROM records WHERE record_id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let outcome = match existing {
+            Some(hash) if hash == rec.content_hash.0 => StoreOutcome::Duplicate,
+            Some(_) => {
+                tx.execute(
+                    "INSERT OR IGNORE INTO conflicts VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        id,
+                        rec.device_id.to_string(),
+                        rec.content_hash.0,
+                        rec.envelope_json,
+                        ts(now)
+                    ],
+                )?;
+                StoreOutcome::Conflict
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO records VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        id,
+                        rec.device_id.to_string(),
+                        rec.protocol_id,
+                        rec.protocol_version,
+                        rec.content_hash.0,
+                        rec.envelope_json,
+                        ts(now)
+                    ],
+                )?;
+                for f in &rec.findings {
+                    tx.execute(
+                        "INSERT INTO compliance_findings
+                         (record_id, rule, message, researcher, protocol_id, protocol_version)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![
+                            id,
+                            f.rule.id(),
+                            f.message,
+                            f.researcher,
+                            f.protocol_id,
+                            f.protocol_version
+                        ],
+                    )?;
+                }
+                StoreOutcome::Stored
+            }
+        };
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    fn note_rejection(
+        &self,
+        device_id: Uuid,
+        record_id: Uuid,
+        rule: Option<Rule>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO rejections VALUES (?1, ?2, ?3, ?4)",
+            params![
+                record_id.to_string(),
+                device_id.to_string(),
+                rule.map(Rule::id),
+                ts(now)
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn apply_tombstone(
+        &self,
+        t: &Tombstone,
+        now: OffsetDateTime,
+    ) -> Result<TombstoneStatus, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let record = t.record_id.to_string();
+        let seen_before = tx
+            .query_row(
+                "SELECT 1 FROM tombstones WHERE record_id = ?1",
+                params![record],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        // Only the device that sent a record may withdraw it.
+        let device = t.device_id.to_string();
+        let deleted = tx.execute(
+            "DELETE FROM records WHERE record_id = ?1 AND device_id = ?2",
+            params![record, device],
+        )?;
+        if deleted > 0 {
+            tx.execute(
+                "DELETE FROM compliance_findings WHERE record_id = ?1",
+                params![record],
+            )?;
+        }
+        tx.execute(
+            "DELETE FROM conflicts WHERE record_id = ?1 AND device_id = ?2",
+            params![record, device],
+        )?;
+        tx.execute(
+            "INSERT OR IGNORE INTO tombstones VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                t.tombstone_id.to_string(),
+                record,
+                device,
+                t.withdrawn_on.to_string(),
+                ts(now)
+            ],
+        )?;
+        tx.commit()?;
+        Ok(if deleted > 0 {
+            TombstoneStatus::Deleted
+        } else if seen_before {
+            TombstoneStatus::AlreadyDeleted
+        } else {
+            TombstoneStatus::Unknown
+        })
+    }
+
+    fn sync_status(&self, device_id: Uuid) -> Result<SyncStatus, StoreError> {
+        let conn = self.conn();
+        let id = device_id.to_string();
+        let count = |sql: &str| -> Result<u64, StoreError> {
+            Ok(conn.query_row(sql, params![id], |r| r.get::<_, i64>(0))? as u64)
+        };
+        let stored = count("SELECT COUNT(*) FROM records WHERE device_id = ?1")?;
+        let rejected =
+            count("SELECT COUNT(DISTINCT record_id) FROM rejections WHERE device_id = ?1")?;
+        let tombstones = count("SELECT COUNT(*) FROM tombstones WHERE device_id = ?1")?;
+        let last: Option<String> = conn.query_row(
+            "SELECT MAX(received_at) FROM records WHERE device_id = ?1",
+            params![id],
+            |r| r.get(0),
+        )?;
+        Ok(SyncStatus {
+            stored,
+            rejected,
+            tombstones,
+            last_received: last.as_deref().map(parse_ts).transpose()?,
+        })
+    }
+
+    fn compliance_findings(&self, who: &Principal) -> Result<Vec<ComplianceFinding>, StoreError> {
+        check(who, Access::ReadCompliance)?;
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT record_id, rule, message, researcher, protocol_id, protocol_version
+             FROM compliance_findings ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (record, rule, message, researcher, protocol_id, protocol_version) = row?;
+            Ok(ComplianceFinding {
+                record_id: parse_uuid(&record)?,
+                rule: rule
+                    .parse()
+                    .map_err(|e| StoreError::Corrupt(format!("{e}")))?,
+                message,
+                researcher,
+                protocol_id,
+                protocol_version,
+            })
+        })
+        .collect()
+    }
+
+    fn read_record(
+        &self,
+        who: &Principal,
+        record_id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, StoreError> {
+        check(who, Access::ReadAnswers)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Audited even when the record is missing: the attempt is what matters.
+        tx.execute(
+            "INSERT INTO audit_log (actor, action, target, at) VALUES (?1, 'read_record', ?2, ?3)",
+            params![who.to_string(), record_id.to_string(), ts(now)],
+        )?;
+        let envelope: Option<String> = tx
+            .query_row(
+                "SELECT envelope FROM records WHERE record_id = ?1",
+                params![record_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        tx.commit()?;
+        Ok(envelope)
+    }
+
+    fn audit_log(&self, who: &Principal) -> Result<Vec<AuditEntry>, StoreError> {
+        check(who, Access::ReadAuditLog)?;
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT actor, action, target, at FROM audit_log ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (actor, action, target, at) = row?;
+            Ok(AuditEntry {
+                actor,
+                action,
+                target,
+                at: parse_ts(&at)?,
+            })
+        })
+        .collect()
+    }
+}

@@ -1,0 +1,184 @@
+//! Verification of a submitted record: the same engine the phone runs
+//! replays the events against the published protocol version. Whatever
+//! client sent it, a record the engine would not have allowed is rejected.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use fieldkit_protocols::engine::{EventKind, Session, Status};
+use fieldkit_protocols::parse_protocol;
+use fieldkit_protocols::rules::Rule;
+use fieldkit_protocols::wire::{RecordEnvelope, RecordStatus};
+use fieldkit_protocols::Protocol;
+use time::OffsetDateTime;
+
+use crate::store::{ComplianceFinding, Device, Store, StoreError, StoreOutcome, VerifiedRecord};
+
+/// The reason given when a device sends a version the server never published.
+pub const UNKNOWN_VERSION: &str = "unknown protocol version, download protocols again";
+
+/// Published protocols, parsed once. Published versions never change (R4),
+/// so a cached copy can never be stale.
+#[derive(Debug, Default)]
+pub struct ProtocolCache {
+    parsed: Mutex<HashMap<(String, u32), Arc<Protocol>>>,
+}
+
+impl ProtocolCache {
+    pub fn get(
+        &self,
+        store: &dyn Store,
+        id: &str,
+        version: u32,
+    ) -> Result<Option<Arc<Protocol>>, StoreError> {
+        let key = (id.to_owned(), version);
+        if let Some(p) = self.lock().get(&key) {
+            return Ok(Some(Arc::clone(p)));
+        }
+        let Some(published) = store.protocol(id, version)? else {
+            return Ok(None);
+        };
+        let file = format!("{id} v{version} (published)");
+        let protocol = parse_protocol(&file, &published.source_toml)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let protocol = Arc::new(protocol);
+        self.lock().insert(key, Arc::clone(&protocol));
+        Ok(Some(protocol))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, u32), Arc<Protocol>>> {
+        self.parsed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn rejected(rule: Option<Rule>, reason: impl Into<String>) -> RecordStatus {
+    RecordStatus::Rejected {
+        rule,
+        reason: reason.into(),
+    }
+}
+
+/// Checks one record from `device` and stores it if it passes.
+pub fn verify_and_store(
+    store: &dyn Store,
+    cache: &ProtocolCache,
+    device: &Device,
+    envelope: &RecordEnvelope,
+    now: OffsetDateTime,
+) -> Result<RecordStatus, StoreError> {
+    let status = match check(store, cache, device, envelope)? {
+        Err(status) => status,
+        Ok(record) => match store.store_record(&record, now)? {
+            StoreOutcome::Stored => RecordStatus::Stored,
+            StoreOutcome::Duplicate => RecordStatus::Duplicate,
+            StoreOutcome::Conflict => conflict(),
+            StoreOutcome::Withdrawn => withdrawn(),
+        },
+    };
+    if let RecordStatus::Rejected { rule, .. } = &status {
+        store.note_rejection(device.device_id, envelope.record_id, *rule, now)?;
+    }
+    Ok(status)
+}
+
+fn conflict() -> RecordStatus {
+    RecordStatus::Conflict {
+        message: "a record with this id and different content is already stored; both are kept for a supervisor to look at".to_owned(),
+    }
+}
+
+fn withdrawn() -> RecordStatus {
+    rejected(
+        Some(Rule::R9),
+        "this record was withdrawn (a tombstone arrived for it); it is not stored",
+    )
+}
+
+/// `Ok(Ok(record))` when the record may be stored, `Ok(Err(status))` when not.
+fn check(
+    store: &dyn Store,
+    cache: &ProtocolCache,
+    device: &Device,
+    envelope: &RecordEnvelope,
+) -> Result<Result<VerifiedRecord, RecordStatus>, StoreError> {
+    if envelope.device_id != device.device_id {
+        return Ok(Err(rejected(
+            None,
+            "the record names another device than the token that sent it",
+        )));
+    }
+    if let Err(e) = envelope.verify_content_hash() {
+        return Ok(Err(rejected(None, e.to_string())));
+    }
+    // A resend of what is already here needs no second replay.
+    match store.record_hash(envelope.record_id)? {
+        Some(hash) if hash == envelope.content_hash => return Ok(Err(RecordStatus::Duplicate)),
+        Some(_) => {}
+        None => {}
+    }
+    let Some(protocol) = cache.get(store, &envelope.protocol_id, envelope.protocol_version)? else {
+        return Ok(Err(rejected(None, UNKNOWN_VERSION)));
+    };
+    if protocol.content_hash() != envelope.protocol_hash {
+        return Ok(Err(rejected(
+            Some(Rule::R4),
+            format!(
+                "protocol {} version {} was published with hash {}, the record names {}: a published version never changes; download protocols again",
+                envelope.protocol_id,
+                envelope.protocol_version,
+                protocol.content_hash().short(),
+                envelope.protocol_hash.short()
+            ),
+        )));
+    }
+    let session = match Session::replay(Arc::clone(&protocol), envelope.events.iter().cloned()) {
+        Ok(session) => session,
+        Err(e) => {
+            return Ok(Err(rejected(
+                e.refusal.rule,
+                format!(
+                    "event {} (seq {}) was refused: {}",
+                    e.index, e.seq, e.refusal.message
+                ),
+            )))
+        }
+    };
+    if !matches!(session.status(), Status::Completed | Status::Stopped(_)) {
+        return Ok(Err(rejected(
+            None,
+            "the session is not finished (no Completed or Stopped event); only finished sessions sync",
+        )));
+    }
+    let starts_with_respondent = envelope.events.first().is_some_and(
+        |e| matches!(&e.kind, EventKind::SessionStarted(s) if s.respondent == envelope.respondent),
+    );
+    if !starts_with_respondent {
+        return Ok(Err(rejected(
+            Some(Rule::R21),
+            "the envelope's respondent reference differs from the session's",
+        )));
+    }
+    let findings = session
+        .findings()
+        .into_iter()
+        .map(|f| ComplianceFinding {
+            record_id: envelope.record_id,
+            rule: f.rule,
+            message: f.message,
+            researcher: device.researcher.clone(),
+            protocol_id: envelope.protocol_id.clone(),
+            protocol_version: envelope.protocol_version,
+        })
+        .collect();
+    let envelope_json = serde_json::to_string(envelope)
+        .map_err(|e| StoreError::Corrupt(format!("envelope does not serialise: {e}")))?;
+    Ok(Ok(VerifiedRecord {
+        record_id: envelope.record_id,
+        device_id: device.device_id,
+        protocol_id: envelope.protocol_id.clone(),
+        protocol_version: envelope.protocol_version,
+        content_hash: envelope.content_hash.clone(),
+        envelope_json,
+        findings,
+    }))
+}
