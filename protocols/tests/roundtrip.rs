@@ -6,7 +6,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use fieldkit_protocols::lint::{lint, locate};
 use fieldkit_protocols::model::*;
+use fieldkit_protocols::outline::outline;
 use fieldkit_protocols::{parse_protocol, to_toml};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -202,6 +204,25 @@ proptest! {
         prop_assert_eq!(back.data_use_hash(), p.data_use_hash());
         // Writing is deterministic: the same protocol gives the same file.
         prop_assert_eq!(to_toml(&back), written);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The linter, `locate` and the outline take whatever an author wrote.
+    #[test]
+    fn lint_locate_and_outline_never_panic(p in protocol()) {
+        let written = to_toml(&p);
+        let findings = lint(&p);
+        prop_assert!(findings.windows(2).all(|w| w[0].severity <= w[1].severity));
+        let lines = written.lines().count();
+        for f in &findings {
+            if let Some(line) = locate(&written, f) {
+                prop_assert!(line >= 1 && line <= lines, "{:?} at line {}", f, line);
+            }
+        }
+        let _ = outline(&p, "fr");
     }
 }
 

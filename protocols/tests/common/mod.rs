@@ -3,8 +3,13 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
-use fieldkit_protocols::model::{Protocol, Question, Section};
+use fieldkit_protocols::lint::{lint, Finding, Severity};
+use fieldkit_protocols::model::{
+    Indicator, Method, Observation, Protocol, Question, Section, SiteType, Tally, Text, TimeWindow,
+    Weekday,
+};
 use fieldkit_protocols::parse_protocol;
+use fieldkit_protocols::Rule;
 
 pub const VALID_CHILD_INTERVIEW: &str = r#"
 id = "child-interview-test"
@@ -147,4 +152,87 @@ pub fn question_mut<'a>(p: &'a mut Protocol, id: &str) -> &'a mut Question {
         .flat_map(|s| s.questions.iter_mut())
         .find(|q| q.id == id)
         .unwrap_or_else(|| panic!("fixture has question {id}"))
+}
+
+pub fn text(en: &str, fr: &str) -> Text {
+    Text(
+        [("en", en), ("fr", fr)]
+            .map(|(l, t)| (l.to_owned(), t.to_owned()))
+            .into(),
+    )
+}
+
+/// The fixture turned into a valid observation protocol: nobody is asked
+/// anything, so consent, screening and disaggregation do not apply.
+pub fn observation() -> Protocol {
+    let mut p = valid();
+    p.method = Method::DirectObservation;
+    p.consent = None;
+    p.screening = None;
+    p.referral = None;
+    p.sections.retain(|s| s.id == "work");
+    let work = section_mut(&mut p, "work");
+    work.questions.retain(|q| q.id == "works");
+    work.questions[0].text = text(
+        "Are children working here?",
+        "Des enfants travaillent-ils ici ?",
+    );
+    p.observation = Some(Observation {
+        site_types: vec![SiteType {
+            id: "market".into(),
+            label: text("Market", "Marché"),
+        }],
+        time_windows: vec![TimeWindow {
+            label: text("Night", "Nuit"),
+            days: vec![Weekday::Fri, Weekday::Sat],
+            start: "22:00".into(),
+            end: "02:00".into(),
+        }],
+        tallies: vec![Tally {
+            id: "carrying".into(),
+            label: text("Children carrying loads", "Enfants portant des charges"),
+            purpose: "rq1".into(),
+        }],
+        age_groups: vec!["5-11".into(), "12-17".into()],
+        indicators: vec![Indicator {
+            id: "adult_watching".into(),
+            text: text(
+                "An adult watches the children",
+                "Un adulte surveille les enfants",
+            ),
+            purpose: "rq1".into(),
+        }],
+    });
+    p
+}
+
+pub fn with_code(p: &Protocol, code: &str) -> Vec<Finding> {
+    lint(p).into_iter().filter(|f| f.code == code).collect()
+}
+
+/// The one finding with `code` at `location`; fails if it is missing.
+pub fn expect(p: &Protocol, code: &str, severity: Severity, location: &str) -> Finding {
+    let all = lint(p);
+    let hit = all
+        .iter()
+        .find(|f| f.code == code && f.location == location)
+        .unwrap_or_else(|| panic!("expected {code} at {location}, got {all:#?}"))
+        .clone();
+    assert_eq!(hit.severity, severity, "{hit:?}");
+    if let Ok(rule) = code.parse::<Rule>() {
+        assert_eq!(hit.rule, Some(rule));
+        assert!(
+            hit.message.contains(&format!("({code}: ")),
+            "{}",
+            hit.message
+        );
+    } else {
+        assert_eq!(hit.rule, None);
+    }
+    hit
+}
+
+pub fn expect_none(p: &Protocol, code: &str) {
+    let found = with_code(p, code);
+    assert!(found.is_empty(), "expected no {code}, got {found:#?}");
 }
