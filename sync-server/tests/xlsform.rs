@@ -500,3 +500,55 @@ mod xpath_props;
 
 #[path = "xlsform/pyxform.rs"]
 mod pyxform;
+
+#[test]
+fn nested_groups_language_names_and_uppercase_names() {
+    let survey: forms::Table<'_> = &[
+        &[
+            "type",
+            "name",
+            "label::English",
+            "label::French",
+            "relevant",
+        ],
+        &["begin group", "household", "Household", "Ménage"],
+        &[
+            "integer",
+            "Members",
+            "How many people?",
+            "Combien de personnes ?",
+        ],
+        &[
+            "begin group",
+            "children",
+            "Children",
+            "Enfants",
+            "${Members} > 1",
+        ],
+        &[
+            "integer",
+            "child-count",
+            "How many children?",
+            "Combien d'enfants ?",
+        ],
+        &["end group"],
+        &["text", "village", "Which village?", "Quel village ?"],
+        &["end group"],
+    ];
+    let settings: forms::Table<'_> = &[&["form_id", "default_language"], &["Census_2", "French"]];
+    let bytes = forms::form(survey, &[&["list_name", "name", "label"]], settings);
+    let protocol = import(&bytes, "census.xlsx").unwrap().protocol;
+    assert_eq!(protocol.id, "census-2");
+    assert_eq!(
+        protocol.languages,
+        ["fr", "en"],
+        "the default language comes first"
+    );
+    let sections: Vec<&str> = protocol.sections.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(sections, ["household", "children", "household_2"]);
+    assert_eq!(protocol.sections[2].title.get("fr"), Some("Ménage"));
+    let count = question(&protocol, "child_count");
+    assert_eq!(count.relevant.as_deref(), Some("members > 1"));
+    assert_eq!(count.text.get("en"), Some("How many children?"));
+    assert_eq!(question(&protocol, "village").relevant, None);
+}

@@ -5,6 +5,8 @@
 //! name, else the name itself in lowercase. Plain columns (`label`) are in the
 //! form's default language; an explicit column for that language wins.
 
+use std::collections::BTreeMap;
+
 use fieldkit_protocols::Text;
 
 use super::sheets::{Row, Sheet};
@@ -111,4 +113,19 @@ impl Languages {
     pub fn fixed(&self, words: impl Fn(&str) -> String) -> Text {
         Text(self.all.iter().map(|l| (l.clone(), words(l))).collect())
     }
+}
+
+/// Joins texts language by language, as paragraphs.
+pub(crate) fn merge_texts(texts: impl IntoIterator<Item = Text>) -> Option<Text> {
+    let mut merged: BTreeMap<String, String> = BTreeMap::new();
+    for text in texts {
+        for (lang, value) in text.0 {
+            let entry = merged.entry(lang).or_default();
+            if !entry.is_empty() {
+                entry.push_str("\n\n");
+            }
+            entry.push_str(&value);
+        }
+    }
+    (!merged.is_empty()).then_some(Text(merged))
 }

@@ -1,9 +1,11 @@
 //! Importing an XLSForm (the spreadsheet format of ODK, KoBoToolbox and
 //! SurveyCTO) as a draft Fieldkit protocol.
 //!
-//! Stages, one module each: [`sheets`] reads the workbook, [`languages`] maps
-//! language columns to codes, [`xpath`] translates skip logic and constraints,
-//! [`survey`] turns survey rows into sections and questions, and [`draft`]
+//! Stages, one module each: `sheets` reads the workbook, `languages` maps
+//! language columns to codes, `choices` reads the choice lists, `types` reads
+//! the type column, [`xpath`] translates skip logic and constraints, `survey`
+//! turns survey rows into sections and questions (`other` adds or_other's
+//! extra choice and follow-up), and `draft`
 //! wraps them in a protocol whose ethics parts (which an XLSForm cannot carry)
 //! are marked `TODO` placeholders, then lists what the author must still do.
 //!
@@ -13,12 +15,17 @@
 //! - questions outside any group go to a section named after the form (`main`);
 //! - a group's `relevant` is added (with `and`) to each question inside it;
 //! - a `calculate` is inlined where skip logic or constraints use it;
+//! - nested groups become consecutive sections (`outer`, `inner`, `outer_2`);
+//! - `or_other` adds "other" to the list (for every question using it, as
+//!   pyxform does) and a `{name}_other` text question asked when it is chosen;
+//! - names become ids by lowercasing and turning `-` and `.` into `_`;
 //! - `start`/`end`/`today`/device metadata are dropped: Fieldkit records
 //!   (coarsened) times itself and never device or phone identifiers.
 
 mod choices;
 mod draft;
 mod languages;
+mod other;
 mod sheets;
 mod survey;
 mod types;

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use fieldkit_protocols::model::{Choice, Dimension, Question, QuestionKind, Section};
 use fieldkit_protocols::Text;
 
-use super::languages::Languages;
+use super::languages::{self, Languages};
+use super::other;
 use super::sheets::{Row, Sheet};
 use super::types::{kind_of, RowType};
 use super::xpath::{self, Node};
@@ -349,7 +350,7 @@ impl Builder<'_> {
         if list_has_other && !choices.iter().any(|c| c.value == "other") {
             choices.push(Choice {
                 value: "other".to_owned(),
-                label: self.languages.fixed(other_word),
+                label: self.languages.fixed(other::other_word),
             });
         }
         let question = Question {
@@ -368,34 +369,8 @@ impl Builder<'_> {
             constraint_message: self.languages.text(self.sheet, row, "constraint_message"),
             card: None,
         };
-        let follow_up = or_other.then(|| {
-            let selected_other = Node::Call(
-                "selected",
-                vec![Node::Ref(id.clone()), Node::Str("other".to_owned())],
-            );
-            Question {
-                id: format!("{id}_other"),
-                text: self.languages.fixed(specify_other),
-                hint: None,
-                kind: QuestionKind::Text,
-                choices: Vec::new(),
-                required: false,
-                purpose: question.purpose.clone(),
-                sensitive: question.sensitive,
-                identifying: question.identifying,
-                disaggregation: None,
-                relevant: Some(
-                    match group_relevant {
-                        Some(g) => and(g, selected_other),
-                        None => selected_other,
-                    }
-                    .to_string(),
-                ),
-                constraint: None,
-                constraint_message: None,
-                card: None,
-            }
-        });
+        let follow_up =
+            or_other.then(|| other::follow_up(self.languages, &question, group_relevant));
         if kind == QuestionKind::CoarseLocation {
             self.notes.push(format!("survey row {}: the geopoint `{id}` is imported as a coarse location, rounded to privacy.location_decimals before it leaves the device", row.number));
         }
@@ -412,7 +387,7 @@ impl Builder<'_> {
     fn hint(&mut self, row: &Row) -> Option<Text> {
         let notes = std::mem::take(&mut self.pending_notes);
         let hint = self.languages.text(self.sheet, row, "hint");
-        merge_texts(notes.into_iter().chain(hint))
+        languages::merge_texts(notes.into_iter().chain(hint))
     }
 
     fn yes_no(&self, row: &Row, index: Option<usize>, column: &str) -> Result<bool, ImportError> {
@@ -527,7 +502,7 @@ impl Builder<'_> {
             }
         }
         self.sections.retain(|s| !s.questions.is_empty());
-        let closing = merge_texts(std::mem::take(&mut self.pending_notes));
+        let closing = languages::merge_texts(std::mem::take(&mut self.pending_notes));
         Ok(Form {
             sections: self.sections,
             closing,
@@ -536,47 +511,10 @@ impl Builder<'_> {
     }
 }
 
-fn and(left: Node, right: Node) -> Node {
+pub(crate) fn and(left: Node, right: Node) -> Node {
     Node::Binary(
         "and",
         Box::new(Node::Group(Box::new(left))),
         Box::new(Node::Group(Box::new(right))),
     )
-}
-
-/// Joins texts language by language, as paragraphs.
-fn merge_texts(texts: impl IntoIterator<Item = Text>) -> Option<Text> {
-    let mut merged: BTreeMap<String, String> = BTreeMap::new();
-    for text in texts {
-        for (lang, value) in text.0 {
-            let entry = merged.entry(lang).or_default();
-            if !entry.is_empty() {
-                entry.push_str("\n\n");
-            }
-            entry.push_str(&value);
-        }
-    }
-    (!merged.is_empty()).then_some(Text(merged))
-}
-
-/// The label of the extra `other` choice, per language.
-fn other_word(lang: &str) -> String {
-    match lang {
-        "fr" => "Autre",
-        "es" => "Otro",
-        "pt" => "Outro",
-        _ => "Other",
-    }
-    .to_owned()
-}
-
-/// The follow-up question for `or_other`, per language.
-fn specify_other(lang: &str) -> String {
-    match lang {
-        "fr" => "Précisez l'autre réponse.",
-        "es" => "Especifique la otra respuesta.",
-        "pt" => "Especifique a outra resposta.",
-        _ => "Specify other.",
-    }
-    .to_owned()
 }
