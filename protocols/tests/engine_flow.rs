@@ -374,3 +374,17 @@ fn record_numbers_events_and_returns_them() {
     assert_eq!(session.events().len(), 2);
     assert_eq!(session.events()[0], event);
 }
+
+#[test]
+fn steps_and_refusals_travel_as_json() {
+    let step = Step::Consent {
+        from: Consenter::Participant("P2".to_owned()),
+    };
+    let json = serde_json::to_string(&step).unwrap();
+    assert_eq!(serde_json::from_str::<Step>(&json).unwrap(), step);
+    let mut run = child_ready(Some(12));
+    let refusal = run.refused(answer("left_home", Value::Bool(true)));
+    let json = serde_json::to_value(&refusal).unwrap();
+    assert_eq!(json["rule"], "R6");
+    assert_eq!(json["kind"], "rapport_missing");
+}

@@ -27,7 +27,7 @@ impl Session {
                 return Err(Refusal::plain(
                     K::TimeWentBackwards,
                     format!(
-                        "event {} is timed {} , before the previous event ({last}): check the device clock",
+                        "event {} is timed {}, before the previous event ({last}): check the device clock",
                         event.seq, event.at
                     ),
                 ));
