@@ -157,3 +157,100 @@ fn migrate(conn: &mut Connection, schema: &Schema, from: u32) -> Result<(), Vaul
     tx.commit()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V1: Schema = Schema {
+        migrations: &["CREATE TABLE t (x INTEGER NOT NULL);"],
+    };
+    const V2: Schema = Schema {
+        migrations: &[
+            "CREATE TABLE t (x INTEGER NOT NULL);",
+            "ALTER TABLE t ADD COLUMN y TEXT;",
+        ],
+    };
+    const BROKEN_V3: Schema = Schema {
+        migrations: &[
+            "CREATE TABLE t (x INTEGER NOT NULL);",
+            "ALTER TABLE t ADD COLUMN y TEXT;",
+            "CREATE TABLE u (a INTEGER); THIS IS NOT SQL;",
+        ],
+    };
+
+    fn version(conn: &Connection) -> u32 {
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn an_older_file_is_migrated_forward_keeping_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
+        let conn = open(&path, &V1, true).unwrap();
+        conn.execute("INSERT INTO t (x) VALUES (5)", []).unwrap();
+        drop(conn);
+
+        let conn = open(&path, &V2, false).unwrap();
+        assert_eq!(version(&conn), 2);
+        let row: (i64, Option<String>) = conn
+            .query_row("SELECT x, y FROM t", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!(row, (5, None));
+        drop(conn);
+
+        let err = open(&path, &V1, false).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                VaultError::NewerSchema {
+                    found: 2,
+                    supported: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_the_file_at_its_old_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
+        drop(open(&path, &V2, true).unwrap());
+        assert!(open(&path, &BROKEN_V3, false).is_err());
+        let conn = open(&path, &V2, false).unwrap();
+        assert_eq!(version(&conn), 2);
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'u'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 0, "the half-applied migration was rolled back");
+    }
+
+    #[test]
+    fn the_connection_keeps_temp_data_in_memory_and_zeroes_freed_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join("store.sqlite"), &V1, true).unwrap();
+        let temp_store: i64 = conn
+            .query_row("PRAGMA temp_store", [], |r| r.get(0))
+            .unwrap();
+        let secure_delete: i64 = conn
+            .query_row("PRAGMA secure_delete", [], |r| r.get(0))
+            .unwrap();
+        let journal: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let synchronous: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            (temp_store, secure_delete, journal.as_str(), synchronous),
+            (2, 1, "wal", 2)
+        );
+    }
+}
