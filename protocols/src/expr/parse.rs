@@ -371,7 +371,11 @@ impl Parser {
             Tok::Ident(word) => match word.as_str() {
                 "true" => Ok(Expr::Bool(true)),
                 "false" => Ok(Expr::Bool(false)),
-                "and" | "or" | "not" => error(
+                "not" => error(
+                    column,
+                    "`not` applies to a whole condition: put it in parentheses here, e.g. `(not answered(age))`",
+                ),
+                "and" | "or" => error(
                     column,
                     format!("expected a value before `{word}`, e.g. a question id or a number"),
                 ),

@@ -149,6 +149,9 @@ fn errors_point_at_the_column() {
     assert_eq!(err("é = 1").column, 1);
     assert_eq!(err("'é' = x y").column, 9);
     assert!(err("1 < a < 3").message.contains("and"));
+    assert_eq!(err("a = not b").column, 5);
+    assert!(err("a = not b").message.contains("parentheses"));
+    assert_eq!(parse("a = (not b)").unwrap().to_string(), "a = (not b)");
 }
 
 #[test]

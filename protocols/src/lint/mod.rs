@@ -6,6 +6,18 @@
 //! author to weigh. Each message says what is wrong and what to do, and ends
 //! with the rule's principle, e.g. `(R6: leave sensitive topics until last, ...)`.
 //!
+//! # Codes
+//! | code | severity | module |
+//! |---|---|---|
+//! | R1, R3, R11, R17 | error | `consent` (R1: respondents' own consent; R3/R17: data-use texts; R11: introduction) |
+//! | R2 | error at 0, warning at 1-17 | `consent` (children only) |
+//! | R5, R18 | error | `consent` (children only: screening items, referral) |
+//! | R6, R16, R21, R23 | see below | `questions` |
+//! | R10, R19 | warning | `wording` |
+//! | R20, `duplicate-id`, `no-languages`, `method-block` | error | `structure` |
+//! | `missing-choices`, `bad-expression`, `unknown-reference`, `later-reference` | error | `questions` |
+//! | `missing-translation` | error | `translations` |
+//!
 //! # Locations
 //! Dotted paths into the TOML: a collection name followed by the item's id
 //! (`sections.work.questions.hours`, `research_questions.rq1`,
