@@ -1,0 +1,83 @@
+//! The OpenAPI document describes the protocols crate's wire types through
+//! schema twins; this checks each twin has exactly the fields the real type
+//! serialises, so the document cannot drift from the wire format.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use fieldkit_protocols::rules::Rule;
+use fieldkit_protocols::wire::*;
+use serde::Serialize;
+use support::*;
+use time::macros::date;
+use uuid::Uuid;
+
+fn keys_of(values: &[serde_json::Value]) -> BTreeSet<String> {
+    values
+        .iter()
+        .flat_map(|v| v.as_object().unwrap().keys().cloned())
+        .collect()
+}
+
+fn schema_keys(name: &str) -> BTreeSet<String> {
+    let doc = serde_json::to_value(fieldkit_sync_server::openapi_document()).unwrap();
+    doc["components"]["schemas"][name]["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no schema {name} in the document"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+fn assert_twin<T: Serialize>(name: &str, samples: &[T]) {
+    let values: Vec<_> = samples.iter().map(|s| serde_json::to_value(s).unwrap()).collect();
+    assert_eq!(schema_keys(name), keys_of(&values), "schema {name} differs from the wire type");
+}
+
+#[test]
+fn openapi_schemas_match_wire_types() {
+    let protocol = shipped_protocol(CHILD_FILE);
+    let arc = std::sync::Arc::new(protocol.clone());
+    let envelope = seal(Uuid::new_v4(), &protocol, child_session(&arc));
+    let tombstone = Tombstone::new(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), date!(2026 - 03 - 07));
+    assert_twin("RecordEnvelope", &[envelope.clone()]);
+    assert_twin("RecordBatch", &[RecordBatch::new(vec![envelope])]);
+    assert_twin("Tombstone", &[tombstone.clone()]);
+    assert_twin("TombstoneBatch", &[TombstoneBatch::new(vec![tombstone])]);
+    let id = Uuid::new_v4();
+    let results = [
+        RecordStatus::Stored,
+        RecordStatus::Duplicate,
+        RecordStatus::Conflict { message: "m".into() },
+        RecordStatus::Rejected { rule: Some(Rule::R1), reason: "r".into() },
+    ]
+    .map(|status| RecordResult { record_id: id, status });
+    assert_twin("RecordResult", &results);
+    assert_twin("BatchResponse", &[BatchResponse { results: results.to_vec() }]);
+    let tombstone_result = TombstoneResult {
+        tombstone_id: id,
+        record_id: id,
+        status: TombstoneStatus::Deleted,
+    };
+    assert_twin("TombstoneResult", &[tombstone_result.clone()]);
+    assert_twin("TombstoneResponse", &[TombstoneResponse { results: vec![tombstone_result] }]);
+    assert_twin("ProtocolListing", &[ProtocolListing::new(&protocol, "source".into())]);
+    assert_twin(
+        "EnrolRequest",
+        &[EnrolRequest { code: WireSecret::new("c".into()), device_name: "d".into() }],
+    );
+    assert_twin(
+        "EnrolResponse",
+        &[EnrolResponse {
+            device_id: id,
+            token: WireSecret::new("t".into()),
+            project: "p".into(),
+            researcher: "r".into(),
+        }],
+    );
+    assert_twin(
+        "SyncStatus",
+        &[SyncStatus { stored: 1, rejected: 0, tombstones: 0, last_received: None }],
+    );
+}
