@@ -250,3 +250,64 @@ fn method_blocks_are_present_and_sane() {
     });
     expect_none(&p, "method-block");
 }
+
+#[test]
+fn expressions_fit_the_questions_they_use() {
+    let cases = [
+        (
+            "sex = 'grl'",
+            "'grl' is not a choice of `sex` (its values are girl, boy)",
+        ),
+        (
+            "selected(lives_with, 'aunt')",
+            "'aunt' is not a choice of `lives_with`",
+        ),
+        (
+            "selected(age, 'x')",
+            "selected(age) needs a choice question, but `age` is integer",
+        ),
+        (
+            "count_selected(works) > 0",
+            "count_selected(works) needs a choice question",
+        ),
+        (
+            "lives_with = 'parents'",
+            "write selected(lives_with, 'parents')",
+        ),
+        (
+            "works = 'yes'",
+            "`works` is a yes/no question: compare it with true or false",
+        ),
+        (
+            "length(age) > 1",
+            "length(age) counts the characters of a text answer",
+        ),
+    ];
+    for (relevant, problem) in cases {
+        let mut p = valid();
+        question_mut(&mut p, "hours").relevant = Some(relevant.into());
+        let f = expect(
+            &p,
+            "bad-expression",
+            Severity::Error,
+            "sections.work.questions.hours.relevant",
+        );
+        assert!(f.message.contains(problem), "{relevant}: {}", f.message);
+    }
+
+    let mut p = valid();
+    question_mut(&mut p, "sex").constraint = Some(". != 'other'".into());
+    expect(
+        &p,
+        "bad-expression",
+        Severity::Error,
+        "sections.about_you.questions.sex.constraint",
+    );
+
+    question_mut(&mut p, "sex").constraint = None;
+    question_mut(&mut p, "hours").relevant = Some(
+        "selected(lives_with, 'parents') and sex = 'girl' and count_selected(lives_with) = 1 and length(group) > 0 and works = true"
+            .into(),
+    );
+    expect_none(&p, "bad-expression");
+}

@@ -15,7 +15,8 @@
 //! | R6, R16, R21, R23 | see below | `questions` |
 //! | R10, R19 | warning | `wording` |
 //! | R20, `duplicate-id`, `no-languages`, `method-block` | error | `structure` |
-//! | `missing-choices`, `bad-expression`, `unknown-reference`, `later-reference` | error | `questions` |
+//! | `missing-choices` | error | `questions` |
+//! | `bad-expression`, `unknown-reference`, `later-reference` | error | `expressions` |
 //! | `missing-translation` | error | `translations` |
 //!
 //! # Locations
@@ -65,6 +66,13 @@
 //! * `later-reference` covers `constraint` too: a constraint may use earlier
 //!   answers, but not later ones, and uses `.` rather than its own id. `.` in a
 //!   `relevant` is a `bad-expression` (there is no answer being given yet).
+//! * `bad-expression` also covers expressions that parse but cannot work on
+//!   the questions they name (beyond the contract table, because each would
+//!   only show up in the field): `selected`/`count_selected` on a question
+//!   that is not single/multiple choice or ranking, `length` on one that is
+//!   not text, a choice value (`selected(q, 'v')`, `q = 'v'`) that `q` does
+//!   not list, `=` between a multiple-choice question and a text (use
+//!   `selected`), and a yes/no question compared with a text.
 //! * `duplicate-id` is checked within each kind (a section and a question may
 //!   share an id, two questions in different sections may not). Choice values
 //!   must be unique within their question.
@@ -74,6 +82,7 @@
 //!   ([`crate::parse_protocol`]), not findings.
 
 mod consent;
+mod expressions;
 mod locate;
 mod questions;
 mod structure;

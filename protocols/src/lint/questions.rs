@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{questions_with_location, Findings, Severity};
-use crate::expr;
 use crate::model::{
     Dimension, Method, Protocol, Question, QuestionKind, Respondents, DISAGGREGATION_PURPOSE,
 };
@@ -32,7 +31,7 @@ pub(super) fn check(p: &Protocol, out: &mut Findings) {
             );
         }
     }
-    expressions(p, out);
+    super::expressions::check(p, out);
 }
 
 pub(crate) fn kind_name(kind: QuestionKind) -> String {
@@ -167,74 +166,6 @@ fn disaggregation(p: &Protocol, out: &mut Findings) {
                     kind_name(q.kind)
                 ),
             );
-        }
-    }
-}
-
-fn expressions(p: &Protocol, out: &mut Findings) {
-    let order: BTreeMap<&str, usize> = p
-        .questions()
-        .enumerate()
-        .map(|(i, q)| (q.id.as_str(), i))
-        .collect();
-    for (index, (loc, q)) in questions_with_location(p).enumerate() {
-        for (field, src) in [("relevant", &q.relevant), ("constraint", &q.constraint)] {
-            let Some(src) = src else { continue };
-            let loc = format!("{loc}.{field}");
-            let parsed = match expr::parse(src) {
-                Ok(e) => e,
-                Err(err) => {
-                    out.error(
-                        "bad-expression",
-                        loc,
-                        format!(
-                            "the {field} of question `{}` does not parse at column {}: {} (in `{src}`)",
-                            q.id, err.column, err.message
-                        ),
-                    );
-                    continue;
-                }
-            };
-            if field == "relevant" && parsed.uses_current() {
-                out.error(
-                    "bad-expression",
-                    loc.clone(),
-                    format!(
-                        "the relevant of question `{}` uses `.`, the answer being given, which exists only in a constraint: name an earlier question instead",
-                        q.id
-                    ),
-                );
-            }
-            for id in parsed.references() {
-                match order.get(id.as_str()) {
-                    None => out.error(
-                        "unknown-reference",
-                        loc.clone(),
-                        format!(
-                            "the {field} of question `{}` refers to `{id}`, which is not a question in this protocol: check the spelling",
-                            q.id
-                        ),
-                    ),
-                    Some(&i) if i == index => out.error(
-                        "later-reference",
-                        loc.clone(),
-                        if field == "relevant" {
-                            format!("the relevant of question `{}` refers to the question itself, which has no answer yet: refer to earlier questions only", q.id)
-                        } else {
-                            format!("the constraint of question `{}` names the question itself: write `.` for the answer being given", q.id)
-                        },
-                    ),
-                    Some(&i) if i > index => out.error(
-                        "later-reference",
-                        loc.clone(),
-                        format!(
-                            "the {field} of question `{}` refers to `{id}`, which is asked later and has no answer yet: refer to earlier questions only, or move `{id}` before `{}`",
-                            q.id, q.id
-                        ),
-                    ),
-                    Some(_) => {}
-                }
-            }
         }
     }
 }

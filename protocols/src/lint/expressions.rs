@@ -1,0 +1,186 @@
+//! Skip logic and constraints: they parse, name questions that exist and are
+//! asked earlier, and use functions and choice values that fit the question.
+
+use std::collections::BTreeMap;
+
+use super::questions::kind_name;
+use super::{questions_with_location, Findings};
+use crate::expr::{self, BinOp, Expr, Target};
+use crate::model::{Protocol, Question, QuestionKind};
+
+pub(super) fn check(p: &Protocol, out: &mut Findings) {
+    let order: BTreeMap<&str, usize> = p
+        .questions()
+        .enumerate()
+        .map(|(i, q)| (q.id.as_str(), i))
+        .collect();
+    for (index, (loc, q)) in questions_with_location(p).enumerate() {
+        for (field, src) in [("relevant", &q.relevant), ("constraint", &q.constraint)] {
+            let Some(src) = src else { continue };
+            let loc = format!("{loc}.{field}");
+            let parsed = match expr::parse(src) {
+                Ok(e) => e,
+                Err(err) => {
+                    out.error(
+                        "bad-expression",
+                        loc,
+                        format!(
+                            "the {field} of question `{}` does not parse at column {}: {} (in `{src}`)",
+                            q.id, err.column, err.message
+                        ),
+                    );
+                    continue;
+                }
+            };
+            if field == "relevant" && parsed.uses_current() {
+                out.error(
+                    "bad-expression",
+                    loc.clone(),
+                    format!(
+                        "the relevant of question `{}` uses `.`, the answer being given, which exists only in a constraint: name an earlier question instead",
+                        q.id
+                    ),
+                );
+            }
+            choice_and_text_use(p, q, &parsed, &loc, field, out);
+            for id in parsed.references() {
+                match order.get(id.as_str()) {
+                    None => out.error(
+                        "unknown-reference",
+                        loc.clone(),
+                        format!(
+                            "the {field} of question `{}` refers to `{id}`, which is not a question in this protocol: check the spelling",
+                            q.id
+                        ),
+                    ),
+                    Some(&i) if i == index => out.error(
+                        "later-reference",
+                        loc.clone(),
+                        if field == "relevant" {
+                            format!("the relevant of question `{}` refers to the question itself, which has no answer yet: refer to earlier questions only", q.id)
+                        } else {
+                            format!("the constraint of question `{}` names the question itself: write `.` for the answer being given", q.id)
+                        },
+                    ),
+                    Some(&i) if i > index => out.error(
+                        "later-reference",
+                        loc.clone(),
+                        format!(
+                            "the {field} of question `{}` refers to `{id}`, which is asked later and has no answer yet: refer to earlier questions only, or move `{id}` before `{}`",
+                            q.id, q.id
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+}
+
+/// `selected`/`count_selected` on a choice question, `length` on a text
+/// question, and choice values that exist: each mistake here would only show
+/// up in the field, as a question wrongly skipped or an answer refused.
+fn choice_and_text_use(
+    p: &Protocol,
+    current: &Question,
+    e: &Expr,
+    loc: &str,
+    field: &str,
+    out: &mut Findings,
+) {
+    let question = |t: &Target| match t {
+        Target::Current => Some(current),
+        Target::Question(id) => p.question(id),
+    };
+    let mut problems = Vec::new();
+    walk(e, &mut |e| match e {
+        Expr::Selected { target, .. } | Expr::CountSelected(target) => {
+            let Some(q) = question(target) else { return };
+            let name = if matches!(e, Expr::Selected { .. }) {
+                "selected"
+            } else {
+                "count_selected"
+            };
+            if !q.kind.needs_choices() {
+                problems.push(format!(
+                    "{name}({target}) needs a choice question, but `{}` is {}",
+                    q.id,
+                    kind_name(q.kind)
+                ));
+            } else if let Expr::Selected { value, .. } = e {
+                check_value(q, value, &mut problems);
+            }
+        }
+        Expr::Length(target) => {
+            if let Some(q) = question(target) {
+                if !q.kind.is_free_text() {
+                    problems.push(format!(
+                        "length({target}) counts the characters of a text answer, but `{}` is {}",
+                        q.id,
+                        kind_name(q.kind)
+                    ));
+                }
+            }
+        }
+        Expr::Binary {
+            op: BinOp::Eq | BinOp::Ne,
+            left,
+            right,
+        } => {
+            let pair = match (&**left, &**right) {
+                (Expr::Question(id), Expr::Str(v)) | (Expr::Str(v), Expr::Question(id)) => {
+                    p.question(id).map(|q| (q, v))
+                }
+                (Expr::Current, Expr::Str(v)) | (Expr::Str(v), Expr::Current) => Some((current, v)),
+                _ => None,
+            };
+            if let Some((q, value)) = pair {
+                match q.kind {
+                    QuestionKind::SingleChoice => check_value(q, value, &mut problems),
+                    QuestionKind::MultipleChoice | QuestionKind::Ranking => {
+                        problems.push(format!(
+                            "`{}` can hold several choices, so it never equals one text: write selected({}, '{value}')",
+                            q.id, q.id
+                        ));
+                    }
+                    QuestionKind::YesNo => problems.push(format!(
+                        "`{}` is a yes/no question: compare it with true or false, not '{value}'",
+                        q.id
+                    )),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    });
+    for problem in problems {
+        out.error(
+            "bad-expression",
+            loc.to_owned(),
+            format!("the {field} of question `{}`: {problem}", current.id),
+        );
+    }
+}
+
+fn check_value(q: &Question, value: &str, problems: &mut Vec<String>) {
+    if !q.choices.is_empty() && !q.choices.iter().any(|c| c.value == value) {
+        let values: Vec<&str> = q.choices.iter().map(|c| c.value.as_str()).collect();
+        problems.push(format!(
+            "'{value}' is not a choice of `{}` (its values are {})",
+            q.id,
+            values.join(", ")
+        ));
+    }
+}
+
+fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    match e {
+        Expr::Not(inner) | Expr::Neg(inner) => walk(inner, f),
+        Expr::Binary { left, right, .. } => {
+            walk(left, f);
+            walk(right, f);
+        }
+        _ => {}
+    }
+}
