@@ -31,8 +31,15 @@ fn schema_keys(name: &str) -> BTreeSet<String> {
 }
 
 fn assert_twin<T: Serialize>(name: &str, samples: &[T]) {
-    let values: Vec<_> = samples.iter().map(|s| serde_json::to_value(s).unwrap()).collect();
-    assert_eq!(schema_keys(name), keys_of(&values), "schema {name} differs from the wire type");
+    let values: Vec<_> = samples
+        .iter()
+        .map(|s| serde_json::to_value(s).unwrap())
+        .collect();
+    assert_eq!(
+        schema_keys(name),
+        keys_of(&values),
+        "schema {name} differs from the wire type"
+    );
 }
 
 #[test]
@@ -40,32 +47,61 @@ fn openapi_schemas_match_wire_types() {
     let protocol = shipped_protocol(CHILD_FILE);
     let arc = std::sync::Arc::new(protocol.clone());
     let envelope = seal(Uuid::new_v4(), &protocol, child_session(&arc));
-    let tombstone = Tombstone::new(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), date!(2026 - 03 - 07));
-    assert_twin("RecordEnvelope", &[envelope.clone()]);
+    let tombstone = Tombstone::new(
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        date!(2026 - 03 - 07),
+    );
+    assert_twin("RecordEnvelope", std::slice::from_ref(&envelope));
     assert_twin("RecordBatch", &[RecordBatch::new(vec![envelope])]);
-    assert_twin("Tombstone", &[tombstone.clone()]);
+    assert_twin("Tombstone", std::slice::from_ref(&tombstone));
     assert_twin("TombstoneBatch", &[TombstoneBatch::new(vec![tombstone])]);
     let id = Uuid::new_v4();
     let results = [
         RecordStatus::Stored,
         RecordStatus::Duplicate,
-        RecordStatus::Conflict { message: "m".into() },
-        RecordStatus::Rejected { rule: Some(Rule::R1), reason: "r".into() },
+        RecordStatus::Conflict {
+            message: "m".into(),
+        },
+        RecordStatus::Rejected {
+            rule: Some(Rule::R1),
+            reason: "r".into(),
+        },
     ]
-    .map(|status| RecordResult { record_id: id, status });
+    .map(|status| RecordResult {
+        record_id: id,
+        status,
+    });
     assert_twin("RecordResult", &results);
-    assert_twin("BatchResponse", &[BatchResponse { results: results.to_vec() }]);
+    assert_twin(
+        "BatchResponse",
+        &[BatchResponse {
+            results: results.to_vec(),
+        }],
+    );
     let tombstone_result = TombstoneResult {
         tombstone_id: id,
         record_id: id,
         status: TombstoneStatus::Deleted,
     };
-    assert_twin("TombstoneResult", &[tombstone_result.clone()]);
-    assert_twin("TombstoneResponse", &[TombstoneResponse { results: vec![tombstone_result] }]);
-    assert_twin("ProtocolListing", &[ProtocolListing::new(&protocol, "source".into())]);
+    assert_twin("TombstoneResult", std::slice::from_ref(&tombstone_result));
+    assert_twin(
+        "TombstoneResponse",
+        &[TombstoneResponse {
+            results: vec![tombstone_result],
+        }],
+    );
+    assert_twin(
+        "ProtocolListing",
+        &[ProtocolListing::new(&protocol, "source".into())],
+    );
     assert_twin(
         "EnrolRequest",
-        &[EnrolRequest { code: WireSecret::new("c".into()), device_name: "d".into() }],
+        &[EnrolRequest {
+            code: WireSecret::new("c".into()),
+            device_name: "d".into(),
+        }],
     );
     assert_twin(
         "EnrolResponse",
@@ -78,6 +114,11 @@ fn openapi_schemas_match_wire_types() {
     );
     assert_twin(
         "SyncStatus",
-        &[SyncStatus { stored: 1, rejected: 0, tombstones: 0, last_received: None }],
+        &[SyncStatus {
+            stored: 1,
+            rejected: 0,
+            tombstones: 0,
+            last_received: None,
+        }],
     );
 }
