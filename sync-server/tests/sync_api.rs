@@ -344,4 +344,7 @@ async fn every_route_is_in_the_openapi_document() {
     let (status, body) = server.get("/api/v1/nothing", &token).await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "not_found");
+    let (status, body) = server.post("/healthz", &token, &json!({})).await;
+    assert_eq!(status, 405);
+    assert_eq!(body["error"]["code"], "method_not_allowed");
 }

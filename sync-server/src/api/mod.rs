@@ -78,6 +78,7 @@ pub fn app(state: AppState) -> Router {
     let (router, _) = documented_routes().split_for_parts();
     router
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -93,6 +94,14 @@ async fn healthz(State(_): State<AppState>) -> Json<serde_json::Value> {
     responses((status = 200, description = "This document", content_type = "application/json")))]
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(openapi_document())
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method; see /api/v1/openapi.json for the API",
+    )
 }
 
 async fn not_found() -> impl IntoResponse {

@@ -9,6 +9,7 @@
 //! do not change. Every method that writes is atomic: bad input never leaves
 //! half a record behind.
 
+mod rows;
 pub mod sqlite;
 
 use fieldkit_protocols::hash::ContentHash;

@@ -8,72 +8,19 @@ use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::rules::Rule;
 use fieldkit_protocols::wire::{SyncStatus, Tombstone, TombstoneStatus};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::rows::{device_row, langs, parse_ts, parse_uuid, to_device, ts, DEVICE_COLUMNS, SCHEMA};
 use super::{
     AuditEntry, ComplianceFinding, Device, NewEnrolment, PublishOutcome, PublishedProtocol, Store,
     StoreError, StoreOutcome, VerifiedRecord,
 };
 use crate::access::{check, Access, Principal};
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS protocols (
-    protocol_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
-    source_toml TEXT NOT NULL, published_at TEXT NOT NULL,
-    PRIMARY KEY (protocol_id, version));
-CREATE TABLE IF NOT EXISTS enrolments (
-    code_hash TEXT PRIMARY KEY, researcher TEXT NOT NULL, languages TEXT NOT NULL,
-    expires_at TEXT NOT NULL, redeemed_by TEXT);
-CREATE TABLE IF NOT EXISTS devices (
-    device_id TEXT PRIMARY KEY, researcher TEXT NOT NULL, languages TEXT NOT NULL,
-    token_hash TEXT NOT NULL UNIQUE, enrolled_at TEXT NOT NULL, revoked_at TEXT);
-CREATE TABLE IF NOT EXISTS records (
-    record_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, protocol_id TEXT NOT NULL,
-    protocol_version INTEGER NOT NULL, content_hash TEXT NOT NULL, envelope TEXT NOT NULL,
-    received_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS conflicts (
-    record_id TEXT NOT NULL, device_id TEXT NOT NULL, content_hash TEXT NOT NULL,
-    envelope TEXT NOT NULL, received_at TEXT NOT NULL,
-    PRIMARY KEY (record_id, content_hash));
-CREATE TABLE IF NOT EXISTS rejections (
-    record_id TEXT NOT NULL, device_id TEXT NOT NULL, rule TEXT, at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tombstones (
-    tombstone_id TEXT PRIMARY KEY, record_id TEXT NOT NULL, device_id TEXT NOT NULL,
-    withdrawn_on TEXT NOT NULL, received_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS tombstones_record ON tombstones (record_id);
-CREATE TABLE IF NOT EXISTS compliance_findings (
-    id INTEGER PRIMARY KEY, record_id TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL,
-    researcher TEXT NOT NULL, protocol_id TEXT NOT NULL, protocol_version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS audit_log (
-    id INTEGER PRIMARY KEY, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
-    at TEXT NOT NULL);
-";
-
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Mutex<Connection>,
-}
-
-fn ts(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).expect("UTC times always format")
-}
-
-fn parse_ts(text: &str) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .map_err(|e| StoreError::Corrupt(format!("timestamp `{text}`: {e}")))
-}
-
-fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(text).map_err(|e| StoreError::Corrupt(format!("id `{text}`: {e}")))
-}
-
-fn langs(text: &str) -> Vec<String> {
-    text.split(',')
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 impl SqliteStore {
@@ -105,38 +52,6 @@ impl SqliteStore {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
-
-fn device_row(
-    row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(String, String, String, String, Option<String>)> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-    ))
-}
-
-fn to_device(
-    (id, researcher, languages, enrolled, revoked): (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-    ),
-) -> Result<Device, StoreError> {
-    Ok(Device {
-        device_id: parse_uuid(&id)?,
-        researcher,
-        languages: langs(&languages),
-        enrolled_at: parse_ts(&enrolled)?,
-        revoked_at: revoked.as_deref().map(parse_ts).transpose()?,
-    })
-}
-
-const DEVICE_COLUMNS: &str = "device_id, researcher, languages, enrolled_at, revoked_at";
 
 impl Store for SqliteStore {
     fn publish(&self, p: &PublishedProtocol) -> Result<PublishOutcome, StoreError> {
