@@ -277,3 +277,48 @@ async fn serve_with_listen_and_data_answers_and_admin_commands_share_the_data() 
         .status();
     assert_eq!(status, 401);
 }
+
+#[test]
+fn import_xlsform_writes_a_toml_draft_and_a_checklist() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("survey").unwrap();
+    for (c, cell) in ["type", "name", "label"].iter().enumerate() {
+        sheet
+            .write_string(0, u16::try_from(c).unwrap(), *cell)
+            .unwrap();
+    }
+    for (c, cell) in ["integer", "age", "How old are you?"].iter().enumerate() {
+        sheet
+            .write_string(1, u16::try_from(c).unwrap(), *cell)
+            .unwrap();
+    }
+    let form = dir.path().join("form.xlsx");
+    book.save(&form).unwrap();
+    let out = dir.path().join("draft.toml");
+    let output = run(&[
+        "protocol",
+        "import-xlsform",
+        form.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let draft = parse_protocol("draft.toml", &std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert!(draft.question("age").is_some());
+    // A bare form lacks the ethics parts: the author gets a to-do list.
+    assert!(
+        stderr(&output).contains("Before publishing"),
+        "{}",
+        stderr(&output)
+    );
+
+    let missing = run(&[
+        "protocol",
+        "import-xlsform",
+        dir.path().join("none.xlsx").to_str().unwrap(),
+    ]);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("none.xlsx"));
+}

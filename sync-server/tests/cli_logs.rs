@@ -1,0 +1,143 @@
+//! The server's logs, read from the running binary: they name records and
+//! outcomes, never answers, free text, researchers or tokens; SIGTERM stops
+//! it gracefully.
+
+mod support;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use fieldkit_protocols::engine::{Event, EventKind};
+use support::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_fieldkit-server");
+const NOTE: &str = "NOTE-TEXT-she-sleeps-at-the-bus-depot";
+const RESEARCHER: &str = "Zanele Researchername";
+
+fn admin(args: &[&str]) -> String {
+    let output = Command::new(BIN)
+        .args(args)
+        .env_remove("FIELDKIT_DATA")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn logs_carry_no_answers_notes_names_or_tokens_and_sigterm_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    admin(&["demo", "--data", data]);
+    let enrolled = admin(&[
+        "device",
+        "enrol",
+        "--researcher",
+        RESEARCHER,
+        "--data",
+        data,
+    ]);
+    let code = enrolled
+        .lines()
+        .next()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data",
+            data,
+        ])
+        .env("RUST_LOG", "debug")
+        .env_remove("FIELDKIT_DATA")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let enrolled: serde_json::Value = client
+        .post(format!("{base}/api/v1/enrol"))
+        .json(&serde_json::json!({ "code": code, "device_name": "phone" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = enrolled["token"].as_str().unwrap().to_owned();
+    let device = enrolled["device_id"].as_str().unwrap().parse().unwrap();
+
+    let protocol = std::sync::Arc::new(shipped_protocol(CHILD_FILE));
+    let mut events = child_session(&protocol);
+    let end = events.pop().unwrap();
+    events.push(Event {
+        kind: EventKind::NoteAdded { text: NOTE.into() },
+        ..end.clone()
+    });
+    events.push(end);
+    let stored = seal(device, &protocol, renumber(events.clone()));
+    // And one rejected (R7), whose reason the log must not carry either.
+    let answered = position(&events, |k| matches!(k, EventKind::Answered { .. }));
+    events.insert(answered + 1, events[answered].clone());
+    let rejected = seal(device, &protocol, renumber(events));
+    let results: serde_json::Value = client
+        .post(format!("{base}/api/v1/records"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "wire_version": "v1", "records": [stored, rejected] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(results["results"][0]["status"], "stored", "{results}");
+    assert_eq!(results["results"][1]["status"], "rejected", "{results}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        exit.success(),
+        "server did not stop cleanly: {exit:?}\n{log}"
+    );
+    assert!(log.contains("stopped"), "{log}");
+    assert!(
+        log.contains(&stored.record_id.to_string()),
+        "records are named by id:\n{log}"
+    );
+    for secret in [NOTE, RESEARCHER, token.as_str(), "7K2M-Q", code.as_str()] {
+        assert!(!log.contains(secret), "the log contains `{secret}`:\n{log}");
+    }
+}
