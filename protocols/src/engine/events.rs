@@ -30,7 +30,9 @@ pub enum EventKind {
     /// The interviewer said who they are and for which organisation (R11).
     IntroductionGiven,
     /// The data-use statement was read out; its hash as shown (R3, R4).
-    DataUseExplained { statement_hash: ContentHash },
+    DataUseExplained {
+        statement_hash: ContentHash,
+    },
     ConsentRecorded {
         by: Consenter,
         decision: Decision,
@@ -45,25 +47,54 @@ pub enum EventKind {
         age: Option<u8>,
     },
     /// One screening item; `positive` stops the session (R5).
-    ScreeningAnswered { item_id: String, positive: bool },
+    ScreeningAnswered {
+        item_id: String,
+        positive: bool,
+    },
     /// The interviewer confirms a trusting relationship; sensitive questions
     /// may follow (R6).
     RapportConfirmed,
-    Answered { question_id: String, value: Value },
+    Answered {
+        question_id: String,
+        value: Value,
+    },
     /// Correcting a mis-tap: a logged change with a reason, not a second asking (R7).
-    Amended { question_id: String, value: Value, reason: String },
-    Skipped { question_id: String, reason: SkipReason },
+    Amended {
+        question_id: String,
+        value: Value,
+        reason: String,
+    },
+    Skipped {
+        question_id: String,
+        reason: SkipReason,
+    },
     /// Anonymisation removed an identifying answer before sync (R21). Only
     /// ever in logs that left the device; counts as asked.
-    AnswerWithheld { question_id: String },
+    AnswerWithheld {
+        question_id: String,
+    },
     /// Who else is listening (R8). May change at any moment.
-    OthersPresentChanged { present: OthersPresent },
-    NoteAdded { text: String },
+    OthersPresentChanged {
+        present: OthersPresent,
+    },
+    NoteAdded {
+        text: String,
+    },
     /// Observation sheets: one more (or, to correct, one fewer) person counted.
-    Tallied { tally_id: String, sex: Sex, age_group: String, delta: i32 },
+    Tallied {
+        tally_id: String,
+        sex: Sex,
+        age_group: String,
+        delta: i32,
+    },
     /// Observation sheets: an indicator was seen or not.
-    IndicatorChecked { indicator_id: String, observed: bool },
-    Stopped { reason: StopReason },
+    IndicatorChecked {
+        indicator_id: String,
+        observed: bool,
+    },
+    Stopped {
+        reason: StopReason,
+    },
     Completed,
 }
 
