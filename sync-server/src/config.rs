@@ -134,6 +134,9 @@ impl Config {
         if let Some(v) = var("FIELDKIT_RATE_BURST") {
             self.rate_burst = parse("FIELDKIT_RATE_BURST", v)?;
         }
+        if let Some(v) = var("FIELDKIT_ENROL_CODE_DAYS") {
+            self.enrol_code_days = parse("FIELDKIT_ENROL_CODE_DAYS", v)?;
+        }
         if let Some(v) = var("FIELDKIT_LOG_FORMAT") {
             self.log_format = match v.as_str() {
                 "text" => LogFormat::Text,

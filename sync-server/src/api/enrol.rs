@@ -19,11 +19,25 @@ use crate::secrets::{hash_secret, new_device_token, normalise_code};
         (status = 200, description = "The device's token; shown once", body = EnrolResponseDoc),
         (status = 401, description = "Unknown, used or expired code", body = ErrorBody),
         (status = 400, description = "Malformed request", body = ErrorBody),
+        (status = 429, description = "Too many enrolment attempts", body = ErrorBody),
     ))]
 pub async fn enrol(
     State(state): State<AppState>,
     WireJson(request): WireJson<EnrolRequest>,
 ) -> Result<Json<EnrolResponse>, ApiError> {
+    // Every enrolment attempt shares one bucket (the nil id): guessing codes
+    // is slow even before the 80 bits of a code count.
+    if !state
+        .limiter
+        .try_acquire(Uuid::nil(), std::time::Instant::now())
+    {
+        tracing::warn!("enrolment attempts rate limited");
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many enrolment attempts; wait a minute and try again",
+        ));
+    }
     let code_hash = hash_secret(&normalise_code(request.code.expose()));
     let token = new_device_token();
     let token_hash = hash_secret(token.expose());

@@ -116,10 +116,25 @@ impl Store for SqliteStore {
     }
 
     fn protocol(&self, id: &str, version: u32) -> Result<Option<PublishedProtocol>, StoreError> {
-        Ok(self
-            .protocols()?
-            .into_iter()
-            .find(|p| p.protocol_id == id && p.version == version))
+        let conn = self.conn();
+        let row: Option<(String, String, String)> = conn
+            .query_row(
+                "SELECT content_hash, source_toml, published_at FROM protocols
+                 WHERE protocol_id = ?1 AND version = ?2",
+                params![id, version],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        row.map(|(hash, source_toml, at)| {
+            Ok(PublishedProtocol {
+                protocol_id: id.to_owned(),
+                version,
+                content_hash: ContentHash(hash),
+                source_toml,
+                published_at: parse_ts(&at)?,
+            })
+        })
+        .transpose()
     }
 
     fn add_enrolment(&self, e: &NewEnrolment) -> Result<(), StoreError> {
