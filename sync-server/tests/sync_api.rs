@@ -62,6 +62,41 @@ async fn an_enrolment_code_works_once_and_the_token_then_lists_protocols() {
 }
 
 #[tokio::test]
+async fn an_expired_code_is_refused_and_an_unknown_device_cannot_be_revoked() {
+    use fieldkit_sync_server::secrets::hash_secret;
+    use fieldkit_sync_server::store::NewEnrolment;
+    let server = TestServer::start().await;
+    server
+        .store
+        .add_enrolment(&NewEnrolment {
+            code_hash: hash_secret("K7QM3XRA"),
+            researcher: "Amina".into(),
+            languages: vec!["en".into()],
+            expires_at: OffsetDateTime::now_utc() - time::Duration::days(1),
+        })
+        .unwrap();
+    let (status, body) = server
+        .post(
+            "/api/v1/enrol",
+            "",
+            &json!({ "code": "k7qm-3xra", "device_name": "phone" }),
+        )
+        .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_enrolment_code");
+    assert!(server.store.devices().unwrap().is_empty());
+
+    let err = fieldkit_sync_server::admin::revoke(
+        &server.store,
+        Uuid::new_v4(),
+        OffsetDateTime::now_utc(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("device list"), "{err}");
+}
+
+#[tokio::test]
 async fn a_record_is_stored_then_acknowledged_again_and_a_changed_copy_conflicts() {
     let server = TestServer::start().await;
     let protocol = server.publish_shipped(CHILD_FILE);
