@@ -146,6 +146,7 @@ fn init_logging(format: LogFormat) {
         .unwrap_or_else(|_| "info,tower_http=info".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
