@@ -115,8 +115,9 @@ async fn logs_carry_no_answers_notes_names_or_tokens_and_sigterm_stops_gracefull
     assert_eq!(results["results"][0]["status"], "stored", "{results}");
     assert_eq!(results["results"][1]["status"], "rejected", "{results}");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+    // `kill` as the shell's builtin: present wherever /bin/sh is.
+    let status = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
         .status()
         .unwrap();
     assert!(status.success());
