@@ -1,10 +1,27 @@
+//! Launches the Fieldkit window at phone size. Everything else is in the library.
+
 use dioxus::desktop::{Config, LogicalSize, WindowBuilder};
+
+/// A common phone viewport; the layout also works down to 320 px wide.
+const PHONE_SIZE: LogicalSize<f64> = LogicalSize::new(390.0, 844.0);
 
 fn main() {
     let window = WindowBuilder::new()
         .with_title("Fieldkit")
-        .with_inner_size(LogicalSize::new(390.0, 844.0));
+        // Set every time: debug builds otherwise restore a remembered size.
+        .with_inner_size(PHONE_SIZE)
+        .with_min_inner_size(LogicalSize::new(320.0, 480.0));
+    let head = format!(
+        "<meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <style>{}</style>",
+        fieldkit_mobile::ui::STYLESHEET
+    );
+    let config = Config::new()
+        .with_menu(None)
+        .with_window(window)
+        .with_custom_head(head)
+        .with_background_color((255, 255, 255, 255));
     dioxus::LaunchBuilder::desktop()
-        .with_cfg(Config::new().with_menu(None).with_window(window))
+        .with_cfg(config)
         .launch(fieldkit_mobile::ui::App);
 }

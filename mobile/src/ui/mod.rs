@@ -1,10 +1,52 @@
-//! Screens. They render the engine's state and send it actions; no SQL, no HTTP here.
+//! Screens. They render an [`state::AppModel`] and reach the vault and sync
+//! client only through [`services::AppServices`]; no SQL, no HTTP here.
 
 use dioxus::prelude::*;
 
+pub mod i18n;
+pub mod screens;
+pub mod services;
+pub mod state;
+pub mod strength;
+mod widgets;
+
+use services::Services;
+use state::{AppModel, FirstRunStep, Screen};
+
+/// The app's stylesheet, put in the page head by the launcher.
+pub const STYLESHEET: &str = include_str!("../../assets/fieldkit.css");
+
+/// The whole app. Uses the [`Services`] from the root context when one was
+/// provided (tests, a wired build), else [`Services::from_env`].
 #[component]
 pub fn App() -> Element {
+    let services =
+        use_hook(|| try_consume_context::<Services>().unwrap_or_else(Services::from_env));
+    let services = use_context_provider(|| services);
+    let model = use_context_provider(|| {
+        Signal::new(AppModel::start(i18n::Lang::default(), services.progress()))
+    });
+    let lang = model.read().lang;
+    let screen = model.read().screen;
+
     rsx! {
-        main { h1 { "Fieldkit" } p { "Offline, consent-first research toolkit." } }
+        div { class: "app", lang: lang.code(),
+            widgets::TopBar {}
+            if services.is_preview() {
+                p { class: "preview-banner", role: "status",
+                    {i18n::text(lang, i18n::Key::PreviewBanner)}
+                }
+            }
+            main { class: "screen",
+                match screen {
+                    Screen::FirstRun(FirstRunStep::Language) => rsx! { screens::LanguageScreen {} },
+                    Screen::FirstRun(FirstRunStep::Passphrase) => rsx! { screens::PassphraseScreen {} },
+                    Screen::FirstRun(FirstRunStep::CodeOfPractice) => rsx! { screens::CodeOfPracticeScreen {} },
+                    Screen::FirstRun(FirstRunStep::Enrol) => rsx! { screens::EnrolScreen {} },
+                    Screen::Home => rsx! { screens::HomeScreen {} },
+                    Screen::Locked => rsx! { screens::LockedScreen {} },
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,92 @@
+//! Small pieces shared by the screens.
+
+use dioxus::prelude::*;
+
+use super::i18n::{fill, text, Key, Lang};
+use super::services::{ServiceError, Services};
+use super::state::{AppModel, FirstRunStep, Screen};
+
+/// The app model from context, and its current language.
+pub(crate) fn use_model() -> (Signal<AppModel>, Lang) {
+    let model = use_context::<Signal<AppModel>>();
+    let lang = model.read().lang;
+    (model, lang)
+}
+
+/// App name and the quick-lock button (R18), on every screen but the lock
+/// screen itself. One tap forgets the keys and replaces whatever was showing.
+#[component]
+pub(crate) fn TopBar() -> Element {
+    let (mut model, lang) = use_model();
+    let services = use_context::<Services>();
+    let locked = model.read().screen == Screen::Locked;
+    rsx! {
+        header { class: "top-bar",
+            span { class: "app-name", {text(lang, Key::AppName)} }
+            if !locked {
+                button {
+                    id: "quick-lock",
+                    class: "quick-lock",
+                    title: text(lang, Key::QuickLockHelp),
+                    aria_label: text(lang, Key::QuickLockHelp),
+                    onclick: move |_| {
+                        services.lock();
+                        model.write().lock();
+                    },
+                    LockIcon {}
+                    {text(lang, Key::QuickLock)}
+                }
+            }
+        }
+    }
+}
+
+/// "Step 2 of 4" and the screen title.
+#[component]
+pub(crate) fn StepHeader(step: FirstRunStep, title: Key) -> Element {
+    let (_, lang) = use_model();
+    let n = step.number().to_string();
+    let total = FirstRunStep::ALL.len().to_string();
+    rsx! {
+        p { class: "step", {fill(lang, Key::StepOf, &[("n", &n), ("total", &total)])} }
+        h1 { {text(lang, title)} }
+    }
+}
+
+/// A service failure in the person's language.
+pub(crate) fn service_error_text(lang: Lang, error: &ServiceError) -> String {
+    match error {
+        ServiceError::NotAvailable => text(lang, Key::ErrNotAvailable).to_owned(),
+        ServiceError::WrongPassphrase => text(lang, Key::ErrWrongPassphrase).to_owned(),
+        ServiceError::Failed(detail) => fill(lang, Key::ErrFailed, &[("detail", detail)]),
+    }
+}
+
+/// An alert line, or nothing.
+#[component]
+pub(crate) fn ErrorLine(message: Option<String>) -> Element {
+    rsx! {
+        if let Some(message) = message {
+            p { class: "error", role: "alert", {message} }
+        }
+    }
+}
+
+/// A padlock drawn in SVG: emoji fonts are often missing on field phones.
+#[component]
+fn LockIcon() -> Element {
+    rsx! {
+        svg {
+            class: "lock-icon",
+            view_box: "0 0 18 20",
+            "aria-hidden": "true",
+            path {
+                d: "M4 9V6a5 5 0 0 1 10 0v3",
+                fill: "none",
+                stroke: "currentColor",
+                stroke_width: "2.2",
+            }
+            rect { x: "1", y: "9", width: "16", height: "11", rx: "2", fill: "currentColor" }
+        }
+    }
+}
