@@ -8,6 +8,7 @@ pub mod screens;
 pub mod services;
 pub mod state;
 pub mod strength;
+pub mod vault_services;
 mod widgets;
 
 use services::Services;

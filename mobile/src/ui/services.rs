@@ -2,16 +2,19 @@
 //! client sit behind [`AppServices`]. Screens hold a [`Services`] handle from
 //! the Dioxus context and never open files or sockets themselves.
 //!
-//! Until the vault and the sync client are wired in, the app runs with
-//! [`NotConnected`], which refuses every call that would store or send, or,
-//! with `FIELDKIT_PREVIEW=1`, with [`Preview`], which lets a person (or the
-//! screenshot script) walk the screens while a banner says nothing is saved.
+//! The app runs with [`VaultServices`] (the real encrypted vault; enrolment
+//! waits for the sync client), or, with `FIELDKIT_PREVIEW=1`, with
+//! [`Preview`], which lets a person (or the screenshot script) walk the
+//! screens while a banner says nothing is saved. [`NotConnected`] refuses
+//! everything; tests use it to check the screens say so.
 
 use std::fmt;
 use std::sync::Arc;
 
 use super::i18n::Lang;
 use super::state::{EnrolForm, SetupProgress};
+use super::vault_services::VaultServices;
+use crate::vault::VaultSettings;
 
 /// What the address and code fields start with (from the environment on a
 /// development machine, so `scripts/run` can hand the demo code to the app).
@@ -61,8 +64,8 @@ pub trait AppServices: Send + Sync {
     fn enrol(&self, form: &EnrolForm) -> Result<(), ServiceError>;
     /// Forgets every key in memory (R18). Must not fail.
     fn lock(&self);
-    /// Opens the vault again.
-    fn unlock(&self, passphrase: &str) -> Result<(), ServiceError>;
+    /// Opens the vault again and says which setup steps it has recorded.
+    fn unlock(&self, passphrase: &str) -> Result<SetupProgress, ServiceError>;
     /// True for a preview build that keeps nothing; the app then says so on
     /// every screen.
     fn is_preview(&self) -> bool {
@@ -79,13 +82,19 @@ impl Services {
         Self(Arc::new(services))
     }
 
-    /// The services this build has, chosen from the environment.
+    /// The services this build has, chosen from the environment: the real
+    /// vault in [`VaultServices::default_dir`], or [`Preview`] with
+    /// `FIELDKIT_PREVIEW=1`.
     pub fn from_env() -> Self {
         let defaults = EnrolDefaults::from_env();
         if std::env::var("FIELDKIT_PREVIEW").is_ok_and(|v| v == "1") {
             Self::new(Preview { defaults })
         } else {
-            Self::new(NotConnected { defaults })
+            Self::new(VaultServices::new(
+                VaultServices::default_dir(),
+                VaultSettings::default(),
+                defaults,
+            ))
         }
     }
 }
@@ -128,7 +137,7 @@ impl AppServices for NotConnected {
         Err(ServiceError::NotAvailable)
     }
     fn lock(&self) {}
-    fn unlock(&self, _passphrase: &str) -> Result<(), ServiceError> {
+    fn unlock(&self, _passphrase: &str) -> Result<SetupProgress, ServiceError> {
         Err(ServiceError::NotAvailable)
     }
 }
@@ -158,7 +167,7 @@ impl AppServices for Preview {
         Ok(())
     }
     fn lock(&self) {}
-    fn unlock(&self, _passphrase: &str) -> Result<(), ServiceError> {
+    fn unlock(&self, _passphrase: &str) -> Result<SetupProgress, ServiceError> {
         Err(ServiceError::NotAvailable)
     }
     fn is_preview(&self) -> bool {

@@ -111,8 +111,9 @@ impl AppModel {
     }
 
     /// After the passphrase opened the vault: back to where the person was in
-    /// the setup, or home.
-    pub fn unlocked(&mut self) {
+    /// the setup (as the vault recorded it), or home.
+    pub fn unlocked(&mut self, recorded: SetupProgress) {
+        self.progress = recorded;
         self.screen = self.resume_screen();
     }
 
@@ -209,7 +210,7 @@ mod tests {
         };
         let mut m = AppModel::start(Lang::En, progress);
         assert_eq!(m.screen, Screen::Locked);
-        m.unlocked();
+        m.unlocked(progress);
         assert_eq!(m.screen, Screen::FirstRun(FirstRunStep::CodeOfPractice));
     }
 
@@ -221,7 +222,8 @@ mod tests {
         m.code_acknowledged();
         m.lock();
         assert_eq!(m.screen, Screen::Locked);
-        m.unlocked();
+        let progress = m.progress;
+        m.unlocked(progress);
         assert_eq!(m.screen, Screen::FirstRun(FirstRunStep::Enrol));
     }
 

@@ -289,14 +289,22 @@ impl AppServices for Recorder {
     fn lock(&self) {
         self.record(Call::Lock);
     }
-    fn unlock(&self, passphrase: &str) -> Result<(), ServiceError> {
+    fn unlock(&self, passphrase: &str) -> Result<SetupProgress, ServiceError> {
         self.record(Call::Unlock(passphrase.to_owned()));
         let created = self
             .calls()
             .iter()
             .any(|c| *c == Call::CreateVault(passphrase.to_owned()));
         if created {
-            Ok(())
+            let acknowledged = self
+                .calls()
+                .iter()
+                .any(|c| matches!(c, Call::Acknowledge(_)));
+            Ok(SetupProgress {
+                vault_created: true,
+                code_acknowledged: acknowledged,
+                enrolled: false,
+            })
         } else {
             Err(ServiceError::WrongPassphrase)
         }

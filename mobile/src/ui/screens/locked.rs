@@ -18,7 +18,7 @@ pub fn LockedScreen() -> Element {
         let result = services.unlock(&passphrase.read());
         passphrase.set(String::new());
         match result {
-            Ok(()) => model.write().unlocked(),
+            Ok(recorded) => model.write().unlocked(recorded),
             Err(e) => error.set(Some(service_error_text(lang, &e))),
         }
     };

@@ -1,0 +1,89 @@
+//! The first-run screens on the real encrypted vault in a temporary folder:
+//! what the screens do survives a restart of the app.
+
+mod ui_harness;
+
+use fieldkit_mobile::ui::services::EnrolDefaults;
+use fieldkit_mobile::ui::vault_services::VaultServices;
+use fieldkit_mobile::vault::{KdfParams, Vault, VaultSettings};
+use ui_harness::{Ui, STRONG};
+
+fn services(dir: &std::path::Path) -> VaultServices {
+    let settings = VaultSettings {
+        // Cheap Argon2 so the test is quick; the real cost is the default.
+        kdf: KdfParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        },
+        ..VaultSettings::default()
+    };
+    VaultServices::new(dir.to_path_buf(), settings, EnrolDefaults::default())
+}
+
+#[test]
+fn passphrase_and_code_of_practice_are_kept_in_the_vault_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ui = Ui::start(services(dir.path()));
+    ui.click("lang-fr");
+    ui.click("continue");
+    ui.type_into("passphrase", STRONG);
+    ui.type_into("confirm", STRONG);
+    ui.click("continue");
+    assert!(Vault::exists(dir.path()), "the vault file was created");
+    ui.set_checked("code-ack", true);
+    ui.click("continue");
+    assert!(
+        ui.text().contains("Connectez-vous à votre projet"),
+        "{}",
+        ui.text()
+    );
+    drop(ui);
+
+    // The app starts again on the same folder: locked, then resumes at enrolment.
+    let mut ui = Ui::start(services(dir.path()));
+    let text = ui.text();
+    assert!(
+        text.contains("Locked") && !text.contains("Choose your language"),
+        "{text}"
+    );
+    ui.type_into("unlock-passphrase", "river lamp quietly orang");
+    ui.click("unlock");
+    assert!(
+        ui.text().contains("does not open the records"),
+        "{}",
+        ui.text()
+    );
+    ui.type_into("unlock-passphrase", STRONG);
+    ui.click("unlock");
+    assert!(
+        ui.text().contains("Connect to your project"),
+        "{}",
+        ui.text()
+    );
+
+    let vault =
+        Vault::unlock(dir.path(), &fieldkit_mobile::vault::Passphrase::new(STRONG)).unwrap();
+    let ack = vault
+        .settings()
+        .unwrap()
+        .code_of_practice
+        .expect("acknowledgement stored");
+    assert_eq!(ack.language, "fr");
+}
+
+#[test]
+fn enrolment_says_it_is_not_available_until_the_sync_client_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ui = Ui::start(services(dir.path()));
+    ui.click("continue");
+    ui.type_into("passphrase", STRONG);
+    ui.type_into("confirm", STRONG);
+    ui.click("continue");
+    ui.set_checked("code-ack", true);
+    ui.click("continue");
+    ui.type_into("server", "http://127.0.0.1:8080");
+    ui.type_into("code", "K7P-2QX");
+    ui.click("continue");
+    assert!(ui.text().contains("is not connected"), "{}", ui.text());
+}
