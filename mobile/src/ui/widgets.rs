@@ -1,6 +1,7 @@
 //! Small pieces shared by the screens.
 
 use dioxus::prelude::*;
+use zeroize::Zeroize;
 
 use super::i18n::{fill, text, Key, Lang};
 use super::services::{ServiceError, Services};
@@ -51,6 +52,25 @@ pub(crate) fn StepHeader(step: FirstRunStep, title: Key) -> Element {
         p { class: "step", {fill(lang, Key::StepOf, &[("n", &n), ("total", &total)])} }
         h1 { {text(lang, title)} }
     }
+}
+
+/// A field holding a typed passphrase. Its text is wiped when replaced
+/// ([`set_secret`]) and when the screen goes away (quick-lock, next step).
+pub(crate) fn use_secret() -> Signal<String> {
+    let field = use_signal(String::new);
+    use_drop(move || {
+        let mut field = field;
+        if let Ok(mut text) = field.try_write() {
+            text.zeroize();
+        };
+    });
+    field
+}
+
+/// Replaces a typed secret, wiping the previous copy first.
+pub(crate) fn set_secret(mut field: Signal<String>, value: String) {
+    field.write().zeroize();
+    field.set(value);
 }
 
 /// A service failure in the person's language.

@@ -4,19 +4,19 @@ use dioxus::prelude::*;
 
 use crate::ui::i18n::{text, Key};
 use crate::ui::services::Services;
-use crate::ui::widgets::{service_error_text, use_model, ErrorLine};
+use crate::ui::widgets::{service_error_text, set_secret, use_model, use_secret, ErrorLine};
 
 #[component]
 pub fn LockedScreen() -> Element {
     let (mut model, lang) = use_model();
     let services = use_context::<Services>();
     let vault_exists = model.read().progress.vault_created;
-    let mut passphrase = use_signal(String::new);
+    let passphrase = use_secret();
     let mut error = use_signal(|| None::<String>);
 
     let unlock = move |_| {
         let result = services.unlock(&passphrase.read());
-        passphrase.set(String::new());
+        set_secret(passphrase, String::new());
         match result {
             Ok(recorded) => model.write().unlocked(recorded),
             Err(e) => error.set(Some(service_error_text(lang, &e))),
@@ -32,7 +32,7 @@ pub fn LockedScreen() -> Element {
                 r#type: "password",
                 autocomplete: "current-password",
                 value: "{passphrase}",
-                oninput: move |e| passphrase.set(e.value()),
+                oninput: move |e| set_secret(passphrase, e.value()),
             }
             ErrorLine { message: error() }
             div { class: "actions",

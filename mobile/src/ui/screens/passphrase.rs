@@ -6,15 +6,17 @@ use crate::ui::i18n::{fill, text, Key, Lang};
 use crate::ui::services::Services;
 use crate::ui::state::FirstRunStep;
 use crate::ui::strength::{assess, Hint, Level};
-use crate::ui::widgets::{service_error_text, use_model, ErrorLine, StepHeader};
+use crate::ui::widgets::{
+    service_error_text, set_secret, use_model, use_secret, ErrorLine, StepHeader,
+};
 
 #[component]
 pub fn PassphraseScreen() -> Element {
     let (mut model, lang) = use_model();
     let services = use_context::<Services>();
     // Held only while this screen is shown; cleared as soon as the vault has it.
-    let mut passphrase = use_signal(String::new);
-    let mut confirm = use_signal(String::new);
+    let passphrase = use_secret();
+    let confirm = use_secret();
     let mut error = use_signal(|| None::<String>);
 
     let assessment = assess(&passphrase.read());
@@ -30,8 +32,8 @@ pub fn PassphraseScreen() -> Element {
         let result = services.create_vault(&passphrase.read());
         match result {
             Ok(()) => {
-                passphrase.set(String::new());
-                confirm.set(String::new());
+                set_secret(passphrase, String::new());
+                set_secret(confirm, String::new());
                 model.write().vault_created();
             }
             Err(e) => error.set(Some(service_error_text(lang, &e))),
@@ -47,7 +49,7 @@ pub fn PassphraseScreen() -> Element {
             r#type: "password",
             autocomplete: "new-password",
             value: "{passphrase}",
-            oninput: move |e| passphrase.set(e.value()),
+            oninput: move |e| set_secret(passphrase, e.value()),
         }
         StrengthMeter { level: assessment.level, hints: assessment.hints, empty: passphrase.read().is_empty() }
         label { r#for: "confirm", {text(lang, Key::PassphraseConfirmLabel)} }
@@ -56,7 +58,7 @@ pub fn PassphraseScreen() -> Element {
             r#type: "password",
             autocomplete: "new-password",
             value: "{confirm}",
-            oninput: move |e| confirm.set(e.value()),
+            oninput: move |e| set_secret(confirm, e.value()),
         }
         if mismatch_shown {
             p { class: "error", role: "alert", {text(lang, Key::PassphraseMismatch)} }
