@@ -6,12 +6,15 @@
 
 pub mod access;
 pub mod admin;
+pub mod admin_web;
 pub mod api;
 pub mod config;
+pub mod export;
 pub mod limits;
 pub mod secrets;
 pub mod store;
 pub mod verify;
+pub mod web;
 pub mod xlsform;
 
 use std::future::Future;
@@ -37,6 +40,11 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
+/// The API and the supervisor/analyst pages together.
+pub fn app_with_pages(state: AppState) -> axum::Router {
+    web::routes().with_state(state.clone()).merge(app(state))
+}
+
 /// Runs the server on `listener` until Ctrl-C or SIGTERM, then finishes the
 /// requests in flight.
 pub async fn serve(config: Config, listener: tokio::net::TcpListener) -> Result<(), ServeError> {
@@ -51,7 +59,7 @@ pub async fn serve_until(
 ) -> Result<(), ServeError> {
     let store = SqliteStore::open_dir(&config.data)?;
     let state = AppState::new(Arc::new(store), config.clone());
-    let app = app(state);
+    let app = app_with_pages(state);
     let address = listener.local_addr()?;
     match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => {

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use fieldkit_sync_server::config::{Config, LogFormat};
 use fieldkit_sync_server::store::{PublishOutcome, SqliteStore};
-use fieldkit_sync_server::{admin, xlsform};
+use fieldkit_sync_server::{admin, admin_web, xlsform};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -38,6 +38,25 @@ enum Command {
     /// Enrol, list and revoke researchers' devices.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Add web users (supervisors, analysts, admins).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Write an export of a protocol's records (audited, R22).
+    Export {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        protocol: String,
+        /// csv-wide, csv-long, json, codebook or methodology.
+        #[arg(long)]
+        format: String,
+        /// Age groups over whole-year ages.
+        #[arg(long, default_value = fieldkit_sync_server::export::ages::DEFAULT_AGE_GROUPS)]
+        age_groups: String,
+        /// Output file (standard output if absent).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Publish every shipped protocol and print a demo enrolment code.
     Demo {
         #[command(flatten)]
@@ -102,6 +121,21 @@ enum DeviceCommand {
     /// Revoke a device's token.
     Revoke {
         id: Uuid,
+        #[command(flatten)]
+        place: Place,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a web user. The password is read from --password-file, or from
+    /// standard input (first line), never from the command line.
+    Add {
+        login: String,
+        #[arg(long, value_parser = ["supervisor", "analyst", "admin"])]
+        role: String,
+        #[arg(long)]
+        password_file: Option<PathBuf>,
         #[command(flatten)]
         place: Place,
     },
@@ -184,6 +218,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Protocol(command) => return protocol(command, now),
         Command::Device(command) => device(command, now)?,
+        Command::User(UserCommand::Add {
+            login,
+            role,
+            password_file,
+            place,
+        }) => {
+            let password = admin_web::read_password(password_file.as_deref())?;
+            admin_web::add_user(&place.store()?, &login, &role, &password, now)?;
+            println!("Web user {login} ({role}) added.");
+        }
+        Command::Export {
+            place,
+            protocol,
+            format,
+            age_groups,
+            output,
+        } => admin_web::export(&place.store()?, &protocol, &format, &age_groups, output.as_deref(), now)?,
         Command::Demo { place } => {
             let config = place.config()?;
             let store = SqliteStore::open_dir(&config.data)?;

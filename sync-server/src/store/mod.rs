@@ -11,6 +11,7 @@
 
 mod rows;
 pub mod sqlite;
+pub mod web;
 
 use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::rules::Rule;
@@ -21,6 +22,7 @@ use uuid::Uuid;
 use crate::access::{Forbidden, Principal};
 
 pub use sqlite::SqliteStore;
+pub use web::{ScanPurpose, ScannedRecord, WebSession, WebStore, WebUser};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -119,7 +121,7 @@ pub struct AuditEntry {
     pub at: OffsetDateTime,
 }
 
-pub trait Store: Send + Sync + 'static {
+pub trait Store: WebStore + Send + Sync + 'static {
     // Protocols (R4).
     fn publish(&self, protocol: &PublishedProtocol) -> Result<PublishOutcome, StoreError>;
     fn protocols(&self) -> Result<Vec<PublishedProtocol>, StoreError>;

@@ -1,0 +1,209 @@
+//! The codebook (built from the protocol alone) and the methodology summary
+//! (R26: how the research was done; R24: the definitions used).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use fieldkit_protocols::Protocol;
+use time::{Date, OffsetDateTime};
+
+use super::facts::stop_text;
+use super::{for_each_session, AgeGroups, ExportError, RAPID_ASSESSMENT_CAVEAT};
+use crate::access::Principal;
+use crate::store::{PublishedProtocol, Store};
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub fn codebook(
+    protocol: &Protocol,
+    versions: &[PublishedProtocol],
+    out: &mut dyn Write,
+) -> Result<(), ExportError> {
+    let lang = protocol.default_language();
+    writeln!(
+        out,
+        "# Codebook: {} ({})",
+        one_line(protocol.title.show(lang)),
+        protocol.id
+    )?;
+    writeln!(out)?;
+    if protocol.rapid_assessment {
+        writeln!(out, "> {RAPID_ASSESSMENT_CAVEAT}\n")?;
+    }
+    let listed: Vec<String> = versions
+        .iter()
+        .map(|v| format!("v{} ({})", v.version, v.content_hash.short()))
+        .collect();
+    writeln!(
+        out,
+        "Published versions: {}. Columns follow version {}.\n",
+        listed.join(", "),
+        protocol.version
+    )?;
+    writeln!(
+        out,
+        "| column | question | kind | values | purpose | dimension | sensitive |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
+    for q in protocol.questions() {
+        let values: Vec<String> = q
+            .choices
+            .iter()
+            .map(|c| format!("`{}` = {}", c.value, one_line(c.label.show(lang))))
+            .collect();
+        let column = if q.identifying {
+            format!("{} (identifying: never exported, R21)", q.id)
+        } else {
+            q.id.clone()
+        };
+        writeln!(
+            out,
+            "| {column} | {} | {:?} | {} | {} | {} | {} |",
+            one_line(q.text.show(lang)).replace('|', "/"),
+            q.kind,
+            values.join("; ").replace('|', "/"),
+            q.purpose,
+            q.disaggregation.map_or("", |d| d.as_str()),
+            if q.sensitive { "yes" } else { "" },
+        )?;
+    }
+    definitions(protocol, out)?;
+    Ok(())
+}
+
+fn definitions(protocol: &Protocol, out: &mut dyn Write) -> std::io::Result<()> {
+    let lang = protocol.default_language();
+    if protocol.definitions.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\n## Definitions (R24: common terms so data sets can be combined)\n"
+    )?;
+    for d in &protocol.definitions {
+        writeln!(
+            out,
+            "- **{}**: {}",
+            one_line(d.term.show(lang)),
+            one_line(d.meaning.show(lang))
+        )?;
+    }
+    Ok(())
+}
+
+/// Counts gathered in one pass over the sessions.
+#[derive(Default)]
+struct Totals {
+    sessions: u64,
+    first: Option<Date>,
+    last: Option<Date>,
+    by_version: BTreeMap<u32, u64>,
+    completed: u64,
+    consents_given: u64,
+    consents_refused: u64,
+    stops: BTreeMap<&'static str, u64>,
+    others_present: u64,
+    language_mismatch: u64,
+    amendments: u64,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn methodology(
+    store: &dyn Store,
+    who: &Principal,
+    protocol: &Protocol,
+    versions: &[PublishedProtocol],
+    groups: &AgeGroups,
+    action: &str,
+    out: &mut dyn Write,
+    now: OffsetDateTime,
+) -> Result<u64, ExportError> {
+    let mut t = Totals::default();
+    for_each_session(store, who, protocol, false, action, now, &mut |f| {
+        let day = f.started.date();
+        t.sessions += 1;
+        t.first = Some(t.first.map_or(day, |d| d.min(day)));
+        t.last = Some(t.last.map_or(day, |d| d.max(day)));
+        *t.by_version.entry(f.envelope.protocol_version).or_default() += 1;
+        t.completed += u64::from(f.completed);
+        t.consents_given += u64::from(f.consents_given);
+        t.consents_refused += u64::from(f.consents_refused);
+        if let Some(reason) = f.stop {
+            *t.stops.entry(stop_text(reason)).or_default() += 1;
+        }
+        t.others_present += u64::from(!f.others_present.is_empty());
+        t.language_mismatch += u64::from(f.language_mismatch());
+        t.amendments += f.amendments.len() as u64;
+        Ok(())
+    })?;
+    let lang = protocol.default_language();
+    writeln!(
+        out,
+        "# Methodology: {} ({})\n",
+        one_line(protocol.title.show(lang)),
+        protocol.id
+    )?;
+    if protocol.rapid_assessment {
+        writeln!(out, "> {RAPID_ASSESSMENT_CAVEAT}\n")?;
+    }
+    writeln!(
+        out,
+        "Method: {}. Aim: {}\n",
+        protocol.method.as_str(),
+        one_line(protocol.aim.show(lang))
+    )?;
+    writeln!(out, "## Protocol versions\n")?;
+    for v in versions {
+        let used = t.by_version.get(&v.version).copied().unwrap_or(0);
+        writeln!(
+            out,
+            "- v{} published {} (hash {}): {used} session(s)",
+            v.version,
+            v.published_at.date(),
+            v.content_hash.short()
+        )?;
+    }
+    writeln!(out, "\n## Sample\n")?;
+    if let (Some(first), Some(last)) = (t.first, t.last) {
+        writeln!(out, "- Sessions: {} between {first} and {last}", t.sessions)?;
+    } else {
+        writeln!(out, "- Sessions: none stored yet")?;
+    }
+    writeln!(out, "- Completed: {}", t.completed)?;
+    writeln!(
+        out,
+        "- Consents given: {}; refused: {}",
+        t.consents_given, t.consents_refused
+    )?;
+    for (reason, n) in &t.stops {
+        writeln!(out, "- Stopped, {reason}: {n}")?;
+    }
+    writeln!(out, "\n## Deviations noted\n")?;
+    writeln!(
+        out,
+        "- Others present during questions (R8): {} session(s)",
+        t.others_present
+    )?;
+    writeln!(
+        out,
+        "- Session language not declared by the interviewer (R14): {} session(s)",
+        t.language_mismatch
+    )?;
+    writeln!(
+        out,
+        "- Answers amended with a reason (R7): {}",
+        t.amendments
+    )?;
+    writeln!(out, "\n## Analysis choices\n")?;
+    writeln!(out, "- Age groups applied to whole-year ages: {groups}")?;
+    writeln!(
+        out,
+        "- Table cells smaller than {} are suppressed (R27).",
+        protocol.privacy.min_cell_size
+    )?;
+    writeln!(out, "- Identifying answers never leave the phone (R21); respondents are known by reference number only.")?;
+    definitions(protocol, out)?;
+    Ok(t.sessions)
+}

@@ -1,0 +1,275 @@
+//! What the web pages and exports need from storage: web users and their
+//! login sessions, and a streaming scan over stored records.
+//!
+//! Kept apart from [`super::Store`]'s sync methods so the sync API and the
+//! pages can change independently; `Store` requires it, so handlers reach
+//! both through the same `Arc<dyn Store>`.
+
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use time::OffsetDateTime;
+
+use super::rows::{parse_ts, ts};
+use super::sqlite::SqliteStore;
+use super::StoreError;
+use crate::access::{check, Access, Principal, Role};
+
+pub(super) const WEB_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS web_users (
+    login TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS web_sessions (
+    token_hash TEXT PRIMARY KEY, login TEXT NOT NULL REFERENCES web_users(login) ON DELETE CASCADE,
+    csrf TEXT NOT NULL, expires_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_protocol ON records (protocol_id, received_at);
+";
+
+/// A person who logs in to the pages. The hash is an argon2 PHC string.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebUser {
+    pub login: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for WebUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebUser")
+            .field("login", &self.login)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A logged-in browser: who, and the token its forms must carry (CSRF).
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebSession {
+    pub principal: Principal,
+    pub csrf: String,
+}
+
+impl std::fmt::Debug for WebSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSession")
+            .field("principal", &self.principal)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why records are read: process facts for supervisors, or answers for
+/// analysts (checked against the role, and audited, R22).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanPurpose<'a> {
+    Compliance,
+    /// The audit log's action, e.g. `export:csv-wide` or `view:tables`.
+    Answers {
+        action: &'a str,
+    },
+}
+
+/// One stored record as the scan hands it out, borrowed from the row so a
+/// million-row export allocates nothing per record here.
+#[derive(Debug, Clone, Copy)]
+pub struct ScannedRecord<'a> {
+    pub device_id: &'a str,
+    pub received_at: &'a str,
+    pub envelope_json: &'a str,
+}
+
+pub trait WebStore {
+    /// `false` if the login exists already (nothing is changed then).
+    fn add_web_user(&self, user: &WebUser, now: OffsetDateTime) -> Result<bool, StoreError>;
+    fn web_user(&self, login: &str) -> Result<Option<WebUser>, StoreError>;
+    fn start_web_session(
+        &self,
+        token_hash: &str,
+        login: &str,
+        csrf: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// The live session for a cookie's token hash; expired ones are `None`.
+    fn web_session(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<WebSession>, StoreError>;
+    fn end_web_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Writes one audit entry (R22).
+    fn audit(
+        &self,
+        who: &Principal,
+        action: &str,
+        target: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Calls `each` for every stored record of `protocol_id`, oldest first,
+    /// after checking the role for `purpose` (and auditing answer reads).
+    /// Returns how many records were visited.
+    fn scan_records(
+        &self,
+        who: &Principal,
+        purpose: ScanPurpose<'_>,
+        protocol_id: &str,
+        now: OffsetDateTime,
+        each: &mut dyn FnMut(ScannedRecord<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError>;
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Device => "device",
+        Role::Supervisor => "supervisor",
+        Role::Analyst => "analyst",
+        Role::Admin => "admin",
+    }
+}
+
+pub fn parse_role(text: &str) -> Option<Role> {
+    [Role::Supervisor, Role::Analyst, Role::Admin]
+        .into_iter()
+        .find(|r| role_name(*r) == text)
+}
+
+impl WebStore for SqliteStore {
+    fn add_web_user(&self, user: &WebUser, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let added = self.conn().execute(
+            "INSERT OR IGNORE INTO web_users VALUES (?1, ?2, ?3, ?4)",
+            params![
+                user.login,
+                role_name(user.role),
+                user.password_hash,
+                ts(now)
+            ],
+        )?;
+        Ok(added == 1)
+    }
+
+    fn web_user(&self, login: &str) -> Result<Option<WebUser>, StoreError> {
+        let row: Option<(String, String)> = self
+            .conn()
+            .query_row(
+                "SELECT role, password_hash FROM web_users WHERE login = ?1",
+                params![login],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(role, password_hash)| {
+            Ok(WebUser {
+                login: login.to_owned(),
+                role: parse_role(&role)
+                    .ok_or_else(|| StoreError::Corrupt(format!("web user role `{role}`")))?,
+                password_hash,
+            })
+        })
+        .transpose()
+    }
+
+    fn start_web_session(
+        &self,
+        token_hash: &str,
+        login: &str,
+        csrf: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO web_sessions VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash, login, csrf, ts(expires_at)],
+        )?;
+        Ok(())
+    }
+
+    fn web_session(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<WebSession>, StoreError> {
+        let row: Option<(String, String, String, String)> = self
+            .conn()
+            .query_row(
+                "SELECT s.login, u.role, s.csrf, s.expires_at FROM web_sessions s
+                 JOIN web_users u ON u.login = s.login WHERE s.token_hash = ?1",
+                params![token_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((login, role, csrf, expires)) = row else {
+            return Ok(None);
+        };
+        if parse_ts(&expires)? <= now {
+            return Ok(None);
+        }
+        let role = parse_role(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("web user role `{role}`")))?;
+        Ok(Some(WebSession {
+            principal: Principal { role, id: login },
+            csrf,
+        }))
+    }
+
+    fn end_web_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "DELETE FROM web_sessions WHERE token_hash = ?1",
+            params![token_hash],
+        )?;
+        Ok(())
+    }
+
+    fn audit(
+        &self,
+        who: &Principal,
+        action: &str,
+        target: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO audit_log (actor, action, target, at) VALUES (?1, ?2, ?3, ?4)",
+            params![who.to_string(), action, target, ts(now)],
+        )?;
+        Ok(())
+    }
+
+    fn scan_records(
+        &self,
+        who: &Principal,
+        purpose: ScanPurpose<'_>,
+        protocol_id: &str,
+        now: OffsetDateTime,
+        each: &mut dyn FnMut(ScannedRecord<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.conn();
+        // One read transaction: the scan sees one consistent state.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        match purpose {
+            ScanPurpose::Compliance => check(who, Access::ReadCompliance)?,
+            ScanPurpose::Answers { action } => {
+                check(who, Access::ReadAnswers)?;
+                tx.execute(
+                    "INSERT INTO audit_log (actor, action, target, at) VALUES (?1, ?2, ?3, ?4)",
+                    params![who.to_string(), action, protocol_id, ts(now)],
+                )?;
+            }
+        }
+        let mut visited = 0;
+        {
+            let mut stmt = tx.prepare(
+                "SELECT device_id, received_at, envelope FROM records
+                 WHERE protocol_id = ?1 ORDER BY received_at, record_id",
+            )?;
+            let mut rows = stmt.query(params![protocol_id])?;
+            while let Some(row) = rows.next()? {
+                let text = |i: usize| -> Result<&str, StoreError> {
+                    row.get_ref(i)?
+                        .as_str()
+                        .map_err(|e| StoreError::Corrupt(format!("record column {i}: {e}")))
+                };
+                each(ScannedRecord {
+                    device_id: text(0)?,
+                    received_at: text(1)?,
+                    envelope_json: text(2)?,
+                })?;
+                visited += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(visited)
+    }
+}
