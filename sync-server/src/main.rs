@@ -234,7 +234,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             age_groups,
             output,
-        } => admin_web::export(&place.store()?, &protocol, &format, &age_groups, output.as_deref(), now)?,
+        } => admin_web::export(
+            &place.store()?,
+            &protocol,
+            &format,
+            &age_groups,
+            output.as_deref(),
+            now,
+        )?,
         Command::Demo { place } => {
             let config = place.config()?;
             let store = SqliteStore::open_dir(&config.data)?;

@@ -1,0 +1,281 @@
+//! The pages over real HTTP on 127.0.0.1: login and CSRF, what each role may
+//! see, the compliance page's findings, and a streamed export's rows.
+
+mod support;
+
+use fieldkit_sync_server::admin_web;
+use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::redirect::Policy;
+use support::*;
+use time::OffsetDateTime;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Browser {
+    client: reqwest::Client,
+    cookies: Vec<String>,
+}
+
+fn cookie_value(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).expect("hidden field") + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+impl Browser {
+    fn new() -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|c| c.split(';').next().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&self, url: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(url)
+            .header(COOKIE, self.header())
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn post(&self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(url)
+            .header(COOKIE, self.header())
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn log_in(server: &TestServer, login: &str, password: &str) -> (Browser, u16) {
+        let mut b = Browser::new();
+        let r = b.client.get(server.url("/login")).send().await.unwrap();
+        b.cookies
+            .push(cookie_value(&r, "fk_login").expect("login cookie"));
+        let token = hidden(&r.text().await.unwrap(), "csrf");
+        let r = b
+            .post(
+                &server.url("/login"),
+                &[("login", login), ("password", password), ("csrf", &token)],
+            )
+            .await;
+        let status = r.status().as_u16();
+        if let Some(session) = cookie_value(&r, "fk_session") {
+            b.cookies.push(session);
+        }
+        (b, status)
+    }
+}
+
+fn add_user(server: &TestServer, login: &str, role: &str) {
+    admin_web::add_user(
+        &server.store,
+        login,
+        role,
+        PASSWORD,
+        OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+}
+
+/// A server with one normal child interview and one in a language the
+/// researcher did not declare (an R14 finding).
+async fn server_with_records() -> TestServer {
+    let server = TestServer::start().await;
+    let protocol = server.publish_shipped(CHILD_FILE);
+    let (device, token) = server.enrol("Amina").await;
+    let normal = seal(device, &protocol, child_session(&protocol));
+    let mut start = start(&protocol, Some(12));
+    start.interviewer_languages = vec!["fr".to_owned()];
+    let mismatch = seal(device, &protocol, completed_session(&protocol, start));
+    let results = server.submit(&token, &[normal, mismatch]).await;
+    assert!(
+        results.iter().all(|r| r["status"] == "stored"),
+        "{results:?}"
+    );
+    for (login, role) in [("sam", "supervisor"), ("ana", "analyst"), ("root", "admin")] {
+        add_user(&server, login, role);
+    }
+    server
+}
+
+#[tokio::test]
+async fn login_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords() {
+    let server = server_with_records().await;
+    let (_, status) = Browser::log_in(&server, "sam", "wrong password!").await;
+    assert_eq!(status, 401);
+    let (b, status) = Browser::log_in(&server, "sam", PASSWORD).await;
+    assert_eq!(status, 303);
+    let session = b
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("fk_session="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Strict"),
+        "{session}"
+    );
+    // Without a cookie, pages send you to the login form.
+    let (status, _) = Browser::new().get(&server.url("/web/compliance")).await;
+    assert_eq!(status, 303);
+}
+
+#[tokio::test]
+async fn login_without_the_form_token_is_refused() {
+    let server = server_with_records().await;
+    let b = Browser::new();
+    let r = b
+        .post(
+            &server.url("/login"),
+            &[("login", "sam"), ("password", PASSWORD), ("csrf", "x")],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn supervisor_sees_the_language_finding_with_its_principle_but_no_answers() {
+    let server = server_with_records().await;
+    let (b, _) = Browser::log_in(&server, "sam", PASSWORD).await;
+    let (status, html) = b.get(&server.url("/web/compliance")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("R14"), "{html}");
+    assert!(html.contains("The researcher should speak the same language as the children."));
+    assert!(html.contains("Amina"));
+    // The overview counts both sessions and one language mismatch.
+    let row = &html[html.find("<td>Amina</td>").unwrap()..];
+    let cells: Vec<&str> = row
+        .split("<td class=\"n\">")
+        .skip(1)
+        .map(|c| &c[..c.find('<').unwrap()])
+        .take(10)
+        .collect();
+    assert_eq!(cells[0], "2", "sessions: {cells:?}");
+    assert_eq!(cells[8], "1", "language mismatches: {cells:?}");
+    // Answers are not for supervisors (R22).
+    assert_eq!(b.get(&server.url("/web/tables")).await.0, 403);
+    let export = b
+        .get(&server.url("/web/export?protocol=child-rapid-assessment&format=csv-wide"))
+        .await;
+    assert_eq!(export.0, 403);
+    // Supervisors may look at devices but not revoke them.
+    let (status, devices) = b.get(&server.url("/web/devices")).await;
+    assert_eq!(status, 200);
+    assert!(devices.contains("Amina") && !devices.contains("Revoke"));
+}
+
+#[tokio::test]
+async fn analyst_cannot_reach_devices_or_compliance() {
+    let server = server_with_records().await;
+    let (b, _) = Browser::log_in(&server, "ana", PASSWORD).await;
+    assert_eq!(b.get(&server.url("/web/devices")).await.0, 403);
+    assert_eq!(b.get(&server.url("/web/compliance")).await.0, 403);
+}
+
+#[tokio::test]
+async fn analyst_tables_suppress_small_cells_and_carry_the_caveat() {
+    let server = server_with_records().await;
+    let (b, _) = Browser::log_in(&server, "ana", PASSWORD).await;
+    let (status, html) = b.get(&server.url("/web/tables?ages=0-11,12-17")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("not representative"), "R25 caveat missing");
+    // Two sessions, both aged 12: the 12-17 cell is 2, below 5, so hidden.
+    assert!(html.contains("<th>12-17</th>"));
+    assert!(html.contains("&lt;5"));
+    assert!(
+        !html.contains("<td class=\"n\">2</td>"),
+        "a cell of 2 was shown"
+    );
+    assert!(html.contains("<svg"));
+    let audit = fieldkit_sync_server::store::Store::audit_log(
+        &server.store,
+        &fieldkit_sync_server::access::Principal {
+            role: fieldkit_sync_server::access::Role::Admin,
+            id: "t".into(),
+        },
+    )
+    .unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "view:tables" && e.actor.contains("ana")));
+}
+
+#[tokio::test]
+async fn analyst_downloads_a_wide_csv_with_one_row_per_session_and_it_is_audited() {
+    let server = server_with_records().await;
+    let (b, _) = Browser::log_in(&server, "ana", PASSWORD).await;
+    let (status, csv) = b
+        .get(
+            &server
+                .url("/web/export?protocol=child-rapid-assessment&format=csv-wide&ages=0-11,12-17"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("# Rapid assessment"), "{}", lines[0]);
+    assert!(lines[1].starts_with("record_id,protocol_version,respondent"));
+    assert_eq!(lines.len(), 4, "caveat, header and two sessions:\n{csv}");
+    assert!(lines[2].contains(",12-17,"));
+    let admin = fieldkit_sync_server::access::Principal {
+        role: fieldkit_sync_server::access::Role::Admin,
+        id: "t".into(),
+    };
+    let audit = fieldkit_sync_server::store::Store::audit_log(&server.store, &admin).unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "export:csv-wide" && e.target == "child-rapid-assessment"));
+}
+
+#[tokio::test]
+async fn admin_revokes_a_device_only_with_the_form_token() {
+    let server = server_with_records().await;
+    let (b, _) = Browser::log_in(&server, "root", PASSWORD).await;
+    let (_, html) = b.get(&server.url("/web/devices")).await;
+    let csrf = hidden(&html, "csrf");
+    let device = hidden(&html, "device_id");
+    let forged = b
+        .post(
+            &server.url("/web/devices/revoke"),
+            &[("csrf", "forged"), ("device_id", &device)],
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
+    assert!(b
+        .get(&server.url("/web/devices"))
+        .await
+        .1
+        .contains("Revoke"));
+    let real = b
+        .post(
+            &server.url("/web/devices/revoke"),
+            &[("csrf", &csrf), ("device_id", &device)],
+        )
+        .await;
+    assert_eq!(real.status(), 200);
+    assert!(real.text().await.unwrap().contains("revoked"));
+}
