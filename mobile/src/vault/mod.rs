@@ -14,6 +14,7 @@ mod header;
 mod identity;
 pub mod keys;
 mod outbox;
+mod pinned;
 mod records;
 mod schema;
 mod sessions;
@@ -29,6 +30,7 @@ pub use error::VaultError;
 pub use identity::{IdentityStore, PersonalDetails, IDENTITY_FILE};
 pub use keys::{DataKey, KdfParams, Passphrase, SupervisorCode};
 pub use outbox::{OutboxEntry, OutboxItem, OutboxState, WithdrawalReport};
+pub use pinned::PinnedProtocol;
 pub use records::{Attachment, CodeOfPracticeAck, DeviceSettings, DeviceToken, Note, Setting};
 pub use sessions::{SessionStatus, SessionSummary};
 

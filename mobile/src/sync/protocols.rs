@@ -1,0 +1,64 @@
+//! Protocol download: every published version is checked against its
+//! announced hashes and pinned in the vault. A pinned version is never
+//! replaced (R4); one that arrives with other content is refused.
+
+use fieldkit_protocols::wire::ProtocolListing;
+
+use super::transport::Transport;
+use super::{SyncConfig, SyncError};
+use crate::vault::{PinnedProtocol, Vault};
+
+/// What a download did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProtocolsReport {
+    /// `(protocol id, version)` pinned now.
+    pub pinned: Vec<(String, u32)>,
+    /// Versions this device already had, unchanged.
+    pub unchanged: usize,
+    /// Versions not used, each with the reason to show.
+    pub refused: Vec<String>,
+}
+
+/// Downloads with a one-off connection (e.g. right after enrolment).
+pub async fn download_protocols(
+    vault: &mut Vault,
+    config: &SyncConfig,
+) -> Result<ProtocolsReport, SyncError> {
+    super::SyncClient::from_vault(vault, config.clone())?
+        .download_protocols(vault)
+        .await
+}
+
+pub(super) async fn download(
+    transport: &Transport,
+    vault: &mut Vault,
+) -> Result<ProtocolsReport, SyncError> {
+    let listings: Vec<ProtocolListing> = transport
+        .get_json("/api/v1/protocols", "download the protocols")
+        .await?;
+    let mut report = ProtocolsReport::default();
+    for listing in &listings {
+        if let Err(error) = listing.protocol() {
+            tracing::warn!(protocol = %listing.protocol_id, version = listing.version, "downloaded protocol refused");
+            report.refused.push(error.to_string());
+            continue;
+        }
+        let pinned = PinnedProtocol::from_listing(listing);
+        match vault.pinned_protocol(&listing.protocol_id, listing.version)? {
+            Some(existing) if existing.content_hash == pinned.content_hash => {
+                report.unchanged += 1;
+            }
+            Some(existing) => report.refused.push(format!(
+                "protocol `{}` version {} changed on the server (pinned {}, offered {}): keeping the pinned copy; ask the coordinator (R4)",
+                listing.protocol_id, listing.version, existing.content_hash, pinned.content_hash
+            )),
+            None => {
+                vault.pin_protocol(&pinned)?;
+                report
+                    .pinned
+                    .push((listing.protocol_id.clone(), listing.version));
+            }
+        }
+    }
+    Ok(report)
+}

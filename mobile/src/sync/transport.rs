@@ -1,0 +1,241 @@
+//! HTTP requests to the server with retries: exponential backoff with jitter
+//! for anything that may pass on its own (no connection, a cut connection, a
+//! timeout, HTTP 5xx or 429); an immediate answer for what will not.
+
+use std::time::Duration;
+
+use fieldkit_protocols::wire;
+use rand::Rng;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{SyncConfig, SyncError};
+
+/// The server could not be reached (or kept failing) for this many tries.
+/// A normal state on a phone: try again later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offline {
+    /// What happened on the last try, for the sync screen and logs.
+    pub reason: String,
+}
+
+/// Why a request ended without an answer.
+#[derive(Debug)]
+pub(super) enum Failure {
+    Offline(Offline),
+    Fatal(SyncError),
+}
+
+impl Failure {
+    /// For calls where being offline is an error to show (enrol, download).
+    pub(super) fn into_error(self, what: &'static str) -> SyncError {
+        match self {
+            Failure::Offline(Offline { reason }) => SyncError::Unreachable { what, reason },
+            Failure::Fatal(error) => error,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Transport {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+    max_attempts: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+}
+
+impl Transport {
+    pub(super) fn new(
+        server_url: &str,
+        token: Option<&str>,
+        config: &SyncConfig,
+    ) -> Result<Transport, SyncError> {
+        let base = server_url.trim().trim_end_matches('/').to_owned();
+        let bad = |message: String| SyncError::BadServerUrl {
+            url: server_url.to_owned(),
+            message,
+        };
+        let parsed = reqwest::Url::parse(&base).map_err(|e| bad(e.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(bad(
+                "it must start with https:// (or http:// on a test network)".into(),
+            ));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .build()
+            .map_err(|e| bad(e.to_string()))?;
+        Ok(Transport {
+            http,
+            base,
+            token: token.map(str::to_owned),
+            max_attempts: config.max_attempts.max(1),
+            base_delay: config.base_delay,
+            max_delay: config.max_delay,
+        })
+    }
+
+    pub(super) async fn get_json<R: DeserializeOwned>(
+        &self,
+        path: &'static str,
+        what: &'static str,
+    ) -> Result<R, SyncError> {
+        self.call(Method::GET, path, None)
+            .await
+            .map_err(|f| f.into_error(what))
+    }
+
+    /// Posts `body` as JSON; `Err(Failure::Offline)` after every try failed.
+    pub(super) async fn post_json<B: Serialize, R: DeserializeOwned>(
+        &self,
+        path: &'static str,
+        body: &B,
+    ) -> Result<R, Failure> {
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            Failure::Fatal(SyncError::BadAnswer {
+                path,
+                source: wire::WireError::Malformed {
+                    what: "request",
+                    message: e.to_string(),
+                },
+            })
+        })?;
+        self.call(Method::POST, path, Some(bytes)).await
+    }
+
+    async fn call<R: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &'static str,
+        body: Option<Vec<u8>>,
+    ) -> Result<R, Failure> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.once(method.clone(), path, body.clone()).await {
+                Ok(bytes) => {
+                    // Answers carry no `wire_version` (requests do), so plain JSON.
+                    return serde_json::from_slice(&bytes).map_err(|e| {
+                        Failure::Fatal(SyncError::BadAnswer {
+                            path,
+                            source: wire::WireError::Malformed {
+                                what: "answer",
+                                message: e.to_string(),
+                            },
+                        })
+                    });
+                }
+                Err(Try::Fatal(error)) => return Err(Failure::Fatal(error)),
+                Err(Try::Again(reason)) if attempt >= self.max_attempts => {
+                    tracing::info!(path, attempt, "server unreachable; giving up for now");
+                    return Err(Failure::Offline(Offline { reason }));
+                }
+                Err(Try::Again(reason)) => {
+                    let delay = self.backoff(attempt);
+                    tracing::debug!(path, attempt, ?delay, %reason, "retrying");
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// Exponential backoff with "equal jitter": half the delay is fixed, half
+    /// random, so devices that failed together do not retry together.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exponential = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+            .min(self.max_delay);
+        let half = exponential / 2;
+        let jitter_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
+        half + Duration::from_millis(rand::thread_rng().gen_range(0..=jitter_ms))
+    }
+
+    async fn once(
+        &self,
+        method: Method,
+        path: &'static str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, Try> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let response = request.send().await.map_err(|e| Try::Again(describe(&e)))?;
+        let status = response.status();
+        // A body cut short is as transient as a refused connection.
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Try::Again(describe(&e)))?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        let (code, message) = error_body(&bytes);
+        if status.is_server_error()
+            || status == StatusCode::TOO_MANY_REQUESTS
+            || status == StatusCode::REQUEST_TIMEOUT
+        {
+            return Err(Try::Again(format!("HTTP {}: {message}", status.as_u16())));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(Try::Fatal(SyncError::Unauthorised { code, message }));
+        }
+        Err(Try::Fatal(SyncError::Refused {
+            path,
+            status: status.as_u16(),
+            message,
+        }))
+    }
+}
+
+enum Try {
+    Again(String),
+    Fatal(SyncError),
+}
+
+/// The server's JSON error shape (`{"error": {"code", "message"}}` or flat),
+/// or the raw text if it is something else.
+fn error_body(bytes: &[u8]) -> (String, String) {
+    let value: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+    let inner = value.get("error").unwrap_or(&value);
+    let field = |name: &str| inner.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+    let text = String::from_utf8_lossy(bytes).chars().take(200).collect();
+    (
+        field("code").unwrap_or_default(),
+        field("message").unwrap_or(text),
+    )
+}
+
+/// A reqwest error without the URL's query or any header (never the token).
+fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_connect() {
+        "no connection"
+    } else if error.is_timeout() {
+        "timed out"
+    } else if error.is_body() || error.is_decode() {
+        "the connection dropped during the answer"
+    } else {
+        "the connection failed"
+    };
+    let mut source = std::error::Error::source(error);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind} ({detail})")
+    }
+}
