@@ -1,0 +1,501 @@
+//! `fieldkit-bench`: the HTTP figures (server ingest with verification
+//! against an insert-only ceiling, 1 and 8 devices), then one table with
+//! every figure and ratio, including the criterion benches of the vault and
+//! the engine when `cargo bench` has run before (see `scripts/bench`).
+//!
+//! Everything runs on 127.0.0.1 with real SQLite files in a temporary folder.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use fieldkit_protocols::anonymise::RedactionReport;
+use fieldkit_protocols::engine::{
+    Decision, Event, EventKind, Session, SessionKind, SessionStart, SkipReason, Step,
+};
+use fieldkit_protocols::hash::ContentHash;
+use fieldkit_protocols::wire::{RecordBatch, RecordEnvelope, WireVersion};
+use fieldkit_protocols::{library, Protocol, QuestionKind, Value};
+use fieldkit_sync_server::store::SqliteStore;
+use fieldkit_sync_server::{admin, Config};
+use rusqlite::{params, Connection};
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+const CHILD_FILE: &str = "child-rapid-assessment.toml";
+const BATCH: usize = 100;
+const ONE_DEVICE_RECORDS: usize = 2_000;
+const PER_DEVICE_RECORDS: usize = 500;
+
+/// One row of the final table.
+struct Figure {
+    name: String,
+    value: String,
+    ceiling: String,
+    ratio: Option<f64>,
+    target: &'static str,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let mut figures = criterion_figures(&criterion_dir());
+    figures.extend(http_figures().await?);
+    print_table(&figures);
+    Ok(())
+}
+
+fn criterion_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    );
+    target.join("criterion")
+}
+
+/// Mean time of one criterion bench, if it has run.
+fn mean_ns(dir: &Path, group: &str, bench: &str) -> Option<f64> {
+    let file = dir.join(group).join(bench).join("new/estimates.json");
+    let text = std::fs::read_to_string(file).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["mean"]["point_estimate"].as_f64()
+}
+
+fn show_time(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.1} µs", ns / 1e3)
+    }
+}
+
+/// Pairs of (figure, ceiling) from the vault and engine benches; a ratio is
+/// ceiling time / figure time, so 1.0 means "as fast as the ceiling".
+fn criterion_figures(dir: &Path) -> Vec<Figure> {
+    let pairs: [(&str, &str, &str, &str, &'static str); 4] = [
+        (
+            "vault",
+            "append_event",
+            "raw_sqlite_insert",
+            "vault write 1 event (seal + synced tx)",
+            ">= 0.7x",
+        ),
+        (
+            "vault",
+            "read_session_200",
+            "raw_read_session_200",
+            "vault read + decrypt 200-event session",
+            "-",
+        ),
+        (
+            "engine",
+            "replay_1000",
+            "json_decode_1000",
+            "engine replay 1,000 events (vs JSON decode)",
+            "-",
+        ),
+        (
+            "engine",
+            "anonymise_session",
+            "json_decode_session",
+            "anonymise one finished session (vs JSON decode)",
+            "-",
+        ),
+    ];
+    let mut figures = Vec::new();
+    for (group, bench, ceiling, name, target) in pairs {
+        let (Some(ours), Some(raw)) = (mean_ns(dir, group, bench), mean_ns(dir, group, ceiling))
+        else {
+            eprintln!(
+                "no criterion result for {group}/{bench}: run `scripts/bench` (cargo bench) first"
+            );
+            continue;
+        };
+        figures.push(Figure {
+            name: name.to_owned(),
+            value: show_time(ours),
+            ceiling: show_time(raw),
+            ratio: Some(raw / ours),
+            target,
+        });
+    }
+    if let Some(aead) = mean_ns(dir, "vault", "aead_roundtrip_1k") {
+        figures.push(Figure {
+            name: "XChaCha20-Poly1305 1 KiB round trip".to_owned(),
+            value: show_time(aead),
+            ceiling: "3.7 µs (reference)".to_owned(),
+            ratio: Some(3_700.0 / aead),
+            target: "-",
+        });
+    }
+    if let Some(unlock) = mean_ns(dir, "vault", "unlock_default_kdf") {
+        figures.push(Figure {
+            name: "unlock (Argon2id 64 MiB, 3 passes)".to_owned(),
+            value: show_time(unlock),
+            ceiling: "0.1 s (target)".to_owned(),
+            ratio: Some(1e8 / unlock),
+            target: "~0.1 s",
+        });
+    }
+    figures
+}
+
+fn print_table(figures: &[Figure]) {
+    println!("| figure | Fieldkit | ceiling | ratio | first target |");
+    println!("|---|---|---|---|---|");
+    for f in figures {
+        let ratio = f.ratio.map_or("-".to_owned(), |r| format!("{r:.2}x"));
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            f.name, f.value, f.ceiling, ratio, f.target
+        );
+    }
+}
+
+// ---------- HTTP ingest ----------
+
+async fn http_figures() -> Result<Vec<Figure>> {
+    let server = BenchServer::start().await?;
+    let protocol = server.publish_child()?;
+    let mut devices = Vec::new();
+    for n in 0..8 {
+        devices.push(server.enrol(&format!("researcher {n}")).await?);
+    }
+    let raw = RawServer::start().await?;
+    let client = reqwest::Client::new();
+
+    let one: Vec<RecordEnvelope> = (0..ONE_DEVICE_RECORDS)
+        .map(|_| seal(devices[0].0, &protocol, completed_session(&protocol)))
+        .collect();
+    let record_bytes = serde_json::to_vec(&one[0])?.len();
+    eprintln!(
+        "one record: {} events, {record_bytes} bytes of JSON",
+        one[0].events.len()
+    );
+
+    let verified_1 = ingest(
+        &client,
+        &server.url("/api/v1/records"),
+        vec![(devices[0].1.clone(), one.clone())],
+    )
+    .await?;
+    let raw_1 = ingest(&client, &raw.url, vec![(String::new(), one)]).await?;
+
+    let mut per_device = Vec::new();
+    let mut raw_per_device = Vec::new();
+    for (device, token) in &devices {
+        let records: Vec<RecordEnvelope> = (0..PER_DEVICE_RECORDS)
+            .map(|_| seal(*device, &protocol, completed_session(&protocol)))
+            .collect();
+        raw_per_device.push((String::new(), records.clone()));
+        per_device.push((token.clone(), records));
+    }
+    let verified_8 = ingest(&client, &server.url("/api/v1/records"), per_device).await?;
+    let raw_8 = ingest(&client, &raw.url, raw_per_device).await?;
+
+    let row = |name: &str, ours: f64, ceiling: f64| Figure {
+        name: name.to_owned(),
+        value: format!("{ours:.0} records/s"),
+        ceiling: format!("{ceiling:.0} records/s"),
+        ratio: Some(ours / ceiling),
+        target: ">= 0.4x",
+    };
+    Ok(vec![
+        row("server ingest + verification, 1 device", verified_1, raw_1),
+        row("server ingest + verification, 8 devices", verified_8, raw_8),
+    ])
+}
+
+/// Posts every device's records in batches of [`BATCH`], devices in
+/// parallel; returns records per second over the whole run.
+async fn ingest(
+    client: &reqwest::Client,
+    url: &str,
+    devices: Vec<(String, Vec<RecordEnvelope>)>,
+) -> Result<f64> {
+    let total: usize = devices.iter().map(|(_, r)| r.len()).sum();
+    // Serialise up front: the figure is the server's, not the client's JSON encoder.
+    let bodies: Vec<(String, Vec<Vec<u8>>)> = devices
+        .into_iter()
+        .map(|(token, records)| {
+            let bodies = records
+                .chunks(BATCH)
+                .map(|chunk| serde_json::to_vec(&RecordBatch::new(chunk.to_vec())))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((token, bodies))
+        })
+        .collect::<Result<_>>()?;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (token, bodies) in bodies {
+        let client = client.clone();
+        let url = url.to_owned();
+        tasks.push(tokio::spawn(async move {
+            for body in bodies {
+                let response = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await?;
+                let status = response.status();
+                let text = response.text().await?;
+                if !status.is_success()
+                    || text.contains("\"rejected\"")
+                    || text.contains("\"conflict\"")
+                {
+                    bail!("{url} answered {status}: {}", &text[..text.len().min(300)]);
+                }
+            }
+            Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+struct BenchServer {
+    _dir: tempfile::TempDir,
+    base: String,
+    store: SqliteStore,
+    client: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl BenchServer {
+    async fn start() -> Result<BenchServer> {
+        let dir = tempfile::tempdir()?;
+        let config = Config {
+            data: dir.path().to_owned(),
+            // The bench measures throughput, not the abuse limits.
+            rate_per_minute: 1_000_000,
+            rate_burst: 1_000_000,
+            max_batch: BATCH,
+            ..Config::default()
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(fieldkit_sync_server::serve_until(
+            config,
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        let store = SqliteStore::open_dir(dir.path())?;
+        Ok(BenchServer {
+            _dir: dir,
+            base,
+            store,
+            client: reqwest::Client::new(),
+            _stop: stop,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn publish_child(&self) -> Result<Arc<Protocol>> {
+        let shipped = library::SHIPPED
+            .iter()
+            .find(|s| s.file == CHILD_FILE)
+            .context("the child protocol is shipped")?;
+        let (protocol, _) = admin::publish_source(
+            &self.store,
+            CHILD_FILE,
+            shipped.source,
+            OffsetDateTime::now_utc(),
+        )?;
+        Ok(Arc::new(protocol))
+    }
+
+    async fn enrol(&self, researcher: &str) -> Result<(Uuid, String)> {
+        let code = admin::enrol(
+            &self.store,
+            researcher,
+            &["en".to_owned()],
+            14,
+            OffsetDateTime::now_utc(),
+        )?;
+        let body: serde_json::Value = self
+            .client
+            .post(self.url("/api/v1/enrol"))
+            .json(&json!({ "code": code.expose(), "device_name": "bench phone" }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let device = body["device_id"]
+            .as_str()
+            .context("enrol answer has device_id")?
+            .parse()?;
+        let token = body["token"]
+            .as_str()
+            .context("enrol answer has token")?
+            .to_owned();
+        Ok((device, token))
+    }
+}
+
+/// The insert-only ceiling: the same JSON batch parsed by axum, each record
+/// stored in its own transaction into SQLite with the server's settings
+/// (WAL, synchronous NORMAL), but nothing checked. Bench-only, never shipped.
+struct RawServer {
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl RawServer {
+    async fn start() -> Result<RawServer> {
+        let dir = tempfile::tempdir()?;
+        let conn = Connection::open(dir.path().join("raw.sqlite3"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(
+            "CREATE TABLE records (record_id TEXT PRIMARY KEY, device_id TEXT NOT NULL,
+                 protocol_id TEXT NOT NULL, protocol_version INTEGER NOT NULL,
+                 content_hash TEXT NOT NULL, envelope TEXT NOT NULL, received TEXT NOT NULL);",
+        )?;
+        let app = Router::new()
+            .route("/raw", post(raw_insert))
+            .with_state(Arc::new(Mutex::new(conn)));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}/raw", listener.local_addr()?);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(RawServer { url, _dir: dir })
+    }
+}
+
+async fn raw_insert(
+    State(conn): State<Arc<Mutex<Connection>>>,
+    Json(batch): Json<RecordBatch>,
+) -> Json<serde_json::Value> {
+    let stored = tokio::task::spawn_blocking(move || {
+        let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+        let now = OffsetDateTime::now_utc().to_string();
+        for record in &batch.records {
+            let tx = conn.transaction().expect("raw bench transaction");
+            tx.execute(
+                "INSERT INTO records VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    record.record_id.to_string(),
+                    record.device_id.to_string(),
+                    record.protocol_id,
+                    record.protocol_version,
+                    record.content_hash.0,
+                    serde_json::to_string(record).expect("records serialise"),
+                    now
+                ],
+            )
+            .expect("raw bench insert");
+            tx.commit().expect("raw bench commit");
+        }
+        batch.records.len()
+    })
+    .await
+    .unwrap_or(0);
+    Json(json!({ "stored": stored }))
+}
+
+// ---------- records ----------
+
+fn start(protocol: &Protocol) -> SessionStart {
+    SessionStart {
+        session_id: Uuid::new_v4(),
+        protocol_id: protocol.id.clone(),
+        protocol_version: protocol.version,
+        protocol_hash: protocol.content_hash(),
+        language: "en".to_owned(),
+        interviewer_languages: vec!["en".to_owned()],
+        kind: SessionKind::Full,
+        respondent: "7K2M-Q".to_owned(),
+        respondent_age: Some(12),
+        linked_child: None,
+        site_type: None,
+        weekday: None,
+    }
+}
+
+fn plain_value(protocol: &Protocol, question_id: &str) -> Option<Value> {
+    let q = protocol.question(question_id)?;
+    let first = q.choices.first().map(|c| c.value.clone());
+    Some(match q.kind {
+        QuestionKind::YesNo => Value::Bool(false),
+        QuestionKind::SingleChoice => Value::Choice(first?),
+        QuestionKind::MultipleChoice => Value::Choices(vec![first?]),
+        QuestionKind::Integer => Value::Integer(12),
+        _ => return None,
+    })
+}
+
+/// A complete, legal interview driven by the engine's own `next()`.
+fn completed_session(protocol: &Arc<Protocol>) -> Vec<Event> {
+    let base = OffsetDateTime::now_utc() - time::Duration::hours(2);
+    let mut session = Session::new(Arc::clone(protocol));
+    let mut kind = EventKind::SessionStarted(start(protocol));
+    loop {
+        let n = session.events().len();
+        session
+            .record(kind, base + time::Duration::seconds(n as i64))
+            .unwrap_or_else(|r| panic!("bench driver step {n} refused: {r}"));
+        kind = match session.next() {
+            Step::Introduction => EventKind::IntroductionGiven,
+            Step::DataUse => EventKind::DataUseExplained {
+                statement_hash: protocol.data_use_hash(),
+            },
+            Step::Consent { from } => EventKind::ConsentRecorded {
+                by: from,
+                decision: Decision::Given,
+                audio_recording: false,
+            },
+            Step::Screening { item_id } => EventKind::ScreeningAnswered {
+                item_id,
+                positive: false,
+            },
+            Step::Question { question_id }
+            | Step::SensitiveSection {
+                first_question_id: question_id,
+            } => match plain_value(protocol, &question_id) {
+                Some(value) => EventKind::Answered { question_id, value },
+                None => EventKind::Skipped {
+                    question_id,
+                    reason: SkipReason::DeclinedToAnswer,
+                },
+            },
+            Step::RapportCheckpoint => EventKind::RapportConfirmed,
+            Step::Closing => EventKind::Completed,
+            Step::Finished => break,
+            other => panic!("the bench driver does not handle {other:?}"),
+        };
+    }
+    session.events().to_vec()
+}
+
+fn seal(device: Uuid, protocol: &Protocol, events: Vec<Event>) -> RecordEnvelope {
+    let mut envelope = RecordEnvelope {
+        wire_version: WireVersion,
+        record_id: Uuid::new_v4(),
+        device_id: device,
+        protocol_id: protocol.id.clone(),
+        protocol_version: protocol.version,
+        protocol_hash: protocol.content_hash(),
+        respondent: "7K2M-Q".to_owned(),
+        events,
+        redactions: RedactionReport::default(),
+        content_hash: ContentHash(String::new()),
+    };
+    envelope.content_hash = envelope.computed_hash();
+    envelope
+}
