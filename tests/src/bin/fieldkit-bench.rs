@@ -13,6 +13,8 @@ use anyhow::{bail, Context, Result};
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
+use fieldkit_mobile::sync::{self, SyncClient, SyncConfig, SyncOutcome};
+use fieldkit_mobile::vault::{KdfParams, Passphrase, Vault, VaultSettings};
 use fieldkit_protocols::anonymise::RedactionReport;
 use fieldkit_protocols::engine::{
     Decision, Event, EventKind, Session, SessionKind, SessionStart, SkipReason, Step,
@@ -31,6 +33,7 @@ const CHILD_FILE: &str = "child-rapid-assessment.toml";
 const BATCH: usize = 100;
 const ONE_DEVICE_RECORDS: usize = 2_000;
 const PER_DEVICE_RECORDS: usize = 500;
+const E2E_RECORDS: usize = 10_000;
 
 /// One row of the final table.
 struct Figure {
@@ -209,7 +212,62 @@ async fn http_figures() -> Result<Vec<Figure>> {
     Ok(vec![
         row("server ingest + verification, 1 device", verified_1, raw_1),
         row("server ingest + verification, 8 devices", verified_8, raw_8),
+        end_to_end(&server, &protocol).await?,
     ])
+}
+
+/// A real vault's outbox of [`E2E_RECORDS`] records, synced by the real
+/// client to the server on loopback; the figure is the `sync` call alone.
+async fn end_to_end(server: &BenchServer, protocol: &Arc<Protocol>) -> Result<Figure> {
+    let dir = tempfile::tempdir()?;
+    let settings = VaultSettings {
+        kdf: KdfParams {
+            memory_kib: 8,
+            iterations: 1,
+            parallelism: 1,
+        },
+        ..VaultSettings::default()
+    };
+    let mut vault = Vault::create(dir.path(), &Passphrase::new("bench passphrase"), settings)?;
+    let code = admin::enrol(
+        &server.store,
+        "e2e researcher",
+        &["en".to_owned()],
+        14,
+        OffsetDateTime::now_utc(),
+    )?;
+    let config = SyncConfig {
+        batch_size: BATCH,
+        ..SyncConfig::default()
+    };
+    let enrolment = sync::enrol(&mut vault, &server.base, &code, "bench phone", &config).await?;
+    for _ in 0..E2E_RECORDS {
+        vault.enqueue(&seal(
+            enrolment.device_id,
+            protocol,
+            completed_session(protocol),
+        ))?;
+    }
+    let client = SyncClient::from_vault(&vault, config)?;
+    let started = Instant::now();
+    let outcome = client.sync(&mut vault, |_| {}).await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let SyncOutcome::Complete(report) = outcome else {
+        bail!("the end-to-end sync went offline: {outcome:?}");
+    };
+    if report.stored != E2E_RECORDS {
+        bail!(
+            "the end-to-end sync stored {} of {E2E_RECORDS} records: {report:?}",
+            report.stored
+        );
+    }
+    Ok(Figure {
+        name: format!("end to end: sync {E2E_RECORDS} records vault -> server"),
+        value: format!("{elapsed:.2} s"),
+        ceiling: "2 s (target)".to_owned(),
+        ratio: Some(2.0 / elapsed),
+        target: "< 2 s",
+    })
 }
 
 /// Posts every device's records in batches of [`BATCH`], devices in
