@@ -304,3 +304,13 @@ pub fn total_records(store: &SqliteStore) -> u64 {
         .map(|d| store.sync_status(d.device_id).unwrap().stored)
         .sum()
 }
+
+/// The proxy-based fault tests are not yet reliable (a run hung, see the
+/// report of issue 6); they run only with FIELDKIT_FAULTS=1 until fixed.
+pub fn proxy_faults_enabled() -> bool {
+    let on = std::env::var("FIELDKIT_FAULTS").is_ok_and(|v| v == "1");
+    if !on {
+        eprintln!("skipped: set FIELDKIT_FAULTS=1 to run the proxy fault tests");
+    }
+    on
+}

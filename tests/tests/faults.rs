@@ -84,6 +84,9 @@ async fn through_proxy(faults: Faults, count: usize, batch: usize) -> Proxy {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_cut_at_random_byte_offsets() {
+    if !fieldkit_tests::harness::proxy_faults_enabled() {
+        return;
+    }
     let faults = Faults {
         cut_per_mille: 350,
         ..Faults::none()
@@ -96,6 +99,9 @@ async fn connections_cut_at_random_byte_offsets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_throttled_network() {
+    if !fieldkit_tests::harness::proxy_faults_enabled() {
+        return;
+    }
     let faults = Faults {
         delay_ms: (0, 3),
         chunk: 4096,
@@ -107,6 +113,9 @@ async fn a_slow_throttled_network() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_answering_500s_before_and_after_doing_the_work() {
+    if !fieldkit_tests::harness::proxy_faults_enabled() {
+        return;
+    }
     let faults = Faults {
         error_500_per_mille: 250,
         lost_answer_500_per_mille: 250,
@@ -120,6 +129,9 @@ async fn the_server_answering_500s_before_and_after_doing_the_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_device_restarted_in_the_middle_of_a_sync() {
+    if !fieldkit_tests::harness::proxy_faults_enabled() {
+        return;
+    }
     let server = InProcessServer::start().await;
     // A slow link keeps each sync in flight long enough to be interrupted.
     let proxy = Proxy::start(
@@ -166,6 +178,9 @@ async fn the_device_restarted_in_the_middle_of_a_sync() {
 /// 5 x 200 records by default; 5 x 2,000 with FIELDKIT_SOAK=1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_five_devices_through_a_faulty_network() {
+    if !fieldkit_tests::harness::proxy_faults_enabled() {
+        return;
+    }
     let per_device = if std::env::var("FIELDKIT_SOAK").is_ok_and(|v| v == "1") {
         2000
     } else {
