@@ -1,0 +1,214 @@
+//! The pages in a real headless Chromium, driven through chromedriver:
+//! a supervisor logs in and sees a known finding; an analyst sees a table
+//! and downloads an export whose rows are checked. Screenshots of both pages
+//! go to docs/screenshots/ for people to look at.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use fieldkit_sync_server::admin_web;
+use support::*;
+use time::OffsetDateTime;
+
+const PASSWORD: &str = "correct horse battery staple";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_chromedriver() -> (Driver, u16) {
+    assert!(
+        Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists(),
+        "{CHROMEDRIVER} or {CHROMIUM} is missing: run scripts/setup (it installs chromium and chromium-driver; CI does the same)"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    (Driver(child), port)
+}
+
+async fn connect(port: u16, downloads: &Path, profile: &Path) -> Client {
+    // Two TLS backends are compiled in (ring for the server, aws-lc via fantoccini); pick ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".to_owned(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1400,1000", format!("--user-data-dir={}", profile.display())],
+            "prefs": {
+                "download.default_directory": downloads.display().to_string(),
+                "download.prompt_for_download": false
+            }
+        }),
+    );
+    // chromedriver takes a moment to listen; retry the connection, not a timing assertion.
+    let mut last = None;
+    for _ in 0..100 {
+        match ClientBuilder::rustls()
+            .expect("rustls client")
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => return client,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not talk to chromedriver on port {port}: {last:?}");
+}
+
+async fn log_in(client: &Client, server: &TestServer, login: &str) {
+    client.goto(&server.url("/login")).await.unwrap();
+    client
+        .find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .send_keys(login)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Waits for a finished download (Chromium writes `.crdownload` first).
+async fn downloaded(dir: &Path, name: &str) -> String {
+    let file = dir.join(name);
+    for _ in 0..200 {
+        if file.exists() {
+            if let Ok(text) = std::fs::read_to_string(&file) {
+                return text;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{} was not downloaded", file.display());
+}
+
+#[tokio::test]
+async fn supervisor_and_analyst_pages_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let protocol = server.publish_shipped(CHILD_FILE);
+    let (device, token) = server.enrol("Amina").await;
+    let mut records = Vec::new();
+    for _ in 0..6 {
+        records.push(seal(device, &protocol, child_session(&protocol)));
+    }
+    let mut start = start(&protocol, Some(15));
+    start.interviewer_languages = vec!["fr".to_owned()];
+    records.push(seal(device, &protocol, completed_session(&protocol, start)));
+    server.submit(&token, &records).await;
+    let now = OffsetDateTime::now_utc();
+    admin_web::add_user(&server.store, "sam", "supervisor", PASSWORD, now).unwrap();
+    admin_web::add_user(&server.store, "ana", "analyst", PASSWORD, now).unwrap();
+
+    let (_driver, port) = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let client = connect(port, downloads.path(), profile.path()).await;
+
+    log_in(&client, &server, "sam").await;
+    client.goto(&server.url("/web/compliance")).await.unwrap();
+    let log = client
+        .find(Locator::Id("deviations"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(log.contains("R14"), "deviation log: {log}");
+    assert!(log.contains("same language as the children"));
+    std::fs::write(
+        screenshots().join("web-compliance.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    client
+        .find(Locator::Css("header form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    log_in(&client, &server, "ana").await;
+    client
+        .goto(&server.url("/web/tables?ages=0-11,12-14,15-17"))
+        .await
+        .unwrap();
+    let caveat = client
+        .find(Locator::Id("caveat"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(caveat.contains("not representative"));
+    let first_table = client
+        .find(Locator::Css("table.disaggregated"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The age question says 12 for every session: 7 is at least 5, so it is shown.
+    assert!(first_table.contains("12-14 7 7"), "{first_table}");
+    std::fs::write(
+        screenshots().join("web-analyst-table.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    client
+        .find(Locator::Id("dl-csv-wide"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let csv = downloaded(downloads.path(), "child-rapid-assessment-csv-wide.csv").await;
+    let rows: Vec<&str> = csv.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(rows.len(), 1 + 7, "header and seven sessions:\n{csv}");
+    assert_eq!(rows.iter().filter(|r| r.contains(",12-14,")).count(), 7);
+    client.close().await.unwrap();
+}
