@@ -212,10 +212,7 @@ fn a_locked_vault_refuses_everything_until_unlocked_again() {
     ));
     assert!(matches!(vault.get_draft("d"), Err(VaultError::Locked)));
     assert!(matches!(vault.settings(), Err(VaultError::Locked)));
-    assert!(matches!(
-        vault.outbox(),
-        Err(VaultError::Locked)
-    ));
+    assert!(matches!(vault.outbox(), Err(VaultError::Locked)));
     vault.unlock_again(&pass()).unwrap();
     assert_eq!(vault.session_events(id).unwrap().len(), 2);
 }

@@ -18,7 +18,10 @@ pub enum Value {
     Ranking(Vec<String>),
     Date(String),
     Time(String),
-    Location { lat: f64, lon: f64 },
+    Location {
+        lat: f64,
+        lon: f64,
+    },
     Count(u32),
 }
 
@@ -30,7 +33,10 @@ impl Value {
             (QuestionKind::YesNo, Value::Bool(_))
                 | (QuestionKind::Integer, Value::Integer(_))
                 | (QuestionKind::Decimal, Value::Decimal(_) | Value::Integer(_))
-                | (QuestionKind::Text | QuestionKind::PictureCard, Value::Text(_))
+                | (
+                    QuestionKind::Text | QuestionKind::PictureCard,
+                    Value::Text(_)
+                )
                 | (QuestionKind::SingleChoice, Value::Choice(_))
                 | (QuestionKind::MultipleChoice, Value::Choices(_))
                 | (QuestionKind::Ranking, Value::Ranking(_))

@@ -164,7 +164,10 @@ mod tests {
         for index in 0..sealed.len() {
             let mut damaged = sealed.clone();
             damaged[index] ^= 0x01;
-            assert!(open(&key, &record, RECORD_FORMAT, &damaged).is_err(), "byte {index}");
+            assert!(
+                open(&key, &record, RECORD_FORMAT, &damaged).is_err(),
+                "byte {index}"
+            );
         }
         assert!(open(&key, &record, RECORD_FORMAT, &sealed[..sealed.len() - 1]).is_err());
     }

@@ -8,8 +8,8 @@
 //! - `next`: the next screen, and soft findings for supervisors.
 //! - `refusal`: why an event was refused, naming the rule.
 
-pub mod events;
 mod consent;
+pub mod events;
 mod gate;
 mod next;
 mod observation;
