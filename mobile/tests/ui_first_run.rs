@@ -121,7 +121,7 @@ fn english_journey_hands_each_step_to_the_services_and_ends_enrolled() {
     assert!(ui.html().contains("value=\"K7P-2QX\""), "code prefilled");
     ui.click("continue");
 
-    assert!(ui.text().contains("This phone is set up"), "{}", ui.text());
+    assert!(ui.text().contains("Fieldwork"), "{}", ui.text());
     assert_eq!(
         recorder.calls(),
         vec![

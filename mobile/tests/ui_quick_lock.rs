@@ -22,7 +22,7 @@ fn lock_is_on_every_first_run_screen() {
     ui.type_into("server", "http://127.0.0.1:8080");
     ui.type_into("code", "X");
     ui.click("continue");
-    assert!(ui.text().contains("This phone is set up"));
+    assert!(ui.text().contains("Fieldwork"), "{}", ui.text());
     assert!(ui.has("quick-lock"));
 }
 

@@ -3,6 +3,7 @@
 
 use dioxus::prelude::*;
 
+pub mod fieldwork;
 pub mod i18n;
 pub mod screens;
 pub mod services;
@@ -44,7 +45,7 @@ pub fn App() -> Element {
                     Screen::FirstRun(FirstRunStep::Passphrase) => rsx! { screens::PassphraseScreen {} },
                     Screen::FirstRun(FirstRunStep::CodeOfPractice) => rsx! { screens::CodeOfPracticeScreen {} },
                     Screen::FirstRun(FirstRunStep::Enrol) => rsx! { screens::EnrolScreen {} },
-                    Screen::Home => rsx! { screens::HomeScreen {} },
+                    Screen::Home => rsx! { fieldwork::FieldworkRoot {} },
                     Screen::Locked => rsx! { screens::LockedScreen {} },
                 }
             }

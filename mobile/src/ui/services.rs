@@ -66,6 +66,11 @@ pub trait AppServices: Send + Sync {
     fn lock(&self);
     /// Opens the vault again and says which setup steps it has recorded.
     fn unlock(&self, passphrase: &str) -> Result<SetupProgress, ServiceError>;
+    /// The vault's fieldwork side (sessions, outbox, identity store), once
+    /// this build has one.
+    fn fieldwork(&self) -> Option<&dyn super::fieldwork::FieldworkStore> {
+        None
+    }
     /// True for a preview build that keeps nothing; the app then says so on
     /// every screen.
     fn is_preview(&self) -> bool {

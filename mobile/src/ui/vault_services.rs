@@ -9,7 +9,9 @@ use time::OffsetDateTime;
 use super::i18n::Lang;
 use super::services::{AppServices, EnrolDefaults, ServiceError};
 use super::state::{EnrolForm, SetupProgress};
-use crate::vault::{CodeOfPracticeAck, Passphrase, Setting, Vault, VaultError, VaultSettings};
+use crate::vault::{
+    CodeOfPracticeAck, IdentityStore, Passphrase, Setting, Vault, VaultError, VaultSettings,
+};
 
 /// The vault in `dir`, opened and locked by the screens.
 #[derive(Debug)]
@@ -19,6 +21,9 @@ pub struct VaultServices {
     defaults: EnrolDefaults,
     /// `None` until created or unlocked, and again after a quick-lock.
     open: Mutex<Option<Vault>>,
+    /// The identity store, open only while the supervisor's code was given
+    /// (see `fieldwork::live`); closed by every quick-lock.
+    pub(crate) identity: Mutex<Option<IdentityStore>>,
 }
 
 impl VaultServices {
@@ -28,6 +33,7 @@ impl VaultServices {
             settings,
             defaults,
             open: Mutex::new(None),
+            identity: Mutex::new(None),
         }
     }
 
@@ -43,7 +49,16 @@ impl VaultServices {
         base.join("fieldkit")
     }
 
-    fn with_open<T>(
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// The Argon2 cost the identity store is created with, as the vault's.
+    pub(crate) fn kdf(&self) -> crate::vault::KdfParams {
+        self.settings.kdf
+    }
+
+    pub(crate) fn with_open<T>(
         &self,
         f: impl FnOnce(&mut Vault) -> Result<T, VaultError>,
     ) -> Result<T, ServiceError> {
@@ -58,7 +73,7 @@ impl VaultServices {
     }
 }
 
-fn to_service_error(error: VaultError) -> ServiceError {
+pub(crate) fn to_service_error(error: VaultError) -> ServiceError {
     match error {
         VaultError::WrongPassphrase { .. } => ServiceError::WrongPassphrase,
         other => ServiceError::Failed(other.to_string()),
@@ -112,6 +127,18 @@ impl AppServices for VaultServices {
         if let Some(mut vault) = open.take() {
             vault.lock();
         }
+        if let Some(mut identity) = self
+            .identity
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            identity.lock();
+        }
+    }
+
+    fn fieldwork(&self) -> Option<&dyn super::fieldwork::FieldworkStore> {
+        Some(self)
     }
 
     fn unlock(&self, passphrase: &str) -> Result<SetupProgress, ServiceError> {

@@ -187,6 +187,15 @@ impl Ui {
         );
     }
 
+    /// Chooses an option of a `select`, by its value.
+    pub fn select(&mut self, id: &str, value: &str) {
+        self.send(
+            "change",
+            id,
+            Box::new(SerializedFormData::new(value.to_owned(), vec![])),
+        );
+    }
+
     pub fn set_checked(&mut self, id: &str, checked: bool) {
         self.send(
             "change",

@@ -2,14 +2,12 @@
 
 mod code_of_practice;
 mod enrol;
-mod home;
 mod language;
 mod locked;
 mod passphrase;
 
 pub use code_of_practice::CodeOfPracticeScreen;
 pub use enrol::EnrolScreen;
-pub use home::HomeScreen;
 pub use language::LanguageScreen;
 pub use locked::LockedScreen;
 pub use passphrase::PassphraseScreen;

@@ -1,0 +1,154 @@
+//! [`FieldworkStore`] over the real vault and identity store, as held by
+//! [`VaultServices`].
+
+use std::sync::{Arc, OnceLock};
+
+use fieldkit_protocols::engine::Event;
+use fieldkit_protocols::library::load_all;
+use fieldkit_protocols::model::Protocol;
+use fieldkit_protocols::refnum::RefNumber;
+use fieldkit_protocols::wire::RecordEnvelope;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::store::FieldworkStore;
+use crate::ui::services::ServiceError;
+use crate::ui::vault_services::{to_service_error, VaultServices};
+use crate::vault::{
+    IdentityStore, OutboxEntry, PersonalDetails, SessionSummary, SupervisorCode, WithdrawalReport,
+};
+
+/// Kept among the vault's sealed drafts until enrolment stores the id the
+/// server gives this device.
+const DEVICE_ID_DRAFT: &str = "fieldkit/device-id";
+
+/// The shipped protocols, parsed once.
+fn shipped() -> &'static [Arc<Protocol>] {
+    static SHIPPED: OnceLock<Vec<Arc<Protocol>>> = OnceLock::new();
+    SHIPPED.get_or_init(|| load_all().into_iter().map(Arc::new).collect())
+}
+
+impl VaultServices {
+    fn with_identity<T>(
+        &self,
+        f: impl FnOnce(&mut IdentityStore) -> Result<T, crate::vault::VaultError>,
+    ) -> Result<T, ServiceError> {
+        let mut open = self.identity.lock().unwrap_or_else(|p| p.into_inner());
+        let store = open.as_mut().ok_or_else(|| {
+            ServiceError::Failed("the identity store is closed: enter the supervisor's code".into())
+        })?;
+        f(store).map_err(to_service_error)
+    }
+}
+
+impl FieldworkStore for VaultServices {
+    fn protocols(&self) -> Vec<Arc<Protocol>> {
+        shipped().to_vec()
+    }
+
+    fn researcher_name(&self) -> String {
+        self.with_open(|v| v.settings())
+            .ok()
+            .and_then(|s| s.researcher_name)
+            .unwrap_or_default()
+    }
+
+    fn sessions(&self) -> Result<Vec<SessionSummary>, ServiceError> {
+        self.with_open(|v| v.sessions())
+    }
+
+    fn session_events(&self, session_id: Uuid) -> Result<Vec<Event>, ServiceError> {
+        self.with_open(|v| v.session_events(session_id))
+    }
+
+    fn append_event(&self, session_id: Uuid, event: &Event) -> Result<(), ServiceError> {
+        self.with_open(|v| v.append_event(session_id, event))
+    }
+
+    fn device_id(&self) -> Result<Uuid, ServiceError> {
+        self.with_open(|v| {
+            if let Some(id) = v
+                .get_draft(DEVICE_ID_DRAFT)?
+                .and_then(|s| Uuid::parse_str(&s).ok())
+            {
+                return Ok(id);
+            }
+            let id = Uuid::new_v4();
+            v.put_draft(DEVICE_ID_DRAFT, &id.to_string())?;
+            Ok(id)
+        })
+    }
+
+    fn finish(&self, session_id: Uuid, record: &RecordEnvelope) -> Result<(), ServiceError> {
+        self.with_open(|v| {
+            v.enqueue(record)?;
+            v.delete_session(session_id)?;
+            Ok(())
+        })
+    }
+
+    fn outbox(&self) -> Result<Vec<OutboxEntry>, ServiceError> {
+        self.with_open(|v| v.outbox())
+    }
+
+    fn last_sync(&self) -> Option<OffsetDateTime> {
+        // The sync client records this; until it is wired there is none.
+        None
+    }
+
+    fn withdraw(&self, respondent: &RefNumber) -> Result<WithdrawalReport, ServiceError> {
+        let report = self.with_open(|v| v.withdraw(respondent))?;
+        // Their personal details go too, if the store is open.
+        let _ = self.with_identity(|s| s.remove(respondent));
+        Ok(report)
+    }
+
+    fn open_identity(&self, supervisor_code: &str) -> Result<(), ServiceError> {
+        let code = SupervisorCode::new(supervisor_code);
+        let dir = self.dir();
+        let store = if IdentityStore::exists(dir) {
+            IdentityStore::open(dir, &code)
+        } else {
+            IdentityStore::create_with(dir, &code, self.kdf())
+        }
+        .map_err(|e| match e {
+            crate::vault::VaultError::WrongSupervisorCode => ServiceError::Failed(
+                "that supervisor's code does not open the identity store".into(),
+            ),
+            other => to_service_error(other),
+        })?;
+        *self.identity.lock().unwrap_or_else(|p| p.into_inner()) = Some(store);
+        Ok(())
+    }
+
+    fn identity_open(&self) -> bool {
+        self.identity
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    fn close_identity(&self) {
+        if let Some(mut store) = self
+            .identity
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            store.lock();
+        }
+    }
+
+    fn put_identity(
+        &self,
+        reference: &RefNumber,
+        details: &PersonalDetails,
+    ) -> Result<(), ServiceError> {
+        self.with_identity(|s| s.put(reference, details))
+    }
+
+    fn identity_strings(&self, reference: &RefNumber) -> Vec<String> {
+        self.with_identity(|s| s.identity_strings(reference))
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,84 @@
+//! What the fieldwork screens need from the vault and the identity store.
+//! The screens call these through [`super::super::services::AppServices::fieldwork`];
+//! [`super::live`] implements them over the real encrypted files.
+
+use std::sync::Arc;
+
+use fieldkit_protocols::engine::Event;
+use fieldkit_protocols::model::Protocol;
+use fieldkit_protocols::refnum::RefNumber;
+use fieldkit_protocols::wire::RecordEnvelope;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::ui::services::ServiceError;
+use crate::vault::{OutboxEntry, PersonalDetails, SessionSummary, WithdrawalReport};
+
+/// Where records stand, for the home and sync screens.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncSummary {
+    pub pending: usize,
+    pub sent: usize,
+    pub acknowledged: usize,
+    pub rejected: usize,
+    /// When the sync client last reached the server; `None` before the first sync.
+    pub last_sync: Option<OffsetDateTime>,
+}
+
+impl SyncSummary {
+    pub fn of(entries: &[OutboxEntry], last_sync: Option<OffsetDateTime>) -> Self {
+        use crate::vault::OutboxState as S;
+        let mut s = SyncSummary {
+            last_sync,
+            ..SyncSummary::default()
+        };
+        for e in entries {
+            match e.state {
+                S::Pending => s.pending += 1,
+                S::Sent => s.sent += 1,
+                S::Acknowledged => s.acknowledged += 1,
+                S::Rejected { .. } => s.rejected += 1,
+            }
+        }
+        s
+    }
+
+    pub fn total(&self) -> usize {
+        self.pending + self.sent + self.acknowledged + self.rejected
+    }
+}
+
+/// The fieldwork side of the vault. Every call works on the open vault and
+/// fails with a message when it is locked.
+pub trait FieldworkStore: Send + Sync {
+    /// The protocols this phone can run.
+    fn protocols(&self) -> Vec<Arc<Protocol>>;
+    /// The researcher's own name, said in every introduction (R11).
+    fn researcher_name(&self) -> String;
+    fn sessions(&self) -> Result<Vec<SessionSummary>, ServiceError>;
+    fn session_events(&self, session_id: Uuid) -> Result<Vec<Event>, ServiceError>;
+    /// Keeps one event durably before the screen moves on.
+    fn append_event(&self, session_id: Uuid, event: &Event) -> Result<(), ServiceError>;
+    /// This device's id, stamped on every record.
+    fn device_id(&self) -> Result<Uuid, ServiceError>;
+    /// Queues a sealed record for sync and forgets the finished session's
+    /// raw events, which still hold identifying answers.
+    fn finish(&self, session_id: Uuid, record: &RecordEnvelope) -> Result<(), ServiceError>;
+    fn outbox(&self) -> Result<Vec<OutboxEntry>, ServiceError>;
+    fn last_sync(&self) -> Option<OffsetDateTime>;
+    /// A respondent withdraws (R9).
+    fn withdraw(&self, respondent: &RefNumber) -> Result<WithdrawalReport, ServiceError>;
+
+    /// Opens (or on first use creates) the identity store with the
+    /// supervisor's code.
+    fn open_identity(&self, supervisor_code: &str) -> Result<(), ServiceError>;
+    fn identity_open(&self) -> bool;
+    fn close_identity(&self);
+    fn put_identity(
+        &self,
+        reference: &RefNumber,
+        details: &PersonalDetails,
+    ) -> Result<(), ServiceError>;
+    /// The strings anonymisation scrubs; empty when the store is closed.
+    fn identity_strings(&self, reference: &RefNumber) -> Vec<String>;
+}
