@@ -3,6 +3,7 @@
 //! labels and skip logic. Skipped (with a note) where pyxform is not installed.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::process::Command;
 
 use fieldkit_protocols::{expr, Protocol};
@@ -11,18 +12,36 @@ use serde_json::Value as Json;
 
 use super::forms;
 
+/// A Python interpreter that can import pyxform: `FIELDKIT_PYTHON` if set,
+/// else `python3`, else the venv `scripts/setup` makes when the system Python
+/// refuses user installs (PEP 668).
+fn python_with_pyxform() -> Option<PathBuf> {
+    let venv = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .map(|cache| cache.join("fieldkit/pyxform-venv/bin/python"));
+    let candidates = match std::env::var_os("FIELDKIT_PYTHON") {
+        Some(python) => vec![PathBuf::from(python)],
+        None => std::iter::once(PathBuf::from("python3"))
+            .chain(venv)
+            .collect(),
+    };
+    candidates.into_iter().find(|python| {
+        Command::new(python)
+            .args(["-c", "import pyxform"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
 /// pyxform's JSON for an .xlsx file, or `None` when pyxform is unavailable.
 fn pyxform_json(bytes: &[u8], name: &str) -> Option<Json> {
-    let available = Command::new("python3")
-        .args(["-c", "import pyxform"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
+    let Some(python) = python_with_pyxform() else {
         println!(
-            "note: pyxform is not installed (pip install pyxform); skipping the pyxform comparison"
+            "note: pyxform is not installed (run scripts/setup); skipping the pyxform comparison"
         );
         return None;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, bytes).unwrap();
@@ -42,7 +61,7 @@ def add_binds(element, node):
 add_binds(survey, data)
 print(json.dumps(data, default=str))
 "#;
-    let output = Command::new("python3")
+    let output = Command::new(&python)
         .args(["-c", script])
         .arg(&path)
         .output()
