@@ -7,10 +7,13 @@ mod ui_harness;
 
 use fieldkit_mobile::ui::services::EnrolDefaults;
 use fieldkit_mobile::ui::vault_services::VaultServices;
+use fieldkit_mobile::vault::PinnedProtocol;
 use fieldkit_mobile::vault::{
     CodeOfPracticeAck, DeviceToken, KdfParams, OutboxItem, OutboxState, Passphrase, Setting, Vault,
     VaultSettings,
 };
+use fieldkit_protocols::wire::ProtocolListing;
+use fieldkit_protocols::{library, parse_protocol};
 use time::OffsetDateTime;
 use ui_harness::{Ui, STRONG};
 
@@ -36,6 +39,14 @@ fn set_up_phone(dir: &std::path::Path) {
         Setting::ResearcherName("Awa Diallo".into()),
     ] {
         vault.set_setting(&setting).unwrap();
+    }
+    // What enrolment would have downloaded and pinned (R4).
+    for shipped in library::SHIPPED {
+        let protocol = parse_protocol(shipped.file, shipped.source).unwrap();
+        let listing = ProtocolListing::new(&protocol, shipped.source.to_owned());
+        vault
+            .pin_protocol(&PinnedProtocol::from_listing(&listing))
+            .unwrap();
     }
 }
 

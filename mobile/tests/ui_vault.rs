@@ -40,24 +40,21 @@ fn passphrase_and_code_of_practice_are_kept_in_the_vault_across_a_restart() {
     );
     drop(ui);
 
-    // The app starts again on the same folder: locked, then resumes at enrolment.
+    // The app starts again on the same folder: locked, still in French,
+    // then resumes at enrolment.
     let mut ui = Ui::start(services(dir.path()));
     let text = ui.text();
     assert!(
-        text.contains("Locked") && !text.contains("Choose your language"),
+        text.contains("Verrouillé") && !text.contains("Choisissez"),
         "{text}"
     );
     ui.type_into("unlock-passphrase", "river lamp quietly orang");
     ui.click("unlock");
-    assert!(
-        ui.text().contains("does not open the records"),
-        "{}",
-        ui.text()
-    );
+    assert!(ui.text().contains("n’ouvre pas"), "{}", ui.text());
     ui.type_into("unlock-passphrase", STRONG);
     ui.click("unlock");
     assert!(
-        ui.text().contains("Connect to your project"),
+        ui.text().contains("Connectez-vous à votre projet"),
         "{}",
         ui.text()
     );
@@ -70,20 +67,4 @@ fn passphrase_and_code_of_practice_are_kept_in_the_vault_across_a_restart() {
         .code_of_practice
         .expect("acknowledgement stored");
     assert_eq!(ack.language, "fr");
-}
-
-#[test]
-fn enrolment_says_it_is_not_available_until_the_sync_client_exists() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut ui = Ui::start(services(dir.path()));
-    ui.click("continue");
-    ui.type_into("passphrase", STRONG);
-    ui.type_into("confirm", STRONG);
-    ui.click("continue");
-    ui.set_checked("code-ack", true);
-    ui.click("continue");
-    ui.type_into("server", "http://127.0.0.1:8080");
-    ui.type_into("code", "K7P-2QX");
-    ui.click("continue");
-    assert!(ui.text().contains("is not connected"), "{}", ui.text());
 }

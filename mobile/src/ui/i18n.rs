@@ -23,6 +23,11 @@ impl Lang {
         }
     }
 
+    /// The language with this code, if the app ships it.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code() == code.trim())
+    }
+
     /// The language's name in itself, so a person can find their own language.
     pub fn native_name(self) -> &'static str {
         match self {
@@ -187,6 +192,10 @@ strings! {
     PreviewBanner => {
         en: "Preview: nothing you enter is saved or sent.",
         fr: "Aperçu : rien de ce que vous saisissez n’est enregistré ni envoyé.",
+    },
+    ErrBusy => {
+        en: "A sync is running: this is ready again in a moment.",
+        fr: "Une synchronisation est en cours : ce sera prêt dans un instant.",
     },
     ErrFailed => { en: "It did not work: {detail}", fr: "Cela n’a pas fonctionné : {detail}" },
 
@@ -368,6 +377,21 @@ strings! {
     FwStatePending => { en: "Waiting to send", fr: "En attente d’envoi" },
     FwStateSent => { en: "Sent, not yet confirmed", fr: "Envoyé, pas encore confirmé" },
     FwStateAcknowledged => { en: "Received by the server", fr: "Reçu par le serveur" },
+    FwSyncNow => { en: "Sync now", fr: "Synchroniser maintenant" },
+    FwSyncRunning => { en: "Sending: {done} of {total} sent", fr: "Envoi : {done} sur {total} envoyés" },
+    FwSyncDone => {
+        en: "Up to date: {stored} received, {duplicates} already there, {rejected} refused, {tombstones} deletions.",
+        fr: "À jour : {stored} reçues, {duplicates} déjà présentes, {rejected} refusées, {tombstones} suppressions.",
+    },
+    FwSyncOffline => {
+        en: "No connection right now. Everything stays safe on this phone and goes at the next sync.",
+        fr: "Pas de connexion pour le moment. Tout reste en sécurité sur ce téléphone et partira à la prochaine synchronisation.",
+    },
+    FwSyncFailed => { en: "The sync stopped: {detail}", fr: "La synchronisation s’est arrêtée : {detail}" },
+    FwNoProtocols => {
+        en: "No protocol on this phone yet: sync to download the project’s protocols.",
+        fr: "Aucun protocole sur ce téléphone : synchronisez pour télécharger ceux du projet.",
+    },
     FwStateRejected => { en: "Refused by the server ({rule}): {reason}", fr: "Refusé par le serveur ({rule}) : {reason}" },
     FwDeletionRequest => { en: "Deletion request", fr: "Demande de suppression" },
 }

@@ -5,6 +5,8 @@ use dioxus::prelude::*;
 
 pub mod fieldwork;
 pub mod i18n;
+mod network;
+pub mod prefs;
 pub mod screens;
 pub mod services;
 pub mod state;
@@ -26,7 +28,8 @@ pub fn App() -> Element {
         use_hook(|| try_consume_context::<Services>().unwrap_or_else(Services::from_env));
     let services = use_context_provider(|| services);
     let model = use_context_provider(|| {
-        Signal::new(AppModel::start(i18n::Lang::default(), services.progress()))
+        let lang = services.saved_language().unwrap_or_default();
+        Signal::new(AppModel::start(lang, services.progress()))
     });
     let lang = model.read().lang;
     let screen = model.read().screen;

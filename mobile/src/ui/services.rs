@@ -41,6 +41,9 @@ pub enum ServiceError {
     NotAvailable,
     #[error("the passphrase does not open this vault")]
     WrongPassphrase,
+    /// A sync holds the vault for a moment; try again when it ends.
+    #[error("a sync is running: this is ready again when it ends")]
+    Busy,
     /// Anything else, already phrased for a person (never containing answers).
     #[error("{0}")]
     Failed(String),
@@ -71,6 +74,14 @@ pub trait AppServices: Send + Sync {
     fn fieldwork(&self) -> Option<&dyn super::fieldwork::FieldworkStore> {
         None
     }
+    /// The language chosen on this phone before, if any (kept outside the
+    /// vault: it is needed before the vault is open, and is not secret).
+    fn saved_language(&self) -> Option<Lang> {
+        None
+    }
+    /// Keeps the language choice for the next start. Must not fail loudly:
+    /// a phone that cannot keep it simply asks again.
+    fn save_language(&self, _lang: Lang) {}
     /// True for a preview build that keeps nothing; the app then says so on
     /// every screen.
     fn is_preview(&self) -> bool {

@@ -1,8 +1,10 @@
 //! [`AppServices`] backed by the real encrypted vault (`crate::vault`).
-//! Enrolment waits for the sync client and reports that plainly.
+//! Enrolment and sync lend the open vault to the sync client for the time
+//! of the network exchange (see `network`).
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
@@ -19,8 +21,13 @@ pub struct VaultServices {
     dir: PathBuf,
     settings: VaultSettings,
     defaults: EnrolDefaults,
-    /// `None` until created or unlocked, and again after a quick-lock.
-    open: Mutex<Option<Vault>>,
+    /// `None` until created or unlocked, again after a quick-lock, and
+    /// while the vault is lent to a sync.
+    pub(crate) open: Arc<Mutex<Option<Vault>>>,
+    /// True while a sync holds the vault.
+    pub(crate) lent: Arc<AtomicBool>,
+    /// Counts quick-locks: a vault lent before a lock is not given back.
+    pub(crate) lock_epoch: Arc<AtomicU64>,
     /// The identity store, open only while the supervisor's code was given
     /// (see `fieldwork::live`); closed by every quick-lock.
     pub(crate) identity: Mutex<Option<IdentityStore>>,
@@ -32,7 +39,9 @@ impl VaultServices {
             dir,
             settings,
             defaults,
-            open: Mutex::new(None),
+            open: Arc::new(Mutex::new(None)),
+            lent: Arc::new(AtomicBool::new(false)),
+            lock_epoch: Arc::new(AtomicU64::new(0)),
             identity: Mutex::new(None),
         }
     }
@@ -66,9 +75,15 @@ impl VaultServices {
             .open
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let vault = open.as_mut().ok_or(ServiceError::Failed(
-            "the vault is locked: unlock it first".into(),
-        ))?;
+        let vault = match open.as_mut() {
+            Some(vault) => vault,
+            None if self.lent.load(Ordering::SeqCst) => return Err(ServiceError::Busy),
+            None => {
+                return Err(ServiceError::Failed(
+                    "the vault is locked: unlock it first".into(),
+                ))
+            }
+        };
         f(vault).map_err(to_service_error)
     }
 }
@@ -116,12 +131,12 @@ impl AppServices for VaultServices {
         self.with_open(|vault| vault.set_setting(&Setting::CodeOfPracticeAcknowledged(ack)))
     }
 
-    fn enrol(&self, _form: &EnrolForm) -> Result<(), ServiceError> {
-        // The sync client that exchanges the code for a device token is not built yet.
-        Err(ServiceError::NotAvailable)
+    fn enrol(&self, form: &EnrolForm) -> Result<(), ServiceError> {
+        super::network::enrol(self, form)
     }
 
     fn lock(&self) {
+        self.lock_epoch.fetch_add(1, Ordering::SeqCst);
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         // Dropping the vault forgets the data key (zeroized) and closes the file.
         if let Some(mut vault) = open.take() {
@@ -139,6 +154,14 @@ impl AppServices for VaultServices {
 
     fn fieldwork(&self) -> Option<&dyn super::fieldwork::FieldworkStore> {
         Some(self)
+    }
+
+    fn saved_language(&self) -> Option<Lang> {
+        super::prefs::load_language(&self.dir)
+    }
+
+    fn save_language(&self, lang: Lang) {
+        super::prefs::save_language(&self.dir, lang);
     }
 
     fn unlock(&self, passphrase: &str) -> Result<SetupProgress, ServiceError> {

@@ -78,6 +78,7 @@ pub(crate) fn service_error_text(lang: Lang, error: &ServiceError) -> String {
     match error {
         ServiceError::NotAvailable => text(lang, Key::ErrNotAvailable).to_owned(),
         ServiceError::WrongPassphrase => text(lang, Key::ErrWrongPassphrase).to_owned(),
+        ServiceError::Busy => text(lang, Key::ErrBusy).to_owned(),
         ServiceError::Failed(detail) => fill(lang, Key::ErrFailed, &[("detail", detail)]),
     }
 }
@@ -90,6 +91,18 @@ pub(crate) fn ErrorLine(message: Option<String>) -> Element {
             p { class: "error", role: "alert", {message} }
         }
     }
+}
+
+/// A service call's failure; a sync holding the vault for a moment is said
+/// as plain information, not as an alert.
+#[component]
+pub(crate) fn ServiceProblem(error: ServiceError) -> Element {
+    let lang = use_context::<Signal<super::state::AppModel>>().read().lang;
+    let message = service_error_text(lang, &error);
+    if error == ServiceError::Busy {
+        return rsx! { p { id: "busy", class: "muted", role: "status", {message} } };
+    }
+    rsx! { ErrorLine { message: Some(message) } }
 }
 
 /// A padlock drawn in SVG: emoji fonts are often missing on field phones.

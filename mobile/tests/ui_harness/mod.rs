@@ -4,10 +4,14 @@
 
 #![allow(dead_code)] // Each test file uses a different part.
 
+pub mod journey;
+pub mod server;
+
 use std::any::Any;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use dioxus::dioxus_core::{
     AttributeValue, ElementId, Template, TemplateAttribute, TemplateNode, WriteMutations,
@@ -173,6 +177,32 @@ impl Ui {
         self.dom.runtime().handle_event(name, event, element);
         self.dom.process_events();
         self.dom.render_immediate(&mut self.ids);
+    }
+
+    /// Lets spawned tasks (a sync) run until `done` holds for the page
+    /// text, or fails after `limit` with what the page said.
+    pub fn wait_until(&mut self, what: &str, limit: Duration, done: impl Fn(&str) -> bool) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let deadline = Instant::now() + limit;
+        loop {
+            self.dom.process_events();
+            self.dom.render_immediate(&mut self.ids);
+            let text = self.text();
+            if done(&text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {limit:?} for {what}; the screen says:\n{text}"
+            );
+            runtime.block_on(async {
+                let _ =
+                    tokio::time::timeout(Duration::from_millis(50), self.dom.wait_for_work()).await;
+            });
+        }
     }
 
     pub fn click(&mut self, id: &str) {

@@ -12,10 +12,13 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::model::{Interview, StartForm};
-use super::{action_error_text, use_lang, use_route, with_store, HomeButton, Route, SyncSummary};
+use super::{
+    action_error_text, use_lang, use_route, with_store, HomeButton, Route, SyncNow, SyncRun,
+    SyncSummary,
+};
 use crate::ui::i18n::{fill, text, Key};
 use crate::ui::services::Services;
-use crate::ui::widgets::{service_error_text, ErrorLine};
+use crate::ui::widgets::{ErrorLine, ServiceProblem};
 use crate::vault::SessionStatus;
 
 #[component]
@@ -25,6 +28,9 @@ pub(crate) fn HomeScreen() -> Element {
     let mut current = use_context::<Signal<Option<Interview>>>();
     let services = use_context::<Services>();
     let mut error = use_signal(|| None::<String>);
+    // Read first, so this screen redraws when a sync moves on or ends.
+    let run = use_context::<Signal<SyncRun>>().read().clone();
+    let sync_now = use_context::<SyncNow>().0;
 
     let loaded = with_store(&services, |s| {
         Ok((s.protocols(), s.sessions()?, s.outbox()?, s.last_sync()))
@@ -32,7 +38,13 @@ pub(crate) fn HomeScreen() -> Element {
     let (protocols, sessions, outbox, last_sync) = match loaded {
         Ok(data) => data,
         Err(e) => {
-            return rsx! { ErrorLine { message: Some(service_error_text(lang, &e)) } };
+            return rsx! {
+                h1 { {text(lang, Key::FwHomeTitle)} }
+                if let Some(line) = run.describe(lang) {
+                    p { id: "sync-run", class: run.class(), role: "status", "{line}" }
+                }
+                ServiceProblem { error: e }
+            };
         }
     };
     let drafts: Vec<_> = sessions
@@ -47,10 +59,8 @@ pub(crate) fn HomeScreen() -> Element {
         .filter(|r| RefNumber::parse(r).is_ok())
         .collect();
     let sync = SyncSummary::of(&outbox, last_sync);
-    let when = sync.last_sync.map_or_else(
-        || text(lang, Key::FwNever).to_owned(),
-        |t| format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute()),
-    );
+    let when = super::when(lang, sync.last_sync);
+
     let counts = fill(
         lang,
         Key::FwSyncCounts,
@@ -72,11 +82,22 @@ pub(crate) fn HomeScreen() -> Element {
             progress { max: "{total}", value: "{done}", aria_label: text(lang, Key::FwSyncStatus) }
             p { {counts} }
             p { class: "muted", {fill(lang, Key::FwLastSync, &[("when", &when)])} }
-            button { id: "open-sync", class: "secondary", onclick: move |_| route.set(Route::Sync),
-                {text(lang, Key::FwOpenSync)}
+            if let Some(line) = run.describe(lang) {
+                p { id: "sync-run", class: run.class(), role: "status", "{line}" }
+            }
+            div { class: "actions",
+                button { id: "open-sync", class: "secondary", onclick: move |_| route.set(Route::Sync),
+                    {text(lang, Key::FwOpenSync)}
+                }
+                button { id: "home-sync-now", class: "primary", disabled: run.is_running(), onclick: move |_| sync_now.call(()),
+                    {text(lang, Key::FwSyncNow)}
+                }
             }
         }
         h2 { {text(lang, Key::FwProtocols)} }
+        if protocols.is_empty() {
+            p { id: "no-protocols", class: "muted", {text(lang, Key::FwNoProtocols)} }
+        }
         div { class: "list",
             for protocol in protocols {
                 button {

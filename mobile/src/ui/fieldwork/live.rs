@@ -1,31 +1,50 @@
 //! [`FieldworkStore`] over the real vault and identity store, as held by
 //! [`VaultServices`].
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use fieldkit_protocols::engine::Event;
-use fieldkit_protocols::library::load_all;
 use fieldkit_protocols::model::Protocol;
 use fieldkit_protocols::refnum::RefNumber;
 use fieldkit_protocols::wire::RecordEnvelope;
 use time::OffsetDateTime;
+use tokio::sync::mpsc::UnboundedReceiver;
 use uuid::Uuid;
 
 use super::store::FieldworkStore;
+use super::SyncRun;
 use crate::ui::services::ServiceError;
 use crate::ui::vault_services::{to_service_error, VaultServices};
 use crate::vault::{
-    IdentityStore, OutboxEntry, PersonalDetails, SessionSummary, SupervisorCode, WithdrawalReport,
+    IdentityStore, OutboxEntry, PersonalDetails, PinnedProtocol, SessionSummary, SupervisorCode,
+    WithdrawalReport,
 };
 
-/// Kept among the vault's sealed drafts until enrolment stores the id the
-/// server gives this device.
+/// Kept among the vault's sealed drafts for a phone that has no id from
+/// the server (enrolment stores the server's).
 const DEVICE_ID_DRAFT: &str = "fieldkit/device-id";
 
-/// The shipped protocols, parsed once.
-fn shipped() -> &'static [Arc<Protocol>] {
-    static SHIPPED: OnceLock<Vec<Arc<Protocol>>> = OnceLock::new();
-    SHIPPED.get_or_init(|| load_all().into_iter().map(Arc::new).collect())
+/// Pinned protocols, parsed once per content hash: home re-renders often.
+fn parsed(pinned: &PinnedProtocol) -> Option<Arc<Protocol>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Protocol>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    let key = pinned.content_hash.to_string();
+    if let Some(protocol) = cache.get(&key) {
+        return Some(Arc::clone(protocol));
+    }
+    match pinned.protocol() {
+        Ok(protocol) => {
+            let protocol = Arc::new(protocol);
+            cache.insert(key, Arc::clone(&protocol));
+            Some(protocol)
+        }
+        Err(error) => {
+            tracing::warn!(protocol = %pinned.protocol_id, %error, "pinned protocol unreadable");
+            None
+        }
+    }
 }
 
 impl VaultServices {
@@ -42,8 +61,11 @@ impl VaultServices {
 }
 
 impl FieldworkStore for VaultServices {
+    /// The versions pinned at enrolment or sync (R4), never the copies
+    /// compiled into the app: the project decides what is asked.
     fn protocols(&self) -> Vec<Arc<Protocol>> {
-        shipped().to_vec()
+        let pinned = self.with_open(|v| v.pinned_protocols()).unwrap_or_default();
+        pinned.iter().filter_map(parsed).collect()
     }
 
     fn researcher_name(&self) -> String {
@@ -67,6 +89,9 @@ impl FieldworkStore for VaultServices {
 
     fn device_id(&self) -> Result<Uuid, ServiceError> {
         self.with_open(|v| {
+            if let Some(id) = v.device_id()? {
+                return Ok(id);
+            }
             if let Some(id) = v
                 .get_draft(DEVICE_ID_DRAFT)?
                 .and_then(|s| Uuid::parse_str(&s).ok())
@@ -92,8 +117,14 @@ impl FieldworkStore for VaultServices {
     }
 
     fn last_sync(&self) -> Option<OffsetDateTime> {
-        // The sync client records this; until it is wired there is none.
-        None
+        let kept = self
+            .with_open(|v| v.get_draft(crate::ui::network::LAST_SYNC_DRAFT))
+            .ok()??;
+        OffsetDateTime::parse(&kept, &time::format_description::well_known::Rfc3339).ok()
+    }
+
+    fn start_sync(&self) -> Result<UnboundedReceiver<SyncRun>, ServiceError> {
+        crate::ui::network::start_sync(self)
     }
 
     fn withdraw(&self, respondent: &RefNumber) -> Result<WithdrawalReport, ServiceError> {

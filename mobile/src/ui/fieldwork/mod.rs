@@ -19,8 +19,10 @@ mod observation;
 mod records;
 mod steps;
 pub mod store;
+mod sync_run;
 
 pub use store::{FieldworkStore, SyncSummary};
+pub use sync_run::SyncRun;
 
 use super::i18n::{fill, text, Key, Lang};
 use super::services::{ServiceError, Services};
@@ -45,6 +47,15 @@ pub fn FieldworkRoot() -> Element {
     let route = use_context_provider(|| Signal::new(Route::Home));
     use_context_provider(|| Signal::new(None::<Interview>));
     let services = use_context::<Services>();
+    let sync_run = use_context_provider(|| Signal::new(SyncRun::Idle));
+    // Made here so the sync task lives in this scope: it keeps running when
+    // the person goes to another screen, and a quick-lock (which unmounts
+    // this root) ends it.
+    let sync_now = {
+        let services = services.clone();
+        use_callback(move |()| start_sync(&services, sync_run))
+    };
+    use_context_provider(|| SyncNow(sync_now));
     let lang = use_lang();
     if services.fieldwork().is_none() {
         return rsx! {
@@ -63,6 +74,28 @@ pub fn FieldworkRoot() -> Element {
             Route::Sync => rsx! { records::SyncScreen {} },
             Route::Language => rsx! { records::LanguageSwitch {} },
         }
+    }
+}
+
+/// Starts a sync from any fieldwork screen.
+#[derive(Clone, Copy)]
+pub(crate) struct SyncNow(pub Callback<()>);
+
+fn start_sync(services: &Services, mut sync_run: Signal<SyncRun>) {
+    if sync_run.peek().is_running() {
+        return;
+    }
+    let started = with_store(services, |s| s.start_sync());
+    match started {
+        Ok(mut updates) => {
+            sync_run.set(SyncRun::Running { done: 0, total: 0 });
+            spawn(async move {
+                while let Some(run) = updates.recv().await {
+                    sync_run.set(run);
+                }
+            });
+        }
+        Err(e) => sync_run.set(SyncRun::Failed(e.to_string())),
     }
 }
 
@@ -91,6 +124,14 @@ pub(crate) fn action_error_text(lang: Lang, error: &ActionError) -> String {
         }
         ActionError::NotStored(detail) => fill(lang, Key::FwNotStored, &[("detail", detail)]),
     }
+}
+
+/// A time for people: date and minutes, or "never".
+pub(crate) fn when(lang: Lang, at: Option<time::OffsetDateTime>) -> String {
+    at.map_or_else(
+        || text(lang, Key::FwNever).to_owned(),
+        |t| format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute()),
+    )
 }
 
 /// "Back to home", on every fieldwork screen but home.

@@ -4,11 +4,11 @@ use dioxus::prelude::*;
 use fieldkit_protocols::refnum::RefNumber;
 use uuid::Uuid;
 
-use super::{use_lang, with_store, HomeButton};
+use super::{use_lang, when, with_store, HomeButton, SyncNow, SyncRun};
 use crate::ui::i18n::{fill, text, Key, Lang};
 use crate::ui::services::Services;
 use crate::ui::state::AppModel;
-use crate::ui::widgets::{service_error_text, ErrorLine};
+use crate::ui::widgets::{service_error_text, ErrorLine, ServiceProblem};
 use crate::vault::{OutboxItem, OutboxState, PersonalDetails};
 
 #[component]
@@ -167,13 +167,34 @@ pub(crate) fn WithdrawScreen(code: String) -> Element {
 pub(crate) fn SyncScreen() -> Element {
     let lang = use_lang();
     let services = use_context::<Services>();
+    let run = use_context::<Signal<SyncRun>>().read().clone();
+    let sync_now = use_context::<SyncNow>().0;
+    let status = run.describe(lang).map(|line| {
+        rsx! { p { id: "sync-run", class: run.class(), role: "status", "{line}" } }
+    });
+    let sync_button = rsx! {
+        button { id: "sync-now", class: "primary", disabled: run.is_running(), onclick: move |_| sync_now.call(()),
+            {text(lang, Key::FwSyncNow)}
+        }
+    };
     let entries = match with_store(&services, |s| s.outbox()) {
         Ok(e) => e,
-        Err(e) => return rsx! { ErrorLine { message: Some(service_error_text(lang, &e)) } },
+        Err(e) => {
+            return rsx! {
+                h1 { {text(lang, Key::FwSyncTitle)} }
+                {status}
+                ServiceProblem { error: e }
+                div { class: "actions", HomeButton {} }
+            }
+        }
     };
+    let last_sync = with_store(&services, |s| Ok(s.last_sync())).ok().flatten();
     rsx! {
         h1 { {text(lang, Key::FwSyncTitle)} }
         p { class: "muted", {text(lang, Key::FwOffline)} }
+        p { id: "last-sync", class: "muted", {fill(lang, Key::FwLastSync, &[("when", &when(lang, last_sync))])} }
+        {status}
+        div { class: "actions", {sync_button} }
         if entries.is_empty() {
             p { class: "muted", {text(lang, Key::FwNoRecords)} }
         }
@@ -217,6 +238,7 @@ pub(crate) fn SyncScreen() -> Element {
 #[component]
 pub(crate) fn LanguageSwitch() -> Element {
     let mut model = use_context::<Signal<AppModel>>();
+    let services = use_context::<Services>();
     let lang = use_lang();
     rsx! {
         h1 { {text(lang, Key::FwLanguage)} }
@@ -228,7 +250,13 @@ pub(crate) fn LanguageSwitch() -> Element {
                     role: "radio",
                     lang: choice.code(),
                     aria_checked: if choice == lang { "true" } else { "false" },
-                    onclick: move |_| model.write().choose_language(choice),
+                    onclick: {
+                        let services = services.clone();
+                        move |_| {
+                            model.write().choose_language(choice);
+                            services.save_language(choice);
+                        }
+                    },
                     {choice.native_name()}
                 }
             }

@@ -9,8 +9,10 @@ use fieldkit_protocols::model::Protocol;
 use fieldkit_protocols::refnum::RefNumber;
 use fieldkit_protocols::wire::RecordEnvelope;
 use time::OffsetDateTime;
+use tokio::sync::mpsc::UnboundedReceiver;
 use uuid::Uuid;
 
+use super::SyncRun;
 use crate::ui::services::ServiceError;
 use crate::vault::{OutboxEntry, PersonalDetails, SessionSummary, WithdrawalReport};
 
@@ -81,4 +83,10 @@ pub trait FieldworkStore: Send + Sync {
     ) -> Result<(), ServiceError>;
     /// The strings anonymisation scrubs; empty when the store is closed.
     fn identity_strings(&self, reference: &RefNumber) -> Vec<String>;
+
+    /// Starts sending the outbox to the server. The receiver gets progress,
+    /// then the outcome; meanwhile other calls answer [`ServiceError::Busy`].
+    fn start_sync(&self) -> Result<UnboundedReceiver<SyncRun>, ServiceError> {
+        Err(ServiceError::NotAvailable)
+    }
 }

@@ -3,12 +3,14 @@
 use dioxus::prelude::*;
 
 use crate::ui::i18n::{text, Key, Lang};
+use crate::ui::services::Services;
 use crate::ui::state::FirstRunStep;
 use crate::ui::widgets::{use_model, StepHeader};
 
 #[component]
 pub fn LanguageScreen() -> Element {
     let (mut model, lang) = use_model();
+    let services = use_context::<Services>();
     rsx! {
         StepHeader { step: FirstRunStep::Language, title: Key::LanguageTitle }
         p { class: "intro", {text(lang, Key::LanguageIntro)} }
@@ -20,7 +22,13 @@ pub fn LanguageScreen() -> Element {
                     role: "radio",
                     lang: choice.code(),
                     aria_checked: if choice == lang { "true" } else { "false" },
-                    onclick: move |_| model.write().choose_language(choice),
+                    onclick: {
+                        let services = services.clone();
+                        move |_| {
+                            model.write().choose_language(choice);
+                            services.save_language(choice);
+                        }
+                    },
                     {choice.native_name()}
                 }
             }

@@ -1,0 +1,156 @@
+//! Enrolment and sync from the screens, against a real fieldkit-sync-server
+//! on 127.0.0.1:0 with the demo project, and a real vault in a temporary
+//! folder: the protocols arrive with enrolment, a finished interview reaches
+//! the server, and no connection is a calm, normal state.
+
+mod ui_harness;
+
+use std::time::Duration;
+
+use fieldkit_mobile::ui::services::EnrolDefaults;
+use fieldkit_mobile::ui::vault_services::VaultServices;
+use fieldkit_mobile::vault::{
+    KdfParams, OutboxItem, OutboxState, Passphrase, Vault, VaultSettings,
+};
+use fieldkit_protocols::library;
+use fieldkit_sync_server::store::Store;
+use ui_harness::journey::{complete_child_interview, first_run_and_enrol};
+use ui_harness::server::DemoServer;
+use ui_harness::{Ui, STRONG};
+
+/// Long enough for a loaded machine; the wait ends as soon as the screen says so.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn services(dir: &std::path::Path) -> VaultServices {
+    let settings = VaultSettings {
+        kdf: KdfParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        },
+        ..VaultSettings::default()
+    };
+    VaultServices::new(dir.to_path_buf(), settings, EnrolDefaults::default())
+}
+
+#[test]
+fn enrolment_pins_the_projects_protocols_and_home_lists_them() {
+    let server = DemoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ui = Ui::start(services(dir.path()));
+    first_run_and_enrol(&mut ui, &server.url, server.code.expose());
+    let text = ui.text();
+    assert!(text.contains("Works offline"), "home: {text}");
+    assert!(
+        text.contains("Rapid assessment: interview with a child"),
+        "{text}"
+    );
+    assert!(ui.has("start-focus-group-visualisation"), "{text}");
+    drop(ui);
+
+    let vault = Vault::unlock(dir.path(), &Passphrase::new(STRONG)).unwrap();
+    assert_eq!(
+        vault.pinned_protocols().unwrap().len(),
+        library::SHIPPED.len()
+    );
+    let settings = vault.settings().unwrap();
+    assert_eq!(settings.server_url.as_deref(), Some(server.url.as_str()));
+    assert_eq!(settings.researcher_name.as_deref(), Some("Demo researcher"));
+    assert!(vault.device_id().unwrap().is_some());
+}
+
+#[test]
+fn a_used_code_is_refused_and_the_phone_stays_on_the_enrolment_step() {
+    let server = DemoServer::start();
+    let first = tempfile::tempdir().unwrap();
+    let mut ui = Ui::start(services(first.path()));
+    first_run_and_enrol(&mut ui, &server.url, server.code.expose());
+    assert!(ui.has("start-child-rapid-assessment"));
+
+    let second = tempfile::tempdir().unwrap();
+    let mut ui = Ui::start(services(second.path()));
+    first_run_and_enrol(&mut ui, &server.url, server.code.expose());
+    let text = ui.text();
+    assert!(ui.has("code"), "still on the enrolment step: {text}");
+    assert!(text.contains("refused this device"), "{text}");
+    drop(ui);
+    let vault = Vault::unlock(second.path(), &Passphrase::new(STRONG)).unwrap();
+    assert!(vault.settings().unwrap().device_token.is_none());
+    assert!(vault.pinned_protocols().unwrap().is_empty());
+}
+
+#[test]
+fn a_finished_interview_reaches_the_server_with_sync_now() {
+    let server = DemoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ui = Ui::start(services(dir.path()));
+    first_run_and_enrol(&mut ui, &server.url, server.code.expose());
+    complete_child_interview(&mut ui, "12");
+    assert!(ui.text().contains("Last sync: never"), "{}", ui.text());
+
+    ui.click("open-sync");
+    assert!(ui.text().contains("Waiting to send"), "{}", ui.text());
+    ui.click("sync-now");
+    ui.wait_until("the sync to end", PATIENCE, |t| t.contains("Up to date"));
+    let text = ui.text();
+    assert!(text.contains("Up to date: 1 received"), "{text}");
+    assert!(text.contains("Received by the server"), "{text}");
+    assert!(!text.contains("Last sync: never"), "{text}");
+    ui.click("go-home");
+    assert!(
+        ui.text().contains("1 received by the server"),
+        "{}",
+        ui.text()
+    );
+    drop(ui);
+
+    let vault = Vault::unlock(dir.path(), &Passphrase::new(STRONG)).unwrap();
+    let outbox = vault.outbox().unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].state, OutboxState::Acknowledged);
+    let Some(OutboxItem::Record(record)) = &outbox[0].item else {
+        panic!("a record");
+    };
+    let on_server = server.store.record_hash(record.record_id).unwrap();
+    assert_eq!(on_server.as_ref(), Some(&record.content_hash));
+}
+
+#[test]
+fn without_a_connection_sync_says_so_calmly_and_keeps_the_record() {
+    let server = DemoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ui = Ui::start(services(dir.path()));
+    first_run_and_enrol(&mut ui, &server.url, server.code.expose());
+    complete_child_interview(&mut ui, "9");
+    drop(server); // the connection goes away
+    ui.click("home-sync-now");
+    ui.wait_until("the sync to give up", PATIENCE, |t| {
+        t.contains("No connection right now")
+    });
+    let html = ui.html();
+    assert!(
+        !html.contains("role=\"alert\""),
+        "offline is not an alarm: {html}"
+    );
+    assert!(ui.text().contains("1 waiting to send"), "{}", ui.text());
+}
+
+#[test]
+fn the_language_choice_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ui = Ui::start(services(dir.path()));
+    ui.click("lang-fr");
+    ui.click("continue");
+    ui.type_into("passphrase", STRONG);
+    ui.type_into("confirm", STRONG);
+    ui.click("continue");
+    drop(ui);
+
+    let ui = Ui::start(services(dir.path()));
+    let text = ui.text();
+    assert!(
+        text.contains("Déverrouiller"),
+        "the lock screen in French: {text}"
+    );
+    assert!(!text.contains("Unlock"), "{text}");
+}
