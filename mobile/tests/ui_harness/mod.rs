@@ -5,6 +5,7 @@
 #![allow(dead_code)] // Each test file uses a different part.
 
 pub mod journey;
+pub mod phone;
 pub mod server;
 
 use std::any::Any;

@@ -1,0 +1,102 @@
+//! A focus group through the real app on the real vault: participants join
+//! by code, each one's guardian and the child are asked in turn, and the
+//! activities (a ranking, picture-card prompts, notes) end up in the record.
+
+mod ui_harness;
+
+use fieldkit_mobile::vault::OutboxItem;
+use fieldkit_protocols::engine::EventKind;
+use fieldkit_protocols::Value;
+use ui_harness::phone;
+
+#[test]
+fn a_focus_group_runs_with_roster_assent_ranking_cards_and_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    phone::set_up(dir.path());
+    let mut ui = phone::unlocked(dir.path());
+    ui.click("start-focus-group-visualisation");
+    ui.click("session-lang-en");
+    ui.click("begin");
+    ui.click("intro-done");
+    ui.click("data-use-done");
+
+    // Four children join one by one; each child's guardian, then the child.
+    for n in 1..=4 {
+        let text = ui.text();
+        assert!(text.contains(&format!("Taking part: {}", n - 1)), "{text}");
+        assert!(text.contains(&format!("Add participant P{n}")), "{text}");
+        ui.type_into("participant-age", "12");
+        ui.click("add-participant");
+        let text = ui.text();
+        assert!(
+            text.contains(&format!("Does the guardian of participant P{n} agree?")),
+            "{text}"
+        );
+        ui.click("consent-yes");
+        assert!(
+            ui.text()
+                .contains(&format!("Does participant P{n} agree to take part?")),
+            "{}",
+            ui.text()
+        );
+        ui.click("consent-yes");
+    }
+    while ui.text().contains("Screening") {
+        ui.click("screen-no");
+    }
+
+    let mut ranked = false;
+    let mut cards = 0;
+    for _ in 0..80 {
+        let text = ui.text();
+        if !ui.has("question-text") {
+            break;
+        }
+        if ui.has("choice-mining") && text.contains("most dangerous") {
+            ui.click("choice-fishing");
+            ui.click("choice-mining");
+            ui.click("choice-bar");
+            let text = ui.text();
+            assert!(text.contains("1. Fishing boat"), "{text}");
+            assert!(text.contains("2. Mine or quarry"), "{text}");
+            ui.click("save-answer");
+            ranked = true;
+        } else if text.contains("Show card: cards/") {
+            ui.type_into("answer", "They talk about leaving for the city.");
+            ui.type_into("note", "The group laughed, then went quiet.");
+            ui.click("add-note");
+            ui.click("save-answer");
+            cards += 1;
+        } else {
+            ui.click("skip");
+        }
+    }
+    assert!(ranked, "the ranking activity was asked");
+    assert_eq!(cards, 3, "every picture card was shown");
+    assert!(ui.text().contains("Rapport checkpoint"), "{}", ui.text());
+    ui.click("rapport-confirm");
+    ui.click("skip-section");
+    ui.click("finish");
+    assert!(ui.has("queued"), "{}", ui.text());
+    drop(ui);
+
+    let vault = phone::vault(dir.path());
+    let outbox = vault.outbox().unwrap();
+    let Some(OutboxItem::Record(record)) = &outbox[0].item else {
+        panic!("a record");
+    };
+    let kinds: Vec<&EventKind> = record.events.iter().map(|e| &e.kind).collect();
+    let joined = kinds
+        .iter()
+        .filter(|k| matches!(k, EventKind::ParticipantAdded { .. }))
+        .count();
+    assert_eq!(joined, 4);
+    assert!(kinds.iter().any(|k| matches!(k,
+        EventKind::Answered { question_id, value: Value::Ranking(order) }
+            if question_id == "danger_ranking" && order[..2] == ["fishing".to_owned(), "mining".to_owned()])));
+    let notes = kinds
+        .iter()
+        .filter(|k| matches!(k, EventKind::NoteAdded { .. }))
+        .count();
+    assert_eq!(notes, 3, "one note per card");
+}

@@ -1,0 +1,59 @@
+//! A phone that finished the first run and enrolment, with every shipped
+//! protocol pinned as enrolment would have done, on the real vault.
+
+use fieldkit_mobile::ui::services::EnrolDefaults;
+use fieldkit_mobile::ui::vault_services::VaultServices;
+use fieldkit_mobile::vault::{
+    CodeOfPracticeAck, DeviceToken, KdfParams, Passphrase, PinnedProtocol, Setting, Vault,
+    VaultSettings,
+};
+use fieldkit_protocols::wire::ProtocolListing;
+use fieldkit_protocols::{library, parse_protocol};
+use time::OffsetDateTime;
+
+use super::{Ui, STRONG};
+
+fn settings() -> VaultSettings {
+    VaultSettings {
+        kdf: KdfParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        },
+        ..VaultSettings::default()
+    }
+}
+
+pub fn set_up(dir: &std::path::Path) {
+    let mut vault = Vault::create(dir, &Passphrase::new(STRONG), settings()).unwrap();
+    for setting in [
+        Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
+            language: "en".into(),
+            at: OffsetDateTime::now_utc(),
+        }),
+        Setting::DeviceToken(DeviceToken::new("test-token")),
+        Setting::ResearcherName("Awa Diallo".into()),
+    ] {
+        vault.set_setting(&setting).unwrap();
+    }
+    for shipped in library::SHIPPED {
+        let protocol = parse_protocol(shipped.file, shipped.source).unwrap();
+        let listing = ProtocolListing::new(&protocol, shipped.source.to_owned());
+        vault
+            .pin_protocol(&PinnedProtocol::from_listing(&listing))
+            .unwrap();
+    }
+}
+
+/// The app on that phone, unlocked, on the fieldwork home screen.
+pub fn unlocked(dir: &std::path::Path) -> Ui {
+    let services = VaultServices::new(dir.to_path_buf(), settings(), EnrolDefaults::default());
+    let mut ui = Ui::start(services);
+    ui.type_into("unlock-passphrase", STRONG);
+    ui.click("unlock");
+    ui
+}
+
+pub fn vault(dir: &std::path::Path) -> Vault {
+    Vault::unlock(dir, &Passphrase::new(STRONG)).unwrap()
+}
