@@ -24,9 +24,22 @@ pub fn parse_protocol(file: &str, source: &str) -> Result<Protocol, ParseError> 
             file: file.to_owned(),
             line,
             column,
-            message: err.message().trim().to_owned(),
+            message: message_or_hint(err.message()),
         }
     })
+}
+
+/// toml gives no message for some syntax errors (`key =` with nothing after
+/// it, a lone carriage return); the author still needs to be told something.
+fn message_or_hint(message: &str) -> String {
+    let message = message.trim();
+    if message.is_empty() {
+        "expected a value or a new line here: a quoted text, a number, true or false, \
+         a [list] or a { table }; look for a missing value or a stray character"
+            .to_owned()
+    } else {
+        message.to_owned()
+    }
 }
 
 /// Writes a protocol back as TOML (used by importers and the round-trip tests).
@@ -36,7 +49,12 @@ pub fn to_toml(protocol: &Protocol) -> String {
 
 /// 1-based line and column of a byte offset.
 pub(crate) fn line_column(source: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(source.len());
+    // toml can point inside a multi-byte character (a bad escape such as
+    // `"\é"`): step back to where that character starts.
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
