@@ -501,6 +501,9 @@ mod xpath_props;
 #[path = "xlsform/pyxform.rs"]
 mod pyxform;
 
+#[path = "xlsform/import_props.rs"]
+mod import_props;
+
 #[test]
 fn nested_groups_language_names_and_uppercase_names() {
     let survey: forms::Table<'_> = &[
