@@ -100,3 +100,53 @@ fn a_focus_group_runs_with_roster_assent_ranking_cards_and_notes() {
         .count();
     assert_eq!(notes, 3, "one note per card");
 }
+
+#[test]
+fn a_typed_answer_does_not_carry_over_to_the_next_questions() {
+    let dir = tempfile::tempdir().unwrap();
+    phone::set_up(dir.path());
+    let mut ui = phone::unlocked(dir.path());
+    ui.click("start-focus-group-visualisation");
+    ui.click("session-lang-en");
+    ui.click("begin");
+    ui.click("intro-done");
+    ui.click("data-use-done");
+    for _ in 1..=4 {
+        ui.type_into("participant-age", "12");
+        ui.click("add-participant");
+        ui.click("consent-yes");
+        ui.click("consent-yes");
+    }
+    while ui.text().contains("Screening") {
+        ui.click("screen-no");
+    }
+    let mut typed = false;
+    for _ in 0..80 {
+        if !ui.has("question-text") {
+            break;
+        }
+        let html = ui.html();
+        if ui.has("choice-mining") && ui.text().contains("most dangerous") {
+            assert!(
+                !ui.text().contains("1. "),
+                "nothing ranked yet: {}",
+                ui.text()
+            );
+            break;
+        }
+        if html.contains("id=\"answer\"") && !typed && html.contains("inputmode=\"decimal\"") {
+            ui.type_into("answer", "12");
+            ui.click("save-answer");
+            typed = true;
+            continue;
+        }
+        if typed && html.contains("id=\"answer\"") {
+            assert!(
+                !html.contains("value=\"12\""),
+                "the old answer is shown again: {html}"
+            );
+        }
+        ui.click("skip");
+    }
+    assert!(typed);
+}

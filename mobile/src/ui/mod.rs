@@ -18,7 +18,10 @@ use services::Services;
 use state::{AppModel, FirstRunStep, Screen};
 
 /// The app's stylesheet, put in the page head by the launcher.
-pub const STYLESHEET: &str = include_str!("../../assets/fieldkit.css");
+pub const STYLESHEET: &str = concat!(
+    include_str!("../../assets/fieldkit.css"),
+    include_str!("../../assets/fieldwork.css")
+);
 
 /// The whole app. Uses the [`Services`] from the root context when one was
 /// provided (tests, a wired build), else [`Services::from_env`].

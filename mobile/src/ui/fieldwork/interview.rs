@@ -83,7 +83,9 @@ pub(crate) fn InterviewScreen() -> Element {
     let over = interview.is_over();
     let observing = interview.protocol().observation.is_some();
 
+    let step = format!("{:?}", interview.step());
     rsx! {
+        super::TopOfPage { at: step }
         div { class: "session-bar",
             p { class: "step", "{title} · " span { class: "ref", "{reference}" } }
             if !over {

@@ -64,7 +64,17 @@ pub fn FieldworkRoot() -> Element {
         };
     }
     let current = route.read().clone();
+    let route_name = match &current {
+        Route::Home => "home".to_owned(),
+        Route::Start(p) => format!("start-{}", p.id),
+        Route::Interview => "interview".to_owned(),
+        Route::Identity => "identity".to_owned(),
+        Route::Withdraw(code) => format!("withdraw-{code}"),
+        Route::Sync => "sync".to_owned(),
+        Route::Language => "language".to_owned(),
+    };
     rsx! {
+        TopOfPage { at: route_name }
         match current {
             Route::Home => rsx! { home::HomeScreen {} },
             Route::Start(protocol) => rsx! { home::StartScreen { protocol } },
@@ -96,6 +106,26 @@ fn start_sync(services: &Services, mut sync_run: Signal<SyncRun>) {
             });
         }
         Err(e) => sync_run.set(SyncRun::Failed(e.to_string())),
+    }
+}
+
+/// Brings the page back to its top whenever `at` changes, so a new screen
+/// does not open where the last one was scrolled. An absolutely placed mark
+/// at the document's top, remounted per `at` (keys count only in lists).
+#[component]
+pub(crate) fn TopOfPage(at: String) -> Element {
+    rsx! {
+        for at in [at] {
+            span {
+                key: "{at}",
+                class: "top-of-page",
+                aria_hidden: "true",
+                onmounted: move |e| async move {
+                    // Without a renderer (tests) there is nothing to scroll.
+                    let _ = e.data().scroll_to(ScrollBehavior::Instant).await;
+                },
+            }
+        }
     }
 }
 

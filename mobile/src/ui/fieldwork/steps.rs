@@ -75,7 +75,9 @@ pub(crate) fn StepView(act: Callback<Action>, queued: Option<Result<(), String>>
             };
             let trusted = from == Consenter::Guardian && rules.trusted_adult_may_stand_in;
             rsx! {
-                ConsentPanel { key: "{question}", from, question, audio_allowed: rules.audio_recording, trusted, act }
+                for question in [question] {
+                    ConsentPanel { key: "{question}", from: from.clone(), question, audio_allowed: rules.audio_recording, trusted, act }
+                }
             }
         }
         Step::Roster => {
@@ -119,8 +121,12 @@ pub(crate) fn StepView(act: Callback<Action>, queued: Option<Result<(), String>>
                 }
             }
         }
+        // A one-item keyed list: Dioxus honours keys only in lists, and a new
+        // key must remount the panel so no typed answer carries over.
         Step::Question { question_id } => rsx! {
-            QuestionPanel { key: "{question_id}", question_id, act }
+            for id in [question_id] {
+                QuestionPanel { key: "{id}", question_id: id, act }
+            }
         },
         Step::RapportCheckpoint => rsx! {
             h1 { {text(lang, Key::FwRapportTitle)} }
