@@ -35,13 +35,31 @@ impl SqliteStore {
 
     pub fn open(file: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(file)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // The CLI and a running server may share the file. Set first: turning
+        // on WAL and creating the schema take locks a second opener waits for.
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Switching a new file to WAL can report "busy" without waiting
+        // (SQLite avoids a deadlock there), so that one step is retried.
+        let mut tries = 0;
+        loop {
+            match conn.pragma_update(None, "journal_mode", "WAL") {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 100 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other?,
+            }
+        }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // The CLI and a running server may share the file.
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
-        conn.execute_batch(super::web::WEB_SCHEMA)?;
+        // One write transaction taken up front, so a second opener waits
+        // (busy timeout) instead of deadlocking on a read-to-write upgrade.
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {SCHEMA} {} COMMIT;",
+            super::web::WEB_SCHEMA
+        ))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
