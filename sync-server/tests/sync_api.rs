@@ -383,3 +383,67 @@ async fn every_route_is_in_the_openapi_document() {
     assert_eq!(status, 405);
     assert_eq!(body["error"]["code"], "method_not_allowed");
 }
+
+#[tokio::test]
+async fn a_storage_failure_is_a_generic_json_error_without_internal_details() {
+    let server = TestServer::start().await;
+    let protocol = server.publish_shipped(CHILD_FILE);
+    let (device, token) = server.enrol("Amina").await;
+    // Break the database under the running server, as a damaged disk would.
+    let db = rusqlite::Connection::open(server.dir.path().join("fieldkit.sqlite3")).unwrap();
+    db.execute_batch("ALTER TABLE records RENAME TO records_gone")
+        .unwrap();
+    drop(db);
+
+    let record = seal(device, &protocol, child_session(&protocol));
+    let batch = json!({ "wire_version": "v1", "records": [record] });
+    let (status, body) = server.post("/api/v1/records", &token, &batch).await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["error"]["code"], "internal");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("try again later"), "{message}");
+    let text = body.to_string().to_lowercase();
+    for detail in ["sqlite", "records", "table", "sql", ".rs"] {
+        assert!(!text.contains(detail), "{detail:?} leaked: {body}");
+    }
+}
+
+#[tokio::test]
+async fn tokens_and_enrolment_codes_are_stored_only_as_hashes() {
+    let server = TestServer::start().await;
+    let code = fieldkit_sync_server::admin::enrol(
+        &server.store,
+        "Amina",
+        &["en".to_owned()],
+        1,
+        OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    let code = code.expose().to_owned();
+    let (status, body) = server
+        .post(
+            "/api/v1/enrol",
+            "",
+            &json!({ "code": code, "device_name": "test phone" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    let (status, _) = server.get("/api/v1/protocols", &token).await;
+    assert_eq!(status, 200);
+
+    // Someone who copies the data folder finds neither secret in any file.
+    // The scan does see what is stored in the clear: the researcher's name.
+    let mut seen_researcher = false;
+    for entry in std::fs::read_dir(server.dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        seen_researcher |= bytes.windows(5).any(|w| w == b"Amina");
+        for secret in [&token, &code, &code.replace('-', "")] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} found on disk"
+            );
+        }
+    }
+    assert!(seen_researcher, "the scan read the database");
+}
