@@ -1,6 +1,7 @@
-//! Plaintext never reaches SQLite, its WAL or any other file: records are
-//! written with marker strings, then every byte in the vault folder is
-//! scanned for them, while the vault is open and after it is closed.
+//! Plaintext never reaches SQLite, its WAL, any other file or the log:
+//! records are written with marker strings, then every byte in the vault
+//! folder is scanned for them, while the vault is open and after it is
+//! closed, and so is everything the vault logged meanwhile, at every level.
 
 mod vault_support;
 
@@ -42,8 +43,31 @@ fn assert_no_markers(dir: &std::path::Path, respondent: &str, when: &str) {
     }
 }
 
+/// A log sink shared with the test, so what was logged can be read back.
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[test]
-fn no_marker_string_is_found_in_any_file_of_the_vault_folder() {
+fn no_marker_string_is_found_in_any_file_of_the_vault_folder_or_its_log() {
+    let log = CapturedLog::default();
+    let sink = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _logging = tracing::subscriber::set_default(subscriber);
+
     let dir = tempfile::tempdir().unwrap();
     let mut vault = new_vault(dir.path());
     let reference = new_ref();
@@ -113,7 +137,20 @@ fn no_marker_string_is_found_in_any_file_of_the_vault_folder() {
         "MARKER-CHILD-NAME"
     );
 
+    // A wrong code and a wrong passphrase are logged as events too.
+    assert!(IdentityStore::open(dir.path(), &SupervisorCode::new("MARKER-WRONG-CODE")).is_err());
     drop(vault);
     drop(identity);
     assert_no_markers(dir.path(), &respondent, "after closing");
+
+    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("vault"), "the vault's log was captured: {log}");
+    for marker in
+        MARKERS
+            .iter()
+            .copied()
+            .chain([respondent.as_str(), "MARKER-WRONG-CODE", "supervisor 2468"])
+    {
+        assert!(!log.contains(marker), "{marker} found in the log:\n{log}");
+    }
 }
