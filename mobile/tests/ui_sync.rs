@@ -154,3 +154,39 @@ fn the_language_choice_survives_a_restart() {
     );
     assert!(!text.contains("Unlock"), "{text}");
 }
+
+#[test]
+fn a_refused_record_shows_the_rule_it_broke_and_the_rest_still_syncs() {
+    let server = DemoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ui = Ui::start(services(dir.path()));
+    first_run_and_enrol(&mut ui, &server.url, server.code.expose());
+    complete_child_interview(&mut ui, "12");
+    drop(ui);
+
+    // A copy that names a protocol hash the server never published (R4).
+    let mut vault = Vault::unlock(dir.path(), &Passphrase::new(STRONG)).unwrap();
+    let Some(OutboxItem::Record(mut altered)) = vault.outbox().unwrap().remove(0).item else {
+        panic!("a record");
+    };
+    altered.record_id = uuid::Uuid::new_v4();
+    altered.protocol_hash = fieldkit_protocols::ContentHash::of(&"another protocol");
+    altered.content_hash = altered.computed_hash();
+    vault.enqueue(&altered).unwrap();
+    drop(vault);
+
+    let mut ui = Ui::start(services(dir.path()));
+    ui.type_into("unlock-passphrase", STRONG);
+    ui.click("unlock");
+    ui.click("open-sync");
+    ui.click("sync-now");
+    ui.wait_until("the sync to end", PATIENCE, |t| t.contains("Up to date"));
+    let text = ui.text();
+    assert!(text.contains("Up to date: 1 received"), "{text}");
+    assert!(text.contains("1 refused"), "{text}");
+    assert!(text.contains("Refused by the server (R4)"), "{text}");
+    assert!(text.contains("Received by the server"), "{text}");
+    assert!(ui
+        .html()
+        .contains(&format!("id=\"record-{}\"", altered.record_id)));
+}
