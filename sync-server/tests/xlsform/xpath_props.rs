@@ -200,3 +200,76 @@ fn arithmetic_keeps_its_grouping() {
         "not (a > 1 or b < 2) and true"
     );
 }
+
+/// Pieces of XPath, glued at random: what a form author's typo or a foreign
+/// tool's extension looks like to the translator.
+fn xpath_soup() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            Just("${age}"),
+            Just("${"),
+            Just("}"),
+            Just("."),
+            Just(" and "),
+            Just(" or "),
+            Just("not("),
+            Just("("),
+            Just(")"),
+            Just("selected("),
+            Just("count-selected("),
+            Just(", "),
+            Just("'x'"),
+            Just("'"),
+            Just("\""),
+            Just(" = "),
+            Just(" != "),
+            Just(" <= "),
+            Just(" div "),
+            Just(" mod "),
+            Just("-"),
+            Just("12"),
+            Just("1.5e3"),
+            Just("é"),
+            Just("/data/age"),
+            Just("today()"),
+        ],
+        0..12,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+fn check_translation(xpath: &str, allow_current: bool) -> Result<(), TestCaseError> {
+    match translate_xpath(xpath, allow_current) {
+        Ok(translated) => {
+            let parsed = expr::parse(&translated);
+            prop_assert!(parsed.is_ok(), "{xpath:?} -> {translated:?}: {parsed:?}");
+            if !allow_current {
+                prop_assert!(!parsed.unwrap().uses_current(), "{xpath:?} -> {translated}");
+            }
+        }
+        Err(err) => {
+            prop_assert!(!err.message.is_empty(), "{xpath:?}");
+            let width = xpath.chars().count();
+            prop_assert!(
+                err.column >= 1 && err.column <= width + 1,
+                "{xpath:?}: {err}"
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    /// Whatever a cell holds: a translation that Fieldkit's parser reads,
+    /// or an error at a column inside the cell; never a panic.
+    #[test]
+    fn any_cell_text_translates_or_is_refused_at_a_column(
+        soup in xpath_soup(),
+        noise in ".{0,24}",
+        allow_current in any::<bool>(),
+    ) {
+        check_translation(&soup, allow_current)?;
+        check_translation(&noise, allow_current)?;
+        check_translation(&format!("{soup}{noise}"), allow_current)?;
+    }
+}
