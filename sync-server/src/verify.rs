@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use fieldkit_protocols::engine::{EventKind, Session, Status};
+use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::parse_protocol;
 use fieldkit_protocols::rules::Rule;
 use fieldkit_protocols::wire::{RecordEnvelope, RecordStatus};
@@ -17,11 +18,24 @@ use crate::store::{ComplianceFinding, Device, Store, StoreError, StoreOutcome, V
 /// The reason given when a device sends a version the server never published.
 pub const UNKNOWN_VERSION: &str = "unknown protocol version, download protocols again";
 
+/// A published version as verification needs it, prepared once: the parsed
+/// protocol, its content hash, and a blank engine session to clone for
+/// each record. Computing the hash (canonical JSON of the whole protocol,
+/// then SHA-256) and compiling the skip logic took most of the per-record
+/// time when done for every record; published versions never change (R4),
+/// so doing it once is exact.
+#[derive(Debug)]
+pub struct CachedProtocol {
+    pub protocol: Arc<Protocol>,
+    pub content_hash: ContentHash,
+    blank: Session,
+}
+
 /// Published protocols, parsed once. Published versions never change (R4),
 /// so a cached copy can never be stale.
 #[derive(Debug, Default)]
 pub struct ProtocolCache {
-    parsed: Mutex<HashMap<(String, u32), Arc<Protocol>>>,
+    parsed: Mutex<HashMap<(String, u32), Arc<CachedProtocol>>>,
 }
 
 impl ProtocolCache {
@@ -31,6 +45,18 @@ impl ProtocolCache {
         id: &str,
         version: u32,
     ) -> Result<Option<Arc<Protocol>>, StoreError> {
+        Ok(self
+            .prepared(store, id, version)?
+            .map(|cached| Arc::clone(&cached.protocol)))
+    }
+
+    /// The version prepared for verification, loaded and hashed on first use.
+    pub fn prepared(
+        &self,
+        store: &dyn Store,
+        id: &str,
+        version: u32,
+    ) -> Result<Option<Arc<CachedProtocol>>, StoreError> {
         let key = (id.to_owned(), version);
         if let Some(p) = self.lock().get(&key) {
             return Ok(Some(Arc::clone(p)));
@@ -42,11 +68,16 @@ impl ProtocolCache {
         let protocol = parse_protocol(&file, &published.source_toml)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let protocol = Arc::new(protocol);
-        self.lock().insert(key, Arc::clone(&protocol));
-        Ok(Some(protocol))
+        let cached = Arc::new(CachedProtocol {
+            content_hash: protocol.content_hash(),
+            blank: Session::new(Arc::clone(&protocol)),
+            protocol,
+        });
+        self.lock().insert(key, Arc::clone(&cached));
+        Ok(Some(cached))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, u32), Arc<Protocol>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, u32), Arc<CachedProtocol>>> {
         self.parsed.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -116,33 +147,36 @@ fn check(
         Some(_) => {}
         None => {}
     }
-    let Some(protocol) = cache.get(store, &envelope.protocol_id, envelope.protocol_version)? else {
+    let Some(cached) = cache.prepared(store, &envelope.protocol_id, envelope.protocol_version)?
+    else {
         return Ok(Err(rejected(None, UNKNOWN_VERSION)));
     };
-    if protocol.content_hash() != envelope.protocol_hash {
+    if cached.content_hash != envelope.protocol_hash {
         return Ok(Err(rejected(
             Some(Rule::R4),
             format!(
                 "protocol {} version {} was published with hash {}, the record names {}: a published version never changes; download protocols again",
                 envelope.protocol_id,
                 envelope.protocol_version,
-                protocol.content_hash().short(),
+                cached.content_hash.short(),
                 envelope.protocol_hash.short()
             ),
         )));
     }
-    let session = match Session::replay(Arc::clone(&protocol), envelope.events.iter().cloned()) {
-        Ok(session) => session,
-        Err(e) => {
+    // Every event is still replayed through the engine; only the blank
+    // session it starts from is shared.
+    let mut session = cached.blank.clone();
+    for (index, event) in envelope.events.iter().enumerate() {
+        if let Err(refusal) = session.apply(event.clone()) {
             return Ok(Err(rejected(
-                e.refusal.rule,
+                refusal.rule,
                 format!(
-                    "event {} (seq {}) was refused: {}",
-                    e.index, e.seq, e.refusal.message
+                    "event {index} (seq {}) was refused: {}",
+                    event.seq, refusal.message
                 ),
-            )))
+            )));
         }
-    };
+    }
     if !matches!(session.status(), Status::Completed | Status::Stopped(_)) {
         return Ok(Err(rejected(
             None,
