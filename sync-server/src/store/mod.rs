@@ -26,8 +26,10 @@ pub use web::{ScanPurpose, ScannedRecord, WebSession, WebStore, WebUser};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database refused or failed. Boxed so the trait names no driver:
+    /// a PostgreSQL store returns its own error type here.
     #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(Box<dyn std::error::Error + Send + Sync>),
     #[error("cannot open the data folder {path}: {source}")]
     DataDir {
         path: std::path::PathBuf,
@@ -37,6 +39,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error(transparent)]
     Forbidden(#[from] Forbidden),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Database(Box::new(e))
+    }
 }
 
 /// A published protocol version: the exact TOML source and its hash.
