@@ -102,3 +102,46 @@ async fn a_device_over_its_rate_is_asked_to_slow_down() {
     let (_, other) = server.enrol("Bo").await;
     assert_eq!(server.get("/api/v1/status", &other).await.0, 200);
 }
+
+#[tokio::test]
+async fn guessing_enrolment_codes_is_slowed_down_for_everyone() {
+    use fieldkit_sync_server::store::Store;
+    let server = TestServer::start_with(|c| {
+        c.rate_burst = 3;
+        c.rate_per_minute = 0;
+    })
+    .await;
+    let code = fieldkit_sync_server::admin::enrol(
+        &server.store,
+        "Amina",
+        &["en".to_owned()],
+        1,
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    let attempt = |code: String| {
+        let server = &server;
+        async move {
+            server
+                .post(
+                    "/api/v1/enrol",
+                    "",
+                    &serde_json::json!({ "code": code, "device_name": "phone" }),
+                )
+                .await
+        }
+    };
+    for guess in [
+        "AAAA-AAAA-AAAA-AAAA",
+        "BBBB-BBBB-BBBB-BBBB",
+        "CCCC-CCCC-CCCC-CCCC",
+    ] {
+        let (status, body) = attempt(guess.to_owned()).await;
+        assert_eq!(status, 401, "{body}");
+    }
+    // The bucket is shared: even the right code now waits, and is not used up.
+    let (status, body) = attempt(code.expose().to_owned()).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert!(server.store.devices().unwrap().is_empty());
+}
