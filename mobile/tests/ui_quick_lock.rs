@@ -112,3 +112,23 @@ fn the_lock_button_is_labelled_for_screen_readers_in_french() {
         .html()
         .contains("Verrouiller et masquer Fieldkit maintenant"));
 }
+
+#[test]
+fn an_untouched_app_locks_itself_after_the_vaults_idle_time() {
+    let dir = tempfile::tempdir().unwrap();
+    ui_harness::phone::set_up(dir.path());
+    let mut vault = ui_harness::phone::vault(dir.path());
+    vault
+        .set_idle_lock(std::time::Duration::from_secs(1))
+        .unwrap();
+    drop(vault);
+    let mut ui = ui_harness::phone::unlocked(dir.path());
+    assert!(ui.has("start-child-rapid-assessment"), "{}", ui.text());
+    ui.wait_until(
+        "the idle lock",
+        std::time::Duration::from_secs(30),
+        |text| text.contains("Enter your passphrase"),
+    );
+    assert!(!ui.has("start-child-rapid-assessment"));
+    assert!(!ui.has("quick-lock"), "the lock screen itself");
+}

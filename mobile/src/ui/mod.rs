@@ -14,6 +14,8 @@ pub mod strength;
 pub mod vault_services;
 mod widgets;
 
+use std::time::Duration;
+
 use services::Services;
 use state::{AppModel, FirstRunStep, Screen};
 
@@ -34,11 +36,19 @@ pub fn App() -> Element {
         let lang = services.saved_language().unwrap_or_default();
         Signal::new(AppModel::start(lang, services.progress()))
     });
+    use_hook(|| spawn(auto_lock(services.clone(), model)));
     let lang = model.read().lang;
     let screen = model.read().screen;
+    let (s1, s2, s3) = (services.clone(), services.clone(), services.clone());
 
     rsx! {
-        div { class: "app", lang: lang.code(),
+        div {
+            class: "app",
+            lang: lang.code(),
+            // Any tap or key restarts the idle clock (events bubble up here).
+            onclick: move |_| s1.touch(),
+            oninput: move |_| s2.touch(),
+            onkeydown: move |_| s3.touch(),
             widgets::TopBar {}
             if services.is_preview() {
                 p { class: "preview-banner", role: "status",
@@ -55,6 +65,31 @@ pub fn App() -> Element {
                     Screen::Locked => rsx! { screens::LockedScreen {} },
                 }
             }
+        }
+    }
+}
+
+/// How often the idle clock is checked.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+/// Locks the app once the vault's idle time has passed without a tap (R18).
+/// The ticks come from a plain thread over a channel, so this needs no
+/// particular async runtime; the thread ends when the app (and so the
+/// receiver) goes away.
+async fn auto_lock(services: Services, mut model: Signal<AppModel>) {
+    let (tick, mut ticks) = tokio::sync::mpsc::unbounded_channel::<()>();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(IDLE_CHECK);
+        if tick.send(()).is_err() {
+            return;
+        }
+    });
+    while ticks.recv().await.is_some() {
+        let unlocked = !matches!(model.peek().screen, Screen::Locked);
+        if unlocked && services.idle_expired() {
+            tracing::info!("idle: locking");
+            services.lock();
+            model.write().lock();
         }
     }
 }

@@ -74,6 +74,13 @@ pub trait AppServices: Send + Sync {
     fn fieldwork(&self) -> Option<&dyn super::fieldwork::FieldworkStore> {
         None
     }
+    /// The person did something (a tap, a key): the idle clock restarts.
+    fn touch(&self) {}
+    /// True once the vault has been open and untouched for its idle time;
+    /// the app then locks itself as a quick-lock would (R18).
+    fn idle_expired(&self) -> bool {
+        false
+    }
     /// The language chosen on this phone before, if any (kept outside the
     /// vault: it is needed before the vault is open, and is not secret).
     fn saved_language(&self) -> Option<Lang> {

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use time::OffsetDateTime;
 
@@ -154,6 +155,21 @@ impl AppServices for VaultServices {
 
     fn fieldwork(&self) -> Option<&dyn super::fieldwork::FieldworkStore> {
         Some(self)
+    }
+
+    fn touch(&self) {
+        if let Some(vault) = self.open.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            vault.record_activity(Instant::now());
+        }
+    }
+
+    /// A vault lent to a sync is in use, not idle.
+    fn idle_expired(&self) -> bool {
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|v| v.is_idle_expired(Instant::now()))
     }
 
     fn saved_language(&self) -> Option<Lang> {
