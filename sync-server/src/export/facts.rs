@@ -79,10 +79,12 @@ pub struct UnreadableRecord(String);
 
 /// Reads a stored envelope's JSON into its facts.
 pub fn read_facts(json: &str, index: &QuestionIndex<'_>) -> Result<SessionFacts, UnreadableRecord> {
-    let envelope: RecordEnvelope =
+    let mut envelope: RecordEnvelope =
         serde_json::from_str(json).map_err(|e| UnreadableRecord(e.to_string()))?;
-    let Some((first, EventKind::SessionStarted(start))) =
-        envelope.events.first().map(|e| (e, &e.kind))
+    // Moved out and back, not cloned: a million-record export would
+    // otherwise copy every event log once more.
+    let events = std::mem::take(&mut envelope.events);
+    let Some((first, EventKind::SessionStarted(start))) = events.first().map(|e| (e, &e.kind))
     else {
         return Err(UnreadableRecord(format!(
             "record {} does not begin with SessionStarted",
@@ -105,12 +107,9 @@ pub fn read_facts(json: &str, index: &QuestionIndex<'_>) -> Result<SessionFacts,
         amendments: Vec::new(),
         others_present: Vec::new(),
         answers: vec![None; index.len],
-        envelope: RecordEnvelope {
-            events: Vec::new(),
-            ..envelope.clone()
-        },
+        envelope,
     };
-    for event in &envelope.events {
+    for event in &events {
         let mut set = |id: &str, answer: Answer| {
             if let Some(&i) = index.positions.get(id) {
                 facts.answers[i] = Some(answer);
@@ -148,7 +147,7 @@ pub fn read_facts(json: &str, index: &QuestionIndex<'_>) -> Result<SessionFacts,
             _ => {}
         }
     }
-    facts.envelope.events = envelope.events;
+    facts.envelope.events = events;
     Ok(facts)
 }
 

@@ -5,7 +5,7 @@
 //! pages can change independently; `Store` requires it, so handlers reach
 //! both through the same `Arc<dyn Store>`.
 
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use time::OffsetDateTime;
 
 use super::rows::{parse_ts, ts};
@@ -235,41 +235,62 @@ impl WebStore for SqliteStore {
         now: OffsetDateTime,
         each: &mut dyn FnMut(ScannedRecord<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
-        let mut conn = self.conn();
-        // One read transaction: the scan sees one consistent state.
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        match purpose {
-            ScanPurpose::Compliance => check(who, Access::ReadCompliance)?,
-            ScanPurpose::Answers { action } => {
-                check(who, Access::ReadAnswers)?;
-                tx.execute(
-                    "INSERT INTO audit_log (actor, action, target, at) VALUES (?1, ?2, ?3, ?4)",
-                    params![who.to_string(), action, protocol_id, ts(now)],
+        let file = {
+            let conn = self.conn();
+            match purpose {
+                ScanPurpose::Compliance => check(who, Access::ReadCompliance)?,
+                ScanPurpose::Answers { action } => {
+                    check(who, Access::ReadAnswers)?;
+                    // Audited before the first answer is read (R22).
+                    conn.execute(
+                        "INSERT INTO audit_log (actor, action, target, at) VALUES (?1, ?2, ?3, ?4)",
+                        params![who.to_string(), action, protocol_id, ts(now)],
+                    )?;
+                }
+            }
+            conn.path().filter(|p| !p.is_empty()).map(str::to_owned)
+        };
+        // The scan reads through its own read-only connection, so a long
+        // export (or a slow download) never holds the server's writer:
+        // ingest goes on, and WAL gives the scan one consistent snapshot.
+        match file {
+            Some(file) => {
+                let reader = Connection::open_with_flags(
+                    file,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
+                reader.busy_timeout(std::time::Duration::from_secs(5))?;
+                scan_with(&reader, protocol_id, each)
             }
+            None => scan_with(&self.conn(), protocol_id, each),
         }
-        let mut visited = 0;
-        {
-            let mut stmt = tx.prepare(
-                "SELECT device_id, received_at, envelope FROM records
-                 WHERE protocol_id = ?1 ORDER BY received_at, record_id",
-            )?;
-            let mut rows = stmt.query(params![protocol_id])?;
-            while let Some(row) = rows.next()? {
-                let text = |i: usize| -> Result<&str, StoreError> {
-                    row.get_ref(i)?
-                        .as_str()
-                        .map_err(|e| StoreError::Corrupt(format!("record column {i}: {e}")))
-                };
-                each(ScannedRecord {
-                    device_id: text(0)?,
-                    received_at: text(1)?,
-                    envelope_json: text(2)?,
-                })?;
-                visited += 1;
-            }
-        }
-        tx.commit()?;
-        Ok(visited)
     }
+}
+
+/// One SELECT: in WAL mode a single statement reads one consistent state.
+fn scan_with(
+    conn: &Connection,
+    protocol_id: &str,
+    each: &mut dyn FnMut(ScannedRecord<'_>) -> Result<(), StoreError>,
+) -> Result<u64, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT device_id, received_at, envelope FROM records
+         WHERE protocol_id = ?1 ORDER BY received_at, record_id",
+    )?;
+    let mut rows = stmt.query(params![protocol_id])?;
+    let mut visited = 0;
+    while let Some(row) = rows.next()? {
+        let text = |i: usize| -> Result<&str, StoreError> {
+            row.get_ref(i)?
+                .as_str()
+                .map_err(|e| StoreError::Corrupt(format!("record column {i}: {e}")))
+        };
+        each(ScannedRecord {
+            device_id: text(0)?,
+            received_at: text(1)?,
+            envelope_json: text(2)?,
+        })?;
+        visited += 1;
+    }
+    Ok(visited)
 }
