@@ -18,6 +18,8 @@ use uuid::Uuid;
 use super::crypto::{open, open_json, seal, seal_json, RecordKind, RecordRef, RECORD_FORMAT};
 use super::{DataKey, Retention, Vault, VaultError};
 
+mod batch;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutboxState {
     Pending,
@@ -250,31 +252,8 @@ impl Vault {
     }
 
     fn set_state(&mut self, record_id: Uuid, state: &OutboxState) -> Result<(), VaultError> {
-        let key = self.key()?;
-        let row = self
-            .outbox_row(record_id)?
-            .ok_or(VaultError::NotInOutbox { record_id })?;
-        let mut meta: Meta = open_json(key, &meta_ref(record_id), row.format, &row.meta)?;
-        meta.rejection = match state {
-            OutboxState::Rejected { reason, rule } => Some((reason.clone(), *rule)),
-            _ => None,
-        };
-        let sealed_meta = seal_json(key, &meta_ref(record_id), &meta)?;
-        // The payload keeps the format it was sealed with; re-seal it too if
-        // that ever differs from the meta's, so one `format` column serves both.
-        let payload = match row.payload {
-            Some(sealed) if row.format != RECORD_FORMAT => Some(seal(
-                key,
-                &payload_ref(record_id),
-                &open(key, &payload_ref(record_id), row.format, &sealed)?,
-            )),
-            other => other,
-        };
-        self.conn.execute(
-            "UPDATE outbox SET state = ?2, format = ?3, meta = ?4, payload = ?5 WHERE record_id = ?1",
-            params![record_id.to_string(), state.column(), RECORD_FORMAT, sealed_meta, payload],
-        )?;
-        Ok(())
+        let key = self.key.as_ref().ok_or(VaultError::Locked)?;
+        reseal_state(&self.conn, key, record_id, state)
     }
 
     fn outbox_row(&self, record_id: Uuid) -> Result<Option<Row>, VaultError> {
@@ -288,28 +267,7 @@ impl Vault {
 
     fn rows<P: rusqlite::Params>(&self, sql: &str, params: P) -> Result<Vec<Row>, VaultError> {
         self.key()?;
-        let mut stmt = self.conn.prepare(sql)?;
-        let rows = stmt.query_map(params, |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                Row {
-                    record_id: Uuid::nil(),
-                    state: row.get(1)?,
-                    format: row.get(2)?,
-                    meta: row.get(3)?,
-                    payload: row.get(4)?,
-                },
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, mut row) = row?;
-            row.record_id = id.parse().map_err(|_| VaultError::Corrupt {
-                record: format!("outbox row with id {id:?}"),
-            })?;
-            out.push(row);
-        }
-        Ok(out)
+        rows_on(&self.conn, sql, params)
     }
 
     fn entries<P: rusqlite::Params>(
@@ -323,6 +281,50 @@ impl Vault {
             .map(|row| entry(key, row))
             .collect()
     }
+}
+
+/// Sets an entry's state and re-seals its details (the rejection reason
+/// lives there). On `conn`, so a batch can do it inside its transaction.
+fn reseal_state(
+    conn: &rusqlite::Connection,
+    key: &DataKey,
+    record_id: Uuid,
+    state: &OutboxState,
+) -> Result<(), VaultError> {
+    let row = rows_on(
+        conn,
+        "SELECT record_id, state, format, meta, payload FROM outbox WHERE record_id = ?1",
+        [record_id.to_string()],
+    )?
+    .pop()
+    .ok_or(VaultError::NotInOutbox { record_id })?;
+    let mut meta: Meta = open_json(key, &meta_ref(record_id), row.format, &row.meta)?;
+    meta.rejection = match state {
+        OutboxState::Rejected { reason, rule } => Some((reason.clone(), *rule)),
+        _ => None,
+    };
+    let sealed_meta = seal_json(key, &meta_ref(record_id), &meta)?;
+    // The payload keeps the format it was sealed with; re-seal it too if
+    // that ever differs from the meta's, so one `format` column serves both.
+    let payload = match row.payload {
+        Some(sealed) if row.format != RECORD_FORMAT => Some(seal(
+            key,
+            &payload_ref(record_id),
+            &open(key, &payload_ref(record_id), row.format, &sealed)?,
+        )),
+        other => other,
+    };
+    conn.execute(
+        "UPDATE outbox SET state = ?2, format = ?3, meta = ?4, payload = ?5 WHERE record_id = ?1",
+        params![
+            record_id.to_string(),
+            state.column(),
+            RECORD_FORMAT,
+            sealed_meta,
+            payload
+        ],
+    )?;
+    Ok(())
 }
 
 fn insert(
@@ -339,6 +341,35 @@ fn insert(
         params![id.to_string(), RECORD_FORMAT, sealed_meta, sealed_payload],
     )?;
     Ok(())
+}
+
+fn rows_on<P: rusqlite::Params>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: P,
+) -> Result<Vec<Row>, VaultError> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map(params, |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            Row {
+                record_id: Uuid::nil(),
+                state: row.get(1)?,
+                format: row.get(2)?,
+                meta: row.get(3)?,
+                payload: row.get(4)?,
+            },
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, mut row) = row?;
+        row.record_id = id.parse().map_err(|_| VaultError::Corrupt {
+            record: format!("outbox row with id {id:?}"),
+        })?;
+        out.push(row);
+    }
+    Ok(out)
 }
 
 /// Reference numbers are compared as codes, so a differently typed form of
