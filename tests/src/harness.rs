@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fieldkit_mobile::sync::{self, SyncClient, SyncConfig, SyncOutcome};
-use fieldkit_mobile::vault::{KdfParams, OutboxState, Passphrase, Vault, VaultSettings};
+use fieldkit_mobile::vault::{KdfParams, Passphrase, Vault, VaultSettings};
 use fieldkit_protocols::wire::{RecordEnvelope, WireSecret};
 use fieldkit_protocols::{library, Protocol};
 use fieldkit_sync_server::store::{SqliteStore, Store};
@@ -18,6 +18,17 @@ use time::OffsetDateTime;
 
 pub const CHILD: &str = "child-rapid-assessment.toml";
 const PASSPHRASE: &str = "a long field passphrase";
+
+/// Sends logs to the test output when RUST_LOG is set (e.g.
+/// `RUST_LOG=fieldkit_mobile=debug`), to see why a fault test is slow.
+pub fn init_logs() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
+}
 
 /// Loose limits: fault tests make many requests on purpose.
 pub fn test_config(data: &Path) -> Config {
@@ -83,15 +94,18 @@ impl InProcessServer {
 }
 
 /// Client settings for tests: short delays, many tries, so faults are
-/// ridden out quickly; a bounded number of tries all the same.
+/// ridden out quickly; a bounded number of tries and a bounded time per
+/// sync all the same. Everything is on loopback, so 10 s without an answer
+/// means a dead connection.
 pub fn patient() -> SyncConfig {
     SyncConfig {
         batch_size: 50,
         max_attempts: 12,
         base_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(200),
-        request_timeout: Duration::from_secs(30),
+        request_timeout: Duration::from_secs(10),
         connect_timeout: Duration::from_secs(2),
+        sync_budget: Duration::from_secs(30),
     }
 }
 
@@ -160,25 +174,33 @@ impl Default for Device {
 }
 
 pub fn unfinished(vault: &Vault) -> usize {
-    vault
-        .outbox()
-        .unwrap()
-        .iter()
-        .filter(|e| e.state != OutboxState::Acknowledged)
-        .count()
+    vault.unfinished_count().unwrap()
 }
 
-/// Syncs until the outbox is drained, at most `rounds` times; returns the
-/// number of syncs that ended offline.
+/// Longest a test drives syncs for before failing: far beyond what a
+/// healthy run needs, short enough that a stuck one fails instead of hanging.
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(150);
+
+/// Syncs until the outbox is drained, at most `rounds` times and for at
+/// most [`DRAIN_LIMIT`]; returns the number of syncs that ended offline.
+/// Each sync is itself bounded by `config.sync_budget`.
 pub async fn sync_until_drained(vault: &mut Vault, config: &SyncConfig, rounds: usize) -> usize {
+    let started = std::time::Instant::now();
     let mut offline = 0;
-    for _ in 0..rounds {
+    for round in 0..rounds {
         let client = SyncClient::from_vault(vault, config.clone()).unwrap();
         match client.sync(vault, |_| {}).await.unwrap() {
             SyncOutcome::Complete(_) if unfinished(vault) == 0 => return offline,
             SyncOutcome::Complete(_) => {}
             SyncOutcome::Offline { .. } => offline += 1,
         }
+        assert!(
+            started.elapsed() < DRAIN_LIMIT,
+            "outbox still has {} entries after {} syncs and {:?}",
+            unfinished(vault),
+            round + 1,
+            started.elapsed()
+        );
     }
     panic!(
         "outbox still has {} entries after {rounds} syncs",
@@ -303,14 +325,4 @@ pub fn total_records(store: &SqliteStore) -> u64 {
         .iter()
         .map(|d| store.sync_status(d.device_id).unwrap().stored)
         .sum()
-}
-
-/// The proxy-based fault tests are not yet reliable (a run hung, see the
-/// report of issue 6); they run only with FIELDKIT_FAULTS=1 until fixed.
-pub fn proxy_faults_enabled() -> bool {
-    let on = std::env::var("FIELDKIT_FAULTS").is_ok_and(|v| v == "1");
-    if !on {
-        eprintln!("skipped: set FIELDKIT_FAULTS=1 to run the proxy fault tests");
-    }
-    on
 }

@@ -146,23 +146,29 @@ pub fn finalise(vault: &mut Vault, protocol: &Protocol, session_id: Uuid) -> Rec
     record
 }
 
-/// Many records quickly, for fault tests: each a real completed interview
-/// made with the engine, sealed for `device` and queued (not kept as a session).
+/// Many records quickly, for fault tests: two real interviews are run with
+/// the engine and anonymised (one complete, one refusal), then each record
+/// is one of them under its own session id and respondent reference, sealed
+/// for this device and queued (not kept as a session). Running the engine
+/// for every record made setting up the soak take longer than the soak.
 pub fn queue_records(
     vault: &mut Vault,
     protocol: &Arc<Protocol>,
     count: usize,
 ) -> Vec<RecordEnvelope> {
     let device = vault.device_id().unwrap().expect("enrolled");
+    let complete = anonymise(protocol, &run_in_memory(protocol, Course::Complete), &[]);
+    let refusal = anonymise(protocol, &run_in_memory(protocol, Course::Refusal), &[]);
     (0..count)
         .map(|i| {
-            let course = if i % 5 == 4 {
-                Course::Refusal
-            } else {
-                Course::Complete
-            };
-            let events = run_in_memory(protocol, course);
-            let anonymised = anonymise(protocol, &events, &[]);
+            let template = if i % 5 == 4 { &refusal } else { &complete };
+            let mut anonymised = template.clone();
+            for event in &mut anonymised.events {
+                if let EventKind::SessionStarted(start) = &mut event.kind {
+                    start.session_id = Uuid::new_v4();
+                    start.respondent = RefNumber::from_uuid(Uuid::new_v4()).to_string();
+                }
+            }
             let record = RecordEnvelope::seal(Uuid::new_v4(), device, protocol, anonymised);
             vault.enqueue(&record).unwrap();
             record

@@ -18,6 +18,8 @@ use tokio::task::JoinHandle;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Faults {
     /// Cut the connection after a random number of bytes (either direction).
+    /// Faults are drawn per request: the proxy makes every request use its
+    /// own connection.
     pub cut_per_mille: u32,
     /// Answer the request with HTTP 500 instead of forwarding it.
     pub error_500_per_mille: u32,
@@ -108,13 +110,28 @@ const ERROR_500: &[u8] = b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: a
 async fn read_headers(client: &mut TcpStream) -> Vec<u8> {
     let mut seen = Vec::new();
     let mut buf = [0u8; 4096];
-    while !seen.windows(4).any(|w| w == b"\r\n\r\n") && seen.len() < 64 * 1024 {
+    while header_end(&seen).is_none() && seen.len() < 64 * 1024 {
         match client.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => seen.extend_from_slice(&buf[..n]),
         }
     }
     seen
+}
+
+/// Where the blank line after the headers starts.
+fn header_end(bytes: &[u8]) -> Option<usize> {
+    bytes.windows(4).position(|w| w == b"\r\n\r\n")
+}
+
+/// Adds `connection: close` to the request, so the server closes after its
+/// answer and the device opens a new connection for the next request: the
+/// faults are drawn per request, not once for a pooled keep-alive connection.
+fn one_request_per_connection(mut head: Vec<u8>) -> Vec<u8> {
+    if let Some(end) = header_end(&head) {
+        head.splice(end + 2..end + 2, b"connection: close\r\n".iter().copied());
+    }
+    head
 }
 
 async fn connection(
@@ -133,9 +150,12 @@ async fn connection(
             roll(faults.cut_per_mille),
         )
     };
+    let head = read_headers(&mut client).await;
+    if head.is_empty() {
+        return; // A pooled connection the device closed unused.
+    }
     if inject_500 {
         counts.errors_500.fetch_add(1, Ordering::Relaxed);
-        read_headers(&mut client).await;
         let _ = client.write_all(ERROR_500).await;
         let _ = client.shutdown().await;
         return;
@@ -143,28 +163,53 @@ async fn connection(
     let Ok(server) = TcpStream::connect(upstream).await else {
         return; // Server down: the client sees the connection close.
     };
-    let (from_client, to_server) = client.into_split();
-    let (from_server, to_client) = server.into_split();
+    // Each side's read half feeds the *other* side's write half. (This was
+    // once crossed, so every request was echoed back to the device: a slow
+    // upload then deadlocked until the request timeout, which looked like a hang.)
+    let (from_client, to_client) = client.into_split();
+    let (from_server, to_server) = server.into_split();
     let mut up = Plan::from(faults);
     let mut down = Plan::from(faults);
     if cut {
-        counts.cuts.fetch_add(1, Ordering::Relaxed);
         let mut rng = rand::thread_rng();
         // Requests are large (batches), answers small: cut each within its size.
         if rng.gen_bool(0.5) {
-            up.cut_at = Some(rng.gen_range(0..64 * 1024));
+            up.cut_at = Some(rng.gen_range(0..16 * 1024));
         } else {
-            down.cut_at = Some(rng.gen_range(0..2 * 1024));
+            down.cut_at = Some(rng.gen_range(0..1024));
         }
     }
-    if lose_answer {
-        counts.lost_answers.fetch_add(1, Ordering::Relaxed);
-        down.replace_with_500 = true;
+    down.replace_with_500 = lose_answer;
+    let upload = pump(from_client, to_server, up, one_request_per_connection(head));
+    let download = pump(from_server, to_client, down, Vec::new());
+    tokio::pin!(upload, download);
+    // A cut ends the whole connection at once (both halves dropped); an end
+    // of stream on one side is passed on and the other direction finishes.
+    let (first, second) = tokio::select! {
+        end = &mut upload => (end, if end == End::Finished { Some(download.await) } else { None }),
+        end = &mut download => (end, if end == End::Finished { Some(upload.await) } else { None }),
+    };
+    for end in [Some(first), second].into_iter().flatten() {
+        match end {
+            End::Cut => counts.cuts.fetch_add(1, Ordering::Relaxed),
+            End::Replaced => counts.lost_answers.fetch_add(1, Ordering::Relaxed),
+            End::Finished | End::Failed => 0,
+        };
     }
-    tokio::select! {
-        _ = pump(from_client, to_server, up) => {},
-        _ = pump(from_server, to_client, down) => {},
-    }
+}
+
+/// How one direction of a connection ended. Faults are counted only when
+/// they happened (a cut planned beyond the end of a message never does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The sender closed its side; the close was passed on.
+    Finished,
+    /// Cut on purpose mid-message: both halves are dropped.
+    Cut,
+    /// The server's answer was replaced by a 500.
+    Replaced,
+    /// A socket error.
+    Failed,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -186,48 +231,55 @@ impl From<Faults> for Plan {
     }
 }
 
-/// Copies one direction until EOF, an error, or the planned cut.
-async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, plan: Plan) {
+/// Copies one direction (starting with `first`, bytes already read) until
+/// EOF, an error, or the planned cut.
+async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, plan: Plan, first: Vec<u8>) -> End {
     let mut buf = vec![0u8; 16 * 1024];
     let mut passed = 0usize;
+    let mut pending = first;
     loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => {
-                let _ = to.shutdown().await;
-                return;
+        if pending.is_empty() {
+            match from.read(&mut buf).await {
+                Ok(0) => {
+                    let _ = to.shutdown().await;
+                    return End::Finished;
+                }
+                Err(_) => return End::Failed,
+                Ok(n) => pending.extend_from_slice(&buf[..n]),
             }
-            Ok(n) => n,
-        };
+        }
         if plan.replace_with_500 {
             // The server answered; the device gets a 500 instead.
             let _ = to.write_all(ERROR_500).await;
             let _ = to.shutdown().await;
-            return;
+            return End::Replaced;
         }
-        let mut data = &buf[..n];
+        let n = pending.len();
         let cut_now = plan.cut_at.is_some_and(|cut| passed + n >= cut);
-        if let Some(cut) = plan.cut_at.filter(|_| cut_now) {
-            data = &data[..cut - passed];
-        }
+        let send = match plan.cut_at.filter(|_| cut_now) {
+            Some(cut) => &pending[..cut - passed],
+            None => &pending[..],
+        };
         let chunk = if plan.chunk == 0 {
-            data.len().max(1)
+            send.len().max(1)
         } else {
             plan.chunk
         };
-        for piece in data.chunks(chunk) {
+        for piece in send.chunks(chunk) {
             let (lo, hi) = plan.delay_ms;
             if hi > 0 {
                 let ms = rand::thread_rng().gen_range(lo..=hi.max(lo));
                 tokio::time::sleep(Duration::from_millis(ms)).await;
             }
             if to.write_all(piece).await.is_err() {
-                return;
+                return End::Failed;
             }
         }
         if cut_now {
             // Dropping both halves closes the connection mid-message.
-            return;
+            return End::Cut;
         }
         passed += n;
+        pending.clear();
     }
 }

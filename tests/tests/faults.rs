@@ -69,6 +69,7 @@ async fn the_server_killed_mid_batch_twenty_times() {
 
 /// One device, `count` records, through a proxy with `faults`.
 async fn through_proxy(faults: Faults, count: usize, batch: usize) -> Proxy {
+    fieldkit_tests::harness::init_logs();
     let server = InProcessServer::start().await;
     let proxy = Proxy::start(server.addr, Faults::none()).await;
     let mut phone = Device::new();
@@ -84,9 +85,6 @@ async fn through_proxy(faults: Faults, count: usize, batch: usize) -> Proxy {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_cut_at_random_byte_offsets() {
-    if !fieldkit_tests::harness::proxy_faults_enabled() {
-        return;
-    }
     let faults = Faults {
         cut_per_mille: 350,
         ..Faults::none()
@@ -99,9 +97,6 @@ async fn connections_cut_at_random_byte_offsets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_throttled_network() {
-    if !fieldkit_tests::harness::proxy_faults_enabled() {
-        return;
-    }
     let faults = Faults {
         delay_ms: (0, 3),
         chunk: 4096,
@@ -113,9 +108,6 @@ async fn a_slow_throttled_network() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_answering_500s_before_and_after_doing_the_work() {
-    if !fieldkit_tests::harness::proxy_faults_enabled() {
-        return;
-    }
     let faults = Faults {
         error_500_per_mille: 250,
         lost_answer_500_per_mille: 250,
@@ -129,9 +121,6 @@ async fn the_server_answering_500s_before_and_after_doing_the_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_device_restarted_in_the_middle_of_a_sync() {
-    if !fieldkit_tests::harness::proxy_faults_enabled() {
-        return;
-    }
     let server = InProcessServer::start().await;
     // A slow link keeps each sync in flight long enough to be interrupted.
     let proxy = Proxy::start(
@@ -178,9 +167,6 @@ async fn the_device_restarted_in_the_middle_of_a_sync() {
 /// 5 x 200 records by default; 5 x 2,000 with FIELDKIT_SOAK=1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_five_devices_through_a_faulty_network() {
-    if !fieldkit_tests::harness::proxy_faults_enabled() {
-        return;
-    }
     let per_device = if std::env::var("FIELDKIT_SOAK").is_ok_and(|v| v == "1") {
         2000
     } else {
@@ -198,10 +184,12 @@ async fn soak_five_devices_through_a_faulty_network() {
         phone.use_server(&proxy.url());
         tasks.push((phone, records));
     }
+    // High enough rates that each kind of fault happens many times in the
+    // ~60 requests of the default size (a rate of 6% once injected none).
     proxy.set_faults(Faults {
-        cut_per_mille: 60,
-        error_500_per_mille: 60,
-        lost_answer_500_per_mille: 60,
+        cut_per_mille: 150,
+        error_500_per_mille: 150,
+        lost_answer_500_per_mille: 150,
         delay_ms: (0, 1),
         chunk: 16 * 1024,
     });
@@ -209,7 +197,7 @@ async fn soak_five_devices_through_a_faulty_network() {
         .into_iter()
         .map(|(mut phone, records)| {
             tokio::spawn(async move {
-                sync_until_drained(&mut phone.vault, &batches_of(50), 400).await;
+                sync_until_drained(&mut phone.vault, &batches_of(20), 400).await;
                 (phone, records)
             })
         })

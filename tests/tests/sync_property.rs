@@ -90,9 +90,6 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
     #[test]
     fn every_interleaving_ends_with_each_record_stored_once(ops in prop::collection::vec(op(), 1..14)) {
-    if !fieldkit_tests::harness::proxy_faults_enabled() {
-        return Ok(());
-    }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

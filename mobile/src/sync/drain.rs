@@ -9,9 +9,13 @@ use fieldkit_protocols::wire::{
     TombstoneResponse,
 };
 
-use super::transport::{Failure, Offline, Transport};
+use std::time::Instant;
+
+use uuid::Uuid;
+
+use super::transport::{out_of_time, Failure, Offline, Transport};
 use super::{SyncConfig, SyncError};
-use crate::vault::{OutboxItem, Vault};
+use crate::vault::{OutboxItem, OutboxState, Vault};
 
 /// How far a sync has come, for the progress bar.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -58,6 +62,9 @@ pub(super) async fn drain(
     vault: &mut Vault,
     mut progress: impl FnMut(SyncProgress),
 ) -> Result<SyncOutcome, SyncError> {
+    // Bounds the whole sync, retries included: a phone never hangs on a
+    // bad network; what is left waits in the outbox for the next sync.
+    let deadline = transport.deadline();
     // Resume: whatever a previous sync sent without an answer goes again.
     let resumed = vault.requeue_unacknowledged()?;
     if resumed > 0 {
@@ -65,45 +72,59 @@ pub(super) async fn drain(
     }
     let mut state = SyncProgress {
         done: 0,
-        total: vault.pending(usize::MAX)?.len(),
+        total: vault.pending_count()?,
     };
     progress(state);
     let mut report = SyncReport::default();
     let batch_size = config.batch_size.max(1);
     loop {
+        if Instant::now() >= deadline {
+            vault.requeue_unacknowledged()?;
+            tracing::info!(
+                done = state.done,
+                total = state.total,
+                "sync paused: time budget used up"
+            );
+            let reason = out_of_time(0).reason;
+            return Ok(SyncOutcome::Offline { report, reason });
+        }
         let batch = vault.pending(batch_size)?;
         if batch.is_empty() {
             break;
         }
         let mut records = Vec::new();
         let mut tombstones = Vec::new();
+        let mut empty = Vec::new();
         for entry in batch {
             match entry.item {
                 Some(OutboxItem::Record(record)) => records.push(record),
                 Some(OutboxItem::Tombstone(tombstone)) => tombstones.push(tombstone),
                 // A pending entry always has its content; never loop on one that does not.
-                None => {
-                    vault.mark_rejected(entry.record_id, "content missing on the device", None)?;
-                }
+                None => empty.push((
+                    entry.record_id,
+                    rejected("content missing on the device", None),
+                )),
             }
         }
-        let sent = match send_batch(transport, vault, records, tombstones, &mut report).await {
-            Ok(sent) => sent,
-            Err(Stop::Offline(Offline { reason })) => {
-                vault.requeue_unacknowledged()?;
-                tracing::info!(
-                    done = state.done,
-                    total = state.total,
-                    "sync paused: offline"
-                );
-                return Ok(SyncOutcome::Offline { report, reason });
-            }
-            Err(Stop::Error(error)) => {
-                // Leave nothing marked sent: the next sync resends it.
-                let _ = vault.requeue_unacknowledged();
-                return Err(error);
-            }
-        };
+        vault.mark_batch(&empty)?;
+        let sent =
+            match send_batch(transport, vault, records, tombstones, &mut report, deadline).await {
+                Ok(sent) => sent,
+                Err(Stop::Offline(Offline { reason })) => {
+                    vault.requeue_unacknowledged()?;
+                    tracing::info!(
+                        done = state.done,
+                        total = state.total,
+                        "sync paused: offline"
+                    );
+                    return Ok(SyncOutcome::Offline { report, reason });
+                }
+                Err(Stop::Error(error)) => {
+                    // Leave nothing marked sent: the next sync resends it.
+                    let _ = vault.requeue_unacknowledged();
+                    return Err(error);
+                }
+            };
         state.done += sent;
         progress(state);
     }
@@ -117,6 +138,13 @@ pub(super) async fn drain(
         "sync complete"
     );
     Ok(SyncOutcome::Complete(report))
+}
+
+fn rejected(reason: &str, rule: Option<fieldkit_protocols::Rule>) -> OutboxState {
+    OutboxState::Rejected {
+        reason: reason.to_owned(),
+        rule,
+    }
 }
 
 /// Why a batch stopped.
@@ -146,53 +174,63 @@ async fn send_batch(
     records: Vec<RecordEnvelope>,
     tombstones: Vec<Tombstone>,
     report: &mut SyncReport,
+    deadline: Instant,
 ) -> Result<usize, Stop> {
-    let records = send_records(transport, vault, records, report).await?;
-    Ok(records + send_tombstones(transport, vault, tombstones, report).await?)
+    let records = send_records(transport, vault, records, report, deadline).await?;
+    Ok(records + send_tombstones(transport, vault, tombstones, report, deadline).await?)
 }
 
-/// Sends one batch of records; returns how many the server answered.
+/// Marks every entry of a batch sent, in one vault transaction.
+fn mark_sent(vault: &mut Vault, ids: impl Iterator<Item = Uuid>) -> Result<(), Stop> {
+    let changes: Vec<_> = ids.map(|id| (id, OutboxState::Sent)).collect();
+    Ok(vault.mark_batch(&changes)?)
+}
+
+/// Sends one batch of records; returns how many the server answered. All
+/// answers are kept in one vault transaction: if the phone stops before it
+/// commits, the batch is simply resent and the server answers `duplicate`.
 async fn send_records(
     transport: &Transport,
     vault: &mut Vault,
     records: Vec<RecordEnvelope>,
     report: &mut SyncReport,
+    deadline: Instant,
 ) -> Result<usize, Stop> {
     if records.is_empty() {
         return Ok(0);
     }
-    for record in &records {
-        vault.mark_sent(record.record_id)?;
-    }
+    mark_sent(vault, records.iter().map(|r| r.record_id))?;
     let response: BatchResponse = transport
-        .post_json("/api/v1/records", &RecordBatch::new(records))
+        .post_json("/api/v1/records", &RecordBatch::new(records), deadline)
         .await
         .map_err(Stop::from)?;
-    let answered = response.results.len();
+    let mut answers = Vec::with_capacity(response.results.len());
     for result in response.results {
         let id = result.record_id;
-        match result.status {
+        let answer = match result.status {
             RecordStatus::Stored => {
                 report.stored += 1;
-                vault.mark_acknowledged(id)?;
+                OutboxState::Acknowledged
             }
             RecordStatus::Duplicate => {
                 report.duplicates += 1;
-                vault.mark_acknowledged(id)?;
+                OutboxState::Acknowledged
             }
             RecordStatus::Conflict { message } => {
                 report.rejected += 1;
                 tracing::warn!(record = %id, "record in conflict on the server");
-                vault.mark_rejected(id, &format!("conflict: {message}"), None)?;
+                rejected(&format!("conflict: {message}"), None)
             }
             RecordStatus::Rejected { rule, reason } => {
                 report.rejected += 1;
                 tracing::warn!(record = %id, rule = rule.map_or("-", |r| r.id()), "record rejected");
-                vault.mark_rejected(id, &reason, rule)?;
+                rejected(&reason, rule)
             }
-        }
+        };
+        answers.push((id, answer));
     }
-    Ok(answered)
+    vault.mark_batch(&answers)?;
+    Ok(answers.len())
 }
 
 async fn send_tombstones(
@@ -200,22 +238,28 @@ async fn send_tombstones(
     vault: &mut Vault,
     tombstones: Vec<Tombstone>,
     report: &mut SyncReport,
+    deadline: Instant,
 ) -> Result<usize, Stop> {
     if tombstones.is_empty() {
         return Ok(0);
     }
-    for tombstone in &tombstones {
-        vault.mark_sent(tombstone.tombstone_id)?;
-    }
+    mark_sent(vault, tombstones.iter().map(|t| t.tombstone_id))?;
     let response: TombstoneResponse = transport
-        .post_json("/api/v1/tombstones", &TombstoneBatch::new(tombstones))
+        .post_json(
+            "/api/v1/tombstones",
+            &TombstoneBatch::new(tombstones),
+            deadline,
+        )
         .await
         .map_err(Stop::from)?;
     // Deleted, already deleted, or kept until the record arrives: the
     // server has the withdrawal in every case.
-    for result in &response.results {
-        vault.mark_acknowledged(result.tombstone_id)?;
-        report.tombstones += 1;
-    }
-    Ok(response.results.len())
+    let answers: Vec<_> = response
+        .results
+        .iter()
+        .map(|result| (result.tombstone_id, OutboxState::Acknowledged))
+        .collect();
+    vault.mark_batch(&answers)?;
+    report.tombstones += answers.len();
+    Ok(answers.len())
 }

@@ -30,7 +30,7 @@ pub async fn enrol(
         device_name: device_name.to_owned(),
     };
     let response: EnrolResponse = transport
-        .post_json("/api/v1/enrol", &request)
+        .post_json("/api/v1/enrol", &request, transport.deadline())
         .await
         .map_err(|f| f.into_error("enrol this device"))?;
     vault.set_setting(&Setting::ServerUrl(

@@ -38,9 +38,15 @@ pub struct SyncConfig {
     /// First retry delay; doubled each try, up to `max_delay`, with jitter.
     pub base_delay: Duration,
     pub max_delay: Duration,
-    /// Time for one whole request, including a slow upload.
+    /// Time for one whole request, including a slow upload: a dead or
+    /// half-open connection ends as a failed try, never a hang.
     pub request_timeout: Duration,
+    /// Time to open a connection.
     pub connect_timeout: Duration,
+    /// Longest one sync may run, retries included. When it is used up the
+    /// sync ends as [`SyncOutcome::Offline`]; answered entries are kept and
+    /// the rest stays in the outbox for the next sync.
+    pub sync_budget: Duration,
 }
 
 impl Default for SyncConfig {
@@ -52,6 +58,7 @@ impl Default for SyncConfig {
             max_delay: Duration::from_secs(30),
             request_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
+            sync_budget: Duration::from_secs(10 * 60),
         }
     }
 }

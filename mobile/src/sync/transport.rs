@@ -2,7 +2,7 @@
 //! for anything that may pass on its own (no connection, a cut connection, a
 //! timeout, HTTP 5xx or 429); an immediate answer for what will not.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fieldkit_protocols::wire;
 use rand::Rng;
@@ -45,6 +45,8 @@ pub(super) struct Transport {
     max_attempts: u32,
     base_delay: Duration,
     max_delay: Duration,
+    request_timeout: Duration,
+    budget: Duration,
 }
 
 impl Transport {
@@ -76,7 +78,14 @@ impl Transport {
             max_attempts: config.max_attempts.max(1),
             base_delay: config.base_delay,
             max_delay: config.max_delay,
+            request_timeout: config.request_timeout,
+            budget: config.sync_budget,
         })
+    }
+
+    /// When a sync (or a single call) that starts now must stop trying.
+    pub(super) fn deadline(&self) -> Instant {
+        Instant::now() + self.budget
     }
 
     pub(super) async fn get_json<R: DeserializeOwned>(
@@ -84,16 +93,18 @@ impl Transport {
         path: &'static str,
         what: &'static str,
     ) -> Result<R, SyncError> {
-        self.call(Method::GET, path, None)
+        self.call(Method::GET, path, None, self.deadline())
             .await
             .map_err(|f| f.into_error(what))
     }
 
-    /// Posts `body` as JSON; `Err(Failure::Offline)` after every try failed.
+    /// Posts `body` as JSON; `Err(Failure::Offline)` after every try failed
+    /// or when `deadline` has passed.
     pub(super) async fn post_json<B: Serialize, R: DeserializeOwned>(
         &self,
         path: &'static str,
         body: &B,
+        deadline: Instant,
     ) -> Result<R, Failure> {
         let bytes = serde_json::to_vec(body).map_err(|e| {
             Failure::Fatal(SyncError::BadAnswer {
@@ -104,19 +115,27 @@ impl Transport {
                 },
             })
         })?;
-        self.call(Method::POST, path, Some(bytes)).await
+        self.call(Method::POST, path, Some(bytes), deadline).await
     }
 
+    /// Tries until an answer, a fatal refusal, `max_attempts` tries, or the
+    /// deadline, whichever comes first. Each try is also cut at the deadline.
     async fn call<R: DeserializeOwned>(
         &self,
         method: Method,
         path: &'static str,
         body: Option<Vec<u8>>,
+        deadline: Instant,
     ) -> Result<R, Failure> {
         let mut attempt = 0;
         loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Failure::Offline(out_of_time(attempt)));
+            }
             attempt += 1;
-            match self.once(method.clone(), path, body.clone()).await {
+            let timeout = self.request_timeout.min(left);
+            match self.once(method.clone(), path, body.clone(), timeout).await {
                 Ok(bytes) => {
                     // Answers carry no `wire_version` (requests do), so plain JSON.
                     return serde_json::from_slice(&bytes).map_err(|e| {
@@ -136,6 +155,16 @@ impl Transport {
                 }
                 Err(Try::Again(reason)) => {
                     let delay = self.backoff(attempt);
+                    if Instant::now() + delay >= deadline {
+                        tracing::info!(
+                            path,
+                            attempt,
+                            "sync time budget used up; giving up for now"
+                        );
+                        return Err(Failure::Offline(Offline {
+                            reason: format!("{reason}; {}", out_of_time(attempt).reason),
+                        }));
+                    }
                     tracing::debug!(path, attempt, ?delay, %reason, "retrying");
                     tokio::time::sleep(delay).await;
                 }
@@ -160,8 +189,12 @@ impl Transport {
         method: Method,
         path: &'static str,
         body: Option<Vec<u8>>,
+        timeout: Duration,
     ) -> Result<Vec<u8>, Try> {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .timeout(timeout);
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
@@ -195,6 +228,15 @@ impl Transport {
             status: status.as_u16(),
             message,
         }))
+    }
+}
+
+/// The time budget of this sync is spent: a normal end, tried again later.
+pub(super) fn out_of_time(attempts: u32) -> Offline {
+    Offline {
+        reason: format!(
+            "this sync used up its time budget after {attempts} tries; the rest waits for the next sync"
+        ),
     }
 }
 
