@@ -143,8 +143,9 @@ fn every_main_screen_at_phone_size() {
             }
             Step::Question { question_id } if question_id == "danger_ranking" => {
                 // Rank two cards: the first choices, in order.
+                // quick-lock, others present, Home, Stop, add P5: the first card.
                 display.focus_top();
-                display.tabs(4);
+                display.tabs(5);
                 display.keys(&["Return", "Tab", "Return"]);
                 // Focus the first control of the page, so it scrolls back up.
                 display.focus_top();

@@ -150,3 +150,44 @@ fn a_typed_answer_does_not_carry_over_to_the_next_questions() {
     }
     assert!(typed);
 }
+
+#[test]
+fn a_late_participant_is_asked_for_consent_before_the_group_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    phone::set_up(dir.path());
+    let mut ui = phone::unlocked(dir.path());
+    ui.click("start-focus-group-visualisation");
+    ui.click("session-lang-en");
+    ui.click("begin");
+    ui.click("intro-done");
+    ui.click("data-use-done");
+    for _ in 1..=4 {
+        ui.type_into("participant-age", "12");
+        ui.click("add-participant");
+        ui.click("consent-yes");
+        ui.click("consent-yes");
+    }
+    while ui.text().contains("Screening") {
+        ui.click("screen-no");
+    }
+    let question = ui.text();
+    assert!(ui.has("question-text"), "{question}");
+    assert!(question.contains("Add participant P5"), "{question}");
+    ui.click("add-participant-bar");
+    let text = ui.text();
+    assert!(
+        text.contains("Does the guardian of participant P5 agree?"),
+        "{text}"
+    );
+    ui.click("consent-yes");
+    assert!(ui
+        .text()
+        .contains("Does participant P5 agree to take part?"));
+    ui.click("consent-yes");
+    assert!(
+        ui.has("question-text"),
+        "back to the questions: {}",
+        ui.text()
+    );
+    assert!(ui.text().contains("Add participant P6"));
+}

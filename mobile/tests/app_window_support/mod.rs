@@ -318,13 +318,21 @@ impl Mirror {
         self.session.protocol()
     }
 
-    /// quick-lock, [others present], Home, Stop: then the step's controls.
+    /// quick-lock, [others present], Home, Stop, [add a late participant
+    /// to a focus group]: then the step's controls.
     fn frame(&self) -> usize {
-        if self.protocol().observation.is_some() {
+        let late_joiner = self
+            .protocol()
+            .focus_group
+            .as_ref()
+            .is_some_and(|g| self.session.roster().len() < usize::from(g.max_participants))
+            && self.session.next() != Step::Roster;
+        let base = if self.protocol().observation.is_some() {
             2
         } else {
             3
-        }
+        };
+        base + usize::from(late_joiner)
     }
 
     /// Does what a researcher would on the current step: intro, data use,

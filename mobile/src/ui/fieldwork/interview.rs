@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::model::{Action, ActionError, Interview};
 use super::{action_error_text, use_lang, use_route, with_store, HomeButton, Route};
-use crate::ui::i18n::{text, Key};
+use crate::ui::i18n::{fill, text, Key};
 use crate::ui::services::Services;
 use crate::ui::widgets::{service_error_text, ErrorLine};
 
@@ -82,6 +82,16 @@ pub(crate) fn InterviewScreen() -> Element {
     let present = interview.session().others_present();
     let over = interview.is_over();
     let observing = interview.protocol().observation.is_some();
+    // A child may join a focus group late, up to the protocol's maximum;
+    // the engine then asks their consent before anything else.
+    let late_joiner = interview
+        .protocol()
+        .focus_group
+        .as_ref()
+        .filter(|g| interview.session().roster().len() < usize::from(g.max_participants))
+        // The roster step has its own button.
+        .filter(|_| interview.step() != fieldkit_protocols::engine::Step::Roster)
+        .map(|_| interview.next_participant_code());
 
     let step = format!("{:?}", interview.step());
     rsx! {
@@ -107,6 +117,14 @@ pub(crate) fn InterviewScreen() -> Element {
                     // Leaves the session as a draft, to resume from home.
                     button { id: "go-home-frame", class: "secondary small", onclick: move |_| route.set(Route::Home), {text(lang, Key::FwHome)} }
                     button { id: "stop", class: "danger", onclick: move |_| stopping.set(true), {text(lang, Key::FwStop)} }
+                    if let Some(code) = late_joiner {
+                        button {
+                            id: "add-participant-bar",
+                            class: "secondary small",
+                            onclick: move |_| act.call(Action::AddParticipant { age: None }),
+                            {fill(lang, Key::FwAddParticipant, &[("code", &code)])}
+                        }
+                    }
                 }
             }
         }
