@@ -5,67 +5,9 @@
 
 mod ui_harness;
 
-use fieldkit_mobile::ui::services::EnrolDefaults;
-use fieldkit_mobile::ui::vault_services::VaultServices;
-use fieldkit_mobile::vault::PinnedProtocol;
-use fieldkit_mobile::vault::{
-    CodeOfPracticeAck, DeviceToken, KdfParams, OutboxItem, OutboxState, Passphrase, Setting, Vault,
-    VaultSettings,
-};
-use fieldkit_protocols::wire::ProtocolListing;
-use fieldkit_protocols::{library, parse_protocol};
-use time::OffsetDateTime;
-use ui_harness::{Ui, STRONG};
-
-const CHEAP: KdfParams = KdfParams {
-    memory_kib: 1024,
-    iterations: 1,
-    parallelism: 1,
-};
-
-/// A phone that finished the first run, with the researcher's name stored.
-fn set_up_phone(dir: &std::path::Path) {
-    let settings = VaultSettings {
-        kdf: CHEAP,
-        ..VaultSettings::default()
-    };
-    let mut vault = Vault::create(dir, &Passphrase::new(STRONG), settings).unwrap();
-    for setting in [
-        Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
-            language: "en".into(),
-            at: OffsetDateTime::now_utc(),
-        }),
-        Setting::DeviceToken(DeviceToken::new("test-token")),
-        Setting::ResearcherName("Awa Diallo".into()),
-    ] {
-        vault.set_setting(&setting).unwrap();
-    }
-    // What enrolment would have downloaded and pinned (R4).
-    for shipped in library::SHIPPED {
-        let protocol = parse_protocol(shipped.file, shipped.source).unwrap();
-        let listing = ProtocolListing::new(&protocol, shipped.source.to_owned());
-        vault
-            .pin_protocol(&PinnedProtocol::from_listing(&listing))
-            .unwrap();
-    }
-}
-
-/// The app on that phone, unlocked, on the fieldwork home screen.
-fn unlocked(dir: &std::path::Path) -> Ui {
-    let settings = VaultSettings {
-        kdf: CHEAP,
-        ..VaultSettings::default()
-    };
-    let services = VaultServices::new(dir.to_path_buf(), settings, EnrolDefaults::default());
-    let mut ui = Ui::start(services);
-    ui.type_into("unlock-passphrase", STRONG);
-    ui.click("unlock");
-    ui
-}
-
-fn vault(dir: &std::path::Path) -> Vault {
-    Vault::unlock(dir, &Passphrase::new(STRONG)).unwrap()
-}
+use fieldkit_mobile::vault::{OutboxItem, OutboxState};
+use ui_harness::phone::{set_up as set_up_phone, unlocked, vault};
+use ui_harness::Ui;
 
 fn begin_child_interview(ui: &mut Ui, age: &str) {
     ui.click("start-child-rapid-assessment");
