@@ -1,6 +1,6 @@
 //! Sync under faults. After each, every record is on the server exactly
 //! once with its content hash and every device's outbox is empty. Loops are
-//! bounded in count; the numbers of injected faults are asserted, so a
+//! bounded in count and time; the numbers of injected faults are asserted, so a
 //! proxy that injected nothing cannot pass for one that did.
 
 use std::sync::atomic::Ordering;
@@ -158,13 +158,23 @@ async fn the_device_restarted_in_the_middle_of_a_sync() {
         interrupted >= 6,
         "only {interrupted} restarts hit a running sync"
     );
-    assert!(unfinished(&vault) > 0 || interrupted == 12);
+    // The restarts fell in the middle of the work: some batches landed
+    // before them, and records were still waiting after them.
+    let landed = total_records(&server.store);
+    println!("records on the server before the last sync: {landed} of 300");
+    assert!(landed > 0, "no sync got a batch through before its restart");
+    assert!(
+        unfinished(&vault) > 0,
+        "the restarts came too late to cut a sync short"
+    );
     sync_until_drained(&mut vault, &batches_of(10), 50).await;
     assert_exactly_once(&server.store, &vault, &records);
 }
 
 /// 5 devices at once through a proxy that cuts, delays and fails requests.
-/// 5 x 200 records by default; 5 x 2,000 with FIELDKIT_SOAK=1.
+/// 5 x 200 records by default, so `cargo test` stays quick on a 2-core
+/// machine; the full soak of 5 x 2,000 records runs only with
+/// FIELDKIT_SOAK=1 (a CI job that wants it sets the variable).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_five_devices_through_a_faulty_network() {
     let per_device = if std::env::var("FIELDKIT_SOAK").is_ok_and(|v| v == "1") {

@@ -293,3 +293,43 @@ async fn no_server_is_offline_not_an_error_and_nothing_is_lost() {
     );
     drop(server.dir);
 }
+
+#[tokio::test]
+async fn a_server_that_never_answers_ends_the_sync_within_its_budget() {
+    let server = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut vault, _, protocol) = enrolled(&server, dir.path()).await;
+    let device = vault.device_id().unwrap().unwrap();
+    for _ in 0..3 {
+        vault.enqueue(&refusal(&protocol, device)).unwrap();
+    }
+    // Accepts connections and never answers: a dead link that looks open.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = silent.accept().await {
+            held.push(connection);
+        }
+    });
+    vault
+        .set_setting(&crate::vault::Setting::ServerUrl(url))
+        .unwrap();
+    // Without the budget this sync would wait an hour per try.
+    let config = SyncConfig {
+        batch_size: 1,
+        request_timeout: std::time::Duration::from_secs(3600),
+        sync_budget: std::time::Duration::from_millis(300),
+        ..quick()
+    };
+    let client = SyncClient::from_vault(&vault, config).unwrap();
+    let outcome = client.sync(&mut vault, |_| {}).await.unwrap();
+    let SyncOutcome::Offline { report, reason } = outcome else {
+        panic!("expected offline, got {outcome:?}");
+    };
+    assert!(reason.contains("time budget"), "{reason}");
+    assert_eq!(report, SyncReport::default());
+    assert_eq!(vault.pending_count().unwrap(), 3, "every record waits");
+    assert_eq!(vault.unfinished_count().unwrap(), 3);
+    holder.abort();
+}
