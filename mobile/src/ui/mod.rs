@@ -39,16 +39,15 @@ pub fn App() -> Element {
     use_hook(|| spawn(auto_lock(services.clone(), model)));
     let lang = model.read().lang;
     let screen = model.read().screen;
-    let (s1, s2, s3) = (services.clone(), services.clone(), services.clone());
+    let (s1, s2) = (services.clone(), services.clone());
 
     rsx! {
         div {
             class: "app",
             lang: lang.code(),
-            // Any tap or key restarts the idle clock (events bubble up here).
+            // Any tap or typing restarts the idle clock (events bubble up here).
             onclick: move |_| s1.touch(),
             oninput: move |_| s2.touch(),
-            onkeydown: move |_| s3.touch(),
             widgets::TopBar {}
             if services.is_preview() {
                 p { class: "preview-banner", role: "status",

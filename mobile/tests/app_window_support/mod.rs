@@ -118,9 +118,10 @@ impl Display {
         }
     }
 
-    /// Slowly: each keystroke re-renders the field.
+    /// Slowly: each keystroke re-renders the field, and a keystroke that
+    /// arrives while the field is redrawn can be lost on a busy machine.
     pub fn type_text(&self, text: &str) {
-        self.run("xdotool", &["type", "--delay", "120", text]);
+        self.run("xdotool", &["type", "--delay", "200", text]);
     }
 
     /// Puts the focus start above everything: the next Tab reaches the
@@ -140,11 +141,26 @@ impl Display {
 
     /// Presses `key` and waits until the screen shows something else.
     pub fn press_and_wait(&self, key: &str, what: &str) {
+        assert!(
+            self.press_and_see(key, Duration::from_secs(60)),
+            "waited 60s for {what}"
+        );
+    }
+
+    /// Presses `key`; true once the screen changed within `limit`.
+    pub fn press_and_see(&self, key: &str, limit: Duration) -> bool {
         std::thread::sleep(Duration::from_millis(200)); // the focus ring settles
         let before = self.screen();
         self.keys(&[key]);
-        wait_for(what, Duration::from_secs(60), || self.screen() != before);
+        let deadline = Instant::now() + limit;
+        while self.screen() == before {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         std::thread::sleep(Duration::from_millis(300)); // the new screen finishes painting
+        true
     }
 }
 
@@ -215,7 +231,8 @@ impl Drop for App {
 pub fn first_run(display: &Display, shoot: &mut dyn FnMut(&str)) {
     // quick-lock, English, Français, Continue.
     display.activate(3, "the passphrase step");
-    // passphrase, confirmation, Back, Continue.
+    // passphrase, confirmation, Back, Continue (a disabled Continue is not
+    // in the Tab order, so a lost keystroke shows up as a timeout here).
     display.focus_top();
     display.tabs(1);
     display.type_text(PASSPHRASE);
