@@ -139,23 +139,34 @@ pub fn for_each_session(
     } else {
         ScanPurpose::Answers { action }
     };
-    // The store's callback can only fail with a StoreError; the real cause
-    // is kept here and returned once the scan has stopped.
-    let mut failure: Option<ExportError> = None;
-    let result = store.scan_records(who, purpose, &protocol.id, now, &mut |row| {
-        let outcome = read_facts(row.envelope_json, &index)
-            .map_err(ExportError::from)
-            .and_then(|facts| each(&facts));
-        outcome.map_err(|e| {
-            failure = Some(e);
-            StoreError::Corrupt("export stopped".to_owned())
-        })
-    });
-    match (result, failure) {
-        (_, Some(e)) => Err(e),
-        (Ok(n), None) => Ok(n),
-        (Err(e), None) => Err(e.into()),
-    }
+    // Two stages on two threads: the scan reads rows and parses each
+    // envelope's JSON (the costly part) while this thread formats and writes
+    // the previous ones. The channel is bounded, so memory stays flat and a
+    // slow writer slows the scan.
+    let (send, receive) = std::sync::mpsc::sync_channel::<Result<SessionFacts, _>>(64);
+    std::thread::scope(|scope| {
+        let scan = scope.spawn(move || {
+            store.scan_records(who, purpose, &protocol.id, now, &mut |row| {
+                send.send(read_facts(row.envelope_json, &index))
+                    .map_err(|_| StoreError::Corrupt("export stopped".to_owned()))
+            })
+        });
+        let mut failure: Option<ExportError> = None;
+        for facts in &receive {
+            if let Err(e) = facts.map_err(ExportError::from).and_then(|f| each(&f)) {
+                failure = Some(e);
+                break;
+            }
+        }
+        // Dropping the receiver ends a scan stopped early: its next send fails.
+        drop(receive);
+        let scanned = scan.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        match (scanned, failure) {
+            (_, Some(e)) => Err(e),
+            (Ok(n), None) => Ok(n),
+            (Err(e), None) => Err(e.into()),
+        }
+    })
 }
 
 /// Writes one export of `protocol_id` to `out`, audited. Returns how many
