@@ -44,10 +44,37 @@ struct Figure {
     target: &'static str,
 }
 
+mod export;
+
+const USAGE: &str = "usage: fieldkit-bench [--export-sizes 100000,1000000] [--export-only]";
+
 #[tokio::main]
 async fn main() -> Result<()> {
-    let mut figures = criterion_figures(&criterion_dir());
-    figures.extend(http_figures().await?);
+    let mut sizes = vec![100_000, 1_000_000];
+    let mut export_only = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--export-sizes" => {
+                let list = args.next().context(USAGE)?;
+                sizes = list
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.trim().replace('_', "").parse::<usize>())
+                    .collect::<Result<_, _>>()
+                    .with_context(|| format!("--export-sizes {list}: {USAGE}"))?;
+            }
+            "--export-only" => export_only = true,
+            _ => bail!("unknown argument `{arg}`; {USAGE}"),
+        }
+    }
+    let mut figures = Vec::new();
+    if !export_only {
+        figures.extend(criterion_figures(&criterion_dir()));
+        figures.extend(http_figures().await?);
+    }
+    // Blocking work (SQLite fill, child processes) off the async workers.
+    figures.extend(tokio::task::spawn_blocking(move || export::export_figures(&sizes)).await??);
     print_table(&figures);
     Ok(())
 }
@@ -469,7 +496,7 @@ async fn raw_insert(
 
 // ---------- records ----------
 
-fn start(protocol: &Protocol) -> SessionStart {
+fn start(protocol: &Protocol, age: u8) -> SessionStart {
     SessionStart {
         session_id: Uuid::new_v4(),
         protocol_id: protocol.id.clone(),
@@ -479,7 +506,7 @@ fn start(protocol: &Protocol) -> SessionStart {
         interviewer_languages: vec!["en".to_owned()],
         kind: SessionKind::Full,
         respondent: "7K2M-Q".to_owned(),
-        respondent_age: Some(12),
+        respondent_age: Some(age),
         linked_child: None,
         site_type: None,
         weekday: None,
@@ -500,9 +527,14 @@ fn plain_value(protocol: &Protocol, question_id: &str) -> Option<Value> {
 
 /// A complete, legal interview driven by the engine's own `next()`.
 fn completed_session(protocol: &Arc<Protocol>) -> Vec<Event> {
+    completed_session_with(protocol, 12)
+}
+
+/// The same for a child of `age` (whole years).
+fn completed_session_with(protocol: &Arc<Protocol>, age: u8) -> Vec<Event> {
     let base = OffsetDateTime::now_utc() - time::Duration::hours(2);
     let mut session = Session::new(Arc::clone(protocol));
-    let mut kind = EventKind::SessionStarted(start(protocol));
+    let mut kind = EventKind::SessionStarted(start(protocol, age));
     loop {
         let n = session.events().len();
         session
