@@ -132,3 +132,32 @@ fn a_locked_vault_neither_counts_nor_changes_the_outbox() {
     vault.unlock_again(&pass()).unwrap();
     assert_eq!(vault.pending_count().unwrap(), 1);
 }
+
+#[test]
+fn a_sync_walks_pending_entries_once_and_unanswered_ones_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut vault = new_vault(dir.path());
+    let ids: Vec<Uuid> = queued(&mut vault, 5).iter().map(|r| r.record_id).collect();
+    let page_ids = |page: &[fieldkit_mobile::vault::OutboxEntry]| {
+        page.iter().map(|e| e.record_id).collect::<Vec<_>>()
+    };
+    let (first, cursor) = vault.pending_after(0, 2).unwrap();
+    assert_eq!(page_ids(&first), ids[..2]);
+    vault
+        .mark_batch(&[(ids[0], OutboxState::Acknowledged)])
+        .unwrap();
+    let (second, cursor) = vault.pending_after(cursor, 2).unwrap();
+    assert_eq!(
+        page_ids(&second),
+        ids[2..4],
+        "no entry comes twice in one walk"
+    );
+    let (third, cursor) = vault.pending_after(cursor, 2).unwrap();
+    assert_eq!(page_ids(&third), ids[4..]);
+    let (done, end) = vault.pending_after(cursor, 2).unwrap();
+    assert!(done.is_empty());
+    assert_eq!(end, cursor);
+    // The next sync starts over: all but the acknowledged one are pending.
+    let (again, _) = vault.pending_after(0, 10).unwrap();
+    assert_eq!(page_ids(&again), ids[1..]);
+}

@@ -179,7 +179,7 @@ pub fn unfinished(vault: &Vault) -> usize {
 
 /// Longest a test drives syncs for before failing: far beyond what a
 /// healthy run needs, short enough that a stuck one fails instead of hanging.
-pub const DRAIN_LIMIT: Duration = Duration::from_secs(150);
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(240);
 
 /// Syncs until the outbox is drained, at most `rounds` times and for at
 /// most [`DRAIN_LIMIT`]; returns the number of syncs that ended offline.

@@ -134,7 +134,7 @@ async fn the_device_restarted_in_the_middle_of_a_sync() {
     .await;
     let mut phone = Device::new();
     let protocol = phone.enrol(&server.url(), &server.code("Amina")).await;
-    let records = queue_records(&mut phone.vault, &protocol, 300);
+    let records = queue_records(&mut phone.vault, &protocol, 400);
     phone.use_server(&proxy.url());
     let dir = phone.dir;
     let mut vault = phone.vault;
@@ -145,7 +145,7 @@ async fn the_device_restarted_in_the_middle_of_a_sync() {
             let client = SyncClient::from_vault(&vault, config).unwrap();
             let _ = client.sync(&mut vault, |_| {}).await;
         });
-        tokio::time::sleep(Duration::from_millis(rand::thread_rng().gen_range(50..250))).await;
+        tokio::time::sleep(Duration::from_millis(rand::thread_rng().gen_range(30..130))).await;
         task.abort();
         // The app is gone: its vault handle with it. Open the folder again.
         if task.await.is_err_and(|e| e.is_cancelled()) {
@@ -161,7 +161,7 @@ async fn the_device_restarted_in_the_middle_of_a_sync() {
     // The restarts fell in the middle of the work: some batches landed
     // before them, and records were still waiting after them.
     let landed = total_records(&server.store);
-    println!("records on the server before the last sync: {landed} of 300");
+    println!("records on the server before the last sync: {landed} of 400");
     assert!(landed > 0, "no sync got a batch through before its restart");
     assert!(
         unfinished(&vault) > 0,

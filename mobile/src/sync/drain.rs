@@ -1,8 +1,9 @@
-//! Draining the outbox: oldest first, in batches. Each entry is marked
-//! `sent` before its request and `acknowledged` (or `rejected`) only from
-//! the server's answer, so an interrupted sync leaves `sent` entries that
-//! the next sync puts back in the queue and resends; the server answers a
-//! resend of something it has as `duplicate`, which counts as success.
+//! Draining the outbox: oldest first, in batches. An entry changes state
+//! only from the server's answer (`acknowledged` or `rejected`), all of a
+//! batch's answers in one vault transaction. An interrupted sync leaves the
+//! unanswered entries pending and the next sync resends them; the server
+//! answers a resend of something it has as `duplicate`, which counts as
+//! success. (Entries an older version left marked `sent` are requeued.)
 
 use fieldkit_protocols::wire::{
     BatchResponse, RecordBatch, RecordEnvelope, RecordStatus, Tombstone, TombstoneBatch,
@@ -10,8 +11,6 @@ use fieldkit_protocols::wire::{
 };
 
 use std::time::Instant;
-
-use uuid::Uuid;
 
 use super::transport::{out_of_time, Failure, Offline, Transport};
 use super::{SyncConfig, SyncError};
@@ -77,9 +76,11 @@ pub(super) async fn drain(
     progress(state);
     let mut report = SyncReport::default();
     let batch_size = config.batch_size.max(1);
+    // Walks the outbox once: entries the server leaves unanswered stay
+    // pending behind the cursor and go again next sync.
+    let mut cursor = 0;
     loop {
         if Instant::now() >= deadline {
-            vault.requeue_unacknowledged()?;
             tracing::info!(
                 done = state.done,
                 total = state.total,
@@ -88,7 +89,8 @@ pub(super) async fn drain(
             let reason = out_of_time(0).reason;
             return Ok(SyncOutcome::Offline { report, reason });
         }
-        let batch = vault.pending(batch_size)?;
+        let (batch, next) = vault.pending_after(cursor, batch_size)?;
+        cursor = next;
         if batch.is_empty() {
             break;
         }
@@ -111,7 +113,6 @@ pub(super) async fn drain(
             match send_batch(transport, vault, records, tombstones, &mut report, deadline).await {
                 Ok(sent) => sent,
                 Err(Stop::Offline(Offline { reason })) => {
-                    vault.requeue_unacknowledged()?;
                     tracing::info!(
                         done = state.done,
                         total = state.total,
@@ -119,17 +120,12 @@ pub(super) async fn drain(
                     );
                     return Ok(SyncOutcome::Offline { report, reason });
                 }
-                Err(Stop::Error(error)) => {
-                    // Leave nothing marked sent: the next sync resends it.
-                    let _ = vault.requeue_unacknowledged();
-                    return Err(error);
-                }
+                // Unanswered entries stay pending: the next sync resends them.
+                Err(Stop::Error(error)) => return Err(error),
             };
         state.done += sent;
         progress(state);
     }
-    // Entries the server left unanswered wait for the next sync.
-    vault.requeue_unacknowledged()?;
     tracing::info!(
         stored = report.stored,
         duplicates = report.duplicates,
@@ -180,12 +176,6 @@ async fn send_batch(
     Ok(records + send_tombstones(transport, vault, tombstones, report, deadline).await?)
 }
 
-/// Marks every entry of a batch sent, in one vault transaction.
-fn mark_sent(vault: &mut Vault, ids: impl Iterator<Item = Uuid>) -> Result<(), Stop> {
-    let changes: Vec<_> = ids.map(|id| (id, OutboxState::Sent)).collect();
-    Ok(vault.mark_batch(&changes)?)
-}
-
 /// Sends one batch of records; returns how many the server answered. All
 /// answers are kept in one vault transaction: if the phone stops before it
 /// commits, the batch is simply resent and the server answers `duplicate`.
@@ -199,7 +189,6 @@ async fn send_records(
     if records.is_empty() {
         return Ok(0);
     }
-    mark_sent(vault, records.iter().map(|r| r.record_id))?;
     let response: BatchResponse = transport
         .post_json("/api/v1/records", &RecordBatch::new(records), deadline)
         .await
@@ -243,7 +232,6 @@ async fn send_tombstones(
     if tombstones.is_empty() {
         return Ok(0);
     }
-    mark_sent(vault, tombstones.iter().map(|t| t.tombstone_id))?;
     let response: TombstoneResponse = transport
         .post_json(
             "/api/v1/tombstones",
