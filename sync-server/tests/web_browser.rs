@@ -1,7 +1,7 @@
 //! The pages in a real headless Chromium, driven through chromedriver:
 //! a supervisor logs in and sees a known finding; an analyst sees a table
 //! and downloads an export whose rows are checked. Screenshots of both pages
-//! go to docs/screenshots/ for people to look at.
+//! go to docs/screenshots/ when `scripts/screenshot` runs this test.
 
 mod support;
 
@@ -105,8 +105,14 @@ async fn log_in(client: &Client, server: &TestServer, login: &str) {
         .unwrap();
 }
 
+/// The folder `scripts/screenshot` names in FIELDKIT_SCREENSHOTS, else a
+/// scratch folder, so an ordinary test run leaves the checkout clean.
 fn screenshots() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    let dir = if let Some(dir) = std::env::var_os("FIELDKIT_SCREENSHOTS") {
+        PathBuf::from(dir)
+    } else {
+        std::env::temp_dir().join("fieldkit-web-screenshots")
+    };
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
