@@ -177,6 +177,8 @@ async fn supervisor_sees_the_language_finding_with_its_principle_but_no_answers(
         .collect();
     assert_eq!(cells[0], "2", "sessions: {cells:?}");
     assert_eq!(cells[8], "1", "language mismatches: {cells:?}");
+    // No key-informant session cross-checks either child (R12).
+    assert_eq!(cells[9], "2", "missing cross-checks: {cells:?}");
     // Answers are not for supervisors (R22).
     assert_eq!(b.get(&server.url("/web/tables")).await.0, 403);
     let export = b

@@ -171,3 +171,57 @@ pub async fn page(
     .await?;
     Ok(layout("Observation coverage", Some(&user), &body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport_hub() -> Protocol {
+        fieldkit_protocols::library::load_all()
+            .into_iter()
+            .find(|p| p.observation.is_some())
+            .expect("the library ships an observation protocol")
+    }
+
+    #[test]
+    fn a_night_window_continues_past_midnight_into_the_next_day() {
+        let protocol = transport_hub();
+        let windows = &protocol.observation.as_ref().unwrap().time_windows;
+        let sat = day_index(Weekday::Sat);
+        let sun = day_index(Weekday::Sun);
+        // Saturday 21:00-04:00 covers Saturday 23h and Sunday 02h.
+        assert!(in_window(windows, sat, 23));
+        assert!(in_window(windows, sun, 2));
+        let night = TimeWindow {
+            label: windows[0].label.clone(),
+            days: vec![Weekday::Fri],
+            start: "22:00".into(),
+            end: "02:00".into(),
+        };
+        let only_night = std::slice::from_ref(&night);
+        assert!(in_window(only_night, day_index(Weekday::Fri), 22));
+        assert!(in_window(only_night, day_index(Weekday::Sat), 1));
+        assert!(!in_window(only_night, day_index(Weekday::Sat), 2));
+        assert!(!in_window(only_night, day_index(Weekday::Fri), 1));
+    }
+
+    #[test]
+    fn every_planned_hour_without_an_observation_is_a_gap() {
+        let protocol = transport_hub();
+        let windows = &protocol.observation.as_ref().unwrap().time_windows;
+        let planned: usize = (0..7)
+            .map(|d| (0..24).filter(|h| in_window(windows, d, *h)).count())
+            .sum();
+        let mut grid = [[0u64; 24]; 7];
+        let empty = render(&protocol, &grid);
+        assert!(
+            empty.contains(&format!("{planned} planned hour(s) not yet covered")),
+            "{empty}"
+        );
+        // One observation on a planned hour (Monday 05h) closes one gap and shows its count.
+        grid[day_index(Weekday::Mon)][5] = 3;
+        let one = render(&protocol, &grid);
+        assert!(one.contains(&format!("{} planned hour(s) not yet covered", planned - 1)));
+        assert!(one.contains("<td class=\"window\">3</td>"), "{one}");
+    }
+}
