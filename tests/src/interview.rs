@@ -47,7 +47,7 @@ fn plain_value(protocol: &Protocol, question_id: &str) -> Option<Value> {
     })
 }
 
-fn start(protocol: &Protocol, respondent: &RefNumber) -> SessionStart {
+fn start(protocol: &Protocol, respondent: &RefNumber, age: u8) -> SessionStart {
     SessionStart {
         session_id: Uuid::new_v4(),
         protocol_id: protocol.id.clone(),
@@ -57,7 +57,7 @@ fn start(protocol: &Protocol, respondent: &RefNumber) -> SessionStart {
         interviewer_languages: vec!["en".to_owned()],
         kind: SessionKind::Full,
         respondent: respondent.to_string(),
-        respondent_age: Some(12),
+        respondent_age: Some(age),
         linked_child: None,
         site_type: None,
         weekday: None,
@@ -110,7 +110,7 @@ fn act(protocol: &Protocol, session: &Session, step: Step, course: Course) -> Op
 /// Runs one interview, appending every event to the vault as the app does.
 pub fn conduct(vault: &mut Vault, protocol: &Arc<Protocol>, course: Course) -> Interview {
     let respondent = RefNumber::from_uuid(Uuid::new_v4());
-    let start = start(protocol, &respondent);
+    let start = start(protocol, &respondent, 12);
     let session_id = start.session_id;
     let mut session = Session::new(Arc::clone(protocol));
     let began = OffsetDateTime::now_utc();
@@ -157,8 +157,12 @@ pub fn queue_records(
     count: usize,
 ) -> Vec<RecordEnvelope> {
     let device = vault.device_id().unwrap().expect("enrolled");
-    let complete = anonymise(protocol, &run_in_memory(protocol, Course::Complete), &[]);
-    let refusal = anonymise(protocol, &run_in_memory(protocol, Course::Refusal), &[]);
+    let complete = anonymise(
+        protocol,
+        &run_in_memory(protocol, Course::Complete, 12),
+        &[],
+    );
+    let refusal = anonymise(protocol, &run_in_memory(protocol, Course::Refusal, 12), &[]);
     (0..count)
         .map(|i| {
             let template = if i % 5 == 4 { &refusal } else { &complete };
@@ -176,16 +180,19 @@ pub fn queue_records(
         .collect()
 }
 
-fn run_in_memory(
+/// The events of one interview with a child of `age` (whole years), run
+/// through the engine without a vault: what the benches seal by the thousand.
+pub fn run_in_memory(
     protocol: &Arc<Protocol>,
     course: Course,
+    age: u8,
 ) -> Vec<fieldkit_protocols::engine::Event> {
     let respondent = RefNumber::from_uuid(Uuid::new_v4());
     let mut session = Session::new(Arc::clone(protocol));
     let began = OffsetDateTime::now_utc();
     session
         .record(
-            EventKind::SessionStarted(start(protocol, &respondent)),
+            EventKind::SessionStarted(start(protocol, &respondent, age)),
             began,
         )
         .unwrap();

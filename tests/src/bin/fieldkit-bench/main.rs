@@ -16,14 +16,13 @@ use axum::{Json, Router};
 use fieldkit_mobile::sync::{self, SyncClient, SyncConfig, SyncOutcome};
 use fieldkit_mobile::vault::{KdfParams, Passphrase, Vault, VaultSettings};
 use fieldkit_protocols::anonymise::RedactionReport;
-use fieldkit_protocols::engine::{
-    Decision, Event, EventKind, Session, SessionKind, SessionStart, SkipReason, Step,
-};
+use fieldkit_protocols::engine::Event;
 use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::wire::{RecordBatch, RecordEnvelope, WireVersion};
-use fieldkit_protocols::{library, Protocol, QuestionKind, Value};
+use fieldkit_protocols::{library, Protocol};
 use fieldkit_sync_server::store::SqliteStore;
 use fieldkit_sync_server::{admin, Config};
+use fieldkit_tests::interview::{self, Course};
 use rusqlite::{params, Connection};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -496,35 +495,6 @@ async fn raw_insert(
 
 // ---------- records ----------
 
-fn start(protocol: &Protocol, age: u8) -> SessionStart {
-    SessionStart {
-        session_id: Uuid::new_v4(),
-        protocol_id: protocol.id.clone(),
-        protocol_version: protocol.version,
-        protocol_hash: protocol.content_hash(),
-        language: "en".to_owned(),
-        interviewer_languages: vec!["en".to_owned()],
-        kind: SessionKind::Full,
-        respondent: "7K2M-Q".to_owned(),
-        respondent_age: Some(age),
-        linked_child: None,
-        site_type: None,
-        weekday: None,
-    }
-}
-
-fn plain_value(protocol: &Protocol, question_id: &str) -> Option<Value> {
-    let q = protocol.question(question_id)?;
-    let first = q.choices.first().map(|c| c.value.clone());
-    Some(match q.kind {
-        QuestionKind::YesNo => Value::Bool(false),
-        QuestionKind::SingleChoice => Value::Choice(first?),
-        QuestionKind::MultipleChoice => Value::Choices(vec![first?]),
-        QuestionKind::Integer => Value::Integer(12),
-        _ => return None,
-    })
-}
-
 /// A complete, legal interview driven by the engine's own `next()`.
 fn completed_session(protocol: &Arc<Protocol>) -> Vec<Event> {
     completed_session_with(protocol, 12)
@@ -532,45 +502,7 @@ fn completed_session(protocol: &Arc<Protocol>) -> Vec<Event> {
 
 /// The same for a child of `age` (whole years).
 fn completed_session_with(protocol: &Arc<Protocol>, age: u8) -> Vec<Event> {
-    let base = OffsetDateTime::now_utc() - time::Duration::hours(2);
-    let mut session = Session::new(Arc::clone(protocol));
-    let mut kind = EventKind::SessionStarted(start(protocol, age));
-    loop {
-        let n = session.events().len();
-        session
-            .record(kind, base + time::Duration::seconds(n as i64))
-            .unwrap_or_else(|r| panic!("bench driver step {n} refused: {r}"));
-        kind = match session.next() {
-            Step::Introduction => EventKind::IntroductionGiven,
-            Step::DataUse => EventKind::DataUseExplained {
-                statement_hash: protocol.data_use_hash(),
-            },
-            Step::Consent { from } => EventKind::ConsentRecorded {
-                by: from,
-                decision: Decision::Given,
-                audio_recording: false,
-            },
-            Step::Screening { item_id } => EventKind::ScreeningAnswered {
-                item_id,
-                positive: false,
-            },
-            Step::Question { question_id }
-            | Step::SensitiveSection {
-                first_question_id: question_id,
-            } => match plain_value(protocol, &question_id) {
-                Some(value) => EventKind::Answered { question_id, value },
-                None => EventKind::Skipped {
-                    question_id,
-                    reason: SkipReason::DeclinedToAnswer,
-                },
-            },
-            Step::RapportCheckpoint => EventKind::RapportConfirmed,
-            Step::Closing => EventKind::Completed,
-            Step::Finished => break,
-            other => panic!("the bench driver does not handle {other:?}"),
-        };
-    }
-    session.events().to_vec()
+    interview::run_in_memory(protocol, Course::Complete, age)
 }
 
 fn seal(device: Uuid, protocol: &Protocol, events: Vec<Event>) -> RecordEnvelope {
