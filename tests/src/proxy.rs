@@ -141,6 +141,11 @@ async fn connection(
     counts: Arc<FaultCounts>,
 ) {
     counts.connections.fetch_add(1, Ordering::Relaxed);
+    let head = read_headers(&mut client).await;
+    if head.is_empty() {
+        return; // A pooled connection the device closed unused.
+    }
+    // Drawn only for real requests, so a test's fault counts track its requests.
     let (inject_500, lose_answer, cut) = {
         let mut rng = rand::thread_rng();
         let mut roll = |per_mille: u32| rng.gen_range(0..1000) < per_mille;
@@ -150,10 +155,6 @@ async fn connection(
             roll(faults.cut_per_mille),
         )
     };
-    let head = read_headers(&mut client).await;
-    if head.is_empty() {
-        return; // A pooled connection the device closed unused.
-    }
     if inject_500 {
         counts.errors_500.fetch_add(1, Ordering::Relaxed);
         let _ = client.write_all(ERROR_500).await;

@@ -89,7 +89,8 @@ async fn connections_cut_at_random_byte_offsets() {
         cut_per_mille: 350,
         ..Faults::none()
     };
-    let proxy = through_proxy(faults, 300, 15).await;
+    // 40 batches and their retries: fewer than 5 cuts is then vanishingly rare.
+    let proxy = through_proxy(faults, 600, 15).await;
     let cuts = proxy.counts.cuts.load(Ordering::Relaxed);
     println!("connections cut: {cuts}");
     assert!(cuts >= 5, "only {cuts} cuts were injected");
@@ -113,7 +114,8 @@ async fn the_server_answering_500s_before_and_after_doing_the_work() {
         lost_answer_500_per_mille: 250,
         ..Faults::none()
     };
-    let proxy = through_proxy(faults, 300, 15).await;
+    // 40 batches and their retries, so each kind of 500 happens several times.
+    let proxy = through_proxy(faults, 600, 15).await;
     let (_, _, errors, lost) = proxy.counts.snapshot();
     println!("500s before the server: {errors}, answers replaced by 500: {lost}");
     assert!(errors >= 3 && lost >= 3, "{errors} / {lost} 500s injected");
