@@ -13,7 +13,9 @@ use fieldkit_protocols::wire::{RecordEnvelope, RecordStatus};
 use fieldkit_protocols::Protocol;
 use time::OffsetDateTime;
 
-use crate::store::{ComplianceFinding, Device, Store, StoreError, StoreOutcome, VerifiedRecord};
+use crate::store::{
+    BatchEntry, ComplianceFinding, Device, Store, StoreError, StoreOutcome, VerifiedRecord,
+};
 
 /// The reason given when a device sends a version the server never published.
 pub const UNKNOWN_VERSION: &str = "unknown protocol version, download protocols again";
@@ -97,19 +99,62 @@ pub fn verify_and_store(
     envelope: &RecordEnvelope,
     now: OffsetDateTime,
 ) -> Result<RecordStatus, StoreError> {
-    let status = match check(store, cache, device, envelope)? {
-        Err(status) => status,
-        Ok(record) => match store.store_record(&record, now)? {
-            StoreOutcome::Stored => RecordStatus::Stored,
-            StoreOutcome::Duplicate => RecordStatus::Duplicate,
-            StoreOutcome::Conflict => conflict(),
-            StoreOutcome::Withdrawn => withdrawn(),
-        },
-    };
-    if let RecordStatus::Rejected { rule, .. } = &status {
-        store.note_rejection(device.device_id, envelope.record_id, *rule, now)?;
+    let mut statuses =
+        verify_and_store_batch(store, cache, device, std::slice::from_ref(envelope), now)?;
+    Ok(statuses.remove(0))
+}
+
+/// Checks every record of a batch from `device`, then stores the batch in
+/// one transaction. Replay happens first, outside the write lock; each
+/// record gets the status it would get if sent alone, in order.
+pub fn verify_and_store_batch(
+    store: &dyn Store,
+    cache: &ProtocolCache,
+    device: &Device,
+    envelopes: &[RecordEnvelope],
+    now: OffsetDateTime,
+) -> Result<Vec<RecordStatus>, StoreError> {
+    // A duplicate found before replay is answered without touching the store.
+    let mut early = Vec::with_capacity(envelopes.len());
+    let mut entries = Vec::with_capacity(envelopes.len());
+    for envelope in envelopes {
+        match check(store, cache, device, envelope)? {
+            Ok(record) => {
+                early.push(None);
+                entries.push(BatchEntry::Verified(record));
+            }
+            Err(RecordStatus::Rejected { rule, reason }) => {
+                entries.push(BatchEntry::Rejected {
+                    record_id: envelope.record_id,
+                    rule,
+                });
+                early.push(Some(RecordStatus::Rejected { rule, reason }));
+            }
+            Err(status) => early.push(Some(status)),
+        }
     }
-    Ok(status)
+    let mut outcomes = store
+        .store_batch(device.device_id, &entries, now)?
+        .into_iter();
+    early
+        .into_iter()
+        .map(|status| match status {
+            Some(status @ RecordStatus::Rejected { .. }) => {
+                outcomes.next(); // its `None`: the store counted the rejection
+                Ok(status)
+            }
+            Some(status) => Ok(status),
+            None => match outcomes.next().flatten() {
+                Some(StoreOutcome::Stored) => Ok(RecordStatus::Stored),
+                Some(StoreOutcome::Duplicate) => Ok(RecordStatus::Duplicate),
+                Some(StoreOutcome::Conflict) => Ok(conflict()),
+                Some(StoreOutcome::Withdrawn) => Ok(withdrawn()),
+                None => Err(StoreError::Corrupt(
+                    "the store answered a batch with fewer outcomes than records".to_owned(),
+                )),
+            },
+        })
+        .collect()
 }
 
 fn conflict() -> RecordStatus {

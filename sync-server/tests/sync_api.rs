@@ -447,3 +447,84 @@ async fn tokens_and_enrolment_codes_are_stored_only_as_hashes() {
     }
     assert!(seen_researcher, "the scan read the database");
 }
+
+/// A batch is stored in one transaction, yet each record keeps the outcome
+/// it would have alone: one refused or conflicting record changes nothing
+/// for the others.
+#[tokio::test]
+async fn one_batch_mixing_every_outcome_gives_each_record_its_own_status() {
+    let server = TestServer::start().await;
+    let protocol = server.publish_shipped(CHILD_FILE);
+    let (device, token) = server.enrol("Amina").await;
+    let earlier = seal(device, &protocol, child_session(&protocol));
+    let first = server.submit(&token, std::slice::from_ref(&earlier)).await;
+    assert_eq!(first[0]["status"], "stored", "{first:?}");
+
+    let fresh = seal(device, &protocol, child_session(&protocol));
+    // Same id as `earlier`, other content: one more legal event.
+    let mut events = earlier.events.clone();
+    let end = events.pop().unwrap();
+    events.push(fieldkit_protocols::engine::Event {
+        seq: end.seq,
+        at: end.at,
+        kind: EventKind::NoteAdded { text: "n".into() },
+    });
+    events.push(end);
+    let changed = reseal(fieldkit_protocols::wire::RecordEnvelope {
+        events: renumber(events),
+        ..earlier.clone()
+    });
+    // No respondent consent: the engine refuses it (R1).
+    let mut events = child_session(&protocol);
+    events.remove(position(&events, |k| {
+        is_consent_by(k, &fieldkit_protocols::engine::Consenter::Respondent)
+    }));
+    let refused = seal(device, &protocol, renumber(events));
+
+    let batch = [
+        fresh.clone(),
+        earlier.clone(),
+        changed,
+        refused.clone(),
+        fresh.clone(),
+    ];
+    let results = server.submit(&token, &batch).await;
+    let statuses: Vec<&str> = results
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["stored", "duplicate", "conflict", "rejected", "duplicate"],
+        "{results:?}"
+    );
+    assert_eq!(results[3]["rule"], "R1", "{results:?}");
+    let ids: Vec<String> = batch.iter().map(|r| r.record_id.to_string()).collect();
+    let answered: Vec<&str> = results
+        .iter()
+        .map(|r| r["record_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(answered, ids);
+
+    // Exactly two records are stored, each as first sent; the refused one
+    // is counted, never kept.
+    let (_, status) = server.get("/api/v1/status", &token).await;
+    assert_eq!(status["stored"], 2, "{status}");
+    assert_eq!(status["rejected"], 1, "{status}");
+    let analyst = Principal {
+        role: Role::Analyst,
+        id: "ana".into(),
+    };
+    let read = |id| {
+        server
+            .store
+            .read_record(&analyst, id, OffsetDateTime::now_utc())
+            .unwrap()
+            .map(|json| {
+                serde_json::from_str::<fieldkit_protocols::wire::RecordEnvelope>(&json).unwrap()
+            })
+    };
+    assert_eq!(read(earlier.record_id), Some(earlier.clone()));
+    assert_eq!(read(fresh.record_id), Some(fresh.clone()));
+    assert_eq!(read(refused.record_id), None);
+}

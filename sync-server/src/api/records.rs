@@ -13,7 +13,7 @@ use super::extract::{DeviceAuth, WireJson};
 use super::openapi::{BatchResponseDoc, RecordBatchDoc, SyncStatusDoc};
 use super::AppState;
 use crate::access::Access;
-use crate::verify::verify_and_store;
+use crate::verify::verify_and_store_batch;
 
 pub(super) fn check_batch_size(len: usize, max: usize, what: &str) -> Result<(), ApiError> {
     if len > max {
@@ -45,24 +45,27 @@ pub async fn submit_records(
     check_batch_size(batch.records.len(), state.config.max_batch, "records")?;
     let results = tokio::task::spawn_blocking(move || {
         let now = OffsetDateTime::now_utc();
-        batch
-            .records
-            .iter()
-            .map(|envelope| {
-                let status = verify_and_store(
-                    state.store.as_ref(),
-                    &state.cache,
-                    &auth.device,
-                    envelope,
-                    now,
-                )?;
-                log_result(&auth, envelope.record_id, &status);
-                Ok(RecordResult {
-                    record_id: envelope.record_id,
-                    status,
+        let statuses = verify_and_store_batch(
+            state.store.as_ref(),
+            &state.cache,
+            &auth.device,
+            &batch.records,
+            now,
+        )?;
+        Ok::<_, crate::store::StoreError>(
+            batch
+                .records
+                .iter()
+                .zip(statuses)
+                .map(|(envelope, status)| {
+                    log_result(&auth, envelope.record_id, &status);
+                    RecordResult {
+                        record_id: envelope.record_id,
+                        status,
+                    }
                 })
-            })
-            .collect::<Result<Vec<_>, crate::store::StoreError>>()
+                .collect::<Vec<_>>(),
+        )
     })
     .await??;
     Ok(Json(BatchResponse { results }))

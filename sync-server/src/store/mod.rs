@@ -111,6 +111,17 @@ pub struct ComplianceFinding {
     pub protocol_version: u32,
 }
 
+/// One record of a batch after verification.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchEntry {
+    Verified(VerifiedRecord),
+    /// Refused before storing: only counted, no content is kept.
+    Rejected {
+        record_id: Uuid,
+        rule: Option<Rule>,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreOutcome {
     Stored,
@@ -161,6 +172,18 @@ pub trait Store: WebStore + Send + Sync + 'static {
         record: &VerifiedRecord,
         now: OffsetDateTime,
     ) -> Result<StoreOutcome, StoreError>;
+    /// Stores a whole batch from `device_id` in one transaction, so the
+    /// write lock is held once and briefly (verify before calling). Entries
+    /// are handled in order and each on its own: `Some(outcome)` for a
+    /// verified record, `None` for a rejection, which is counted as
+    /// `note_rejection` does; a `Withdrawn` record is counted as an R9
+    /// rejection. A database error rolls the whole batch back.
+    fn store_batch(
+        &self,
+        device_id: Uuid,
+        entries: &[BatchEntry],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Option<StoreOutcome>>, StoreError>;
     /// Counts a rejection for the device's sync status (no content is kept).
     fn note_rejection(
         &self,
