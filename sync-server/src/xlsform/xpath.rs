@@ -396,8 +396,9 @@ impl fmt::Display for Node {
             Node::Ref(id) => f.write_str(id),
             Node::Current => f.write_str("."),
             Node::Number(n) => f.write_str(n),
-            Node::Str(s) if s.contains('\'') => write!(f, "\"{s}\""),
-            Node::Str(s) => write!(f, "'{s}'"),
+            // XPath text has no escapes; Fieldkit's has, so a backslash or
+            // quote inside must be escaped to keep its meaning.
+            Node::Str(s) => write!(f, "'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
             Node::Bool(b) => write!(f, "{b}"),
             Node::Not(inner) => write!(f, "not ({inner})"),
             Node::Group(inner) => write!(f, "({inner})"),

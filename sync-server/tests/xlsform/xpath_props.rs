@@ -273,3 +273,28 @@ proptest! {
         check_translation(&format!("{soup}{noise}"), allow_current)?;
     }
 }
+
+/// XPath text has no escapes, so a backslash or the other quote inside it is
+/// plain text; the translation must keep it so (CI found `"\"` once).
+#[test]
+fn quotes_and_backslashes_in_text_keep_their_meaning() {
+    for (xpath, text) in [
+        (r#"${c} = "\""#, r"\"),
+        (r#"${c} = "it's""#, "it's"),
+        (r#"${c} = 'say "hi"'"#, r#"say "hi""#),
+        (r#"${c} = "a\'b""#, r"a\'b"),
+    ] {
+        let translated = translate_xpath(xpath, false).unwrap();
+        let parsed = expr::parse(&translated).unwrap_or_else(|e| panic!("{translated}: {e}"));
+        let answers = BTreeMap::from([("c".to_owned(), Value::Choice(text.to_owned()))]);
+        assert!(
+            parsed.eval(&answers, None).unwrap(),
+            "{xpath} -> {translated}"
+        );
+        let other = BTreeMap::from([("c".to_owned(), Value::Choice("x".to_owned()))]);
+        assert!(
+            !parsed.eval(&other, None).unwrap(),
+            "{xpath} -> {translated}"
+        );
+    }
+}
