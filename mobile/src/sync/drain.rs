@@ -7,8 +7,9 @@
 
 use fieldkit_protocols::wire::{
     BatchResponse, RecordBatch, RecordEnvelope, RecordStatus, Tombstone, TombstoneBatch,
-    TombstoneResponse,
+    TombstoneResponse, WireError,
 };
+use uuid::Uuid;
 
 use std::time::Instant;
 
@@ -189,10 +190,16 @@ async fn send_records(
     if records.is_empty() {
         return Ok(0);
     }
+    let sent: Vec<Uuid> = records.iter().map(|r| r.record_id).collect();
     let response: BatchResponse = transport
         .post_json("/api/v1/records", &RecordBatch::new(records), deadline)
         .await
         .map_err(Stop::from)?;
+    only_answers_for(
+        "/api/v1/records",
+        &sent,
+        response.results.iter().map(|r| r.record_id),
+    )?;
     let mut answers = Vec::with_capacity(response.results.len());
     for result in response.results {
         let id = result.record_id;
@@ -232,6 +239,7 @@ async fn send_tombstones(
     if tombstones.is_empty() {
         return Ok(0);
     }
+    let sent: Vec<Uuid> = tombstones.iter().map(|t| t.tombstone_id).collect();
     let response: TombstoneResponse = transport
         .post_json(
             "/api/v1/tombstones",
@@ -240,6 +248,11 @@ async fn send_tombstones(
         )
         .await
         .map_err(Stop::from)?;
+    only_answers_for(
+        "/api/v1/tombstones",
+        &sent,
+        response.results.iter().map(|r| r.tombstone_id),
+    )?;
     // Deleted, already deleted, or kept until the record arrives: the
     // server has the withdrawal in every case.
     let answers: Vec<_> = response
@@ -250,4 +263,31 @@ async fn send_tombstones(
     vault.mark_batch(&answers)?;
     report.tombstones += answers.len();
     Ok(answers.len())
+}
+
+/// Refuses a whole answer that names an entry this batch did not send:
+/// trusting it could mark another outbox entry delivered (and purge its
+/// content) although the server never had it. Nothing is marked; the batch
+/// goes again next sync. Entries the answer leaves out simply stay pending.
+fn only_answers_for(
+    path: &'static str,
+    sent: &[Uuid],
+    answered: impl Iterator<Item = Uuid>,
+) -> Result<(), Stop> {
+    let sent: std::collections::HashSet<&Uuid> = sent.iter().collect();
+    for id in answered {
+        if !sent.contains(&id) {
+            tracing::warn!(%id, path, "the server answered for an entry this batch did not send");
+            return Err(Stop::Error(SyncError::BadAnswer {
+                path,
+                source: WireError::Malformed {
+                    what: "server's answer",
+                    message: format!(
+                        "it answers for {id}, which this batch did not send; nothing was marked as delivered"
+                    ),
+                },
+            }));
+        }
+    }
+    Ok(())
 }

@@ -333,3 +333,160 @@ async fn a_server_that_never_answers_ends_the_sync_within_its_budget() {
     assert_eq!(vault.unfinished_count().unwrap(), 3);
     holder.abort();
 }
+
+/// A broken or hostile server on 127.0.0.1: answers every POST with what
+/// `answer` makes of the request's JSON body (status, answer text).
+async fn fake_server(
+    answer: impl Fn(&serde_json::Value) -> (u16, String) + Send + 'static,
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut connection, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 8192];
+            // Headers, then as many body bytes as Content-Length says.
+            let body = loop {
+                let n = connection.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                request.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&request);
+                let Some(end) = text.find("\r\n\r\n") else {
+                    continue;
+                };
+                let length: usize = text[..end]
+                    .lines()
+                    .find_map(|line| {
+                        line.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                if request.len() >= end + 4 + length {
+                    break Some(request[end + 4..end + 4 + length].to_vec());
+                }
+            };
+            let Some(body) = body else { continue };
+            let json = serde_json::from_slice(&body).unwrap_or_default();
+            let (status, text) = answer(&json);
+            let response = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                text.len()
+            );
+            let _ = connection.write_all(response.as_bytes()).await;
+        }
+    });
+    url
+}
+
+/// An enrolled vault with `n` records waiting, pointed at `url`.
+async fn waiting_for(url: String, n: usize, dir: &std::path::Path) -> (Vault, Vec<Uuid>) {
+    let server = server().await;
+    let (mut vault, _, protocol) = enrolled(&server, dir).await;
+    let device = vault.device_id().unwrap().unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let record = refusal(&protocol, device);
+        ids.push(record.record_id);
+        vault.enqueue(&record).unwrap();
+    }
+    vault
+        .set_setting(&crate::vault::Setting::ServerUrl(url))
+        .unwrap();
+    (vault, ids)
+}
+
+fn sent_ids(body: &serde_json::Value) -> Vec<String> {
+    body["records"]
+        .as_array()
+        .map(|records| {
+            records
+                .iter()
+                .map(|r| r["record_id"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_answer_that_is_not_json_is_an_error_and_every_record_waits() {
+    let url = fake_server(|_| (200, "<html>captive portal: please log in</html>".into())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut vault, _) = waiting_for(url, 3, dir.path()).await;
+    let client = SyncClient::from_vault(&vault, quick()).unwrap();
+    let error = client.sync(&mut vault, |_| {}).await.unwrap_err();
+    assert!(
+        matches!(error, SyncError::BadAnswer { .. }),
+        "expected a bad answer, got {error:?}"
+    );
+    assert!(error.to_string().contains("/api/v1/records"), "{error}");
+    assert_eq!(vault.pending_count().unwrap(), 3, "every record waits");
+}
+
+#[tokio::test]
+async fn an_answer_for_a_record_not_sent_marks_nothing_delivered() {
+    // Batches of one: each answer says "stored" for the *other* record, one
+    // that waits in the same outbox but was not in this batch.
+    let outbox = Arc::new(std::sync::Mutex::new(Vec::<Uuid>::new()));
+    let known = Arc::clone(&outbox);
+    let url = fake_server(move |body| {
+        let sent = sent_ids(body);
+        let other = known
+            .lock()
+            .unwrap()
+            .iter()
+            .map(Uuid::to_string)
+            .find(|id| !sent.contains(id))
+            .unwrap_or_default();
+        (
+            200,
+            format!(r#"{{"results":[{{"record_id":"{other}","status":"stored"}}]}}"#),
+        )
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut vault, ids) = waiting_for(url, 2, dir.path()).await;
+    *outbox.lock().unwrap() = ids;
+    let config = SyncConfig {
+        batch_size: 1,
+        ..quick()
+    };
+    let client = SyncClient::from_vault(&vault, config).unwrap();
+    let error = client.sync(&mut vault, |_| {}).await.unwrap_err();
+    assert!(error.to_string().contains("did not send"), "{error}");
+    assert_eq!(vault.pending_count().unwrap(), 2);
+    assert!(vault.outbox().unwrap().iter().all(|e| e.item.is_some()));
+}
+
+#[tokio::test]
+async fn records_the_answer_leaves_out_stay_pending_for_the_next_sync() {
+    // Answers for the first record of each batch only.
+    let url = fake_server(|body| {
+        let results: Vec<String> = sent_ids(body)
+            .iter()
+            .take(1)
+            .map(|id| format!(r#"{{"record_id":"{id}","status":"stored"}}"#))
+            .collect();
+        (200, format!(r#"{{"results":[{}]}}"#, results.join(",")))
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut vault, ids) = waiting_for(url, 3, dir.path()).await;
+    let client = SyncClient::from_vault(&vault, quick()).unwrap();
+    let outcome = client.sync(&mut vault, |_| {}).await.unwrap();
+    assert_eq!(outcome.report().stored, 1, "{outcome:?}");
+    let pending: Vec<Uuid> = vault
+        .pending(10)
+        .unwrap()
+        .iter()
+        .map(|e| e.record_id)
+        .collect();
+    assert_eq!(
+        pending,
+        ids[1..],
+        "the two unanswered records wait, in order"
+    );
+}
