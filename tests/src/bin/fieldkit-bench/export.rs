@@ -37,6 +37,9 @@ fn server_binary() -> Result<PathBuf> {
 }
 
 pub fn export_figures(sizes: &[usize]) -> Result<Vec<Figure>> {
+    if sizes.is_empty() {
+        return Ok(Vec::new());
+    }
     let bin = server_binary()?;
     let mut figures = Vec::new();
     for &size in sizes {

@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use fieldkit_mobile::sync::{self, SyncClient, SyncConfig, SyncOutcome};
 use fieldkit_mobile::vault::{KdfParams, Passphrase, Vault, VaultSettings};
 use fieldkit_protocols::anonymise::RedactionReport;
-use fieldkit_protocols::engine::Event;
+use fieldkit_protocols::engine::{Event, EventKind};
 use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::wire::{RecordBatch, RecordEnvelope, WireVersion};
 use fieldkit_protocols::{library, Protocol};
@@ -505,7 +505,13 @@ fn completed_session_with(protocol: &Arc<Protocol>, age: u8) -> Vec<Event> {
     interview::run_in_memory(protocol, Course::Complete, age)
 }
 
+/// Seals `events` under the respondent reference their `SessionStarted`
+/// names: the server refuses a record whose envelope says otherwise (R21).
 fn seal(device: Uuid, protocol: &Protocol, events: Vec<Event>) -> RecordEnvelope {
+    let respondent = match events.first().map(|event| &event.kind) {
+        Some(EventKind::SessionStarted(start)) => start.respondent.clone(),
+        _ => panic!("a bench session starts with SessionStarted"),
+    };
     let mut envelope = RecordEnvelope {
         wire_version: WireVersion,
         record_id: Uuid::new_v4(),
@@ -513,7 +519,7 @@ fn seal(device: Uuid, protocol: &Protocol, events: Vec<Event>) -> RecordEnvelope
         protocol_id: protocol.id.clone(),
         protocol_version: protocol.version,
         protocol_hash: protocol.content_hash(),
-        respondent: "7K2M-Q".to_owned(),
+        respondent,
         events,
         redactions: RedactionReport::default(),
         content_hash: ContentHash(String::new()),
