@@ -433,9 +433,9 @@ impl BenchServer {
     }
 }
 
-/// The insert-only ceiling: the same JSON batch parsed by axum, each record
-/// stored in its own transaction into SQLite with the server's settings
-/// (WAL, synchronous NORMAL), but nothing checked. Bench-only, never shipped.
+/// The insert-only ceiling: the same JSON batch parsed by axum and stored
+/// the way the server stores a batch (one transaction per request, WAL,
+/// synchronous NORMAL), but nothing checked. Bench-only, never shipped.
 struct RawServer {
     url: String,
     _dir: tempfile::TempDir,
@@ -469,8 +469,8 @@ async fn raw_insert(
     let stored = tokio::task::spawn_blocking(move || {
         let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
         let now = OffsetDateTime::now_utc().to_string();
+        let tx = conn.transaction().expect("raw bench transaction");
         for record in &batch.records {
-            let tx = conn.transaction().expect("raw bench transaction");
             tx.execute(
                 "INSERT INTO records VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
@@ -484,8 +484,8 @@ async fn raw_insert(
                 ],
             )
             .expect("raw bench insert");
-            tx.commit().expect("raw bench commit");
         }
+        tx.commit().expect("raw bench commit");
         batch.records.len()
     })
     .await
