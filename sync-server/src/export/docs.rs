@@ -126,7 +126,7 @@ pub fn methodology(
         t.sessions += 1;
         t.first = Some(t.first.map_or(day, |d| d.min(day)));
         t.last = Some(t.last.map_or(day, |d| d.max(day)));
-        *t.by_version.entry(f.envelope.protocol_version).or_default() += 1;
+        *t.by_version.entry(f.record.protocol_version).or_default() += 1;
         t.completed += u64::from(f.completed);
         t.consents_given += u64::from(f.consents_given);
         t.consents_refused += u64::from(f.consents_refused);

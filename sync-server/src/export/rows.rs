@@ -81,7 +81,7 @@ pub fn csv_wide(
     let columns: Vec<usize> = columns(protocol).map(|(i, _)| i).collect();
     for_each_session(store, who, protocol, true, action, now, &mut |facts| {
         line.clear();
-        let e = &facts.envelope;
+        let e = &facts.record;
         line.push_str(&format!("{},{},", e.record_id, e.protocol_version));
         csv_field(&mut line, &e.respondent);
         line.push_str(&format!(
@@ -134,7 +134,7 @@ pub fn csv_long(
             if let Some(value) = value {
                 value_text(value, &mut cell);
             }
-            line.push_str(&facts.envelope.record_id.to_string());
+            line.push_str(&facts.record.record_id.to_string());
             line.push(',');
             csv_field(&mut line, id);
             line.push(',');
@@ -187,7 +187,7 @@ pub fn json(
                 None => {}
             }
         }
-        let e = &facts.envelope;
+        let e = &facts.record;
         let record = json!({
             "record_id": e.record_id,
             "protocol_version": e.protocol_version,

@@ -78,7 +78,7 @@ pub fn overview(
             "view:compliance",
             now,
             &mut |f| {
-                let device = f.envelope.device_id.to_string();
+                let device = f.record.device_id.to_string();
                 let researcher = researchers.get(&device).cloned().unwrap_or(device);
                 let row = out
                     .rows
@@ -100,7 +100,7 @@ pub fn overview(
                     out.amendments.push((
                         id.clone(),
                         researcher.clone(),
-                        f.envelope.record_id.to_string(),
+                        f.record.record_id.to_string(),
                         question.clone(),
                         reason.clone(),
                     ));
@@ -108,8 +108,8 @@ pub fn overview(
                 if let Some(child) = &f.linked_child {
                     linked.insert(child.clone());
                 }
-                if children && !f.envelope.respondent.is_empty() && f.consents_given > 0 {
-                    child_sessions.push((id.clone(), researcher, f.envelope.respondent.clone()));
+                if children && !f.record.respondent.is_empty() && f.consents_given > 0 {
+                    child_sessions.push((id.clone(), researcher, f.record.respondent.clone()));
                 }
                 Ok(())
             },
