@@ -9,7 +9,7 @@ use fieldkit_protocols::engine::{Sex, TallyKey};
 
 use super::model::{Action, Interview};
 use super::use_lang;
-use crate::ui::i18n::{text, Key};
+use crate::ui::i18n::{text, Key, Lang};
 
 const SEXES: [(Sex, &str, Key); 3] = [
     (Sex::Female, "female", Key::FwFemale),
@@ -72,7 +72,7 @@ pub(crate) fn ObservationPanel(act: Callback<Action>) -> Element {
                             let (t1, g1, t2, g2) = (tally.id.clone(), group.clone(), tally.id.clone(), group.clone());
                             rsx! {
                                 div { class: "counter",
-                                    span { class: "counter-label", "{group} · " {text(lang, key)} }
+                                    span { class: "counter-label", "{age_group_label(&group, lang)} · " {text(lang, key)} }
                                     button {
                                         id: "minus-{id}",
                                         class: "count-button",
@@ -117,5 +117,37 @@ pub(crate) fn ObservationPanel(act: Callback<Action>) -> Element {
         div { class: "actions",
             button { id: "finish", class: "primary", onclick: move |_| act.call(Action::Complete), {text(lang, Key::FwFinish)} }
         }
+    }
+}
+
+/// An age group's id as a person reads it: `under_13` → "under 13",
+/// `13_14` → "13–14", `18_plus` → "18+". Protocols name age groups by id
+/// only; anything else shows with its underscores as spaces.
+pub fn age_group_label(id: &str, lang: Lang) -> String {
+    let is_age = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let under = match lang {
+        Lang::En => "under",
+        Lang::Fr => "moins de",
+    };
+    match id.split_once('_') {
+        Some(("under", n)) if is_age(n) => format!("{under} {n}"),
+        Some((n, "plus")) if is_age(n) => format!("{n}+"),
+        Some((from, to)) if is_age(from) && is_age(to) => format!("{from}–{to}"),
+        _ => id.replace('_', " "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_groups_read_as_ages_not_ids() {
+        assert_eq!(age_group_label("under_13", Lang::En), "under 13");
+        assert_eq!(age_group_label("under_13", Lang::Fr), "moins de 13");
+        assert_eq!(age_group_label("13_14", Lang::En), "13–14");
+        assert_eq!(age_group_label("18_plus", Lang::Fr), "18+");
+        assert_eq!(age_group_label("young_adults", Lang::En), "young adults");
+        assert_eq!(age_group_label("under_", Lang::En), "under ");
     }
 }
