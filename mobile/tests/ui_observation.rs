@@ -6,6 +6,14 @@ mod ui_harness;
 use ui_harness::phone::{set_up as set_up_phone, unlocked};
 use ui_harness::Ui;
 
+/// Every element id on the screen, in order.
+fn ids(html: &str) -> Vec<String> {
+    html.split("id=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+        .collect()
+}
+
 /// Answers the visit's questions (no to yes/no, a number, or the first
 /// choice) until the tally sheet shows.
 fn through_the_questions(ui: &mut Ui) {
@@ -19,13 +27,10 @@ fn through_the_questions(ui: &mut Ui) {
         } else if ui.has("answer") {
             ui.type_into("answer", "30");
         } else {
-            let choice = html
-                .split("id=\"")
-                .skip(1)
-                .map(|rest| &rest[..rest.find('"').unwrap()])
+            let choice = ids(&html)
+                .into_iter()
                 .find(|id| id.starts_with("choice-"))
-                .unwrap_or_else(|| panic!("neither a number nor a choice: {}", ui.text()))
-                .to_owned();
+                .unwrap_or_else(|| panic!("neither a number nor a choice: {}", ui.text()));
             ui.click(&choice);
         }
         ui.click("save-answer");
@@ -47,14 +52,10 @@ fn the_tally_sheet_names_age_groups_as_ages_and_counts_up_and_down() {
     assert!(text.contains("13–14 · "), "{text}");
     assert!(!text.contains("under_13"), "ids are not labels: {text}");
 
-    let html = ui.html();
-    let plus = html
-        .split("id=\"")
-        .skip(1)
-        .map(|rest| &rest[..rest.find('"').unwrap()])
+    let plus = ids(&ui.html())
+        .into_iter()
         .find(|id| id.starts_with("plus-") && id.ends_with("-under_13"))
-        .expect("a counter for children under 13")
-        .to_owned();
+        .expect("a counter for children under 13");
     let count = plus.replacen("plus-", "count-", 1);
     let minus = plus.replacen("plus-", "minus-", 1);
     assert!(ui.is_disabled(&minus), "nothing to take back yet");
