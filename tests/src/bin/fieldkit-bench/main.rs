@@ -15,10 +15,9 @@ use axum::routing::post;
 use axum::{Json, Router};
 use fieldkit_mobile::sync::{self, SyncClient, SyncConfig, SyncOutcome};
 use fieldkit_mobile::vault::{KdfParams, Passphrase, Vault, VaultSettings};
-use fieldkit_protocols::anonymise::RedactionReport;
-use fieldkit_protocols::engine::{Event, EventKind};
-use fieldkit_protocols::hash::ContentHash;
-use fieldkit_protocols::wire::{RecordBatch, RecordEnvelope, WireVersion};
+use fieldkit_protocols::anonymise::{Anonymised, RedactionReport};
+use fieldkit_protocols::engine::Event;
+use fieldkit_protocols::wire::{RecordBatch, RecordEnvelope};
 use fieldkit_protocols::{library, Protocol};
 use fieldkit_sync_server::store::SqliteStore;
 use fieldkit_sync_server::{admin, Config};
@@ -505,25 +504,13 @@ fn completed_session_with(protocol: &Arc<Protocol>, age: u8) -> Vec<Event> {
     interview::run_in_memory(protocol, Course::Complete, age)
 }
 
-/// Seals `events` under the respondent reference their `SessionStarted`
-/// names: the server refuses a record whose envelope says otherwise (R21).
+/// Seals `events` as the phone does, so the envelope names the respondent
+/// their `SessionStarted` names (the server checks it, R21). Bench sessions
+/// hold no identifying answers, so nothing is redacted.
 fn seal(device: Uuid, protocol: &Protocol, events: Vec<Event>) -> RecordEnvelope {
-    let respondent = match events.first().map(|event| &event.kind) {
-        Some(EventKind::SessionStarted(start)) => start.respondent.clone(),
-        _ => panic!("a bench session starts with SessionStarted"),
-    };
-    let mut envelope = RecordEnvelope {
-        wire_version: WireVersion,
-        record_id: Uuid::new_v4(),
-        device_id: device,
-        protocol_id: protocol.id.clone(),
-        protocol_version: protocol.version,
-        protocol_hash: protocol.content_hash(),
-        respondent,
+    let anonymised = Anonymised {
         events,
-        redactions: RedactionReport::default(),
-        content_hash: ContentHash(String::new()),
+        report: RedactionReport::default(),
     };
-    envelope.content_hash = envelope.computed_hash();
-    envelope
+    RecordEnvelope::seal(Uuid::new_v4(), device, protocol, anonymised)
 }
