@@ -103,6 +103,14 @@ async fn log_in(client: &Client, server: &TestServer, login: &str) {
         .click()
         .await
         .unwrap();
+    // The click only starts the form post; wait for the signed-in page, or
+    // the next `goto` cancels the post before its cookie is set.
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("header form button"))
+        .await
+        .unwrap();
 }
 
 /// The folder `scripts/screenshot` names in FIELDKIT_SCREENSHOTS, else a
@@ -174,6 +182,14 @@ async fn supervisor_and_analyst_pages_in_a_real_browser() {
         .await
         .unwrap()
         .click()
+        .await
+        .unwrap();
+    // Let the log-out land before signing in again, or its cleared cookie
+    // could arrive after the new one.
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Id("sign-in"))
         .await
         .unwrap();
 

@@ -10,7 +10,7 @@ use fieldkit_protocols::expr;
 use fieldkit_protocols::lint::{has_errors, lint};
 use fieldkit_protocols::model::Dimension;
 use fieldkit_protocols::{parse_protocol, Protocol, QuestionKind, Value};
-use fieldkit_sync_server::xlsform::{import, Imported};
+use fieldkit_sync_server::xlsform::{import, translate_xpath, Imported};
 
 fn child_labour() -> Imported {
     import(&forms::child_labour(), "child_labour.xlsx").unwrap()
@@ -405,6 +405,30 @@ fn a_repeat_group_is_refused_naming_its_row() {
             "broken.xlsx, sheet survey, row 3: `begin_repeat`: repeat groups are not supported"
         ),
         "{message}"
+    );
+}
+
+/// `${and}` would read as the word `and` in Fieldkit's expressions, so such
+/// a name is refused where it is given (a proptest found `${ and }`).
+#[test]
+fn a_question_named_like_an_expression_word_is_refused() {
+    let message = import_error(&[HEADER, &["integer", "True", "Is it true?"]]);
+    assert!(
+        message.starts_with(
+            "broken.xlsx, sheet survey, row 2: the name `True` cannot be a Fieldkit id"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("avoid the words and, or, not, true and false"),
+        "{message}"
+    );
+    let refused = translate_xpath("${ and } = 1", false).unwrap_err();
+    assert!(
+        refused
+            .message
+            .contains("`and` is not a usable question name"),
+        "{refused}"
     );
 }
 

@@ -112,7 +112,8 @@ pub fn import(bytes: &[u8], file_name: &str) -> Result<Imported, ImportError> {
 }
 
 /// A Fieldkit id (`[a-z][a-z0-9_]*`) for an XLSForm name: lowercased, with
-/// `-` and `.` turned into `_`. `None` when no such id can be made.
+/// `-` and `.` turned into `_`. `None` when no such id can be made, or when
+/// it would be a word of Fieldkit's expressions (`and`, `true`...).
 pub(crate) fn question_id(name: &str) -> Option<String> {
     let id: String = name
         .trim()
@@ -125,5 +126,5 @@ pub(crate) fn question_id(name: &str) -> Option<String> {
     let mut chars = id.chars();
     let valid = chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    valid.then_some(id)
+    (valid && !fieldkit_protocols::expr::KEYWORDS.contains(&id.as_str())).then_some(id)
 }

@@ -140,7 +140,7 @@ impl Builder<'_> {
         question_id(name).ok_or_else(|| {
             self.error(
                 row,
-                format!("the name `{name}` cannot be a Fieldkit id: use letters, digits and _ and start with a letter"),
+                format!("the name `{name}` cannot be a Fieldkit id: use letters, digits and _, start with a letter, and avoid the words and, or, not, true and false"),
             )
         })
     }

@@ -302,7 +302,14 @@ impl Parser<'_> {
                 column,
                 message: "`.` (the current answer) only has a meaning in a constraint".to_owned(),
             }),
-            Token::Number(n) if n.parse::<f64>().is_ok() => Ok(Node::Number(n)),
+            // XPath allows `.5` and `5.`; Fieldkit wants digits on both sides.
+            Token::Number(n) if n.parse::<f64>().is_ok() => Ok(Node::Number(
+                match (n.starts_with('.'), n.strip_suffix('.')) {
+                    (true, _) => format!("0{n}"),
+                    (false, Some(whole)) => whole.to_owned(),
+                    (false, None) => n,
+                },
+            )),
             Token::Number(n) => Err(XPathError {
                 column,
                 message: format!("`{n}` is not a number"),

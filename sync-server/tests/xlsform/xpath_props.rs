@@ -199,6 +199,11 @@ fn arithmetic_keeps_its_grouping() {
         translate_xpath("not(${a} > 1 or ${b} < 2) and true()", false).unwrap(),
         "not (a > 1 or b < 2) and true"
     );
+    // XPath numbers may start or end with the point (CI found `.12`).
+    assert_eq!(
+        translate_xpath("${a} > .5 and ${b} < 3.", false).unwrap(),
+        "a > 0.5 and b < 3"
+    );
 }
 
 /// Pieces of XPath, glued at random: what a form author's typo or a foreign
