@@ -6,6 +6,14 @@ use dioxus::desktop::{Config, LogicalSize, WindowBuilder};
 const PHONE_SIZE: LogicalSize<f64> = LogicalSize::new(390.0, 844.0);
 
 fn main() {
+    // Troubleshooting on stderr; RUST_LOG overrides. The code logs ids,
+    // counts and reasons, never answers or identities.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,fieldkit_mobile=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     let window = WindowBuilder::new()
         .with_title("Fieldkit")
         // Set every time: debug builds otherwise restore a remembered size.

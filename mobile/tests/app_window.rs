@@ -33,9 +33,9 @@ fn one_interview_in_the_real_window_reaches_the_server() {
     let server = DemoServer::start();
     let display = Display::start();
     let data = tempfile::tempdir().unwrap();
-    let _app = App::start(&display, data.path(), &server.url, server.code.expose());
+    let app = App::start(&display, data.path(), &server.url, server.code.expose());
 
-    first_run(&display, &mut |_| {});
+    first_run(&display, &app, &mut |_| {});
     let protocol = shipped(CHILD);
     display.activate(home_tabs_to_protocol(CHILD), "the start form");
     app_window_support::begin(&display, &protocol, 12);

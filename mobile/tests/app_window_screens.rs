@@ -36,10 +36,10 @@ fn every_main_screen_at_phone_size() {
     let server = DemoServer::start();
     let display = Display::start();
     let data = tempfile::tempdir().unwrap();
-    let _app = App::start(&display, data.path(), &server.url, server.code.expose());
+    let app = App::start(&display, data.path(), &server.url, server.code.expose());
     let shot = |name: &str| display.shoot(&out.join(format!("{name}.png")));
 
-    first_run(&display, &mut |_| {});
+    first_run(&display, &app, &mut |_| {});
     shot("10-home-en");
 
     // Language switch, in French and back.

@@ -6,6 +6,8 @@ mod ui_harness;
 use fieldkit_mobile::ui::i18n::Lang;
 use fieldkit_mobile::ui::services::{EnrolDefaults, NotConnected, ServiceError};
 use fieldkit_mobile::ui::state::EnrolForm;
+use std::sync::{Arc, Mutex};
+
 use ui_harness::{Call, Recorder, Ui, STRONG};
 
 fn past_language(ui: &mut Ui, lang_button: &str) {
@@ -120,6 +122,7 @@ fn english_journey_hands_each_step_to_the_services_and_ends_enrolled() {
     );
     assert!(ui.html().contains("value=\"K7P-2QX\""), "code prefilled");
     ui.click("continue");
+    ui.wait_for_enrolment();
 
     assert!(ui.text().contains("Fieldwork"), "{}", ui.text());
     assert_eq!(
@@ -203,12 +206,50 @@ fn enrolment_failure_is_shown_and_the_form_stays() {
     ui.type_into("server", "http://127.0.0.1:9");
     ui.type_into("code", "ABC");
     ui.click("continue");
+    ui.wait_for_enrolment();
     let text = ui.text();
     assert!(
         text.contains("It did not work: the server did not answer"),
         "{text}"
     );
     assert!(text.contains("Connect to your project"), "{text}");
+}
+
+/// A slow network: the screen says it is connecting, a second tap does not
+/// send the code twice, and quick-lock still answers (R18).
+#[test]
+fn while_enrolment_waits_on_the_network_the_screen_says_so_and_stays_usable() {
+    let (release, gate) = std::sync::mpsc::channel();
+    let recorder = Recorder {
+        enrol_gate: Some(Arc::new(Mutex::new(gate))),
+        ..Recorder::default()
+    };
+    let mut ui = Ui::start(recorder.clone());
+    past_language(&mut ui, "lang-en");
+    past_passphrase(&mut ui);
+    ui.set_checked("code-ack", true);
+    ui.click("continue");
+    ui.type_into("server", "http://127.0.0.1:8080");
+    ui.type_into("code", "K7P-2QX");
+    ui.click("continue");
+
+    let text = ui.text();
+    assert!(text.contains("Connecting to the server"), "{text}");
+    assert!(ui.is_disabled("continue") && ui.is_disabled("code"));
+    ui.click("continue");
+    let enrolments = |r: &Recorder| {
+        r.calls()
+            .iter()
+            .filter(|c| matches!(c, Call::Enrol(_)))
+            .count()
+    };
+    assert_eq!(enrolments(&recorder), 1, "one tap, one code sent");
+
+    ui.click("quick-lock");
+    assert!(ui.has("unlock-passphrase"), "{}", ui.text());
+    assert_eq!(recorder.calls().last(), Some(&Call::Lock));
+    release.send(()).unwrap();
+    assert_eq!(enrolments(&recorder), 1);
 }
 
 #[test]

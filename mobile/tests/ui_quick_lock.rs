@@ -22,6 +22,8 @@ fn lock_is_on_every_first_run_screen() {
     ui.type_into("server", "http://127.0.0.1:8080");
     ui.type_into("code", "X");
     ui.click("continue");
+    assert!(ui.has("quick-lock"), "while connecting too");
+    ui.wait_for_enrolment();
     assert!(ui.text().contains("Fieldwork"), "{}", ui.text());
     assert!(ui.has("quick-lock"));
 }

@@ -160,6 +160,10 @@ strings! {
     EnrolServerLabel => { en: "Server address", fr: "Adresse du serveur" },
     EnrolCodeLabel => { en: "One-time code", fr: "Code à usage unique" },
     EnrolSubmit => { en: "Enrol this phone", fr: "Inscrire ce téléphone" },
+    EnrolConnecting => {
+        en: "Connecting to the server… This can take a minute on a slow network.",
+        fr: "Connexion au serveur… Cela peut prendre une minute sur un réseau lent.",
+    },
     EnrolBadServer => {
         en: "Enter the address starting with http:// or https://, for example https://fieldkit.example.org",
         fr: "Saisissez l’adresse qui commence par http:// ou https://, par exemple https://fieldkit.example.org",

@@ -51,7 +51,8 @@ pub enum ServiceError {
 
 /// Everything the first-run screens need from the rest of the app.
 ///
-/// Calls are synchronous: the screens run them in an event handler. The
+/// Calls are synchronous: the screens run them in an event handler, except
+/// `enrol`, which waits on the network and so runs on its own thread. The
 /// passphrase is borrowed and never kept by the screens after the call.
 pub trait AppServices: Send + Sync {
     /// Which setup steps this phone has already done.

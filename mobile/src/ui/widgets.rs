@@ -73,6 +73,20 @@ pub(crate) fn set_secret(mut field: Signal<String>, value: String) {
     field.set(value);
 }
 
+/// Runs a call that waits on the network on its own thread, so the window
+/// keeps painting and answering taps (quick-lock above all) meanwhile.
+pub(crate) async fn off_the_screen(
+    call: impl FnOnce() -> Result<(), ServiceError> + Send + 'static,
+) -> Result<(), ServiceError> {
+    let (done, outcome) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(call());
+    });
+    outcome
+        .await
+        .unwrap_or_else(|_| Err(ServiceError::Failed("the task stopped".into())))
+}
+
 /// A service failure in the person's language.
 pub(crate) fn service_error_text(lang: Lang, error: &ServiceError) -> String {
     match error {

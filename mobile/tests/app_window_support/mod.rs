@@ -139,6 +139,19 @@ impl Display {
         self.press_and_wait("Return", what);
     }
 
+    /// Waits until the screen has stopped changing (a late repaint).
+    pub fn settle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut last = self.screen();
+        let mut still = 0;
+        while still < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(300));
+            let now = self.screen();
+            still = if now == last { still + 1 } else { 0 };
+            last = now;
+        }
+    }
+
     /// Presses `key` and waits until the screen shows something else.
     pub fn press_and_wait(&self, key: &str, what: &str) {
         assert!(
@@ -215,6 +228,15 @@ impl App {
     }
 }
 
+impl App {
+    /// Waits until the app's log (stderr) holds `line`.
+    pub fn wait_for_log(&self, line: &str, limit: Duration) {
+        wait_for(&format!("`{line}` in the app's log"), limit, || {
+            std::fs::read_to_string(&self.log).is_ok_and(|log| log.contains(line))
+        });
+    }
+}
+
 impl Drop for App {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -228,7 +250,7 @@ impl Drop for App {
 
 /// Language, passphrase, code of practice, enrolment (prefilled from the
 /// environment); ends on home. `shoot` sees each first-run screen.
-pub fn first_run(display: &Display, shoot: &mut dyn FnMut(&str)) {
+pub fn first_run(display: &Display, app: &App, shoot: &mut dyn FnMut(&str)) {
     // quick-lock, English, Français, Continue.
     display.activate(3, "the passphrase step");
     // passphrase, confirmation, Back, Continue (a disabled Continue is not
@@ -247,8 +269,11 @@ pub fn first_run(display: &Display, shoot: &mut dyn FnMut(&str)) {
     display.tabs(1);
     display.press_and_wait("Return", "the enrolment step");
     shoot("enrol");
-    // server, code, Enrol.
-    display.activate(3, "home after enrolment");
+    // server, code, Enrol: "Connecting…", then home once the app's log
+    // says the enrolment (which runs off the screen) is over.
+    display.activate(3, "the enrolment to start");
+    app.wait_for_log("enrolled and protocols pinned", Duration::from_secs(90));
+    display.settle();
 }
 
 pub fn shipped(id: &str) -> Arc<Protocol> {

@@ -14,6 +14,7 @@ pub fn first_run_and_enrol(ui: &mut Ui, server: &str, code: &str) {
     ui.type_into("server", server);
     ui.type_into("code", code);
     ui.click("continue");
+    ui.wait_for_enrolment();
 }
 
 pub fn complete_child_interview(ui: &mut Ui, age: &str) {

@@ -206,6 +206,13 @@ impl Ui {
         }
     }
 
+    /// Waits out the enrolment's network call (it runs off the screen).
+    pub fn wait_for_enrolment(&mut self) {
+        self.wait_until("the enrolment to end", Duration::from_secs(60), |text| {
+            !text.contains("Connecting to the server")
+        });
+    }
+
     pub fn click(&mut self, id: &str) {
         self.send("click", id, Box::new(SerializedMouseData::default()));
     }
@@ -293,6 +300,8 @@ pub struct Recorder {
     pub defaults: EnrolDefaults,
     pub progress: SetupProgress,
     pub fail_enrol: Option<ServiceError>,
+    /// When set, `enrol` waits for a message here: a network that is slow.
+    pub enrol_gate: Option<Arc<Mutex<std::sync::mpsc::Receiver<()>>>>,
 }
 
 impl Recorder {
@@ -321,6 +330,9 @@ impl AppServices for Recorder {
     }
     fn enrol(&self, form: &EnrolForm) -> Result<(), ServiceError> {
         self.record(Call::Enrol(form.clone()));
+        if let Some(gate) = &self.enrol_gate {
+            let _ = gate.lock().unwrap().recv();
+        }
         match &self.fail_enrol {
             Some(e) => Err(e.clone()),
             None => Ok(()),

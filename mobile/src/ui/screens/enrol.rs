@@ -5,7 +5,7 @@ use dioxus::prelude::*;
 use crate::ui::i18n::{text, Key};
 use crate::ui::services::Services;
 use crate::ui::state::{check_enrol_form, EnrolProblem, FirstRunStep};
-use crate::ui::widgets::{service_error_text, use_model, ErrorLine, StepHeader};
+use crate::ui::widgets::{off_the_screen, service_error_text, use_model, ErrorLine, StepHeader};
 
 #[component]
 pub fn EnrolScreen() -> Element {
@@ -15,8 +15,14 @@ pub fn EnrolScreen() -> Element {
     let mut server = use_signal(|| defaults.server.clone());
     let mut code = use_signal(|| defaults.code.clone());
     let mut error = use_signal(|| None::<String>);
+    // The call waits on the network; the screen stays alive meanwhile and
+    // a second tap does not send the one-time code twice.
+    let mut connecting = use_signal(|| false);
 
     let submit = move |_| {
+        if connecting() {
+            return;
+        }
         let form = match check_enrol_form(&server.read(), &code.read()) {
             Ok(form) => form,
             Err(problem) => {
@@ -28,10 +34,17 @@ pub fn EnrolScreen() -> Element {
                 return;
             }
         };
-        match services.enrol(&form) {
-            Ok(()) => model.write().enrolled(),
-            Err(e) => error.set(Some(service_error_text(lang, &e))),
-        }
+        error.set(None);
+        connecting.set(true);
+        let services = services.clone();
+        spawn(async move {
+            let outcome = off_the_screen(move || services.enrol(&form)).await;
+            connecting.set(false);
+            match outcome {
+                Ok(()) => model.write().enrolled(),
+                Err(e) => error.set(Some(service_error_text(lang, &e))),
+            }
+        });
     };
 
     rsx! {
@@ -46,6 +59,7 @@ pub fn EnrolScreen() -> Element {
             spellcheck: "false",
             placeholder: "https://",
             value: "{server}",
+            disabled: connecting(),
             oninput: move |e| server.set(e.value()),
         }
         label { r#for: "code", {text(lang, Key::EnrolCodeLabel)} }
@@ -57,11 +71,22 @@ pub fn EnrolScreen() -> Element {
             autocapitalize: "characters",
             spellcheck: "false",
             value: "{code}",
+            disabled: connecting(),
             oninput: move |e| code.set(e.value()),
         }
         ErrorLine { message: error() }
+        if connecting() {
+            p { id: "connecting", class: "intro", role: "status", {text(lang, Key::EnrolConnecting)} }
+        }
         div { class: "actions",
-            button { id: "continue", class: "primary", onclick: submit, {text(lang, Key::EnrolSubmit)} }
+            button {
+                id: "continue",
+                class: "primary",
+                disabled: connecting(),
+                aria_busy: connecting(),
+                onclick: submit,
+                {text(lang, Key::EnrolSubmit)}
+            }
         }
     }
 }
