@@ -57,6 +57,20 @@ fn enrolment_pins_the_projects_protocols_and_home_lists_them() {
     assert_eq!(settings.server_url.as_deref(), Some(server.url.as_str()));
     assert_eq!(settings.researcher_name.as_deref(), Some("Demo researcher"));
     assert!(vault.device_id().unwrap().is_some());
+    // The supervisor sees when and in which language the code of practice
+    // was accepted on this phone (R15).
+    let device = server.store.devices().unwrap().pop().unwrap();
+    let accepted = device.code_of_practice.expect("R15 acceptance sent");
+    assert_eq!(accepted.language, "en");
+    assert_eq!(
+        Some(accepted),
+        settings.code_of_practice.map(|ack| {
+            fieldkit_protocols::wire::CodeOfPracticeAcceptance {
+                language: ack.language,
+                accepted_at: ack.at,
+            }
+        })
+    );
 }
 
 #[test]

@@ -390,6 +390,21 @@ impl fmt::Debug for WireSecret {
 pub struct EnrolRequest {
     pub code: WireSecret,
     pub device_name: String,
+    /// The researcher's acceptance of the code of practice on this phone
+    /// (R15). Optional on the wire only so that the server can refuse its
+    /// absence with a message instead of a parse error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_of_practice: Option<CodeOfPracticeAcceptance>,
+}
+
+/// The researcher read and accepted the code of practice (R15): in which
+/// language and when. Supervisors see it beside the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeOfPracticeAcceptance {
+    /// The app language it was read in (`en`, `fr`).
+    pub language: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub accepted_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

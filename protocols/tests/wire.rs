@@ -8,9 +8,10 @@ use fieldkit_protocols::anonymise::anonymise;
 use fieldkit_protocols::engine::{EventKind, Session};
 use fieldkit_protocols::model::Text;
 use fieldkit_protocols::wire::{
-    from_json, BatchResponse, EnrolRequest, EnrolResponse, ProtocolListing, RecordBatch,
-    RecordEnvelope, RecordResult, RecordStatus, SyncStatus, Tombstone, TombstoneBatch,
-    TombstoneResponse, TombstoneResult, TombstoneStatus, WireError, WireSecret, WIRE_VERSION,
+    from_json, BatchResponse, CodeOfPracticeAcceptance, EnrolRequest, EnrolResponse,
+    ProtocolListing, RecordBatch, RecordEnvelope, RecordResult, RecordStatus, SyncStatus,
+    Tombstone, TombstoneBatch, TombstoneResponse, TombstoneResult, TombstoneStatus, WireError,
+    WireSecret, WIRE_VERSION,
 };
 use fieldkit_protocols::{ContentHash, Rule, Value};
 use serde::de::DeserializeOwned;
@@ -331,12 +332,21 @@ fn enrolment_secrets_cross_the_wire_but_never_print() {
     let request = EnrolRequest {
         code: WireSecret::new("7K3-QX9".to_owned()),
         device_name: "Tablet 3".to_owned(),
+        code_of_practice: Some(CodeOfPracticeAcceptance {
+            language: "fr".to_owned(),
+            accepted_at: time::macros::datetime!(2026-03-07 08:30 UTC),
+        }),
     };
     assert_eq!(
         serde_json::to_string(&request).unwrap(),
-        r#"{"code":"7K3-QX9","device_name":"Tablet 3"}"#
+        r#"{"code":"7K3-QX9","device_name":"Tablet 3","code_of_practice":{"language":"fr","accepted_at":"2026-03-07T08:30:00Z"}}"#
     );
     round_trip(&request);
+    // A request without the acceptance still reads, so the server can
+    // refuse it with R15's message rather than a parse error.
+    let without: EnrolRequest =
+        from_json(br#"{"code":"7K3-QX9","device_name":"Tablet 3"}"#).unwrap();
+    assert_eq!(without.code_of_practice, None);
     assert!(!format!("{request:?}").contains("7K3"));
 
     let response = EnrolResponse {

@@ -212,7 +212,7 @@ pub fn revoke(store: &dyn Store, device_id: Uuid, now: OffsetDateTime) -> Result
 /// `device list` as a table.
 pub fn render_devices(devices: &[Device]) -> String {
     let mut out = String::from(
-        "DEVICE ID                             ENROLLED    STATUS   LANGUAGES  RESEARCHER\n",
+        "DEVICE ID                             ENROLLED    STATUS   LANGUAGES  CODE OF PRACTICE  RESEARCHER\n",
     );
     for d in devices {
         let status = if d.revoked_at.is_some() {
@@ -220,13 +220,19 @@ pub fn render_devices(devices: &[Device]) -> String {
         } else {
             "active"
         };
+        // R15: when, and in which language, the researcher accepted it.
+        let code_of_practice = d.code_of_practice.as_ref().map_or_else(
+            || "not recorded".to_owned(),
+            |ack| format!("{} {}", ack.accepted_at.date(), ack.language),
+        );
         let _ = writeln!(
             out,
-            "{}  {}  {:<7}  {:<9}  {}",
+            "{}  {}  {:<7}  {:<9}  {:<16}  {}",
             d.device_id,
             d.enrolled_at.date(),
             status,
             d.languages.join(","),
+            code_of_practice,
             d.researcher
         );
     }

@@ -248,7 +248,11 @@ async fn serve_with_listen_and_data_answers_and_admin_commands_share_the_data() 
 
     let enrolled: serde_json::Value = client
         .post(format!("{base}/api/v1/enrol"))
-        .json(&serde_json::json!({ "code": code, "device_name": "phone" }))
+        .json(&serde_json::json!({
+            "code": code,
+            "device_name": "phone",
+            "code_of_practice": { "language": "fr", "accepted_at": "2026-01-05T09:00:00Z" },
+        }))
         .send()
         .await
         .unwrap()
@@ -260,7 +264,9 @@ async fn serve_with_listen_and_data_answers_and_admin_commands_share_the_data() 
 
     let list = run(&["device", "list", "--data", data]);
     assert!(
-        stdout(&list).contains(device) && stdout(&list).contains("active"),
+        stdout(&list).contains(device)
+            && stdout(&list).contains("active")
+            && stdout(&list).contains("2026-01-05 fr"),
         "{}",
         stdout(&list)
     );

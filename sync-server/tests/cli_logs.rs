@@ -79,7 +79,11 @@ async fn logs_carry_no_answers_notes_names_or_tokens_and_sigterm_stops_gracefull
     }
     let enrolled: serde_json::Value = client
         .post(format!("{base}/api/v1/enrol"))
-        .json(&serde_json::json!({ "code": code, "device_name": "phone" }))
+        .json(&serde_json::json!({
+            "code": code,
+            "device_name": "phone",
+            "code_of_practice": { "language": "en", "accepted_at": "2026-01-05T09:00:00Z" },
+        }))
         .send()
         .await
         .unwrap()

@@ -58,6 +58,10 @@ fn openapi_schemas_match_wire_types() {
     assert_twin("Tombstone", std::slice::from_ref(&tombstone));
     assert_twin("TombstoneBatch", &[TombstoneBatch::new(vec![tombstone])]);
     let id = Uuid::new_v4();
+    let acceptance = CodeOfPracticeAcceptance {
+        language: "en".into(),
+        accepted_at: time::OffsetDateTime::UNIX_EPOCH,
+    };
     let results = [
         RecordStatus::Stored,
         RecordStatus::Duplicate,
@@ -101,8 +105,10 @@ fn openapi_schemas_match_wire_types() {
         &[EnrolRequest {
             code: WireSecret::new("c".into()),
             device_name: "d".into(),
+            code_of_practice: Some(acceptance.clone()),
         }],
     );
+    assert_twin("CodeOfPracticeAcceptance", &[acceptance]);
     assert_twin(
         "EnrolResponse",
         &[EnrolResponse {

@@ -23,16 +23,37 @@ async fn an_enrolment_code_works_once_and_the_token_then_lists_protocols() {
         OffsetDateTime::now_utc(),
     )
     .unwrap();
+    // A phone that skipped the code of practice is refused, and its code
+    // is not spent (R15).
+    let (status, body) = server
+        .post(
+            "/api/v1/enrol",
+            "",
+            &json!({ "code": code.expose(), "device_name": "phone" }),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "code_of_practice_missing");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("has not accepted the code of practice"),
+        "{body}"
+    );
+    assert!(server.store.devices().unwrap().is_empty());
     // Typed in lower case with spaces: still accepted.
     let typed = code.expose().to_lowercase().replace('-', " ");
     let (status, body) = server
         .post(
             "/api/v1/enrol",
             "",
-            &json!({ "code": typed, "device_name": "phone" }),
+            &json!({ "code": typed, "device_name": "phone", "code_of_practice": accepted() }),
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    let devices = server.store.devices().unwrap();
+    assert_eq!(devices[0].code_of_practice, Some(accepted()));
     assert_eq!(body["researcher"], "Amina");
     let token = body["token"].as_str().unwrap().to_owned();
     assert_eq!(token.len(), 64);
@@ -41,7 +62,7 @@ async fn an_enrolment_code_works_once_and_the_token_then_lists_protocols() {
         .post(
             "/api/v1/enrol",
             "",
-            &json!({ "code": code.expose(), "device_name": "phone 2" }),
+            &json!({ "code": code.expose(), "device_name": "phone 2", "code_of_practice": accepted() }),
         )
         .await;
     assert_eq!(again, 401);
@@ -79,7 +100,7 @@ async fn an_expired_code_is_refused_and_an_unknown_device_cannot_be_revoked() {
         .post(
             "/api/v1/enrol",
             "",
-            &json!({ "code": "k7qm-3xra", "device_name": "phone" }),
+            &json!({ "code": "k7qm-3xra", "device_name": "phone", "code_of_practice": accepted() }),
         )
         .await;
     assert_eq!(status, 401, "{body}");
@@ -424,7 +445,7 @@ async fn tokens_and_enrolment_codes_are_stored_only_as_hashes() {
         .post(
             "/api/v1/enrol",
             "",
-            &json!({ "code": code, "device_name": "test phone" }),
+            &json!({ "code": code, "device_name": "test phone", "code_of_practice": accepted() }),
         )
         .await;
     assert_eq!(status, 200, "{body}");

@@ -51,7 +51,7 @@ proptest! {
         let code = admin::enrol(&store, "Amina", &["en".into()], 1, now).unwrap();
         let code_hash = fieldkit_sync_server::secrets::hash_secret(
             &fieldkit_sync_server::secrets::normalise_code(code.expose()));
-        let device = store.redeem_enrolment(&code_hash, Uuid::new_v4(), "token-hash", now).unwrap().unwrap();
+        let device = store.redeem_enrolment(&code_hash, Uuid::new_v4(), "token-hash", &accepted(), now).unwrap().unwrap();
         let bases: Vec<RecordEnvelope> = (0..3)
             .map(|_| seal(device.device_id, &protocol, child_session(&protocol)))
             .collect();

@@ -5,7 +5,7 @@ mod support;
 use std::io::Write;
 
 use fieldkit_sync_server::Config;
-use support::TestServer;
+use support::{accepted, TestServer};
 
 #[tokio::test]
 async fn with_a_certificate_the_server_speaks_https() {
@@ -126,7 +126,7 @@ async fn guessing_enrolment_codes_is_slowed_down_for_everyone() {
                 .post(
                     "/api/v1/enrol",
                     "",
-                    &serde_json::json!({ "code": code, "device_name": "phone" }),
+                    &serde_json::json!({ "code": code, "device_name": "phone", "code_of_practice": accepted() }),
                 )
                 .await
         }

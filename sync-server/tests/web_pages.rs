@@ -189,6 +189,9 @@ async fn supervisor_sees_the_language_finding_with_its_principle_but_no_answers(
     let (status, devices) = b.get(&server.url("/web/devices")).await;
     assert_eq!(status, 200);
     assert!(devices.contains("Amina") && !devices.contains("Revoke"));
+    // R15: the researcher's acceptance of the code of practice, as sent.
+    assert!(devices.contains("Code of practice (R15)"), "{devices}");
+    assert!(devices.contains("accepted 2026-01-05 (en)"), "{devices}");
 }
 
 #[tokio::test]

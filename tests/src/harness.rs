@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fieldkit_mobile::sync::{self, SyncClient, SyncConfig, SyncOutcome};
-use fieldkit_mobile::vault::{KdfParams, Passphrase, Vault, VaultSettings};
+use fieldkit_mobile::vault::{
+    CodeOfPracticeAck, KdfParams, Passphrase, Setting, Vault, VaultSettings,
+};
 use fieldkit_protocols::wire::{RecordEnvelope, WireSecret};
 use fieldkit_protocols::{library, Protocol};
 use fieldkit_sync_server::store::{SqliteStore, Store};
@@ -129,7 +131,15 @@ pub struct Device {
 impl Device {
     pub fn new() -> Device {
         let dir = tempfile::tempdir().unwrap();
-        let vault = Vault::create(dir.path(), &Passphrase::new(PASSPHRASE), settings()).unwrap();
+        let mut vault =
+            Vault::create(dir.path(), &Passphrase::new(PASSPHRASE), settings()).unwrap();
+        // Past the first run, as a phone is when it enrols (R15).
+        vault
+            .set_setting(&Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
+                language: "en".into(),
+                at: OffsetDateTime::now_utc(),
+            }))
+            .unwrap();
         Device { dir, vault }
     }
 

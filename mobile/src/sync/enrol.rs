@@ -1,7 +1,8 @@
-//! Enrolment: trade the coordinator's one-time code for a device token and
-//! keep the server address, token, device id and researcher in the vault.
+//! Enrolment: trade the coordinator's one-time code, with the researcher's
+//! acceptance of the code of practice (R15), for a device token, and keep
+//! the server address, token, device id and researcher in the vault.
 
-use fieldkit_protocols::wire::{EnrolRequest, EnrolResponse, WireSecret};
+use fieldkit_protocols::wire::{CodeOfPracticeAcceptance, EnrolRequest, EnrolResponse, WireSecret};
 use uuid::Uuid;
 
 use super::transport::Transport;
@@ -24,10 +25,19 @@ pub async fn enrol(
     device_name: &str,
     config: &SyncConfig,
 ) -> Result<Enrolment, SyncError> {
+    // The server refuses a device whose researcher has not accepted the
+    // code of practice (R15); the first-run screens ask before this step.
+    let Some(ack) = vault.settings()?.code_of_practice else {
+        return Err(SyncError::CodeOfPracticeNotAccepted);
+    };
     let transport = Transport::new(server_url, None, config)?;
     let request = EnrolRequest {
         code: code.clone(),
         device_name: device_name.to_owned(),
+        code_of_practice: Some(CodeOfPracticeAcceptance {
+            language: ack.language,
+            accepted_at: ack.at,
+        }),
     };
     let response: EnrolResponse = transport
         .post_json("/api/v1/enrol", &request, transport.deadline())

@@ -68,6 +68,8 @@ impl Default for SyncConfig {
 pub enum SyncError {
     #[error("this device is not enrolled yet: enrol it with the server address and the code from your coordinator")]
     NotEnrolled,
+    #[error("accept the code of practice in the app before enrolling this phone (R15)")]
+    CodeOfPracticeNotAccepted,
     #[error("the server address `{url}` is not usable: {message}")]
     BadServerUrl { url: String, message: String },
     #[error("the server refused this device ({code}): {message}")]

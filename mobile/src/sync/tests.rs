@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::*;
-use crate::vault::{KdfParams, OutboxState, Passphrase, VaultSettings};
+use crate::vault::{CodeOfPracticeAck, KdfParams, OutboxState, Passphrase, Setting, VaultSettings};
 
 const CHILD: &str = "child-rapid-assessment.toml";
 
@@ -72,7 +72,20 @@ fn quick() -> SyncConfig {
     }
 }
 
+/// A phone past its first run: the researcher accepted the code of
+/// practice (R15), in French here, so the server's copy can be told apart.
 fn vault(dir: &std::path::Path) -> Vault {
+    let mut vault = vault_before_the_code_of_practice(dir);
+    vault
+        .set_setting(&Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
+            language: "fr".into(),
+            at: OffsetDateTime::now_utc(),
+        }))
+        .unwrap();
+    vault
+}
+
+fn vault_before_the_code_of_practice(dir: &std::path::Path) -> Vault {
     let settings = VaultSettings {
         kdf: KdfParams {
             memory_kib: 64,
@@ -164,6 +177,20 @@ async fn enrolment_stores_the_token_and_protocols_are_pinned_once() {
         .unwrap();
     assert_eq!(enrolment.researcher, "Amina");
     assert_eq!(vault.device_id().unwrap(), Some(enrolment.device_id));
+    let on_server = &server.store.devices().unwrap()[0];
+    let accepted = on_server
+        .code_of_practice
+        .as_ref()
+        .expect("R15 acceptance sent");
+    assert_eq!(accepted.language, "fr");
+    assert_eq!(
+        Some(accepted.accepted_at.unix_timestamp()),
+        vault
+            .settings()
+            .unwrap()
+            .code_of_practice
+            .map(|ack| ack.at.unix_timestamp())
+    );
     let client = SyncClient::from_vault(&vault, quick()).unwrap();
     let first = client.download_protocols(&mut vault).await.unwrap();
     assert_eq!(first.pinned.len(), 1, "{first:?}");
@@ -172,6 +199,34 @@ async fn enrolment_stores_the_token_and_protocols_are_pinned_once() {
     let pinned = &vault.pinned_protocols().unwrap()[0];
     let shipped = parse_protocol(CHILD, library::SHIPPED[0].source).unwrap();
     assert_eq!(pinned.content_hash, shipped.content_hash());
+}
+
+#[tokio::test]
+async fn without_the_code_of_practice_the_phone_does_not_spend_its_code() {
+    let server = server().await;
+    let code = server.code();
+    let dir = tempfile::tempdir().unwrap();
+    let mut early = vault_before_the_code_of_practice(dir.path());
+    let err = enrol(&mut early, &server.url, &code, "phone", &quick())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::CodeOfPracticeNotAccepted), "{err}");
+    assert!(
+        err.to_string().contains("accept the code of practice"),
+        "{err}"
+    );
+    assert!(server.store.devices().unwrap().is_empty());
+    // The code is still good once the researcher has accepted.
+    let other = tempfile::tempdir().unwrap();
+    enrol(
+        &mut vault(other.path()),
+        &server.url,
+        &code,
+        "phone",
+        &quick(),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use fieldkit_protocols::wire::{EnrolRequest, EnrolResponse};
+use fieldkit_protocols::wire::{CodeOfPracticeAcceptance, EnrolRequest, EnrolResponse};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use crate::secrets::{hash_secret, new_device_token, normalise_code};
     responses(
         (status = 200, description = "The device's token; shown once", body = EnrolResponseDoc),
         (status = 401, description = "Unknown, used or expired code", body = ErrorBody),
-        (status = 400, description = "Malformed request", body = ErrorBody),
+        (status = 400, description = "Malformed request, or no code-of-practice acceptance (R15)", body = ErrorBody),
         (status = 429, description = "Too many enrolment attempts", body = ErrorBody),
     ))]
 pub async fn enrol(
@@ -38,13 +38,20 @@ pub async fn enrol(
             "too many enrolment attempts; wait a minute and try again",
         ));
     }
+    let code_of_practice = accepted_code_of_practice(request.code_of_practice)?;
     let code_hash = hash_secret(&normalise_code(request.code.expose()));
     let token = new_device_token();
     let token_hash = hash_secret(token.expose());
     let device_id = Uuid::new_v4();
     let store = state.store.clone();
     let device = tokio::task::spawn_blocking(move || {
-        store.redeem_enrolment(&code_hash, device_id, &token_hash, OffsetDateTime::now_utc())
+        store.redeem_enrolment(
+            &code_hash,
+            device_id,
+            &token_hash,
+            &code_of_practice,
+            OffsetDateTime::now_utc(),
+        )
     })
     .await??
     .ok_or_else(|| {
@@ -61,4 +68,41 @@ pub async fn enrol(
         project: state.config.project.clone(),
         researcher: device.researcher,
     }))
+}
+
+/// R15: no device joins a project before its researcher has accepted the
+/// code of practice in the app. The phone sends that acceptance; a request
+/// without one (or with a nonsensical one) is refused, saying what to do.
+fn accepted_code_of_practice(
+    acceptance: Option<CodeOfPracticeAcceptance>,
+) -> Result<CodeOfPracticeAcceptance, ApiError> {
+    let refuse = |message: &str| {
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "code_of_practice_missing",
+            message,
+        ))
+    };
+    let Some(acceptance) = acceptance else {
+        return refuse(
+            "R15: the researcher has not accepted the code of practice on this phone; \
+             finish that step in the app, then enrol",
+        );
+    };
+    let language = &acceptance.language;
+    if language.is_empty()
+        || language.len() > 16
+        || !language
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || c == '-')
+    {
+        return refuse("R15: the code-of-practice language must be a language code such as `en`");
+    }
+    // A phone's clock may be off by hours, not by days.
+    if acceptance.accepted_at > OffsetDateTime::now_utc() + time::Duration::days(1) {
+        return refuse(
+            "R15: the code of practice was accepted in the future; check the phone's date",
+        );
+    }
+    Ok(acceptance)
 }

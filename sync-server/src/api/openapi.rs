@@ -52,6 +52,19 @@ pub struct EnrolRequestDoc {
     code: String,
     /// A label for the phone, shown to the coordinator.
     device_name: String,
+    /// Required (R15): when and in which language the researcher accepted
+    /// the code of practice in the app.
+    code_of_practice: Option<CodeOfPracticeAcceptanceDoc>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = CodeOfPracticeAcceptance)]
+#[allow(dead_code)]
+pub struct CodeOfPracticeAcceptanceDoc {
+    /// The app language it was read in, e.g. `en`.
+    language: String,
+    /// RFC 3339.
+    accepted_at: String,
 }
 
 #[derive(ToSchema)]

@@ -15,7 +15,7 @@ pub mod web;
 
 use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::rules::Rule;
-use fieldkit_protocols::wire::{SyncStatus, Tombstone, TombstoneStatus};
+use fieldkit_protocols::wire::{CodeOfPracticeAcceptance, SyncStatus, Tombstone, TombstoneStatus};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -76,6 +76,8 @@ pub struct Device {
     pub languages: Vec<String>,
     pub enrolled_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
+    /// R15; `None` only for devices enrolled before the server asked for it.
+    pub code_of_practice: Option<CodeOfPracticeAcceptance>,
 }
 
 /// A one-time enrolment code, stored as its SHA-256 only.
@@ -150,13 +152,15 @@ pub trait Store: WebStore + Send + Sync + 'static {
     fn add_enrolment(&self, enrolment: &NewEnrolment) -> Result<(), StoreError>;
     /// Drops unused codes for `researcher` (so `demo` stays idempotent).
     fn drop_pending_enrolments(&self, researcher: &str) -> Result<usize, StoreError>;
-    /// Trades a valid, unused code for a new device in one transaction;
+    /// Trades a valid, unused code for a new device, and keeps its
+    /// researcher's code-of-practice acceptance (R15), in one transaction;
     /// `None` if the code is unknown, used or expired.
     fn redeem_enrolment(
         &self,
         code_hash: &str,
         device_id: Uuid,
         token_hash: &str,
+        code_of_practice: &CodeOfPracticeAcceptance,
         now: OffsetDateTime,
     ) -> Result<Option<Device>, StoreError>;
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError>;

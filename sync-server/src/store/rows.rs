@@ -4,6 +4,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use fieldkit_protocols::wire::CodeOfPracticeAcceptance;
+
 use super::{Device, StoreError};
 
 pub(super) const SCHEMA: &str = "
@@ -17,6 +19,9 @@ CREATE TABLE IF NOT EXISTS enrolments (
 CREATE TABLE IF NOT EXISTS devices (
     device_id TEXT PRIMARY KEY, researcher TEXT NOT NULL, languages TEXT NOT NULL,
     token_hash TEXT NOT NULL UNIQUE, enrolled_at TEXT NOT NULL, revoked_at TEXT);
+-- R15: the researcher's acceptance of the code of practice, sent at enrolment.
+CREATE TABLE IF NOT EXISTS code_of_practice (
+    device_id TEXT PRIMARY KEY, language TEXT NOT NULL, accepted_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records (
     record_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, protocol_id TEXT NOT NULL,
     protocol_version INTEGER NOT NULL, content_hash TEXT NOT NULL, envelope TEXT NOT NULL,
@@ -59,34 +64,49 @@ pub(super) fn langs(text: &str) -> Vec<String> {
         .collect()
 }
 
-pub(super) fn device_row(
-    row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(String, String, String, String, Option<String>)> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-    ))
+/// A device row joined with its code-of-practice acceptance (R15), as
+/// [`DEVICE_COLUMNS`] from [`DEVICES_JOINED`] reads it.
+pub(super) struct DeviceRow {
+    id: String,
+    researcher: String,
+    languages: String,
+    enrolled_at: String,
+    revoked_at: Option<String>,
+    ack_language: Option<String>,
+    ack_at: Option<String>,
 }
 
-pub(super) fn to_device(
-    (id, researcher, languages, enrolled, revoked): (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-    ),
-) -> Result<Device, StoreError> {
-    Ok(Device {
-        device_id: parse_uuid(&id)?,
-        researcher,
-        languages: langs(&languages),
-        enrolled_at: parse_ts(&enrolled)?,
-        revoked_at: revoked.as_deref().map(parse_ts).transpose()?,
+pub(super) fn device_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
+    Ok(DeviceRow {
+        id: row.get(0)?,
+        researcher: row.get(1)?,
+        languages: row.get(2)?,
+        enrolled_at: row.get(3)?,
+        revoked_at: row.get(4)?,
+        ack_language: row.get(5)?,
+        ack_at: row.get(6)?,
     })
 }
 
-pub(super) const DEVICE_COLUMNS: &str = "device_id, researcher, languages, enrolled_at, revoked_at";
+pub(super) fn to_device(row: DeviceRow) -> Result<Device, StoreError> {
+    let code_of_practice = match (row.ack_language, row.ack_at) {
+        (Some(language), Some(at)) => Some(CodeOfPracticeAcceptance {
+            language,
+            accepted_at: parse_ts(&at)?,
+        }),
+        _ => None,
+    };
+    Ok(Device {
+        device_id: parse_uuid(&row.id)?,
+        researcher: row.researcher,
+        languages: langs(&row.languages),
+        enrolled_at: parse_ts(&row.enrolled_at)?,
+        revoked_at: row.revoked_at.as_deref().map(parse_ts).transpose()?,
+        code_of_practice,
+    })
+}
+
+pub(super) const DEVICE_COLUMNS: &str = "d.device_id, d.researcher, d.languages, d.enrolled_at, \
+     d.revoked_at, c.language, c.accepted_at";
+pub(super) const DEVICES_JOINED: &str =
+    "devices d LEFT JOIN code_of_practice c ON c.device_id = d.device_id";

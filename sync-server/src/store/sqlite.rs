@@ -6,12 +6,14 @@ use std::sync::{Mutex, MutexGuard};
 
 use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::rules::Rule;
-use fieldkit_protocols::wire::{SyncStatus, Tombstone, TombstoneStatus};
+use fieldkit_protocols::wire::{CodeOfPracticeAcceptance, SyncStatus, Tombstone, TombstoneStatus};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::rows::{device_row, langs, parse_ts, parse_uuid, to_device, ts, DEVICE_COLUMNS, SCHEMA};
+use super::rows::{
+    device_row, langs, parse_ts, parse_uuid, to_device, ts, DEVICES_JOINED, DEVICE_COLUMNS, SCHEMA,
+};
 use super::{
     AuditEntry, BatchEntry, ComplianceFinding, Device, NewEnrolment, PublishOutcome,
     PublishedProtocol, Store, StoreError, StoreOutcome, VerifiedRecord,
@@ -176,6 +178,7 @@ impl Store for SqliteStore {
         code_hash: &str,
         device_id: Uuid,
         token_hash: &str,
+        code_of_practice: &CodeOfPracticeAcceptance,
         now: OffsetDateTime,
     ) -> Result<Option<Device>, StoreError> {
         let mut conn = self.conn();
@@ -209,6 +212,14 @@ impl Store for SqliteStore {
                 ts(now)
             ],
         )?;
+        tx.execute(
+            "INSERT INTO code_of_practice (device_id, language, accepted_at) VALUES (?1, ?2, ?3)",
+            params![
+                device_id.to_string(),
+                code_of_practice.language,
+                ts(code_of_practice.accepted_at)
+            ],
+        )?;
         tx.commit()?;
         Ok(Some(Device {
             device_id,
@@ -216,6 +227,7 @@ impl Store for SqliteStore {
             languages: langs(&languages),
             enrolled_at: now,
             revoked_at: None,
+            code_of_practice: Some(code_of_practice.clone()),
         }))
     }
 
@@ -223,7 +235,7 @@ impl Store for SqliteStore {
         let conn = self.conn();
         let row = conn
             .query_row(
-                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?1"),
+                &format!("SELECT {DEVICE_COLUMNS} FROM {DEVICES_JOINED} WHERE d.token_hash = ?1"),
                 params![token_hash],
                 device_row,
             )
@@ -234,7 +246,7 @@ impl Store for SqliteStore {
     fn devices(&self) -> Result<Vec<Device>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
-            "SELECT {DEVICE_COLUMNS} FROM devices ORDER BY enrolled_at"
+            "SELECT {DEVICE_COLUMNS} FROM {DEVICES_JOINED} ORDER BY d.enrolled_at"
         ))?;
         let rows = stmt.query_map([], device_row)?;
         rows.map(|r| to_device(r?)).collect()

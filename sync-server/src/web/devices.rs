@@ -17,7 +17,7 @@ use crate::store::Device;
 
 fn render(devices: &[Device], manage: bool, csrf: &str, notice: &str) -> String {
     let mut html = String::from(notice);
-    html.push_str("<table id=\"devices\"><tr><th>Device</th><th>Researcher</th><th>Languages</th><th>Enrolled</th><th>Status</th></tr>");
+    html.push_str("<table id=\"devices\"><tr><th>Device</th><th>Researcher</th><th>Languages</th><th>Enrolled</th><th>Code of practice (R15)</th><th>Status</th></tr>");
     for d in devices {
         let status = match d.revoked_at {
             Some(at) => format!("revoked {}", at.date()),
@@ -32,11 +32,12 @@ fn render(devices: &[Device], manage: bool, csrf: &str, notice: &str) -> String 
         };
         let _ = write!(
             html,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{status}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{status}</td></tr>",
             d.device_id,
             esc(&d.researcher),
             esc(&d.languages.join(", ")),
-            d.enrolled_at.date()
+            d.enrolled_at.date(),
+            esc(&code_of_practice(d))
         );
     }
     html.push_str("</table>");
@@ -51,6 +52,14 @@ fn render(devices: &[Device], manage: bool, csrf: &str, notice: &str) -> String 
         );
     }
     html
+}
+
+/// What a supervisor reads about the researcher's commitment (R15).
+pub(crate) fn code_of_practice(device: &Device) -> String {
+    match &device.code_of_practice {
+        Some(ack) => format!("accepted {} ({})", ack.accepted_at.date(), ack.language),
+        None => "not recorded (enrolled before this was asked)".to_owned(),
+    }
 }
 
 async fn show(state: &AppState, user: &User, notice: String) -> Result<Html<String>, PageError> {

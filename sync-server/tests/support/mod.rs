@@ -96,7 +96,11 @@ impl TestServer {
         let response = self
             .client
             .post(self.url("/api/v1/enrol"))
-            .json(&json!({ "code": code.expose(), "device_name": "test phone" }))
+            .json(&json!({
+                "code": code.expose(),
+                "device_name": "test phone",
+                "code_of_practice": accepted(),
+            }))
             .send()
             .await
             .unwrap();
@@ -283,5 +287,14 @@ pub fn is_consent_by(kind: &EventKind, who: &Consenter) -> bool {
 pub fn stopped() -> EventKind {
     EventKind::Stopped {
         reason: StopReason::Withdrew,
+    }
+}
+
+/// A researcher's acceptance of the code of practice, as a phone sends it
+/// at enrolment (R15).
+pub fn accepted() -> fieldkit_protocols::wire::CodeOfPracticeAcceptance {
+    fieldkit_protocols::wire::CodeOfPracticeAcceptance {
+        language: "en".to_owned(),
+        accepted_at: time::macros::datetime!(2026-01-05 09:00 UTC),
     }
 }

@@ -14,7 +14,9 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use fieldkit_mobile::sync::{self, SyncClient, SyncConfig, SyncOutcome};
-use fieldkit_mobile::vault::{KdfParams, Passphrase, Vault, VaultSettings};
+use fieldkit_mobile::vault::{
+    CodeOfPracticeAck, KdfParams, Passphrase, Setting, Vault, VaultSettings,
+};
 use fieldkit_protocols::anonymise::{Anonymised, RedactionReport};
 use fieldkit_protocols::engine::Event;
 use fieldkit_protocols::wire::{RecordBatch, RecordEnvelope};
@@ -254,6 +256,10 @@ async fn end_to_end(server: &BenchServer, protocol: &Arc<Protocol>) -> Result<Fi
         ..VaultSettings::default()
     };
     let mut vault = Vault::create(dir.path(), &Passphrase::new("bench passphrase"), settings)?;
+    vault.set_setting(&Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
+        language: "en".into(),
+        at: OffsetDateTime::now_utc(),
+    }))?;
     let code = admin::enrol(
         &server.store,
         "e2e researcher",
@@ -414,7 +420,11 @@ impl BenchServer {
         let body: serde_json::Value = self
             .client
             .post(self.url("/api/v1/enrol"))
-            .json(&json!({ "code": code.expose(), "device_name": "bench phone" }))
+            .json(&json!({
+                "code": code.expose(),
+                "device_name": "bench phone",
+                "code_of_practice": { "language": "en", "accepted_at": "2026-01-05T09:00:00Z" },
+            }))
             .send()
             .await?
             .error_for_status()?
