@@ -206,6 +206,18 @@ impl Ui {
         }
     }
 
+    /// Lets spawned tasks run until `done` holds for something off the
+    /// screen (a call the services received).
+    pub fn run_until(&mut self, what: &str, limit: Duration, done: impl Fn() -> bool) {
+        self.wait_until(what, limit, |_| done());
+    }
+
+    /// Lets spawned tasks run for `time`, whatever they do.
+    pub fn run_for(&mut self, time: Duration) {
+        let end = Instant::now() + time;
+        self.run_until("time to pass", time * 2, || Instant::now() >= end);
+    }
+
     /// Waits out the enrolment's network call (it runs off the screen).
     pub fn wait_for_enrolment(&mut self) {
         self.wait_until("the enrolment to end", Duration::from_secs(60), |text| {
