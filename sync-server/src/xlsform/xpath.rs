@@ -302,18 +302,7 @@ impl Parser<'_> {
                 column,
                 message: "`.` (the current answer) only has a meaning in a constraint".to_owned(),
             }),
-            // XPath allows `.5` and `5.`; Fieldkit wants digits on both sides.
-            Token::Number(n) if n.parse::<f64>().is_ok() => Ok(Node::Number(
-                match (n.starts_with('.'), n.strip_suffix('.')) {
-                    (true, _) => format!("0{n}"),
-                    (false, Some(whole)) => whole.to_owned(),
-                    (false, None) => n,
-                },
-            )),
-            Token::Number(n) => Err(XPathError {
-                column,
-                message: format!("`{n}` is not a number"),
-            }),
+            Token::Number(n) => number(&n).map_err(|message| XPathError { column, message }),
             Token::Str(s) => Ok(Node::Str(s)),
             Token::Open => {
                 let inner = self.or()?;
@@ -441,5 +430,30 @@ fn write_operand(f: &mut fmt::Formatter<'_>, node: &Node, min: u8) -> fmt::Resul
         write!(f, "({node})")
     } else {
         write!(f, "{node}")
+    }
+}
+
+/// An XPath number in Fieldkit's spelling: `.5` and `5.` are XPath's, and
+/// Fieldkit wants digits on both sides of a point; whole numbers are 64-bit
+/// there (the fuzzer in `fuzz/` found 21-digit ones).
+fn number(text: &str) -> Result<Node, String> {
+    let spelled = match (text.starts_with('.'), text.strip_suffix('.')) {
+        (true, _) => format!("0{text}"),
+        (false, Some(whole)) => whole.to_owned(),
+        (false, None) => text.to_owned(),
+    };
+    let fits = if spelled.contains('.') {
+        spelled.parse::<f64>().is_ok_and(f64::is_finite)
+    } else {
+        spelled.parse::<i64>().is_ok()
+    };
+    if fits {
+        Ok(Node::Number(spelled))
+    } else if spelled.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && spelled.matches('.').count() <= 1
+    {
+        Err(format!("`{text}` is too large for a number here"))
+    } else {
+        Err(format!("`{text}` is not a number"))
     }
 }

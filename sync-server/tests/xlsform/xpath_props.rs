@@ -204,6 +204,13 @@ fn arithmetic_keeps_its_grouping() {
         translate_xpath("${a} > .5 and ${b} < 3.", false).unwrap(),
         "a > 0.5 and b < 3"
     );
+    // A whole number past 64 bits is refused where it stands (the fuzzer
+    // found `-222…2`).
+    let huge = translate_xpath("${a} > -222222222222222222222222", false).unwrap_err();
+    assert_eq!(huge.column, 9, "{huge}");
+    assert!(huge.message.contains("too large"), "{huge}");
+    let pointed = translate_xpath(". = 444444444444444444444.", true).unwrap_err();
+    assert!(pointed.message.contains("too large"), "{pointed}");
 }
 
 /// Pieces of XPath, glued at random: what a form author's typo or a foreign
