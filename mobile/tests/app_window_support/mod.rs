@@ -165,6 +165,11 @@ impl Display {
         std::thread::sleep(Duration::from_millis(200)); // the focus ring settles
         let before = self.screen();
         self.keys(&[key]);
+        self.changes_from(&before, limit)
+    }
+
+    /// True once the screen differs from `before`, within `limit`.
+    pub fn changes_from(&self, before: &[u8], limit: Duration) -> bool {
         let deadline = Instant::now() + limit;
         while self.screen() == before {
             if Instant::now() >= deadline {
@@ -272,7 +277,10 @@ pub fn first_run(display: &Display, app: &App, shoot: &mut dyn FnMut(&str)) {
     // server, code, Enrol: "Connecting…", then home once the app's log
     // says the enrolment (which runs off the screen) is over.
     display.activate(3, "the enrolment to start");
+    let connecting = display.screen();
     app.wait_for_log("enrolled and protocols pinned", Duration::from_secs(90));
+    // Home replaces "Connecting…", unless it already had.
+    display.changes_from(&connecting, Duration::from_secs(5));
     display.settle();
 }
 
