@@ -24,7 +24,10 @@ fuzz_target!(|bytes: &[u8]| {
             }
             Err(err) => {
                 let width = xpath.chars().count();
-                assert!(err.column >= 1 && err.column <= width + 1, "{xpath:?}: {err}");
+                assert!(
+                    err.column >= 1 && err.column <= width + 1,
+                    "{xpath:?}: {err}"
+                );
             }
         }
     }
