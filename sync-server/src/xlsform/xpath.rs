@@ -435,25 +435,25 @@ fn write_operand(f: &mut fmt::Formatter<'_>, node: &Node, min: u8) -> fmt::Resul
 
 /// An XPath number in Fieldkit's spelling: `.5` and `5.` are XPath's, and
 /// Fieldkit wants digits on both sides of a point; whole numbers are 64-bit
-/// there (the fuzzer in `fuzz/` found 21-digit ones).
+/// there (the fuzzer in `fuzz/` found 21-digit ones, and `2..`).
 fn number(text: &str) -> Result<Node, String> {
-    let spelled = match (text.starts_with('.'), text.strip_suffix('.')) {
-        (true, _) => format!("0{text}"),
-        (false, Some(whole)) => whole.to_owned(),
-        (false, None) => text.to_owned(),
+    let not_a_number = || format!("`{text}` is not a number");
+    let (whole, fraction) = match text.split_once('.') {
+        Some((_, fraction)) if fraction.contains('.') => return Err(not_a_number()),
+        Some((whole, fraction)) => (whole, fraction),
+        None => (text, ""),
     };
-    let fits = if spelled.contains('.') {
-        spelled.parse::<f64>().is_ok_and(f64::is_finite)
-    } else {
-        spelled.parse::<i64>().is_ok()
-    };
-    if fits {
-        Ok(Node::Number(spelled))
-    } else if spelled.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && spelled.matches('.').count() <= 1
-    {
-        Err(format!("`{text}` is too large for a number here"))
-    } else {
-        Err(format!("`{text}` is not a number"))
+    if whole.is_empty() && fraction.is_empty() {
+        return Err(not_a_number());
     }
+    let too_large = || format!("`{text}` is too large for a number here");
+    if fraction.is_empty() {
+        whole.parse::<i64>().map_err(|_| too_large())?;
+        return Ok(Node::Number(whole.to_owned()));
+    }
+    let spelled = format!("{}.{fraction}", if whole.is_empty() { "0" } else { whole });
+    if !spelled.parse::<f64>().is_ok_and(f64::is_finite) {
+        return Err(too_large());
+    }
+    Ok(Node::Number(spelled))
 }

@@ -211,6 +211,11 @@ fn arithmetic_keeps_its_grouping() {
     assert!(huge.message.contains("too large"), "{huge}");
     let pointed = translate_xpath(". = 444444444444444444444.", true).unwrap_err();
     assert!(pointed.message.contains("too large"), "{pointed}");
+    let doubled = translate_xpath("${a} = 2..", false).unwrap_err();
+    assert!(
+        doubled.message.contains("`2..` is not a number"),
+        "{doubled}"
+    );
 }
 
 /// Pieces of XPath, glued at random: what a form author's typo or a foreign
