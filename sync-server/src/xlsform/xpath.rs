@@ -49,6 +49,7 @@ pub(crate) fn translate(
         resolve,
         allow_current,
         end_column: xpath.chars().count() + 1,
+        depth: 0,
     };
     let node = parser.or()?;
     match parser.tokens.get(parser.at) {
@@ -165,7 +166,11 @@ struct Parser<'a> {
     resolve: Resolve<'a>,
     allow_current: bool,
     end_column: usize,
+    depth: usize,
 }
+
+/// Fieldkit's expression parser refuses nesting past 64 levels.
+const MAX_DEPTH: usize = 64;
 
 impl Parser<'_> {
     fn peek(&self) -> Option<&Token> {
@@ -212,12 +217,35 @@ impl Parser<'_> {
         }
     }
 
+    /// Runs `f` `cost` levels deeper, refusing absurd depths: a cell of a
+    /// thousand parentheses must not exhaust the stack, and the translation
+    /// must stay within what Fieldkit's parser reads. The costs count the
+    /// parentheses the translation prints (a unary minus becomes `(0 - x)`,
+    /// `not(x)` may need `(not (x))`), so a cell within the limit translates
+    /// to an expression within Fieldkit's.
+    fn nested<T>(
+        &mut self,
+        cost: usize,
+        f: impl FnOnce(&mut Self) -> Result<T, XPathError>,
+    ) -> Result<T, XPathError> {
+        self.depth += cost;
+        let result = if self.depth > MAX_DEPTH {
+            self.fail("the expression is nested too deeply; simplify it")
+        } else {
+            f(self)
+        };
+        self.depth -= cost;
+        result
+    }
+
     fn or(&mut self) -> Result<Node, XPathError> {
-        let mut left = self.and()?;
-        while self.keyword("or") {
-            left = Node::Binary("or", Box::new(left), Box::new(self.and()?));
-        }
-        Ok(left)
+        self.nested(1, |p| {
+            let mut left = p.and()?;
+            while p.keyword("or") {
+                left = Node::Binary("or", Box::new(left), Box::new(p.and()?));
+            }
+            Ok(left)
+        })
     }
 
     fn and(&mut self) -> Result<Node, XPathError> {
@@ -277,7 +305,7 @@ impl Parser<'_> {
 
     fn unary(&mut self) -> Result<Node, XPathError> {
         if self.op(&["-"]).is_some() {
-            let inner = self.unary()?;
+            let inner = self.nested(1, Self::unary)?;
             return Ok(Node::Binary(
                 "-",
                 Box::new(Node::Number("0".to_owned())),
@@ -333,7 +361,7 @@ impl Parser<'_> {
         let mut args = Vec::new();
         if self.peek() != Some(&Token::Close) {
             loop {
-                args.push(self.or()?);
+                args.push(self.nested(2, Self::or)?);
                 if self.peek() != Some(&Token::Comma) {
                     break;
                 }

@@ -211,6 +211,19 @@ fn arithmetic_keeps_its_grouping() {
     assert!(huge.message.contains("too large"), "{huge}");
     let pointed = translate_xpath(". = 444444444444444444444.", true).unwrap_err();
     assert!(pointed.message.contains("too large"), "{pointed}");
+    // Deep nesting is refused at a column, never a stack overflow; unary
+    // minus counts, since it becomes `(0 - x)` (the fuzzer found that).
+    for deep in [
+        format!("{}${{a}}{} > 1", "(".repeat(10_000), ")".repeat(10_000)),
+        format!("${{a}} > {}1", "-".repeat(200)),
+        format!("{}${{a}} > 1{}", "not(".repeat(40), ")".repeat(40)),
+    ] {
+        let refused = translate_xpath(&deep, false).unwrap_err();
+        assert!(refused.message.contains("nested too deeply"), "{refused}");
+        assert!(refused.column <= deep.chars().count());
+    }
+    let fine = translate_xpath(&format!("${{a}} > {}1", "-".repeat(60)), false).unwrap();
+    expr::parse(&fine).unwrap();
     let doubled = translate_xpath("${a} = 2..", false).unwrap_err();
     assert!(
         doubled.message.contains("`2..` is not a number"),
