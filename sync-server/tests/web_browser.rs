@@ -177,6 +177,24 @@ async fn supervisor_and_analyst_pages_in_a_real_browser() {
         client.screenshot().await.unwrap(),
     )
     .unwrap();
+    // R15: the supervisor sees each researcher's code-of-practice acceptance.
+    client.goto(&server.url("/web/devices")).await.unwrap();
+    let devices = client
+        .find(Locator::Id("devices"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        devices.contains("accepted 2026-01-05 (en)"),
+        "devices: {devices}"
+    );
+    std::fs::write(
+        screenshots().join("web-devices.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
     client
         .find(Locator::Css("header form button"))
         .await
