@@ -42,6 +42,30 @@ async fn an_enrolment_code_works_once_and_the_token_then_lists_protocols() {
         "{body}"
     );
     assert!(server.store.devices().unwrap().is_empty());
+    for (acceptance, says) in [
+        (
+            json!({ "language": "-", "accepted_at": "2026-01-05T09:00:00Z" }),
+            "a language code such as `en`",
+        ),
+        (
+            json!({ "language": "en", "accepted_at": "2099-01-05T09:00:00Z" }),
+            "check the phone's date",
+        ),
+    ] {
+        let (status, body) = server
+            .post(
+                "/api/v1/enrol",
+                "",
+                &json!({ "code": code.expose(), "device_name": "phone", "code_of_practice": acceptance }),
+            )
+            .await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(says),
+            "{body}"
+        );
+    }
+    assert!(server.store.devices().unwrap().is_empty());
     // Typed in lower case with spaces: still accepted.
     let typed = code.expose().to_lowercase().replace('-', " ");
     let (status, body) = server

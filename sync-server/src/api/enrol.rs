@@ -90,7 +90,7 @@ fn accepted_code_of_practice(
         );
     };
     let language = &acceptance.language;
-    if language.is_empty()
+    if !language.starts_with(|c: char| c.is_ascii_alphabetic())
         || language.len() > 16
         || !language
             .chars()
