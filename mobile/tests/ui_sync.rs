@@ -62,15 +62,7 @@ fn enrolment_pins_the_projects_protocols_and_home_lists_them() {
     let device = server.store.devices().unwrap().pop().unwrap();
     let accepted = device.code_of_practice.expect("R15 acceptance sent");
     assert_eq!(accepted.language, "en");
-    assert_eq!(
-        Some(accepted),
-        settings.code_of_practice.map(|ack| {
-            fieldkit_protocols::wire::CodeOfPracticeAcceptance {
-                language: ack.language,
-                accepted_at: ack.at,
-            }
-        })
-    );
+    assert_eq!(Some(accepted), settings.code_of_practice.map(Into::into));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! acceptance of the code of practice (R15), for a device token, and keep
 //! the server address, token, device id and researcher in the vault.
 
-use fieldkit_protocols::wire::{CodeOfPracticeAcceptance, EnrolRequest, EnrolResponse, WireSecret};
+use fieldkit_protocols::wire::{EnrolRequest, EnrolResponse, WireSecret};
 use uuid::Uuid;
 
 use super::transport::Transport;
@@ -34,10 +34,7 @@ pub async fn enrol(
     let request = EnrolRequest {
         code: code.clone(),
         device_name: device_name.to_owned(),
-        code_of_practice: Some(CodeOfPracticeAcceptance {
-            language: ack.language,
-            accepted_at: ack.at,
-        }),
+        code_of_practice: Some(ack.into()),
     };
     let response: EnrolResponse = transport
         .post_json("/api/v1/enrol", &request, transport.deadline())

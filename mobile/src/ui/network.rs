@@ -107,36 +107,31 @@ fn to_service_error(error: &SyncError) -> ServiceError {
 }
 
 /// Trades the one-time code for this device's token, then downloads and
-/// pins the project's protocols (R4). Blocks until both are done. A failed
-/// download after a good enrolment is not an error: the code is used up,
-/// and the next sync downloads the protocols.
+/// pins the project's protocols (R4). Blocks until both are done, so the
+/// enrolment screen runs it on a thread of its own (`off_the_screen`),
+/// outside any async runtime. A failed download after a good enrolment is
+/// not an error: the code is used up, and the next sync downloads the
+/// protocols.
 pub(crate) fn enrol(services: &VaultServices, form: &EnrolForm) -> Result<(), ServiceError> {
     let mut loan = Loan::take(services)?;
-    let (server, code) = (form.server.clone(), WireSecret::new(form.code.clone()));
-    let worker = std::thread::spawn(move || {
-        let result = runtime()?.block_on(async {
-            let config = enrol_config();
-            let vault = loan.vault();
-            let enrolment = sync::enrol(vault, &server, &code, &device_name(), &config)
-                .await
-                .map_err(|e| to_service_error(&e))?;
-            match sync::download_protocols(vault, &config).await {
-                Ok(report) => tracing::info!(
-                    project = %enrolment.project,
-                    pinned = report.pinned.len(),
-                    refused = report.refused.len(),
-                    "enrolled and protocols pinned"
-                ),
-                Err(error) => tracing::warn!(%error, "enrolled; protocols wait for the next sync"),
-            }
-            Ok(())
-        });
-        drop(loan);
-        result
-    });
-    worker
-        .join()
-        .unwrap_or_else(|_| Err(ServiceError::Failed("the enrolment task stopped".into())))
+    let code = WireSecret::new(form.code.clone());
+    runtime()?.block_on(async {
+        let config = enrol_config();
+        let vault = loan.vault();
+        let enrolment = sync::enrol(vault, &form.server, &code, &device_name(), &config)
+            .await
+            .map_err(|e| to_service_error(&e))?;
+        match sync::download_protocols(vault, &config).await {
+            Ok(report) => tracing::info!(
+                project = %enrolment.project,
+                pinned = report.pinned.len(),
+                refused = report.refused.len(),
+                "enrolled and protocols pinned"
+            ),
+            Err(error) => tracing::warn!(%error, "enrolled; protocols wait for the next sync"),
+        }
+        Ok(())
+    })
 }
 
 /// Starts a sync on its own thread. The receiver gets the progress after

@@ -45,6 +45,17 @@ pub struct CodeOfPracticeAck {
     pub at: OffsetDateTime,
 }
 
+/// What enrolment sends to the server (R15); the vault keeps its own
+/// field names, so stored settings stay readable.
+impl From<CodeOfPracticeAck> for fieldkit_protocols::wire::CodeOfPracticeAcceptance {
+    fn from(ack: CodeOfPracticeAck) -> Self {
+        Self {
+            language: ack.language,
+            accepted_at: ack.at,
+        }
+    }
+}
+
 /// The device configuration kept in the vault.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct DeviceSettings {
