@@ -201,7 +201,8 @@ fn the_identity_store_needs_the_supervisors_code_and_gives_a_reference_number() 
     ui.type_into("supervisor-code", "99999998");
     ui.click("open-identity-store");
     assert!(
-        ui.text().contains("Wrong supervisor’s code: 4 attempt(s) left"),
+        ui.text()
+            .contains("Wrong supervisor’s code: 4 attempt(s) left"),
         "{}",
         ui.text()
     );

@@ -17,7 +17,10 @@ fn to_the_code_form(ui: &mut Ui) {
         "{}",
         ui.text()
     );
-    assert!(!ui.has("supervisor-code"), "no code to type before one is set");
+    assert!(
+        !ui.has("supervisor-code"),
+        "no code to type before one is set"
+    );
     ui.click("identity-setup");
     assert!(ui.has("new-code") && ui.has("confirm-code") && ui.has("i-am-supervisor"));
 }
@@ -32,7 +35,11 @@ fn only_a_deliberate_supervisor_step_with_a_strong_code_twice_sets_it_up() {
 
     ui.type_into("supervisor-name", "Fatou N.");
     ui.type_into("new-code", "4711");
-    assert!(ui.text().contains("4 digits: at least 8 are needed."), "{}", ui.text());
+    assert!(
+        ui.text().contains("4 digits: at least 8 are needed."),
+        "{}",
+        ui.text()
+    );
     ui.type_into("confirm-code", "4711");
     ui.set_checked("i-am-supervisor", true);
     assert!(ui.is_disabled("set-code"), "a short code is refused");
@@ -48,14 +55,23 @@ fn only_a_deliberate_supervisor_step_with_a_strong_code_twice_sets_it_up() {
 
     ui.type_into("confirm-code", "40715283");
     ui.set_checked("i-am-supervisor", false);
-    assert!(ui.is_disabled("set-code"), "the supervisor must say it is them");
+    assert!(
+        ui.is_disabled("set-code"),
+        "the supervisor must say it is them"
+    );
     ui.set_checked("i-am-supervisor", true);
     assert!(!ui.is_disabled("set-code"));
     ui.click("set-code");
     let text = ui.text();
-    assert!(text.contains("The identity store is ready and closed"), "{text}");
+    assert!(
+        text.contains("The identity store is ready and closed"),
+        "{text}"
+    );
     assert!(text.contains("Code set by Fatou N."), "{text}");
-    assert!(ui.has("supervisor-code") && !ui.has("person-name"), "set up, not opened");
+    assert!(
+        ui.has("supervisor-code") && !ui.has("person-name"),
+        "set up, not opened"
+    );
     assert!(IdentityStore::exists(dir.path()));
 
     // The code opens it.
@@ -93,37 +109,49 @@ fn wrong_codes_count_down_and_the_last_erases_the_identity_store_alone_in_french
     ui.click("go-home");
     ui.click("open-identity");
     assert!(
-        ui.text().contains("Seul un superviseur peut en définir le code"),
+        ui.text()
+            .contains("Seul un superviseur peut en définir le code"),
         "{}",
         ui.text()
     );
     ui.click("identity-setup");
-    assert!(ui.text().contains("Superviseur : définir le code"), "{}", ui.text());
+    assert!(
+        ui.text().contains("Superviseur : définir le code"),
+        "{}",
+        ui.text()
+    );
     ui.type_into("supervisor-name", "Fatou N.");
     ui.type_into("new-code", "40715283");
     ui.type_into("confirm-code", "40715283");
     ui.set_checked("i-am-supervisor", true);
     ui.click("set-code");
-    assert!(ui.text().contains("Code défini par Fatou N."), "{}", ui.text());
+    assert!(
+        ui.text().contains("Code défini par Fatou N."),
+        "{}",
+        ui.text()
+    );
 
     for left in (1..=4).rev() {
         ui.type_into("supervisor-code", "99999998");
         ui.click("open-identity-store");
         let text = ui.text();
-        assert!(
-            text.contains(&format!("encore {left} essai(s)")),
-            "{text}"
-        );
+        assert!(text.contains(&format!("encore {left} essai(s)")), "{text}");
     }
     ui.type_into("supervisor-code", "99999998");
     ui.click("open-identity-store");
     let text = ui.text();
     assert!(text.contains("Trop de codes erronés"), "{text}");
-    assert!(text.contains("Les données de recherche sont intactes"), "{text}");
+    assert!(
+        text.contains("Les données de recherche sont intactes"),
+        "{text}"
+    );
     assert!(ui.has("identity-setup"), "a supervisor can set a new code");
     drop(ui);
     assert!(!IdentityStore::exists(dir.path()));
     let vault = vault(dir.path());
     assert_eq!(vault.identity_state().unwrap(), IdentityState::NotSetUp);
-    assert!(!vault.pinned_protocols().unwrap().is_empty(), "the research vault stays");
+    assert!(
+        !vault.pinned_protocols().unwrap().is_empty(),
+        "the research vault stays"
+    );
 }

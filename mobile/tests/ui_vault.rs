@@ -58,8 +58,12 @@ fn passphrase_and_code_of_practice_are_kept_in_the_vault_across_a_restart() {
         ui.text()
     );
 
-    let vault =
-        Vault::unlock_with(dir.path(), &fieldkit_mobile::vault::Passphrase::new(STRONG), &settings()).unwrap();
+    let vault = Vault::unlock_with(
+        dir.path(),
+        &fieldkit_mobile::vault::Passphrase::new(STRONG),
+        &settings(),
+    )
+    .unwrap();
     let ack = vault
         .settings()
         .unwrap()

@@ -11,7 +11,6 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use fieldkit_mobile::vault::Vault;
 use uuid::Uuid;
 use vault_support::*;
 

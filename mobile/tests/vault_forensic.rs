@@ -160,8 +160,12 @@ fn deleted_records_and_old_keys_leave_nothing_readable_in_a_copy_of_the_folder()
 
     // A child who will withdraw: a session, a queued record, an identity entry.
     let leaving = session_with_answers(&mut vault, &leaves.to_string(), 0);
-    vault.append_event(leaving, &answer(1, "MARKER-WITHDRAWN-ANSWER")).unwrap();
-    vault.append_event(leaving, &note(2, "MARKER-WITHDRAWN-NOTE")).unwrap();
+    vault
+        .append_event(leaving, &answer(1, "MARKER-WITHDRAWN-ANSWER"))
+        .unwrap();
+    vault
+        .append_event(leaving, &note(2, "MARKER-WITHDRAWN-NOTE"))
+        .unwrap();
     let record = envelope(&leaves.to_string(), "MARKER-WITHDRAWN-RECORD");
     vault.enqueue(&record).unwrap();
     vault.mark_acknowledged(record.record_id).unwrap();
@@ -170,10 +174,14 @@ fn deleted_records_and_old_keys_leave_nothing_readable_in_a_copy_of_the_folder()
         .unwrap();
     let name = |n: &str| PersonalDetails {
         name: n.into(),
+        nickname: String::new(),
         contact: format!("{n}-PHONE"),
-        ..PersonalDetails::default()
+        place: String::new(),
+        notes: String::new(),
     };
-    identity.put(&leaves, &name("MARKER-WITHDRAWN-NAME")).unwrap();
+    identity
+        .put(&leaves, &name("MARKER-WITHDRAWN-NAME"))
+        .unwrap();
     identity.put(&stays, &name("MARKER-KEPT-NAME")).unwrap();
     drop(identity); // closed, as it normally is
 
@@ -181,14 +189,22 @@ fn deleted_records_and_old_keys_leave_nothing_readable_in_a_copy_of_the_folder()
     let staying = session_with_answers(&mut vault, &stays.to_string(), 2);
     let field_note = vault.add_note(at(5), "MARKER-DELETED-FIELD-NOTE").unwrap();
     let finished = session_with_answers(&mut vault, &stays.to_string(), 0);
-    vault.append_event(finished, &answer(1, "MARKER-FINISHED-RAW")).unwrap();
+    vault
+        .append_event(finished, &answer(1, "MARKER-FINISHED-RAW"))
+        .unwrap();
 
     // What someone could have copied before: the ciphertexts to be deleted.
     let path = vault_file(dir.path());
     let withdrawn_events = sealed_events(dir.path(), leaving);
     let withdrawn_outbox = blob(&path, "SELECT meta FROM outbox");
-    let withdrawn_payload = blob(&path, "SELECT payload FROM outbox WHERE payload IS NOT NULL");
-    let people = blob(&dir.path().join("identity.sqlite"), "SELECT sealed FROM people");
+    let withdrawn_payload = blob(
+        &path,
+        "SELECT payload FROM outbox WHERE payload IS NOT NULL",
+    );
+    let people = blob(
+        &dir.path().join("identity.sqlite"),
+        "SELECT sealed FROM people",
+    );
     assert_eq!(people.len(), 2);
 
     // 1. Withdrawal, the identity store closed.
@@ -214,8 +230,15 @@ fn deleted_records_and_old_keys_leave_nothing_readable_in_a_copy_of_the_folder()
     let mut gone: Vec<Vec<u8>> = withdrawn_events.into_iter().map(|(_, s)| s).collect();
     gone.extend(withdrawn_outbox);
     gone.extend(withdrawn_payload);
-    let still_there = blob(&copy.path().join("identity.sqlite"), "SELECT sealed FROM people");
-    assert_eq!(still_there.len(), 1, "only the withdrawn child's entry went");
+    let still_there = blob(
+        &copy.path().join("identity.sqlite"),
+        "SELECT sealed FROM people",
+    );
+    assert_eq!(
+        still_there.len(),
+        1,
+        "only the withdrawn child's entry went"
+    );
     gone.extend(people.into_iter().filter(|p| !still_there.contains(p)));
     assert_gone(copy.path(), &gone, "after the withdrawal");
 
@@ -262,28 +285,47 @@ fn deleted_records_and_old_keys_leave_nothing_readable_in_a_copy_of_the_folder()
 #[test]
 fn the_apps_lock_and_withdrawal_leave_nothing_readable_either() {
     let dir = tempfile::tempdir().unwrap();
-    let services = VaultServices::new(dir.path().to_path_buf(), settings(), EnrolDefaults::default());
+    let services = VaultServices::new(
+        dir.path().to_path_buf(),
+        settings(),
+        EnrolDefaults::default(),
+    );
     services.create_vault(pass().expose()).unwrap();
     let store = services.fieldwork().unwrap();
     let child = new_ref();
     let session = Uuid::new_v4();
-    store.append_event(session, &start(session, &child.to_string())).unwrap();
-    store.append_event(session, &answer(1, "MARKER-APP-ANSWER")).unwrap();
+    store
+        .append_event(session, &start(session, &child.to_string()))
+        .unwrap();
+    store
+        .append_event(session, &answer(1, "MARKER-APP-ANSWER"))
+        .unwrap();
     let captured = sealed_events(dir.path(), session);
     let report = store.withdraw(&child).unwrap();
     assert_eq!(report.sessions_deleted, 1);
     let copy = copy_folder(dir.path());
-    assert_no_marker(copy.path(), &["MARKER-APP-ANSWER"], "after the app's withdrawal");
+    assert_no_marker(
+        copy.path(),
+        &["MARKER-APP-ANSWER"],
+        "after the app's withdrawal",
+    );
     let sealed: Vec<Vec<u8>> = captured.into_iter().map(|(_, s)| s).collect();
     assert_gone(copy.path(), &sealed, "after the app's withdrawal");
 
     let session = Uuid::new_v4();
-    store.append_event(session, &start(session, &new_ref().to_string())).unwrap();
-    store.append_event(session, &answer(1, "MARKER-APP-LOCKED")).unwrap();
+    store
+        .append_event(session, &start(session, &new_ref().to_string()))
+        .unwrap();
+    store
+        .append_event(session, &answer(1, "MARKER-APP-LOCKED"))
+        .unwrap();
     services.lock();
     let copy = copy_folder(dir.path());
     assert_no_marker(copy.path(), &["MARKER-APP-LOCKED"], "after the app's lock");
     let wal = copy.path().join("vault.sqlite-wal");
-    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0, "the WAL was emptied");
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
+        "the WAL was emptied"
+    );
     services.unlock(pass().expose()).unwrap();
 }

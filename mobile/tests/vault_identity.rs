@@ -48,7 +48,15 @@ fn identity_file(dir: &std::path::Path) -> std::path::PathBuf {
 #[test]
 fn the_code_must_be_hard_to_guess() {
     for weak in [
-        "", "1", "4711", "1234567", "12345678", "87654321", "00000000", "password", "qwerty123",
+        "",
+        "1",
+        "4711",
+        "1234567",
+        "12345678",
+        "87654321",
+        "00000000",
+        "password",
+        "qwerty123",
         "Nadia2024",
     ] {
         assert!(!supervisor_code_acceptable(weak), "{weak:?} accepted");
@@ -83,7 +91,10 @@ fn details_are_kept_in_a_separate_file_opened_only_by_the_supervisors_code() {
     else {
         panic!("a closed store")
     };
-    assert_eq!((set_by.as_str(), attempts_left), ("Fatou N.", IDENTITY_ATTEMPTS));
+    assert_eq!(
+        (set_by.as_str(), attempts_left),
+        ("Fatou N.", IDENTITY_ATTEMPTS)
+    );
 
     // The research passphrase does not open it, the supervisor's code does.
     let err = vault
@@ -127,7 +138,10 @@ fn the_last_wrong_code_erases_the_identity_store_alone_and_says_so() {
             matches!(err, VaultError::WrongSupervisorCode { attempts_left } if attempts_left == left),
             "{err}"
         );
-        assert!(err.to_string().contains(&format!("{left} attempt(s) left")), "{err}");
+        assert!(
+            err.to_string().contains(&format!("{left} attempt(s) left")),
+            "{err}"
+        );
     }
     // Counted across restarts of the app: the count lives in the files.
     vault.lock();
@@ -147,7 +161,11 @@ fn the_last_wrong_code_erases_the_identity_store_alone_and_says_so() {
     // The research vault stays, and a supervisor can set a new code.
     assert_eq!(vault.session_events(id).unwrap().len(), 3);
     let store = vault.create_identity_store(&code(), "Fatou N.").unwrap();
-    assert_eq!(store.get(&child()).unwrap(), None, "the old details are gone");
+    assert_eq!(
+        store.get(&child()).unwrap(),
+        None,
+        "the old details are gone"
+    );
 }
 
 #[test]
@@ -200,7 +218,10 @@ fn an_edited_identity_header_is_tampering_and_never_counted() {
         for _ in 0..IDENTITY_ATTEMPTS + 1 {
             let err = vault.open_identity_store(&code()).unwrap_err();
             assert!(
-                matches!(err, VaultError::Tampered { .. } | VaultError::CorruptHeader { .. }),
+                matches!(
+                    err,
+                    VaultError::Tampered { .. } | VaultError::CorruptHeader { .. }
+                ),
                 "{column}: {err}"
             );
         }
@@ -290,7 +311,11 @@ fn changing_the_code_and_locking() {
     drop(store);
     assert!(vault.open_identity_store(&code()).is_err());
     assert_eq!(
-        vault.open_identity_store(&new).unwrap().get(&child()).unwrap(),
+        vault
+            .open_identity_store(&new)
+            .unwrap()
+            .get(&child())
+            .unwrap(),
         Some(details())
     );
 }

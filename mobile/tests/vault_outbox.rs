@@ -3,8 +3,8 @@
 mod vault_support;
 
 use fieldkit_mobile::vault::{
-    IdentityDeletion,
-    OutboxItem, OutboxState, Retention, Vault, VaultError, VaultSettings, WithdrawalReport,
+    IdentityDeletion, OutboxItem, OutboxState, Retention, Vault, VaultError, VaultSettings,
+    WithdrawalReport,
 };
 use fieldkit_protocols::wire::RecordEnvelope;
 use fieldkit_protocols::Rule;

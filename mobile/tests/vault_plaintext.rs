@@ -5,7 +5,9 @@
 
 mod vault_support;
 
-use fieldkit_mobile::vault::{DeviceToken, PersonalDetails, PinnedProtocol, Setting, SupervisorCode};
+use fieldkit_mobile::vault::{
+    DeviceToken, PersonalDetails, PinnedProtocol, Setting, SupervisorCode,
+};
 use fieldkit_protocols::engine::events::{Event, EventKind};
 use uuid::Uuid;
 use vault_support::*;

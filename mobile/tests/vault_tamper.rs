@@ -44,7 +44,13 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
     damaged.sort();
     assert_eq!(
         damaged,
-        vec![format!("event {id}#1"), format!("event {id}#2")]
+        vec![
+            format!("event {id}#1"),
+            format!("event {id}#2"),
+            // The ledger notices the swap as well.
+            "session events: changed, replaced by older copies or swapped outside Fieldkit"
+                .to_owned(),
+        ]
     );
 }
 
@@ -109,7 +115,11 @@ fn flipped_bytes_on_disk_damage_one_record_and_leave_the_others_readable() {
     assert_eq!(vault.sessions().unwrap().len(), 2);
     assert_eq!(
         vault.damaged_records().unwrap(),
-        vec![format!("event {damaged_session}#3")]
+        vec![
+            format!("event {damaged_session}#3"),
+            "session events: changed, replaced by older copies or swapped outside Fieldkit"
+                .to_owned(),
+        ]
     );
 }
 
@@ -199,12 +209,22 @@ fn a_file_that_is_not_a_database_gets_a_clear_error() {
 /// of the header's layout): an attacker who edits a field fixes it up too.
 fn recompute_checksum(conn: &rusqlite::Connection) {
     use sha2::{Digest, Sha256};
-    let (m, t, p, limit, salt, wrapped, duress): (u32, u32, u32, u32, Vec<u8>, Vec<u8>, Vec<u8>) = conn
-        .query_row(
+    let (m, t, p, limit, salt, wrapped, duress): (u32, u32, u32, u32, Vec<u8>, Vec<u8>, Vec<u8>) =
+        conn.query_row(
             "SELECT kdf_memory_kib, kdf_iterations, kdf_parallelism, max_failed_unlocks, salt,
                     wrapped_key, duress_tag FROM header",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            },
         )
         .unwrap();
     let mut h = Sha256::new();
@@ -245,23 +265,33 @@ fn every_header_field_edited_is_tampering_and_never_counted_as_a_wrong_passphras
         let mut vault = new_vault(dir.path());
         let id = session_with_answers(&mut vault, "R1", 1);
         vault
-            .set_duress_passphrase(Some(&fieldkit_mobile::vault::Passphrase::new("my birthday")))
+            .set_duress_passphrase(Some(&fieldkit_mobile::vault::Passphrase::new(
+                "my birthday",
+            )))
             .unwrap();
         drop(vault);
         assert!(unlock(dir.path(), &fieldkit_mobile::vault::Passphrase::new("typo")).is_err());
         assert_eq!(failed_unlocks(dir.path()), 1);
         let conn = raw(dir.path());
-        conn.execute(&format!("UPDATE header SET {edit}"), []).unwrap();
+        conn.execute(&format!("UPDATE header SET {edit}"), [])
+            .unwrap();
         recompute_checksum(&conn);
         drop(conn);
         let counter = failed_unlocks(dir.path());
         for _ in 0..12 {
             let err = unlock(dir.path(), &pass()).unwrap_err();
             assert!(matches!(err, VaultError::Tampered { .. }), "{what}: {err}");
-            assert!(err.to_string().contains("nothing was counted"), "{what}: {err}");
+            assert!(
+                err.to_string().contains("nothing was counted"),
+                "{what}: {err}"
+            );
         }
         assert!(Vault::exists(dir.path()), "{what}: never wiped");
-        assert_eq!(failed_unlocks(dir.path()), counter, "{what}: nothing counted");
+        assert_eq!(
+            failed_unlocks(dir.path()),
+            counter,
+            "{what}: nothing counted"
+        );
         let _ = id;
     }
 }
@@ -301,7 +331,11 @@ fn flipped_moved_rolled_back_and_deleted_rows_are_detected() {
     let other = session_with_answers(&mut vault, "R2", 1);
     let photo = vault.put_attachment(done, "image/jpeg", b"photo").unwrap();
     let old_summary: Vec<u8> = raw(dir.path())
-        .query_row("SELECT summary FROM sessions WHERE id = ?1", [done.to_string()], |r| r.get(0))
+        .query_row(
+            "SELECT summary FROM sessions WHERE id = ?1",
+            [done.to_string()],
+            |r| r.get(0),
+        )
         .unwrap();
     vault
         .append_event(
@@ -316,7 +350,9 @@ fn flipped_moved_rolled_back_and_deleted_rows_are_detected() {
     let record = envelope("R1", "body");
     vault.enqueue(&record).unwrap();
     let pending_row: (String, Vec<u8>) = raw(dir.path())
-        .query_row("SELECT state, meta FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row("SELECT state, meta FROM outbox", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .unwrap();
     vault.mark_acknowledged(record.record_id).unwrap();
     drop(vault);
@@ -329,7 +365,11 @@ fn flipped_moved_rolled_back_and_deleted_rows_are_detected() {
     let vault = unlock(dir.path(), &pass()).unwrap();
     let err = vault.outbox().unwrap_err();
     assert!(matches!(err, VaultError::Corrupt { .. }), "{err}");
-    assert!(vault.damaged_records().unwrap().iter().any(|d| d.contains("outbox")));
+    assert!(vault
+        .damaged_records()
+        .unwrap()
+        .iter()
+        .any(|d| d.contains("outbox")));
     drop(vault);
     // ... or rolled back as a whole to its older, pending copy: it opens, but
     // the store no longer adds up, and a withdrawal still sends a tombstone.
@@ -356,18 +396,31 @@ fn flipped_moved_rolled_back_and_deleted_rows_are_detected() {
     let mut vault = unlock(dir.path(), &pass()).unwrap();
     assert_eq!(failed_unlocks(dir.path()), 0, "nothing counted");
     vault.record_activity(std::time::Instant::now());
-    assert!(matches!(vault.attachment(photo), Err(VaultError::Corrupt { .. })));
+    assert!(matches!(
+        vault.attachment(photo),
+        Err(VaultError::Corrupt { .. })
+    ));
     let problems: Vec<String> = vault
         .integrity_problems()
         .unwrap()
         .iter()
         .map(ToString::to_string)
         .collect();
-    for what in ["session summaries", "session events", "attachments", "outbox entries"] {
-        assert!(problems.iter().any(|p| p.starts_with(what)), "{what} in {problems:?}");
+    for what in [
+        "session summaries",
+        "session events",
+        "attachments",
+        "outbox entries",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(what)),
+            "{what} in {problems:?}"
+        );
     }
     assert!(
-        problems.iter().any(|p| p.contains("left 7 row(s), the file has 6")),
+        problems
+            .iter()
+            .any(|p| p.contains("left 7 row(s), the file has 6")),
         "{problems:?}"
     );
     assert!(vault.damaged_records().unwrap().len() >= 4);

@@ -59,10 +59,6 @@ impl VaultServices {
         base.join("fieldkit")
     }
 
-    pub(crate) fn dir(&self) -> &std::path::Path {
-        &self.dir
-    }
-
     pub(crate) fn with_open<T>(
         &self,
         f: impl FnOnce(&mut Vault) -> Result<T, VaultError>,

@@ -212,7 +212,13 @@ mod tests {
         let acknowledged =
             RecordRef::new(RecordKind::OutboxMeta, "r").bound_to("state", "acknowledged");
         assert!(open(&key, &acknowledged, RECORD_FORMAT, &sealed).is_err());
-        assert!(open(&key, &RecordRef::new(RecordKind::OutboxMeta, "r"), RECORD_FORMAT, &sealed).is_err());
+        assert!(open(
+            &key,
+            &RecordRef::new(RecordKind::OutboxMeta, "r"),
+            RECORD_FORMAT,
+            &sealed
+        )
+        .is_err());
     }
 
     #[test]

@@ -44,10 +44,7 @@ pub enum VaultError {
         "{path} was changed outside Fieldkit ({what}), so it is not opened and nothing was \
          counted as a wrong attempt. Keep the phone as it is and tell your supervisor"
     )]
-    Tampered {
-        path: PathBuf,
-        what: &'static str,
-    },
+    Tampered { path: PathBuf, what: &'static str },
 
     #[error(
         "{path} was made by a pre-release version of Fieldkit that this version cannot open. \

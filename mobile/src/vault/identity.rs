@@ -28,8 +28,8 @@ use super::{wipe, VaultError};
 
 mod link;
 
-pub use link::IdentityState;
 pub(crate) use link::forget_respondent;
+pub use link::IdentityState;
 
 /// The identity store's file, beside the vault's.
 pub const IDENTITY_FILE: &str = "identity.sqlite";

@@ -8,13 +8,13 @@
 use std::fmt;
 
 use argon2::{Algorithm, Argon2, Params, Version};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -206,7 +206,7 @@ impl Kek {
     /// What the header keeps to recognise the duress passphrase: a keyed
     /// hash of this key, as costly to guess as the passphrase itself.
     pub fn duress_tag(&self) -> [u8; DURESS_TAG_LEN] {
-        mac(&self.key, &[DURESS_DOMAIN])
+        mac(self.key.as_ref(), &[DURESS_DOMAIN])
     }
 
     pub fn matches_duress(&self, tag: &[u8]) -> bool {
@@ -227,7 +227,8 @@ pub(crate) struct Subkeys {
 
 impl Subkeys {
     pub fn of(key: &DataKey) -> Subkeys {
-        let derive = |label: &[u8]| Zeroizing::new(mac(key.bytes(), &[b"fieldkit-subkey-v2\0", label]));
+        let derive =
+            |label: &[u8]| Zeroizing::new(mac(key.bytes(), &[b"fieldkit-subkey-v2\0", label]));
         Subkeys {
             ids: derive(b"ids"),
             ledger: derive(b"ledger"),
@@ -327,24 +328,45 @@ mod tests {
         let salt = random_bytes(SALT_LEN);
         let wrapped = Kek::derive(CHEAP, b"right", &salt).unwrap().wrap(&key);
         assert_eq!(wrapped.len(), WRAPPED_LEN);
-        let opened = Kek::derive(CHEAP, b"right", &salt).unwrap().unwrap(&wrapped);
+        let opened = Kek::derive(CHEAP, b"right", &salt)
+            .unwrap()
+            .unwrap(&wrapped);
         assert_eq!(opened.unwrap().bytes(), key.bytes());
-        assert!(Kek::derive(CHEAP, b"wrong", &salt).unwrap().unwrap(&wrapped).is_none());
+        assert!(Kek::derive(CHEAP, b"wrong", &salt)
+            .unwrap()
+            .unwrap(&wrapped)
+            .is_none());
         let other_salt = random_bytes(SALT_LEN);
-        assert!(Kek::derive(CHEAP, b"right", &other_salt).unwrap().unwrap(&wrapped).is_none());
-        let dearer = KdfParams { iterations: 2, ..CHEAP };
-        assert!(Kek::derive(dearer, b"right", &salt).unwrap().unwrap(&wrapped).is_none());
+        assert!(Kek::derive(CHEAP, b"right", &other_salt)
+            .unwrap()
+            .unwrap(&wrapped)
+            .is_none());
+        let dearer = KdfParams {
+            iterations: 2,
+            ..CHEAP
+        };
+        assert!(Kek::derive(dearer, b"right", &salt)
+            .unwrap()
+            .unwrap(&wrapped)
+            .is_none());
         let mut damaged = wrapped;
         damaged[30] ^= 1;
-        assert!(Kek::derive(CHEAP, b"right", &salt).unwrap().unwrap(&damaged).is_none());
+        assert!(Kek::derive(CHEAP, b"right", &salt)
+            .unwrap()
+            .unwrap(&damaged)
+            .is_none());
     }
 
     #[test]
     fn the_duress_tag_recognises_only_its_passphrase() {
         let salt = random_bytes(SALT_LEN);
         let tag = Kek::derive(CHEAP, b"duress", &salt).unwrap().duress_tag();
-        assert!(Kek::derive(CHEAP, b"duress", &salt).unwrap().matches_duress(&tag));
-        assert!(!Kek::derive(CHEAP, b"duress ", &salt).unwrap().matches_duress(&tag));
+        assert!(Kek::derive(CHEAP, b"duress", &salt)
+            .unwrap()
+            .matches_duress(&tag));
+        assert!(!Kek::derive(CHEAP, b"duress ", &salt)
+            .unwrap()
+            .matches_duress(&tag));
     }
 
     #[test]
@@ -361,10 +383,22 @@ mod tests {
         assert!(CHEAP.allowed(CHEAP));
         // Anything else never: cheaper, dearer, or merely different.
         for other in [
-            KdfParams { memory_kib: 1024, ..CHEAP },
-            KdfParams { memory_kib: 32 * 1024, ..kdf },
-            KdfParams { iterations: 4, ..kdf },
-            KdfParams { parallelism: 2, ..kdf },
+            KdfParams {
+                memory_kib: 1024,
+                ..CHEAP
+            },
+            KdfParams {
+                memory_kib: 32 * 1024,
+                ..kdf
+            },
+            KdfParams {
+                iterations: 4,
+                ..kdf
+            },
+            KdfParams {
+                parallelism: 2,
+                ..kdf
+            },
         ] {
             assert!(!other.allowed(KdfParams::DEFAULT), "{other:?}");
             assert!(!other.allowed(other), "{other:?}");

@@ -126,7 +126,10 @@ impl std::fmt::Display for IntegrityProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (what, expected, found) = (self.what, self.expected_rows, self.found_rows);
         if expected == found {
-            write!(f, "{what}: changed, replaced by older copies or swapped outside Fieldkit")
+            write!(
+                f,
+                "{what}: changed, replaced by older copies or swapped outside Fieldkit"
+            )
         } else {
             write!(
                 f,
@@ -175,7 +178,11 @@ fn term(key: &[u8; 32], table: Table, row: &[Value]) -> [u64; 4] {
     }
     let digest = mac(
         key,
-        &[b"fieldkit-ledger-term-v2", table.sql_name().as_bytes(), &encoded],
+        &[
+            b"fieldkit-ledger-term-v2",
+            table.sql_name().as_bytes(),
+            &encoded,
+        ],
     );
     let mut limbs = [0u64; 4];
     for (limb, chunk) in limbs.iter_mut().zip(digest.chunks_exact(8)) {
@@ -245,9 +252,11 @@ impl Ledger {
 
     pub fn load(conn: &Connection, key: &DataKey) -> Result<Ledger, VaultError> {
         let row: Option<(u32, Vec<u8>)> = conn
-            .query_row("SELECT format, sealed FROM ledger WHERE id = 1", [], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
+            .query_row(
+                "SELECT format, sealed FROM ledger WHERE id = 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .optional()?;
         let (format, sealed) = row.ok_or_else(|| VaultError::Corrupt {
             record: ledger_ref().describe(),
@@ -272,10 +281,7 @@ impl Ledger {
         Table::ALL
             .into_iter()
             .filter_map(|table| {
-                let (expected, got) = (
-                    self.tallies[table.index()],
-                    found.tallies[table.index()],
-                );
+                let (expected, got) = (self.tallies[table.index()], found.tallies[table.index()]);
                 (expected != got).then_some(IntegrityProblem {
                     what: table.describe(),
                     expected_rows: expected.rows,
@@ -307,7 +313,9 @@ impl Writer<'_> {
     ) -> Result<T, VaultError> {
         let conn = self.conn;
         self.ledger
-            .track(conn, &self.sub.ledger, table, filter, params, || change(conn))
+            .track(conn, &self.sub.ledger, table, filter, params, || {
+                change(conn)
+            })
     }
 
     /// One statement on the rows of `table` matching `filter`.
@@ -332,7 +340,13 @@ mod tests {
     fn terms() -> Vec<[u64; 4]> {
         let key = [9u8; 32];
         (0..50)
-            .map(|i| term(&key, Table::Notes, &[Value::Integer(i), Value::Blob(vec![1; 40])]))
+            .map(|i| {
+                term(
+                    &key,
+                    Table::Notes,
+                    &[Value::Integer(i), Value::Blob(vec![1; 40])],
+                )
+            })
             .collect()
     }
 
@@ -344,7 +358,12 @@ mod tests {
             tally.add(t);
         }
         assert_eq!(tally.rows, 50);
-        for t in terms.iter().rev().step_by(2).chain(terms.iter().rev().skip(1).step_by(2)) {
+        for t in terms
+            .iter()
+            .rev()
+            .step_by(2)
+            .chain(terms.iter().rev().skip(1).step_by(2))
+        {
             tally.sub(t);
         }
         assert_eq!(tally, Tally::default());
@@ -359,12 +378,24 @@ mod tests {
         assert_ne!(base, term(&key, Table::Notes, &row));
         assert_ne!(
             base,
-            term(&key, Table::Outbox, &[Value::Text("a".into()), Value::Integer(2), Value::Null])
+            term(
+                &key,
+                Table::Outbox,
+                &[Value::Text("a".into()), Value::Integer(2), Value::Null]
+            )
         );
         // No two lists of columns encode alike.
         assert_ne!(
-            term(&key, Table::Outbox, &[Value::Text("ab".into()), Value::Text(String::new())]),
-            term(&key, Table::Outbox, &[Value::Text("a".into()), Value::Text("b".into())])
+            term(
+                &key,
+                Table::Outbox,
+                &[Value::Text("ab".into()), Value::Text(String::new())]
+            ),
+            term(
+                &key,
+                Table::Outbox,
+                &[Value::Text("a".into()), Value::Text("b".into())]
+            )
         );
     }
 }

@@ -69,6 +69,7 @@ pub struct VaultSettings {
     pub kdf: KdfParams,
     /// Wrong passphrases in a row after which the vault erases itself
     /// (1 to 100).
+    pub max_failed_unlocks: u32,
     /// Idle time after which the app should lock (see [`Vault::is_idle_expired`]).
     pub idle_lock: Duration,
     pub retention: Retention,

@@ -306,7 +306,11 @@ impl Vault {
 
 /// Sets an entry's state and re-seals its details, which are bound to the
 /// state (a rejection's reason and rule live there too).
-fn reseal_state(w: &mut Writer<'_>, record_id: Uuid, state: &OutboxState) -> Result<(), VaultError> {
+fn reseal_state(
+    w: &mut Writer<'_>,
+    record_id: Uuid,
+    state: &OutboxState,
+) -> Result<(), VaultError> {
     let id = record_id.to_string();
     let row = rows_on(
         w.conn,
@@ -315,7 +319,12 @@ fn reseal_state(w: &mut Writer<'_>, record_id: Uuid, state: &OutboxState) -> Res
     )?
     .pop()
     .ok_or(VaultError::NotInOutbox { record_id })?;
-    let mut meta: Meta = open_json(w.key, &meta_ref(record_id, &row.state), row.format, &row.meta)?;
+    let mut meta: Meta = open_json(
+        w.key,
+        &meta_ref(record_id, &row.state),
+        row.format,
+        &row.meta,
+    )?;
     meta.rejection = match state {
         OutboxState::Rejected { reason, rule } => Some((reason.clone(), *rule)),
         _ => None,

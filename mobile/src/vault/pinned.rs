@@ -122,7 +122,12 @@ impl Vault {
         let mut out: Vec<PinnedProtocol> = rows
             .into_iter()
             .map(|(id, format, sealed)| {
-                open_json(key, &RecordRef::new(RecordKind::Pinned, id), format, &sealed)
+                open_json(
+                    key,
+                    &RecordRef::new(RecordKind::Pinned, id),
+                    format,
+                    &sealed,
+                )
             })
             .collect::<Result<_, _>>()?;
         out.sort_by(|a, b| (&a.protocol_id, a.version).cmp(&(&b.protocol_id, b.version)));

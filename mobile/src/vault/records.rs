@@ -10,8 +10,7 @@ use uuid::Uuid;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::crypto::{
-    json_failure, keyed_id, open, open_json, seal, seal_json, RecordKind, RecordRef,
-    RECORD_FORMAT,
+    json_failure, keyed_id, open, open_json, seal, seal_json, RecordKind, RecordRef, RECORD_FORMAT,
 };
 use super::keys::Subkeys;
 use super::ledger::{Table, Writer};
@@ -433,9 +432,7 @@ impl Vault {
             .ok_or_else(|| bad("is too short"))?;
         Ok(Some(Attachment {
             id,
-            session_id: session
-                .parse()
-                .map_err(|_| bad("names no session"))?,
+            session_id: session.parse().map_err(|_| bad("names no session"))?,
             media_type: String::from_utf8(media_type.to_vec())
                 .map_err(|_| bad("has a media type that is not text"))?,
             bytes: bytes.to_vec(),
@@ -476,30 +473,37 @@ pub(crate) fn damaged(conn: &Connection, key: &DataKey) -> Result<Vec<String>, V
         }
         Ok::<(), VaultError>(())
     };
-    check("SELECT id, NULL, format, summary FROM sessions", &|id, _| {
-        RecordRef::new(RecordKind::Session, id)
-    })?;
+    check(
+        "SELECT id, NULL, format, summary FROM sessions",
+        &|id, _| RecordRef::new(RecordKind::Session, id),
+    )?;
     check("SELECT id, NULL, format, sealed FROM drafts", &|id, _| {
         RecordRef::new(RecordKind::Draft, id)
     })?;
-    check("SELECT name, NULL, format, sealed FROM settings", &|id, _| {
-        RecordRef::new(RecordKind::Setting, id)
-    })?;
+    check(
+        "SELECT name, NULL, format, sealed FROM settings",
+        &|id, _| RecordRef::new(RecordKind::Setting, id),
+    )?;
     check("SELECT id, NULL, format, sealed FROM pinned", &|id, _| {
         RecordRef::new(RecordKind::Pinned, id)
     })?;
-    check("SELECT id, NULL, format, sealed FROM notes", &|id, _| note_ref(&id))?;
+    check("SELECT id, NULL, format, sealed FROM notes", &|id, _| {
+        note_ref(&id)
+    })?;
     check(
         "SELECT id, session_id, format, sealed FROM attachments",
         &|id, session| {
-            RecordRef::new(RecordKind::Attachment, id).bound_to("session", session.unwrap_or_default())
+            RecordRef::new(RecordKind::Attachment, id)
+                .bound_to("session", session.unwrap_or_default())
         },
     )?;
-    check("SELECT record_id, state, format, meta FROM outbox", &|id, state| {
-        super::outbox::meta_ref_for(&id, &state.unwrap_or_default())
-    })?;
-    check("SELECT record_id, NULL, format, payload FROM outbox", &|id, _| {
-        RecordRef::new(RecordKind::OutboxPayload, id)
-    })?;
+    check(
+        "SELECT record_id, state, format, meta FROM outbox",
+        &|id, state| super::outbox::meta_ref_for(&id, &state.unwrap_or_default()),
+    )?;
+    check(
+        "SELECT record_id, NULL, format, payload FROM outbox",
+        &|id, _| RecordRef::new(RecordKind::OutboxPayload, id),
+    )?;
     Ok(damaged)
 }

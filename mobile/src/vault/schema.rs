@@ -172,7 +172,10 @@ fn migrate(conn: &mut Connection, schema: &Schema, from: u32) -> Result<(), Vaul
     let tx = conn.transaction()?;
     for (index, sql) in schema.migrations.iter().enumerate().skip(done as usize) {
         tx.execute_batch(sql)?;
-        tracing::info!(to_version = schema.base as usize + index, "vault schema migrated");
+        tracing::info!(
+            to_version = schema.base as usize + index,
+            "vault schema migrated"
+        );
     }
     tx.pragma_update(None, "user_version", schema.version())?;
     tx.commit()?;

@@ -165,8 +165,7 @@ impl Vault {
     /// from the WAL. Returns whether there was one.
     pub fn delete_session(&mut self, session_id: Uuid) -> Result<bool, VaultError> {
         let id = session_id.to_string();
-        self.open_mut()?
-            .delete(|w| delete_session_rows(w, &id))
+        self.open_mut()?.delete(|w| delete_session_rows(w, &id))
     }
 
     /// Decrypts every stored record and lists the ones that are damaged, so a
@@ -174,7 +173,10 @@ impl Vault {
     /// rows do not add up to the integrity ledger are listed too.
     pub fn damaged_records(&self) -> Result<Vec<String>, VaultError> {
         let Open {
-            conn, key, problems, ..
+            conn,
+            key,
+            problems,
+            ..
         } = self.open()?;
         let mut damaged = Vec::new();
         let mut stmt = conn.prepare("SELECT session_id, seq, format, sealed FROM events")?;

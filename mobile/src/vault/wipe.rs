@@ -194,7 +194,15 @@ mod tests {
             );
             assert!(!contains(&bytes, &salt), "salt still in {}", file.display());
         }
-        assert!(Vault::unlock_with(dir.path(), &pass, &VaultSettings { kdf, ..VaultSettings::default() }).is_err());
+        assert!(Vault::unlock_with(
+            dir.path(),
+            &pass,
+            &VaultSettings {
+                kdf,
+                ..VaultSettings::default()
+            }
+        )
+        .is_err());
         // Even bypassing the header checksum, the shredded bytes unwrap nothing.
         let conn = Connection::open(&path).unwrap();
         let (salt, wrapped): (Vec<u8>, Vec<u8>) = conn

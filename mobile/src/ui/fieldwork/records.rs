@@ -2,7 +2,6 @@
 
 use dioxus::prelude::*;
 use fieldkit_protocols::refnum::RefNumber;
-use uuid::Uuid;
 
 use super::{use_lang, when, with_store, HomeButton, SyncNow, SyncRun};
 use crate::ui::i18n::{fill, text, Key, Lang};

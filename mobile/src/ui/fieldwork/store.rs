@@ -14,9 +14,7 @@ use uuid::Uuid;
 
 use super::SyncRun;
 use crate::ui::services::ServiceError;
-use crate::vault::{
-    IdentityState, OutboxEntry, PersonalDetails, SessionSummary, WithdrawalReport,
-};
+use crate::vault::{IdentityState, OutboxEntry, PersonalDetails, SessionSummary, WithdrawalReport};
 
 /// Where records stand, for the home and sync screens.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

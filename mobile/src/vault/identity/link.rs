@@ -242,7 +242,7 @@ pub(crate) fn forget_respondent(
     if !path.is_file() {
         return Ok(IdentityDeletion::NoStore);
     }
-    let deleted = delete_person(&path, &key_of(&link.index_key)?, reference)?;
+    let deleted = delete_person(&path, &*key_of(&link.index_key)?, reference)?;
     Ok(if deleted {
         IdentityDeletion::Deleted
     } else {
