@@ -52,12 +52,24 @@ fn every_main_screen_at_phone_size() {
     display.activate(1, "English");
     display.activate(3, "home");
 
-    // Identity store: the supervisor's code, then one person's details.
+    // Identity store: the supervisor sets the code (their name, the code
+    // twice, "I am the supervisor"), opens it, then one person's details.
     display.activate(HOME_IDENTITY, "the identity store");
     shot("21-identity-store-en");
+    display.activate(2, "the supervisor's form");
     display.focus_top();
     display.tabs(1);
-    display.type_text("4711 2024");
+    display.type_text("Fatou N.");
+    for _ in 0..2 {
+        display.tabs(1);
+        display.type_text("47112024");
+    }
+    display.tabs(1);
+    display.keys(&["space"]);
+    display.activate(6, "the store ready and closed");
+    display.focus_top();
+    display.tabs(1);
+    display.type_text("47112024");
     display.tabs(2); // Home, Open
     display.press_and_wait("Return", "the open identity store");
     display.focus_top();

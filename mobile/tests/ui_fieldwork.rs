@@ -176,10 +176,21 @@ fn an_employer_present_shows_guidance_and_stop_is_always_reachable() {
 fn the_identity_store_needs_the_supervisors_code_and_gives_a_reference_number() {
     let dir = tempfile::tempdir().unwrap();
     set_up_phone(dir.path());
+    let mut vault = vault(dir.path());
+    drop(
+        vault
+            .create_identity_store(
+                &fieldkit_mobile::vault::SupervisorCode::new("40715283"),
+                "Fatou N.",
+            )
+            .unwrap(),
+    );
+    vault.lock();
     let mut ui = unlocked(dir.path());
     ui.click("open-identity");
     assert!(ui.has("supervisor-code") && !ui.has("person-name"));
-    ui.type_into("supervisor-code", "4417-amber");
+    assert!(ui.text().contains("Code set by Fatou N."), "{}", ui.text());
+    ui.type_into("supervisor-code", "40715283");
     ui.click("open-identity-store");
     ui.type_into("person-name", "Mariam Traoré");
     ui.click("save-identity");
@@ -187,9 +198,14 @@ fn the_identity_store_needs_the_supervisors_code_and_gives_a_reference_number() 
     assert!(text.contains("Saved. Reference number:"), "{text}");
     assert!(!ui.html().contains("Mariam"), "the form was cleared");
     ui.click("close-identity");
-    ui.type_into("supervisor-code", "wrong");
+    ui.type_into("supervisor-code", "99999998");
     ui.click("open-identity-store");
-    assert!(ui.text().contains("does not open the identity store"));
+    assert!(
+        ui.text()
+            .contains("Wrong supervisor’s code: 4 attempt(s) left"),
+        "{}",
+        ui.text()
+    );
 }
 
 #[test]

@@ -8,17 +8,16 @@ use fieldkit_mobile::ui::vault_services::VaultServices;
 use fieldkit_mobile::vault::{KdfParams, Vault, VaultSettings};
 use ui_harness::{Ui, STRONG};
 
-fn services(dir: &std::path::Path) -> VaultServices {
-    let settings = VaultSettings {
+fn settings() -> VaultSettings {
+    VaultSettings {
         // Cheap Argon2 so the test is quick; the real cost is the default.
-        kdf: KdfParams {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        },
+        kdf: KdfParams::INSECURE_TEST_ONLY,
         ..VaultSettings::default()
-    };
-    VaultServices::new(dir.to_path_buf(), settings, EnrolDefaults::default())
+    }
+}
+
+fn services(dir: &std::path::Path) -> VaultServices {
+    VaultServices::new(dir.to_path_buf(), settings(), EnrolDefaults::default())
 }
 
 #[test]
@@ -59,8 +58,12 @@ fn passphrase_and_code_of_practice_are_kept_in_the_vault_across_a_restart() {
         ui.text()
     );
 
-    let vault =
-        Vault::unlock(dir.path(), &fieldkit_mobile::vault::Passphrase::new(STRONG)).unwrap();
+    let vault = Vault::unlock_with(
+        dir.path(),
+        &fieldkit_mobile::vault::Passphrase::new(STRONG),
+        &settings(),
+    )
+    .unwrap();
     let ack = vault
         .settings()
         .unwrap()

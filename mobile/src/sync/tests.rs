@@ -87,11 +87,7 @@ fn vault(dir: &std::path::Path) -> Vault {
 
 fn vault_before_the_code_of_practice(dir: &std::path::Path) -> Vault {
     let settings = VaultSettings {
-        kdf: KdfParams {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        },
+        kdf: KdfParams::INSECURE_TEST_ONLY,
         ..VaultSettings::default()
     };
     Vault::create(dir, &Passphrase::new("correct horse"), settings).unwrap()

@@ -202,6 +202,18 @@ strings! {
         fr: "Une synchronisation est en cours : ce sera prêt dans un instant.",
     },
     ErrFailed => { en: "It did not work: {detail}", fr: "Cela n’a pas fonctionné : {detail}" },
+    ErrWrongSupervisorCode => {
+        en: "Wrong supervisor’s code: {left} attempt(s) left before the identity store erases itself.",
+        fr: "Code du superviseur erroné : encore {left} essai(s) avant que le registre des identités ne s’efface.",
+    },
+    ErrIdentityErased => {
+        en: "Too many wrong codes: the identity store on this phone (names and contacts) was erased. The research records are untouched. Your supervisor can set a new code.",
+        fr: "Trop de codes erronés : le registre des identités de ce téléphone (noms et contacts) a été effacé. Les données de recherche sont intactes. Votre superviseur peut définir un nouveau code.",
+    },
+    ErrWeakSupervisorCode => {
+        en: "That code is too easy to guess: use at least 8 digits (not a run such as 12345678), or a passphrase the meter rates good.",
+        fr: "Ce code est trop facile à deviner : utilisez au moins 8 chiffres (pas une suite comme 12345678), ou une phrase secrète jugée bonne.",
+    },
 
     FwHomeTitle => { en: "Fieldwork", fr: "Terrain" },
     FwOffline => {
@@ -364,6 +376,35 @@ strings! {
     FwIdentityNotes => { en: "Notes", fr: "Remarques" },
     FwSaveIdentity => { en: "Save under a new reference number", fr: "Enregistrer sous un nouveau numéro de référence" },
     FwSavedAs => { en: "Saved. Reference number: {code}", fr: "Enregistré. Numéro de référence : {code}" },
+    FwIdentityNotSetUp => {
+        en: "There is no identity store on this phone yet. Only a supervisor may set its code: hand the phone to your supervisor.",
+        fr: "Ce téléphone n’a pas encore de registre des identités. Seul un superviseur peut en définir le code : donnez le téléphone à votre superviseur.",
+    },
+    FwIdentitySetUp => { en: "I am the supervisor: set the code", fr: "Je suis le superviseur : définir le code" },
+    FwSetCodeTitle => { en: "Supervisor: set the code", fr: "Superviseur : définir le code" },
+    FwSetCodeIntro => {
+        en: "This code opens the names and contacts kept on this phone. Choose it yourself; the researcher must not choose it or see it. After 5 wrong codes in a row, the identity store erases itself (the research records stay).",
+        fr: "Ce code ouvre les noms et contacts conservés sur ce téléphone. Choisissez-le vous-même ; le chercheur ne doit ni le choisir ni le voir. Après 5 codes erronés de suite, le registre des identités s’efface (les données de recherche restent).",
+    },
+    FwSupervisorName => { en: "Your name (supervisor)", fr: "Votre nom (superviseur)" },
+    FwNewCode => { en: "New supervisor’s code", fr: "Nouveau code du superviseur" },
+    FwConfirmCode => { en: "Type the code again", fr: "Retapez le code" },
+    FwCodeMismatch => { en: "The two codes are not the same.", fr: "Les deux codes ne sont pas identiques." },
+    FwCodeDigits => { en: "{n} digits: at least 8 are needed.", fr: "{n} chiffres : il en faut au moins 8." },
+    FwCodeRequirement => {
+        en: "At least 8 digits (not a run such as 12345678 or one digit repeated), or a passphrase rated good; typed twice; your name; and the box ticked.",
+        fr: "Au moins 8 chiffres (pas une suite comme 12345678 ni un seul chiffre répété), ou une phrase secrète jugée bonne ; tapé deux fois ; votre nom ; et la case cochée.",
+    },
+    FwIAmSupervisor => {
+        en: "I am the supervisor. The researcher who uses this phone did not choose this code and did not see it.",
+        fr: "Je suis le superviseur. Le chercheur qui utilise ce téléphone n’a pas choisi ce code et ne l’a pas vu.",
+    },
+    FwSetCode => { en: "Set the code", fr: "Définir le code" },
+    FwCodeSet => {
+        en: "The identity store is ready and closed. Hand the phone back: opening it takes your code each time.",
+        fr: "Le registre des identités est prêt et fermé. Rendez le téléphone : il faut votre code à chaque ouverture.",
+    },
+    FwCodeSetBy => { en: "Code set by {name} on {date}.", fr: "Code défini par {name} le {date}." },
 
     FwWithdrawTitle => { en: "Withdraw a respondent", fr: "Retirer un répondant" },
     FwWithdrawIntro => {
@@ -372,8 +413,20 @@ strings! {
     },
     FwWithdrawConfirm => { en: "Yes, withdraw {code}", fr: "Oui, retirer {code}" },
     FwWithdrawDone => {
-        en: "Withdrawn: {sessions} sessions and {unsent} unsent records deleted, {tombstones} deletion requests queued.",
-        fr: "Retiré : {sessions} sessions et {unsent} données non envoyées supprimées, {tombstones} demandes de suppression en attente.",
+        en: "Withdrawn: {sessions} sessions and {records} records deleted from this phone; {tombstones} deletion requests queued for the server.",
+        fr: "Retiré : {sessions} sessions et {records} données supprimées de ce téléphone ; {tombstones} demandes de suppression en attente pour le serveur.",
+    },
+    FwWithdrawIdentityDeleted => {
+        en: "Their name and contact were deleted from the identity store.",
+        fr: "Son nom et son contact ont été supprimés du registre des identités.",
+    },
+    FwWithdrawIdentityNone => {
+        en: "The identity store held no name or contact for this reference number.",
+        fr: "Le registre des identités ne contenait ni nom ni contact pour ce numéro de référence.",
+    },
+    FwWithdrawNoIdentityStore => {
+        en: "There is no identity store on this phone, so no name or contact to delete.",
+        fr: "Ce téléphone n’a pas de registre des identités : aucun nom ni contact à supprimer.",
     },
 
     FwSyncTitle => { en: "Record status", fr: "État des données" },

@@ -93,6 +93,13 @@ pub(crate) fn service_error_text(lang: Lang, error: &ServiceError) -> String {
         ServiceError::NotAvailable => text(lang, Key::ErrNotAvailable).to_owned(),
         ServiceError::WrongPassphrase => text(lang, Key::ErrWrongPassphrase).to_owned(),
         ServiceError::Busy => text(lang, Key::ErrBusy).to_owned(),
+        ServiceError::WrongSupervisorCode { attempts_left } => fill(
+            lang,
+            Key::ErrWrongSupervisorCode,
+            &[("left", &attempts_left.to_string())],
+        ),
+        ServiceError::IdentityErased => text(lang, Key::ErrIdentityErased).to_owned(),
+        ServiceError::WeakSupervisorCode => text(lang, Key::ErrWeakSupervisorCode).to_owned(),
         ServiceError::Failed(detail) => fill(lang, Key::ErrFailed, &[("detail", detail)]),
     }
 }

@@ -15,11 +15,7 @@ use super::{Ui, STRONG};
 
 fn settings() -> VaultSettings {
     VaultSettings {
-        kdf: KdfParams {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        },
+        kdf: KdfParams::INSECURE_TEST_ONLY,
         ..VaultSettings::default()
     }
 }
@@ -55,5 +51,5 @@ pub fn unlocked(dir: &std::path::Path) -> Ui {
 }
 
 pub fn vault(dir: &std::path::Path) -> Vault {
-    Vault::unlock(dir, &Passphrase::new(STRONG)).unwrap()
+    Vault::unlock_with(dir, &Passphrase::new(STRONG), &settings()).unwrap()
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::SyncRun;
 use crate::ui::services::ServiceError;
-use crate::vault::{OutboxEntry, PersonalDetails, SessionSummary, WithdrawalReport};
+use crate::vault::{IdentityState, OutboxEntry, PersonalDetails, SessionSummary, WithdrawalReport};
 
 /// Where records stand, for the home and sync screens.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -71,8 +71,13 @@ pub trait FieldworkStore: Send + Sync {
     /// A respondent withdraws (R9).
     fn withdraw(&self, respondent: &RefNumber) -> Result<WithdrawalReport, ServiceError>;
 
-    /// Opens (or on first use creates) the identity store with the
-    /// supervisor's code.
+    /// Whether the identity store is set up, and who set its code.
+    fn identity_state(&self) -> Result<IdentityState, ServiceError>;
+    /// The supervisor sets the code of a new identity store (a code the
+    /// strength floor accepts); the store stays closed afterwards.
+    fn set_up_identity(&self, supervisor: &str, code: &str) -> Result<(), ServiceError>;
+    /// Opens the identity store with the supervisor's code. Wrong codes
+    /// count; the last allowed one erases the identity store alone.
     fn open_identity(&self, supervisor_code: &str) -> Result<(), ServiceError>;
     fn identity_open(&self) -> bool;
     fn close_identity(&self);

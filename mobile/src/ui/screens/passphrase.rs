@@ -109,7 +109,7 @@ fn hint_key(hint: Hint) -> Key {
 /// A five-segment bar, the level in words (colour is never the only signal),
 /// and what would make the passphrase stronger.
 #[component]
-fn StrengthMeter(level: Level, hints: Vec<Hint>, empty: bool) -> Element {
+pub(crate) fn StrengthMeter(level: Level, hints: Vec<Hint>, empty: bool) -> Element {
     let (_, lang): (_, Lang) = use_model();
     let filled = if empty { 0 } else { level as usize + 1 };
     let level_name = text(lang, level_key(level));

@@ -248,11 +248,7 @@ async fn http_figures() -> Result<Vec<Figure>> {
 async fn end_to_end(server: &BenchServer, protocol: &Arc<Protocol>) -> Result<Figure> {
     let dir = tempfile::tempdir()?;
     let settings = VaultSettings {
-        kdf: KdfParams {
-            memory_kib: 8,
-            iterations: 1,
-            parallelism: 1,
-        },
+        kdf: KdfParams::INSECURE_TEST_ONLY,
         ..VaultSettings::default()
     };
     let mut vault = Vault::create(dir.path(), &Passphrase::new("bench passphrase"), settings)?;
