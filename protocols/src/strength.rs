@@ -1,4 +1,6 @@
-//! How hard a passphrase is to guess, in words a researcher can act on.
+//! How hard a passphrase or password is to guess, in words a person can act
+//! on. The app rates vault passphrases with it; the server holds web users'
+//! passwords to the same meter.
 //!
 //! The passphrase wraps the key to every record on the phone (Argon2id slows
 //! each guess, but a guessable passphrase is still guessable). The score is a
