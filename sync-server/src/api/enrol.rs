@@ -11,6 +11,7 @@ use super::errors::{ApiError, ErrorBody};
 use super::extract::WireJson;
 use super::openapi::{EnrolRequestDoc, EnrolResponseDoc};
 use super::AppState;
+use crate::limits::Source;
 use crate::secrets::{hash_secret, new_device_token, normalise_code};
 
 #[utoipa::path(post, path = "/api/v1/enrol", tag = "devices",
@@ -23,19 +24,26 @@ use crate::secrets::{hash_secret, new_device_token, normalise_code};
     ))]
 pub async fn enrol(
     State(state): State<AppState>,
+    source: Source,
     WireJson(request): WireJson<EnrolRequest>,
 ) -> Result<Json<EnrolResponse>, ApiError> {
-    // Every enrolment attempt shares one bucket (the nil id): guessing codes
-    // is slow even before the 80 bits of a code count.
-    if !state
-        .limiter
-        .try_acquire(Uuid::nil(), std::time::Instant::now())
-    {
+    // Each source address has its own bucket, so one caller sending wrong
+    // codes slows only itself; a global bucket above it keeps a crowd of
+    // addresses from flooding the store. Guessing stays slow either way,
+    // before the 80 bits of a code count.
+    let now = std::time::Instant::now();
+    if let Err(wait) = state.enrol_by_source.try_acquire(&source.bucket(), now) {
+        tracing::warn!("enrolment attempts from one source rate limited");
+        return Err(ApiError::rate_limited(
+            "too many enrolment attempts from this network",
+            wait,
+        ));
+    }
+    if let Err(wait) = state.enrol_limiter.try_acquire(&(), now) {
         tracing::warn!("enrolment attempts rate limited");
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many enrolment attempts; wait a minute and try again",
+        return Err(ApiError::rate_limited(
+            "too many enrolment attempts on this server",
+            wait,
         ));
     }
     let code_of_practice = accepted_code_of_practice(request.code_of_practice)?;

@@ -96,12 +96,11 @@ impl FromRequestParts<AppState> for DeviceAuth {
                 "this device's access was revoked; ask your coordinator for a new enrolment code",
             ));
         }
-        if !state.limiter.try_acquire(device.device_id, Instant::now()) {
+        if let Err(wait) = state.limiter.try_acquire(&device.device_id, Instant::now()) {
             tracing::warn!(device = %device.device_id, "rate limited");
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many requests from this device; wait a minute and sync again",
+            return Err(ApiError::rate_limited(
+                "too many requests from this device; wait and sync again",
+                wait,
             ));
         }
         let principal = Principal {
