@@ -11,6 +11,8 @@ use fieldkit_sync_server::{admin, admin_web, xlsform};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+mod cli_accounts;
+
 #[derive(Parser)]
 #[command(
     name = "fieldkit-server",
@@ -38,9 +40,12 @@ enum Command {
     /// Enrol, list and revoke researchers' devices.
     #[command(subcommand)]
     Device(DeviceCommand),
-    /// Add web users (supervisors, analysts, admins).
+    /// Add, list, disable, enable, remove web users and set passwords.
     #[command(subcommand)]
-    User(UserCommand),
+    User(cli_accounts::UserCommand),
+    /// Read the audit log and apply its retention (R22).
+    #[command(subcommand)]
+    Audit(cli_accounts::AuditCommand),
     /// Write an export of a protocol's records (audited, R22).
     Export {
         #[command(flatten)]
@@ -126,21 +131,6 @@ enum DeviceCommand {
     },
 }
 
-#[derive(Subcommand)]
-enum UserCommand {
-    /// Add a web user. The password is read from --password-file, or from
-    /// standard input (first line), never from the command line.
-    Add {
-        login: String,
-        #[arg(long, value_parser = ["supervisor", "analyst", "admin"])]
-        role: String,
-        #[arg(long)]
-        password_file: Option<PathBuf>,
-        #[command(flatten)]
-        place: Place,
-    },
-}
-
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Text,
@@ -218,16 +208,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Protocol(command) => return protocol(command, now),
         Command::Device(command) => device(command, now)?,
-        Command::User(UserCommand::Add {
-            login,
-            role,
-            password_file,
-            place,
-        }) => {
-            let password = admin_web::read_password(password_file.as_deref())?;
-            admin_web::add_user(&place.store()?, &login, &role, &password, now)?;
-            println!("Web user {login} ({role}) added.");
-        }
+        Command::User(command) => cli_accounts::user(command, now)?,
+        Command::Audit(command) => cli_accounts::audit(command, now)?,
         Command::Export {
             place,
             protocol,

@@ -9,6 +9,7 @@
 //! do not change. Every method that writes is atomic: bad input never leaves
 //! half a record behind.
 
+mod accounts;
 mod rows;
 pub mod sqlite;
 pub mod web;
@@ -22,7 +23,10 @@ use uuid::Uuid;
 use crate::access::{Forbidden, Principal};
 
 pub use sqlite::SqliteStore;
-pub use web::{ScanPurpose, ScannedRecord, WebSession, WebStore, WebUser};
+pub use web::{
+    AuditFilter, FailedLogin, LoginFailures, ScanPurpose, ScannedRecord, WebSession, WebStore,
+    WebUser, WebUserSummary,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -140,6 +144,8 @@ pub struct AuditEntry {
     pub action: String,
     pub target: String,
     pub at: OffsetDateTime,
+    /// The source address, for logins.
+    pub source: Option<String>,
 }
 
 pub trait Store: WebStore + Send + Sync + 'static {

@@ -59,9 +59,16 @@ impl SqliteStore {
         // One write transaction taken up front, so a second opener waits
         // (busy timeout) instead of deadlocking on a read-to-write upgrade.
         conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {SCHEMA} {} COMMIT;",
+            "BEGIN IMMEDIATE; {SCHEMA} {}",
             super::web::WEB_SCHEMA
         ))?;
+        let migrated = super::accounts::migrate(&conn);
+        conn.execute_batch(if migrated.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        })?;
+        migrated?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
@@ -488,6 +495,7 @@ impl Store for SqliteStore {
                 action,
                 target,
                 at: parse_ts(&at)?,
+                source: None,
             })
         })
         .collect()
