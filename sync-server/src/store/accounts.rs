@@ -192,14 +192,19 @@ pub(super) fn entries(
     reads_only: bool,
 ) -> Result<Vec<AuditEntry>, StoreError> {
     let like = |text: &Option<String>| {
-        text.as_deref()
-            .filter(|t| !t.trim().is_empty())
-            .map(|t| format!("%{}%", t.trim().replace(['%', '_'], "")))
+        text.as_deref().filter(|t| !t.trim().is_empty()).map(|t| {
+            let escaped = t
+                .trim()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        })
     };
     let mut stmt = conn.prepare(
         "SELECT actor, action, target, at, source FROM audit_log
-         WHERE (?1 IS NULL OR actor LIKE ?1)
-           AND (?2 IS NULL OR action LIKE ?2)
+         WHERE (?1 IS NULL OR actor LIKE ?1 ESCAPE '\\')
+           AND (?2 IS NULL OR action LIKE ?2 ESCAPE '\\')
            AND (?3 IS NULL OR substr(at, 1, 10) >= ?3)
            AND (?4 IS NULL OR substr(at, 1, 10) <= ?4)
            AND (?5 = 0 OR action LIKE 'export:%' OR action LIKE 'view:%' OR action = 'read_record')

@@ -223,7 +223,7 @@ pub fn parse_role(text: &str) -> Option<Role> {
 impl WebStore for SqliteStore {
     fn add_web_user(&self, user: &WebUser, now: OffsetDateTime) -> Result<bool, StoreError> {
         let added = self.conn().execute(
-            "INSERT OR IGNORE INTO web_users VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO web_users (login, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![
                 user.login,
                 role_name(user.role),
