@@ -18,9 +18,11 @@ use crate::secrets::{hash_secret, new_device_token, normalise_code};
     request_body = EnrolRequestDoc,
     responses(
         (status = 200, description = "The device's token; shown once", body = EnrolResponseDoc),
-        (status = 401, description = "Unknown, used or expired code", body = ErrorBody),
-        (status = 400, description = "Malformed request, or no code-of-practice acceptance (R15)", body = ErrorBody),
-        (status = 429, description = "Too many enrolment attempts", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, another wire version, or no valid code-of-practice acceptance (R15)", body = ErrorBody),
+        (status = 401, description = "Unknown, used or expired code (checked first)", body = ErrorBody),
+        (status = 413, description = "Body larger than the server accepts", body = ErrorBody),
+        (status = 429, description = "Too many enrolment attempts from this source address, or from everyone", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 pub async fn enrol(
     State(state): State<AppState>,
@@ -46,8 +48,18 @@ pub async fn enrol(
             wait,
         ));
     }
-    let code_of_practice = accepted_code_of_practice(request.code_of_practice)?;
     let code_hash = hash_secret(&normalise_code(request.code.expose()));
+    // An unknown code is refused before anything else about the request.
+    let store = state.store.clone();
+    let lookup = code_hash.clone();
+    let pending = tokio::task::spawn_blocking(move || {
+        store.enrolment_code_pending(&lookup, OffsetDateTime::now_utc())
+    })
+    .await??;
+    if !pending {
+        return Err(unknown_code());
+    }
+    let code_of_practice = accepted_code_of_practice(request.code_of_practice)?;
     let token = new_device_token();
     let token_hash = hash_secret(token.expose());
     let device_id = Uuid::new_v4();
@@ -62,13 +74,7 @@ pub async fn enrol(
         )
     })
     .await??
-    .ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_enrolment_code",
-            "this enrolment code is unknown, already used or expired; ask your coordinator for a new one",
-        )
-    })?;
+    .ok_or_else(unknown_code)?;
     tracing::info!(device = %device.device_id, "device enrolled");
     Ok(Json(EnrolResponse {
         device_id: device.device_id,
@@ -76,6 +82,14 @@ pub async fn enrol(
         project: state.config.project.clone(),
         researcher: device.researcher,
     }))
+}
+
+fn unknown_code() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_enrolment_code",
+        "this enrolment code is unknown, already used or expired; ask your coordinator for a new one",
+    )
 }
 
 /// R15: no device joins a project before its researcher has accepted the

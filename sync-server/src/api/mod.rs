@@ -6,6 +6,7 @@ pub mod enrol;
 pub mod errors;
 pub mod extract;
 pub mod openapi;
+pub mod openapi_events;
 pub mod protocols;
 pub mod records;
 pub mod tombstones;
@@ -102,8 +103,8 @@ async fn healthz(State(_): State<AppState>) -> Json<serde_json::Value> {
 
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "health",
     responses((status = 200, description = "This document", content_type = "application/json")))]
-async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi_document())
+async fn openapi_json(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(openapi::served(openapi_document(), state.config.max_batch))
 }
 
 async fn method_not_allowed() -> impl IntoResponse {

@@ -169,6 +169,13 @@ pub trait Store: WebStore + Send + Sync + 'static {
         code_of_practice: &CodeOfPracticeAcceptance,
         now: OffsetDateTime,
     ) -> Result<Option<Device>, StoreError>;
+    /// Whether a code is known, unused and unexpired (nothing is changed;
+    /// enrolment checks this first, then redeems atomically).
+    fn enrolment_code_pending(
+        &self,
+        code_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError>;
     fn devices(&self) -> Result<Vec<Device>, StoreError>;
     /// `false` if there is no such device.

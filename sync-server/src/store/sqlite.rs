@@ -238,6 +238,25 @@ impl Store for SqliteStore {
         }))
     }
 
+    fn enrolment_code_pending(
+        &self,
+        code_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let expires: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT expires_at FROM enrolments WHERE code_hash = ?1 AND redeemed_by IS NULL",
+                params![code_hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(match expires {
+            Some(at) => parse_ts(&at)? >= now,
+            None => false,
+        })
+    }
+
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError> {
         let conn = self.conn();
         let row = conn
