@@ -57,7 +57,13 @@ async fn with_a_certificate_the_server_speaks_https() {
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
         }
     }
-    assert_eq!(answered.expect("no HTTPS answer").status(), 200);
+    let answered = answered.expect("no HTTPS answer");
+    assert_eq!(answered.status(), 200);
+    // Terminating TLS itself, the server tells browsers to keep to HTTPS.
+    assert_eq!(
+        answered.headers()["strict-transport-security"],
+        "max-age=63072000"
+    );
     // Plain HTTP on the TLS port gets no API answer.
     let plain = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await;
     assert!(plain.map_or(true, |r| r.status() != 200));
