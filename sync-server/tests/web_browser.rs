@@ -292,7 +292,10 @@ async fn admin_reads_the_audit_and_disables_a_user_in_a_real_browser() {
         )
         .await
         .unwrap();
-    assert_eq!(header_colour, "rgb(29, 53, 87)", "the stylesheet did not apply");
+    assert_eq!(
+        header_colour, "rgb(29, 53, 87)",
+        "the stylesheet did not apply"
+    );
     client
         .find(Locator::Id("action"))
         .await

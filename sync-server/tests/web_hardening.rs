@@ -525,3 +525,20 @@ async fn a_device_over_its_rate_is_told_when_to_retry() {
         .unwrap();
     assert!((1..=10).contains(&retry), "{retry}");
 }
+
+#[tokio::test]
+async fn a_password_typed_as_the_login_never_reaches_the_audit_log() {
+    let server = server_with_formula().await;
+    let typed = "copper kettle winter garden";
+    for _ in 0..2 {
+        let (_, status) = Browser::new().try_log_in(&server, typed, typed).await;
+        assert_eq!(status, 401);
+    }
+    let failed = audit(&server, "login_failed");
+    assert_eq!(failed.len(), 2);
+    // Grouped under one short hash, so repeated tries still show.
+    assert_eq!(failed[0].target, failed[1].target);
+    assert!(failed[0].target.starts_with("unknown:"));
+    let everything = fieldkit_sync_server::admin_users::entries_csv(&audit(&server, ""));
+    assert!(!everything.contains("copper"), "{everything}");
+}

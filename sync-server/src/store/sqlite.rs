@@ -498,23 +498,24 @@ impl Store for SqliteStore {
         check(who, Access::ReadAuditLog)?;
         let conn = self.conn();
         let mut stmt =
-            conn.prepare("SELECT actor, action, target, at FROM audit_log ORDER BY id")?;
+            conn.prepare("SELECT actor, action, target, at, source FROM audit_log ORDER BY id")?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
             ))
         })?;
         rows.map(|row| {
-            let (actor, action, target, at) = row?;
+            let (actor, action, target, at, source) = row?;
             Ok(AuditEntry {
                 actor,
                 action,
                 target,
                 at: parse_ts(&at)?,
-                source: None,
+                source,
             })
         })
         .collect()

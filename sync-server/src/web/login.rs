@@ -117,18 +117,26 @@ fn attempt(
     csrf: &str,
     now: OffsetDateTime,
 ) -> Result<Outcome, StoreError> {
-    let failures = store.login_failures(login, source, throttle::LOOKBACK)?;
     let user = store.web_user(login)?;
-    let actor = user.as_ref().map_or_else(
-        || format!("unknown:{login}"),
-        |u| {
+    // A login that is no account's is often a password typed in the wrong
+    // field: the audit log keeps a short hash of it, never the text, so
+    // repeated tries still group together.
+    let (actor, target) = match &user {
+        Some(u) => (
             Principal {
                 role: u.role,
                 id: u.login.clone(),
             }
-            .to_string()
-        },
-    );
+            .to_string(),
+            u.login.clone(),
+        ),
+        None => {
+            let key = format!("unknown:{}", &hash_secret(login)[..12]);
+            (key.clone(), key)
+        }
+    };
+    let login = target.as_str();
+    let failures = store.login_failures(login, source, throttle::LOOKBACK)?;
     let verdict = throttle::verdict(&failures, now);
     if verdict != Verdict::Allow {
         // Refused before the password is looked at: a guess costs nothing
