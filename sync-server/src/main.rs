@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use fieldkit_sync_server::admin_users::console;
 use fieldkit_sync_server::config::{Config, LogFormat};
-use fieldkit_sync_server::store::{PublishOutcome, SqliteStore};
+use fieldkit_sync_server::store::{PublishOutcome, SqliteStore, WebStore};
 use fieldkit_sync_server::{admin, admin_web, xlsform};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -340,6 +341,7 @@ fn device(command: DeviceCommand, now: OffsetDateTime) -> anyhow::Result<()> {
             let config = place.config()?;
             let store = SqliteStore::open_dir(&config.data)?;
             let code = admin::enrol(&store, &researcher, &languages, config.enrol_code_days, now)?;
+            store.audit(&console(), "enrol_device", researcher.trim(), now)?;
             println!("One-time enrolment code: {}", code.expose());
             println!(
                 "Valid for {} days. Type it into the app's enrolment screen.",
@@ -351,7 +353,9 @@ fn device(command: DeviceCommand, now: OffsetDateTime) -> anyhow::Result<()> {
             print!("{}", admin::render_devices(&devices));
         }
         DeviceCommand::Revoke { id, place } => {
-            admin::revoke(&place.store()?, id, now)?;
+            let store = place.store()?;
+            admin::revoke(&store, id, now)?;
+            store.audit(&console(), "revoke_device", &id.to_string(), now)?;
             println!("Device {id} revoked; its token no longer works.");
         }
     }

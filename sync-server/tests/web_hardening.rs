@@ -40,17 +40,6 @@ fn audit(server: &TestServer, action: &str) -> Vec<AuditEntry> {
         .unwrap()
 }
 
-fn add_user(server: &TestServer, login: &str, role: &str) {
-    admin_web::add_user(
-        &server.store,
-        login,
-        role,
-        PASSWORD,
-        OffsetDateTime::now_utc(),
-    )
-    .unwrap();
-}
-
 /// A server with one interview whose free-text answer is a spreadsheet
 /// formula, and an analyst, a supervisor and an admin.
 async fn server_with_formula() -> TestServer {
@@ -541,4 +530,56 @@ async fn a_password_typed_as_the_login_never_reaches_the_audit_log() {
     assert!(failed[0].target.starts_with("unknown:"));
     let everything = fieldkit_sync_server::admin_users::entries_csv(&audit(&server, ""));
     assert!(!everything.contains("copper"), "{everything}");
+}
+
+#[tokio::test]
+async fn device_enrolment_and_revocation_on_the_command_line_are_audited() {
+    let server = TestServer::start().await;
+    let (device, _) = server.enrol("Amina").await;
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .arg("--data")
+            .arg(server.dir.path())
+            .env_remove("FIELDKIT_DATA")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&["device", "enrol", "--researcher", "Kofi"]);
+    run(&["device", "revoke", &device.to_string()]);
+    let enrolled = audit(&server, "enrol_device");
+    assert_eq!(
+        (enrolled[0].actor.as_str(), enrolled[0].target.as_str()),
+        ("Admin:cli", "Kofi")
+    );
+    let revoked = audit(&server, "revoke_device");
+    assert_eq!(revoked[0].target, device.to_string());
+}
+
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_is_throttled_like_a_sequence() {
+    let server = server_with_formula().await;
+    let mut tries = Vec::new();
+    for _ in 0..12 {
+        let server = &server;
+        tries.push(async move {
+            Browser::new()
+                .try_log_in(server, "sam", "parallel guess")
+                .await
+                .1
+        });
+    }
+    let statuses = futures_util::future::join_all(tries).await;
+    // Only the five free tries had their password checked.
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(audit(&server, "login_failed").len(), 5);
 }

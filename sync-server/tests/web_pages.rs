@@ -3,21 +3,8 @@
 
 mod support;
 
-use fieldkit_sync_server::admin_web;
 use support::browser::*;
 use support::*;
-use time::OffsetDateTime;
-
-fn add_user(server: &TestServer, login: &str, role: &str) {
-    admin_web::add_user(
-        &server.store,
-        login,
-        role,
-        PASSWORD,
-        OffsetDateTime::now_utc(),
-    )
-    .unwrap();
-}
 
 /// A server with one normal child interview and one in a language the
 /// researcher did not declare (an R14 finding).

@@ -219,27 +219,28 @@ pub(super) fn entries(
             reads_only,
             filter.limit,
         ],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-            ))
-        },
+        entry_row,
     )?;
-    rows.map(|row| {
-        let (actor, action, target, at, source) = row?;
-        Ok(AuditEntry {
-            actor,
-            action,
-            target,
-            at: parse_ts(&at)?,
-            source,
-        })
+    rows.map(|row| to_entry(row?)).collect()
+}
+
+type EntryRow = (String, String, String, String, Option<String>);
+
+/// One row of `SELECT actor, action, target, at, source FROM audit_log`.
+pub(super) fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+pub(super) fn to_entry(
+    (actor, action, target, at, source): EntryRow,
+) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        actor,
+        action,
+        target,
+        at: parse_ts(&at)?,
+        source,
     })
-    .collect()
 }
 
 /// Drops entries older than `before`; returns how many.

@@ -499,26 +499,8 @@ impl Store for SqliteStore {
         let conn = self.conn();
         let mut stmt =
             conn.prepare("SELECT actor, action, target, at, source FROM audit_log ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (actor, action, target, at, source) = row?;
-            Ok(AuditEntry {
-                actor,
-                action,
-                target,
-                at: parse_ts(&at)?,
-                source,
-            })
-        })
-        .collect()
+        let rows = stmt.query_map([], super::accounts::entry_row)?;
+        rows.map(|row| super::accounts::to_entry(row?)).collect()
     }
 }
 

@@ -117,6 +117,8 @@ fn attempt(
     csrf: &str,
     now: OffsetDateTime,
 ) -> Result<Outcome, StoreError> {
+    let gate = throttle::gate(login);
+    let _one_at_a_time = gate.lock().unwrap_or_else(|p| p.into_inner());
     let user = store.web_user(login)?;
     // A login that is no account's is often a password typed in the wrong
     // field: the audit log keeps a short hash of it, never the text, so

@@ -134,6 +134,25 @@ pub fn locks_after_one_more(failures: &[FailedLogin], policy: Policy, now: Offse
 /// The most failures either policy ever needs to see.
 pub const LOOKBACK: u32 = 100;
 
+type Gates = std::collections::HashMap<String, std::sync::Arc<std::sync::Mutex<()>>>;
+
+/// A lock per login name: attempts on one login run one at a time in this
+/// process, so a burst of parallel guesses cannot all pass the check before
+/// the first failure is counted. (Across servers the window is one
+/// attempt's duration per server.) Hold the returned lock for the attempt.
+pub fn gate(login: &str) -> std::sync::Arc<std::sync::Mutex<()>> {
+    static GATES: std::sync::OnceLock<std::sync::Mutex<Gates>> = std::sync::OnceLock::new();
+    let mut gates = GATES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    // Drop the gates nobody holds, so unknown logins do not pile up.
+    if gates.len() > 1_000 {
+        gates.retain(|_, g| std::sync::Arc::strong_count(g) > 1);
+    }
+    std::sync::Arc::clone(gates.entry(login.to_owned()).or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,3 +117,15 @@ impl Browser {
         (status, r.text().await.unwrap_or_default())
     }
 }
+
+/// Adds a web user with [`PASSWORD`], as `user add` does.
+pub fn add_user(server: &TestServer, login: &str, role: &str) {
+    fieldkit_sync_server::admin_web::add_user(
+        &server.store,
+        login,
+        role,
+        PASSWORD,
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+}
