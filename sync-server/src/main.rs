@@ -5,11 +5,14 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use fieldkit_sync_server::admin_users::console;
 use fieldkit_sync_server::config::{Config, LogFormat};
-use fieldkit_sync_server::store::{PublishOutcome, SqliteStore};
+use fieldkit_sync_server::store::{PublishOutcome, SqliteStore, WebStore};
 use fieldkit_sync_server::{admin, admin_web, xlsform};
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+mod cli_accounts;
 
 #[derive(Parser)]
 #[command(
@@ -38,9 +41,12 @@ enum Command {
     /// Enrol, list and revoke researchers' devices.
     #[command(subcommand)]
     Device(DeviceCommand),
-    /// Add web users (supervisors, analysts, admins).
+    /// Add, list, disable, enable, remove web users and set passwords.
     #[command(subcommand)]
-    User(UserCommand),
+    User(cli_accounts::UserCommand),
+    /// Read the audit log and apply its retention (R22).
+    #[command(subcommand)]
+    Audit(cli_accounts::AuditCommand),
     /// Write an export of a protocol's records (audited, R22).
     Export {
         #[command(flatten)]
@@ -126,21 +132,6 @@ enum DeviceCommand {
     },
 }
 
-#[derive(Subcommand)]
-enum UserCommand {
-    /// Add a web user. The password is read from --password-file, or from
-    /// standard input (first line), never from the command line.
-    Add {
-        login: String,
-        #[arg(long, value_parser = ["supervisor", "analyst", "admin"])]
-        role: String,
-        #[arg(long)]
-        password_file: Option<PathBuf>,
-        #[command(flatten)]
-        place: Place,
-    },
-}
-
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Text,
@@ -218,16 +209,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Protocol(command) => return protocol(command, now),
         Command::Device(command) => device(command, now)?,
-        Command::User(UserCommand::Add {
-            login,
-            role,
-            password_file,
-            place,
-        }) => {
-            let password = admin_web::read_password(password_file.as_deref())?;
-            admin_web::add_user(&place.store()?, &login, &role, &password, now)?;
-            println!("Web user {login} ({role}) added.");
-        }
+        Command::User(command) => cli_accounts::user(command, now)?,
+        Command::Audit(command) => cli_accounts::audit(command, now)?,
         Command::Export {
             place,
             protocol,
@@ -358,6 +341,7 @@ fn device(command: DeviceCommand, now: OffsetDateTime) -> anyhow::Result<()> {
             let config = place.config()?;
             let store = SqliteStore::open_dir(&config.data)?;
             let code = admin::enrol(&store, &researcher, &languages, config.enrol_code_days, now)?;
+            store.audit(&console(), "enrol_device", researcher.trim(), now)?;
             println!("One-time enrolment code: {}", code.expose());
             println!(
                 "Valid for {} days. Type it into the app's enrolment screen.",
@@ -369,7 +353,9 @@ fn device(command: DeviceCommand, now: OffsetDateTime) -> anyhow::Result<()> {
             print!("{}", admin::render_devices(&devices));
         }
         DeviceCommand::Revoke { id, place } => {
-            admin::revoke(&place.store()?, id, now)?;
+            let store = place.store()?;
+            admin::revoke(&store, id, now)?;
+            store.audit(&console(), "revoke_device", &id.to_string(), now)?;
             println!("Device {id} revoked; its token no longer works.");
         }
     }

@@ -17,6 +17,7 @@ use crate::store::StoreError;
     responses(
         (status = 200, description = "Published protocol versions", body = Vec<ProtocolListingDoc>),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
+        (status = 429, description = "Too many requests from this device", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 pub async fn list_protocols(
     State(state): State<AppState>,

@@ -34,7 +34,7 @@ pub(super) fn check_batch_size(len: usize, max: usize, what: &str) -> Result<(),
         (status = 400, description = "Malformed JSON or another wire version", body = ErrorBody),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
         (status = 413, description = "Body or batch too large", body = ErrorBody),
-        (status = 429, description = "Too many requests from this device", body = ErrorBody),
+        (status = 429, description = "Too many requests from this device", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 pub async fn submit_records(
     State(state): State<AppState>,
@@ -97,6 +97,7 @@ fn log_result(auth: &DeviceAuth, record: uuid::Uuid, status: &RecordStatus) {
     responses(
         (status = 200, description = "What the server holds from this device", body = SyncStatusDoc),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
+        (status = 429, description = "Too many requests from this device", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 pub async fn sync_status(
     State(state): State<AppState>,

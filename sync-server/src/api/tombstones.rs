@@ -19,9 +19,11 @@ use crate::access::Access;
     request_body = TombstoneBatchDoc,
     responses(
         (status = 200, description = "One result per tombstone", body = TombstoneResponseDoc),
-        (status = 403, description = "A tombstone names another device", body = ErrorBody),
+        (status = 400, description = "Malformed JSON or another wire version", body = ErrorBody),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
+        (status = 403, description = "A tombstone names another device", body = ErrorBody),
         (status = 413, description = "Body or batch too large", body = ErrorBody),
+        (status = 429, description = "Too many requests from this device", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 pub async fn submit_tombstones(
     State(state): State<AppState>,

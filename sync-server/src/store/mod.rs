@@ -9,6 +9,7 @@
 //! do not change. Every method that writes is atomic: bad input never leaves
 //! half a record behind.
 
+mod accounts;
 mod rows;
 pub mod sqlite;
 pub mod web;
@@ -22,7 +23,10 @@ use uuid::Uuid;
 use crate::access::{Forbidden, Principal};
 
 pub use sqlite::SqliteStore;
-pub use web::{ScanPurpose, ScannedRecord, WebSession, WebStore, WebUser};
+pub use web::{
+    AuditFilter, FailedLogin, LoginFailures, ScanPurpose, ScannedRecord, WebSession, WebStore,
+    WebUser, WebUserSummary,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -140,6 +144,8 @@ pub struct AuditEntry {
     pub action: String,
     pub target: String,
     pub at: OffsetDateTime,
+    /// The source address, for logins.
+    pub source: Option<String>,
 }
 
 pub trait Store: WebStore + Send + Sync + 'static {
@@ -163,6 +169,13 @@ pub trait Store: WebStore + Send + Sync + 'static {
         code_of_practice: &CodeOfPracticeAcceptance,
         now: OffsetDateTime,
     ) -> Result<Option<Device>, StoreError>;
+    /// Whether a code is known, unused and unexpired (nothing is changed;
+    /// enrolment checks this first, then redeems atomically).
+    fn enrolment_code_pending(
+        &self,
+        code_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError>;
     fn devices(&self) -> Result<Vec<Device>, StoreError>;
     /// `false` if there is no such device.

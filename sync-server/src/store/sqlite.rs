@@ -59,9 +59,16 @@ impl SqliteStore {
         // One write transaction taken up front, so a second opener waits
         // (busy timeout) instead of deadlocking on a read-to-write upgrade.
         conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {SCHEMA} {} COMMIT;",
+            "BEGIN IMMEDIATE; {SCHEMA} {}",
             super::web::WEB_SCHEMA
         ))?;
+        let migrated = super::accounts::migrate(&conn);
+        conn.execute_batch(if migrated.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        })?;
+        migrated?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
@@ -229,6 +236,25 @@ impl Store for SqliteStore {
             revoked_at: None,
             code_of_practice: Some(code_of_practice.clone()),
         }))
+    }
+
+    fn enrolment_code_pending(
+        &self,
+        code_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let expires: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT expires_at FROM enrolments WHERE code_hash = ?1 AND redeemed_by IS NULL",
+                params![code_hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(match expires {
+            Some(at) => parse_ts(&at)? >= now,
+            None => false,
+        })
     }
 
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError> {
@@ -472,25 +498,9 @@ impl Store for SqliteStore {
         check(who, Access::ReadAuditLog)?;
         let conn = self.conn();
         let mut stmt =
-            conn.prepare("SELECT actor, action, target, at FROM audit_log ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (actor, action, target, at) = row?;
-            Ok(AuditEntry {
-                actor,
-                action,
-                target,
-                at: parse_ts(&at)?,
-            })
-        })
-        .collect()
+            conn.prepare("SELECT actor, action, target, at, source FROM audit_log ORDER BY id")?;
+        let rows = stmt.query_map([], super::accounts::entry_row)?;
+        rows.map(|row| super::accounts::to_entry(row?)).collect()
     }
 }
 

@@ -2,6 +2,8 @@
 //! device, and real session logs made with the protocols engine.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::sync::Arc;
 
 use fieldkit_protocols::anonymise::RedactionReport;
