@@ -16,6 +16,7 @@ pub mod outline;
 pub mod parse;
 pub mod refnum;
 pub mod rules;
+pub mod study;
 pub mod value;
 pub mod wire;
 

@@ -44,6 +44,14 @@ fn r2_guardian_consent_for_children() {
     assert!(!has_errors(&lint(&p)), "a warning alone does not block");
 
     p.method = Method::KeyInformantInterview;
+    // Adults: no guardian, but then the age question must refuse children.
+    expect(
+        &p,
+        "R2",
+        Severity::Error,
+        "sections.about_you.questions.age.constraint",
+    );
+    question_mut(&mut p, "age").constraint = Some(". >= 18 and . <= 99".into());
     expect_none(&p, "R2");
     p.method = Method::ChildInterview;
     p.consent.as_mut().unwrap().guardian_required_under = 18;
