@@ -354,3 +354,24 @@ fn r23_disaggregation_for_children() {
     question_mut(&mut p, "group").disaggregation = None;
     expect_none(&p, "R23");
 }
+
+/// A regional tag uses its language's word lists: `en-GB` is checked as `en`.
+#[test]
+fn word_rules_follow_the_primary_language_subtag() {
+    let mut p = valid();
+    question_mut(&mut p, "hours").text = text(
+        "Why did you work so long yesterday?",
+        "Combien d'heures as-tu travaillé hier ?",
+    );
+    let mut json = serde_json::to_string(&p).unwrap();
+    json = json.replace("\"en\"", "\"en-GB\"");
+    let p: fieldkit_protocols::Protocol = serde_json::from_str(&json).unwrap();
+    assert_eq!(p.languages, ["en-GB", "fr"]);
+    let f = expect(
+        &p,
+        "R10",
+        Severity::Warning,
+        "sections.work.questions.hours.text",
+    );
+    assert!(f.message.contains("en-GB"), "{}", f.message);
+}

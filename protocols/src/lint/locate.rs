@@ -44,6 +44,9 @@ pub struct Locator {
     items: Vec<usize>,
     /// Lines starting with `{`: items of an inline array, ascending.
     inline_items: Vec<usize>,
+    /// Lines where a key's value is an array opening on an inline table
+    /// (`contacts = [{ ...`), ascending.
+    opens_inline: Vec<usize>,
     lines: usize,
 }
 
@@ -54,6 +57,7 @@ impl Locator {
             keys: HashMap::new(),
             items: Vec::new(),
             inline_items: Vec::new(),
+            opens_inline: Vec::new(),
             lines: 0,
         };
         let mut in_string: Option<&str> = None; // the closing `"""` or `'''`
@@ -91,6 +95,12 @@ impl Locator {
         }
         if trimmed.starts_with('{') {
             self.inline_items.push(i);
+        } else if let Some((_, value)) = trimmed.split_once('=') {
+            if value.trim_start().starts_with('[')
+                && value.trim_start()[1..].trim_start().starts_with('{')
+            {
+                self.opens_inline.push(i);
+            }
         }
         // Walk the line outside strings: keys are words before `=`.
         let bytes = line.as_bytes();
@@ -233,9 +243,22 @@ impl Locator {
             .filter(|&&l| l >= from && l < end && self.items.binary_search(&l).is_ok())
             .nth(n)
             .copied();
-        header
-            .or_else(|| nth_from(Some(&self.inline_items), first + 1, end, n + 1))
-            .or(Some(first))
+        if header.is_some() {
+            return header;
+        }
+        // An inline array: items on the defining line (`contacts = [{ ... }]`)
+        // come first, then one per line on the lines right after it.
+        let on_first_line = usize::from(self.opens_inline.binary_search(&first).is_ok());
+        if n < on_first_line {
+            return Some(first);
+        }
+        let start = self.inline_items.partition_point(|&l| l <= first);
+        let mut following = self.inline_items[start..]
+            .iter()
+            .enumerate()
+            .take_while(|(k, &l)| l == first + 1 + k && l < end)
+            .map(|(_, &l)| l);
+        following.nth(n - on_first_line).or(Some(first))
     }
 }
 
