@@ -165,8 +165,8 @@ fn lint_output_escapes_control_characters() {
     let shipped = library::SHIPPED.iter().find(|s| s.file == CHILD).unwrap();
     // An escape sequence that would clear the screen and a direction override.
     let hostile = shipped.source.replacen(
-        "organisation = \"REPLACE: name of the organisation running the research\"",
-        "organisation = \"REPLACE \\u001b[2J\\u001b[31mall good\\u202e\"",
+        "id = \"sex\"",
+        "id = \"sex\\u001b[2J\\u001b[31mall good\\u202e\"",
         1,
     );
     let file = write(dir.path(), "hostile.toml", &hostile);
