@@ -495,3 +495,29 @@ fn breaking_a_rule_in_a_shipped_protocol_is_reported() {
         assert!(codes.contains(&"R17".to_owned()), "{}: {codes:?}", p.id);
     }
 }
+
+/// The fuzzer's protocol seeds are the shipped templates and one template as
+/// `demo` publishes it; they must not drift from the library.
+/// `FIELDKIT_BLESS_SEEDS=1` rewrites them.
+#[test]
+fn fuzz_seeds_are_in_step_with_the_library() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/protocol_source");
+    let mut expected: Vec<(String, String)> = SHIPPED
+        .iter()
+        .map(|s| (s.file.to_owned(), s.source.to_owned()))
+        .collect();
+    expected.push((
+        "child-rapid-assessment.demo.toml".to_owned(),
+        demo_source("child-rapid-assessment.toml"),
+    ));
+    let bless = std::env::var_os("FIELDKIT_BLESS_SEEDS").is_some();
+    for (file, content) in expected {
+        let path = dir.join(&file);
+        if bless {
+            std::fs::write(&path, &content).unwrap();
+        }
+        let seed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(seed == content, "fuzz/seeds/protocol_source/{file} differs from the library: run with FIELDKIT_BLESS_SEEDS=1");
+    }
+}

@@ -198,8 +198,11 @@ fn confrontational_phrases() -> &'static [(&'static str, Vec<Phrase>)] {
     })
 }
 
-fn concepts() -> &'static [(&'static str, Vec<Vec<Phrase>>)] {
-    static LISTS: OnceLock<Vec<(&'static str, Vec<Vec<Phrase>>)>> = OnceLock::new();
+/// A concept: its wordings, each with its matchable form.
+type Concept = Vec<Phrase>;
+
+fn concepts() -> &'static [(&'static str, Vec<Concept>)] {
+    static LISTS: OnceLock<Vec<(&'static str, Vec<Concept>)>> = OnceLock::new();
     LISTS.get_or_init(|| {
         NEEDS_DEFINITION
             .iter()

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use fieldkit_protocols::{library, Protocol};
 use fieldkit_sync_server::admin;
 use fieldkit_sync_server::store::SqliteStore;
