@@ -169,3 +169,20 @@ fn each_careless_protocol_gets_exactly_its_finding_at_its_line() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Deeply nested TOML is refused with a located error, not a crash.
+#[test]
+fn deep_toml_nesting_is_an_error_not_a_crash() {
+    for deep in [
+        format!(
+            "{}{}",
+            "x = ".to_owned() + &"[".repeat(100_000),
+            "]".repeat(100_000)
+        ),
+        format!("x = {}1{}", "{ a = ".repeat(100_000), " }".repeat(100_000)),
+    ] {
+        let source = format!("{VALID_CHILD_INTERVIEW}\n{deep}\n");
+        let err = parse_protocol("deep.toml", &source).unwrap_err();
+        assert!(err.line > 100, "{err}");
+    }
+}
