@@ -25,7 +25,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Contact, Protocol, SiteType};
-use crate::parse::{line_column, parse_protocol, to_toml, ParseError};
+use crate::parse::{located, parse_protocol, to_toml, ParseError};
 
 /// A study's own values (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,16 +49,7 @@ pub struct Study {
 
 /// Reads a study file; `file` only names the place in errors.
 pub fn parse_study(file: &str, source: &str) -> Result<Study, ParseError> {
-    toml::from_str::<Study>(source).map_err(|err| {
-        let offset = err.span().map_or(0, |span| span.start);
-        let (line, column) = line_column(source, offset);
-        ParseError {
-            file: file.to_owned(),
-            line,
-            column,
-            message: err.message().trim().to_owned(),
-        }
-    })
+    toml::from_str::<Study>(source).map_err(|err| located(file, source, &err))
 }
 
 impl Study {

@@ -234,13 +234,7 @@ impl Findings {
         location: impl Into<String>,
         message: impl Into<String>,
     ) {
-        self.0.push(Finding {
-            code: code.to_owned(),
-            rule: None,
-            severity: Severity::Warning,
-            location: location.into(),
-            message: message.into(),
-        });
+        self.structural(Severity::Warning, code, location.into(), message.into());
     }
 
     /// A structural error (`duplicate-id`, `missing-translation`, ...).
@@ -250,12 +244,16 @@ impl Findings {
         location: impl Into<String>,
         message: impl Into<String>,
     ) {
+        self.structural(Severity::Error, code, location.into(), message.into());
+    }
+
+    fn structural(&mut self, severity: Severity, code: &str, location: String, message: String) {
         self.0.push(Finding {
             code: code.to_owned(),
             rule: None,
-            severity: Severity::Error,
-            location: location.into(),
-            message: message.into(),
+            severity,
+            location,
+            message,
         });
     }
 }
