@@ -36,8 +36,9 @@ fn enrolled_phone(dir: &std::path::Path, lang: &str) {
         vault.set_setting(&setting).unwrap();
     }
     for shipped in library::SHIPPED {
-        let protocol = parse_protocol(shipped.file, shipped.source).unwrap();
-        let listing = ProtocolListing::new(&protocol, shipped.source.to_owned());
+        let source = library::demo_source(shipped.file);
+        let protocol = parse_protocol(shipped.file, &source).unwrap();
+        let listing = ProtocolListing::new(&protocol, source);
         vault
             .pin_protocol(&PinnedProtocol::from_listing(&listing))
             .unwrap();

@@ -146,7 +146,19 @@ fn a_positive_screen_shows_the_referral_in_french_and_stops() {
     ui.click("screen-yes");
     let text = ui.text();
     assert!(text.contains("Arrêt : orienter l’enfant"), "{text}");
-    assert!(text.contains("+000 0000 0000"), "{text}");
+    // The demo study's contacts say they are not real, a banner says the
+    // whole protocol is a demo, and there is no number to dial.
+    assert!(
+        text.contains("DÉMO – point focal de protection de l'enfance (contact fictif)"),
+        "{text}"
+    );
+    assert!(text.contains("DEMO – not a real number"), "{text}");
+    assert!(ui.has("demo-banner"), "{text}");
+    assert!(text.contains("Protocole de démonstration"), "{text}");
+    assert!(
+        !ui.html().contains("tel:"),
+        "a demo contact must not be dialable"
+    );
     assert!(text.contains("Ne jamais confronter"), "{text}");
     assert!(!ui.has("stop"), "the session is already stopped");
     assert!(ui.has("queued"), "{text}");

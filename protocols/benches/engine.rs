@@ -21,11 +21,7 @@ const CHILD_FILE: &str = "child-rapid-assessment.toml";
 const REPLAY_EVENTS: usize = 1000;
 
 fn child_protocol() -> Arc<Protocol> {
-    let shipped = library::SHIPPED
-        .iter()
-        .find(|s| s.file == CHILD_FILE)
-        .expect("the child protocol is shipped");
-    Arc::new(parse_protocol(shipped.file, shipped.source).unwrap())
+    Arc::new(parse_protocol(CHILD_FILE, &library::demo_source(CHILD_FILE)).unwrap())
 }
 
 fn at(n: usize) -> OffsetDateTime {

@@ -17,6 +17,7 @@ pub mod parse;
 pub mod refnum;
 pub mod rules;
 pub mod strength;
+pub mod study;
 pub mod value;
 pub mod wire;
 

@@ -63,7 +63,8 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Publish every shipped protocol and print a demo enrolment code.
+    /// Publish every shipped protocol with the demo study (values that say
+    /// they are not real) and print a demo enrolment code.
     Demo {
         #[command(flatten)]
         place: Place,
@@ -76,6 +77,10 @@ enum ProtocolCommand {
     Lint {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Study file merged into each protocol first (organisation,
+        /// referral contacts, sites), as `publish --study` does.
+        #[arg(long)]
+        study: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -86,10 +91,15 @@ enum ProtocolCommand {
         #[arg(long)]
         lang: Option<String>,
     },
-    /// Publish a protocol version (refused with lint errors, or if the
-    /// version exists with other content).
+    /// Publish protocol versions (refused with lint errors, placeholders
+    /// included, or if the version exists with other content).
     Publish {
-        file: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Study file merged into each protocol: the study's organisation,
+        /// referral contacts and sites (see docs/protocols.md).
+        #[arg(long)]
+        study: Option<PathBuf>,
         #[command(flatten)]
         place: Place,
     },
@@ -252,8 +262,22 @@ fn describe(outcome: &PublishOutcome) -> &'static str {
 
 fn protocol(command: ProtocolCommand, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     match command {
-        ProtocolCommand::Lint { files, format } => {
-            let lines = admin::lint_files(&files);
+        ProtocolCommand::Lint {
+            files,
+            study,
+            format,
+        } => {
+            let study = match study.as_deref().map(admin::read_study) {
+                Some(Ok(study)) => Some(study),
+                Some(Err(lines)) => {
+                    for line in &lines {
+                        eprintln!("{}", line.render());
+                    }
+                    return Ok(ExitCode::FAILURE);
+                }
+                None => None,
+            };
+            let lines = admin::lint_files(&files, study.as_ref());
             match format {
                 Format::Text => {
                     for line in &lines {
@@ -278,16 +302,23 @@ fn protocol(command: ProtocolCommand, now: OffsetDateTime) -> anyhow::Result<Exi
         ProtocolCommand::Show { file, lang } => {
             print!("{}", admin::show_file(&file, lang.as_deref())?);
         }
-        ProtocolCommand::Publish { file, place } => {
+        ProtocolCommand::Publish {
+            files,
+            study,
+            place,
+        } => {
             let store = place.store()?;
-            let (protocol, outcome) = admin::publish_file(&store, &file, now)?;
-            println!(
-                "{} v{} ({}): {}",
-                protocol.id,
-                protocol.version,
-                protocol.content_hash(),
-                describe(&outcome)
-            );
+            let study = study.as_deref().map(admin::StudyFile::read).transpose()?;
+            for file in &files {
+                let (protocol, outcome) = admin::publish_file(&store, file, study.as_ref(), now)?;
+                println!(
+                    "{} v{} ({}): {}",
+                    protocol.id,
+                    protocol.version,
+                    protocol.content_hash(),
+                    describe(&outcome)
+                );
+            }
         }
         ProtocolCommand::List { place } => {
             for p in fieldkit_sync_server::store::Store::protocols(&place.store()?)? {

@@ -44,8 +44,8 @@ pub fn test_config(data: &Path) -> Config {
 
 /// Publishes the child protocol and returns an enrolment code for `researcher`.
 pub fn prepare(store: &SqliteStore, researcher: &str) -> WireSecret {
-    let shipped = library::SHIPPED.iter().find(|s| s.file == CHILD).unwrap();
-    admin::publish_source(store, CHILD, shipped.source, OffsetDateTime::now_utc()).unwrap();
+    let source = library::demo_source(CHILD);
+    admin::publish_source(store, CHILD, &source, OffsetDateTime::now_utc()).unwrap();
     admin::enrol(
         store,
         researcher,

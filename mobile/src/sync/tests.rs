@@ -40,8 +40,8 @@ async fn server() -> Server {
         let _ = stopped.await;
     }));
     let store = SqliteStore::open_dir(dir.path()).unwrap();
-    let shipped = library::SHIPPED.iter().find(|s| s.file == CHILD).unwrap();
-    admin::publish_source(&store, CHILD, shipped.source, OffsetDateTime::now_utc()).unwrap();
+    let source = library::demo_source(CHILD);
+    admin::publish_source(&store, CHILD, &source, OffsetDateTime::now_utc()).unwrap();
     Server {
         dir,
         url,
@@ -193,7 +193,7 @@ async fn enrolment_stores_the_token_and_protocols_are_pinned_once() {
     let second = client.download_protocols(&mut vault).await.unwrap();
     assert_eq!((second.pinned.len(), second.unchanged), (0, 1));
     let pinned = &vault.pinned_protocols().unwrap()[0];
-    let shipped = parse_protocol(CHILD, library::SHIPPED[0].source).unwrap();
+    let shipped = parse_protocol(CHILD, &library::demo_source(CHILD)).unwrap();
     assert_eq!(pinned.content_hash, shipped.content_hash());
 }
 
@@ -251,9 +251,9 @@ async fn a_pinned_copy_that_no_longer_hashes_is_refused_when_used() {
         content_hash: fieldkit_protocols::ContentHash("00".into()),
         data_use_hash: fieldkit_protocols::ContentHash("00".into()),
         title: fieldkit_protocols::Text::default(),
-        source_toml: library::SHIPPED[0].source.into(),
+        source_toml: library::demo_source(CHILD),
     };
-    let protocol = parse_protocol(CHILD, library::SHIPPED[0].source).unwrap();
+    let protocol = parse_protocol(CHILD, &library::demo_source(CHILD)).unwrap();
     pinned.protocol_id.clone_from(&protocol.id);
     pinned.version = protocol.version;
     let err = pinned.protocol().unwrap_err();

@@ -308,6 +308,10 @@ strings! {
     FwNo => { en: "No", fr: "Non" },
     FwReferralTitle => { en: "Stop: refer the child", fr: "Arrêt : orienter l’enfant" },
     FwContacts => { en: "Who to call", fr: "Qui appeler" },
+    FwDemoBanner => {
+        en: "Demo protocol: the organisation and the referral contacts are not real. Never use it with a child.",
+        fr: "Protocole de démonstration : l’organisation et les contacts d’orientation ne sont pas réels. Ne l’utilisez jamais avec un enfant.",
+    },
     FwSafety => { en: "Stay safe", fr: "Restez en sécurité" },
     FwSaveAnswer => { en: "Save answer", fr: "Enregistrer la réponse" },
     FwSkip => { en: "Skip (does not want to answer)", fr: "Passer (ne veut pas répondre)" },

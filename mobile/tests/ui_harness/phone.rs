@@ -33,8 +33,9 @@ pub fn set_up(dir: &std::path::Path) {
         vault.set_setting(&setting).unwrap();
     }
     for shipped in library::SHIPPED {
-        let protocol = parse_protocol(shipped.file, shipped.source).unwrap();
-        let listing = ProtocolListing::new(&protocol, shipped.source.to_owned());
+        let source = library::demo_source(shipped.file);
+        let protocol = parse_protocol(shipped.file, &source).unwrap();
+        let listing = ProtocolListing::new(&protocol, source);
         vault
             .pin_protocol(&PinnedProtocol::from_listing(&listing))
             .unwrap();

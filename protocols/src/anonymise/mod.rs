@@ -266,7 +266,7 @@ fn anonymise_kind(
         }
         EventKind::Answered { question_id, value } => EventKind::Answered {
             question_id: question_id.clone(),
-            value: anonymise_value(value, protocol.privacy, scrubber, report),
+            value: anonymise_value(value, &protocol.privacy, scrubber, report),
         },
         EventKind::Amended {
             question_id,
@@ -274,7 +274,7 @@ fn anonymise_kind(
             reason,
         } => EventKind::Amended {
             question_id: question_id.clone(),
-            value: anonymise_value(value, protocol.privacy, scrubber, report),
+            value: anonymise_value(value, &protocol.privacy, scrubber, report),
             reason: scrubber.scrub(reason, report),
         },
         EventKind::NoteAdded { text } => EventKind::NoteAdded {
@@ -286,7 +286,7 @@ fn anonymise_kind(
 
 fn anonymise_value(
     value: &Value,
-    privacy: Privacy,
+    privacy: &Privacy,
     scrubber: &Scrubber,
     report: &mut RedactionReport,
 ) -> Value {

@@ -76,12 +76,12 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
-    /// Publishes a shipped protocol and returns it.
+    /// Publishes a shipped protocol (with the demo study, as `demo` does)
+    /// and returns it.
     pub fn publish_shipped(&self, file: &str) -> Arc<Protocol> {
-        let shipped = library::SHIPPED.iter().find(|s| s.file == file).unwrap();
+        let source = library::demo_source(file);
         let (protocol, _) =
-            admin::publish_source(&self.store, file, shipped.source, OffsetDateTime::now_utc())
-                .unwrap();
+            admin::publish_source(&self.store, file, &source, OffsetDateTime::now_utc()).unwrap();
         Arc::new(protocol)
     }
 
@@ -277,9 +277,9 @@ pub fn position(events: &[Event], pred: impl Fn(&EventKind) -> bool) -> usize {
         .expect("event present in the log")
 }
 
+/// A shipped protocol as `demo` publishes it.
 pub fn shipped_protocol(file: &str) -> Protocol {
-    let s = library::SHIPPED.iter().find(|s| s.file == file).unwrap();
-    parse_protocol(file, s.source).unwrap()
+    parse_protocol(file, &library::demo_source(file)).unwrap()
 }
 
 pub fn is_consent_by(kind: &EventKind, who: &Consenter) -> bool {

@@ -156,6 +156,7 @@ pub(crate) fn StepView(act: Callback<Action>, queued: Option<Result<(), String>>
                     contacts: Vec::new(),
                     safety_notes: Default::default(),
                 });
+            let demo = p.demo;
             rsx! {
                 h1 { class: "danger-title", {text(lang, Key::FwReferralTitle)} }
                 p { id: "pathway", lang: "{sl}", {referral.pathway.show(&sl).to_owned()} }
@@ -164,7 +165,12 @@ pub(crate) fn StepView(act: Callback<Action>, queued: Option<Result<(), String>>
                     for c in referral.contacts {
                         li {
                             span { lang: "{sl}", {c.name.show(&sl).to_owned()} }
-                            a { class: "phone", href: "tel:{c.phone}", "{c.phone}" }
+                            // A demo contact has no number to dial.
+                            if demo {
+                                span { class: "phone demo", "{c.phone}" }
+                            } else {
+                                a { class: "phone", href: "tel:{c.phone}", "{c.phone}" }
+                            }
                         }
                     }
                 }

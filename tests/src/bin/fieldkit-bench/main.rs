@@ -392,16 +392,9 @@ impl BenchServer {
     }
 
     fn publish_child(&self) -> Result<Arc<Protocol>> {
-        let shipped = library::SHIPPED
-            .iter()
-            .find(|s| s.file == CHILD_FILE)
-            .context("the child protocol is shipped")?;
-        let (protocol, _) = admin::publish_source(
-            &self.store,
-            CHILD_FILE,
-            shipped.source,
-            OffsetDateTime::now_utc(),
-        )?;
+        let source = library::demo_source(CHILD_FILE);
+        let (protocol, _) =
+            admin::publish_source(&self.store, CHILD_FILE, &source, OffsetDateTime::now_utc())?;
         Ok(Arc::new(protocol))
     }
 
