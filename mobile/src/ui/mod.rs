@@ -12,6 +12,7 @@ pub mod services;
 pub mod state;
 pub mod strength;
 pub mod vault_services;
+mod text_field;
 mod widgets;
 
 use std::time::Duration;

@@ -8,14 +8,18 @@ use super::{use_lang, when, with_store, HomeButton, SyncNow, SyncRun};
 use crate::ui::i18n::{fill, text, Key, Lang};
 use crate::ui::services::Services;
 use crate::ui::state::AppModel;
-use crate::ui::widgets::{service_error_text, ErrorLine, ServiceProblem};
+use crate::ui::text_field::TextField;
+use crate::ui::widgets::{service_error_text, set_secret, use_secret, ErrorLine, ServiceProblem};
 use crate::vault::{OutboxItem, OutboxState, PersonalDetails};
 
 #[component]
 pub(crate) fn IdentityScreen() -> Element {
     let lang = use_lang();
     let services = use_context::<Services>();
-    let mut code = use_signal(String::new);
+    let code = use_secret();
+    // Each try at the code, and each saved or closed form, starts fresh fields.
+    let mut tries = use_signal(|| 0u32);
+    let mut forms = use_signal(|| 0u32);
     let mut fields = use_signal(|| [const { String::new() }; 5]);
     let mut saved = use_signal(|| None::<String>);
     let mut error = use_signal(|| None::<String>);
@@ -29,7 +33,7 @@ pub(crate) fn IdentityScreen() -> Element {
         p { class: "intro", {text(lang, Key::FwIdentityIntro)} }
         if !open {
             label { r#for: "supervisor-code", {text(lang, Key::FwSupervisorCode)} }
-            input { id: "supervisor-code", r#type: "password", autocomplete: "off", value: "{code}", oninput: move |e| code.set(e.value()) }
+            TextField { id: "supervisor-code", generation: tries().to_string(), r#type: "password", autocomplete: "off", on_text: move |t| set_secret(code, t) }
             ErrorLine { message: error() }
             div { class: "actions",
                 HomeButton {}
@@ -38,7 +42,8 @@ pub(crate) fn IdentityScreen() -> Element {
                     class: "primary",
                     onclick: move |_| {
                         let result = with_store(&s_open, |s| s.open_identity(&code.read()));
-                        code.set(String::new());
+                        set_secret(code, String::new());
+                        tries += 1;
                         match result {
                             Ok(()) => { error.set(None); refresh += 1; }
                             Err(e) => error.set(Some(service_error_text(lang, &e))),
@@ -50,12 +55,12 @@ pub(crate) fn IdentityScreen() -> Element {
         } else {
             for (i, (id, key)) in [("name", Key::FwName), ("nickname", Key::FwNickname), ("contact", Key::FwContact), ("place", Key::FwPlace), ("notes", Key::FwIdentityNotes)].into_iter().enumerate() {
                 label { r#for: "person-{id}", {text(lang, key)} }
-                input {
+                TextField {
                     id: "person-{id}",
+                    generation: forms().to_string(),
                     r#type: "text",
                     autocomplete: "off",
-                    value: "{fields.read()[i]}",
-                    oninput: move |e| fields.write()[i] = e.value(),
+                    on_text: move |t| fields.write()[i] = t,
                 }
             }
             if let Some(code) = saved() {
@@ -73,6 +78,7 @@ pub(crate) fn IdentityScreen() -> Element {
                         match with_store(&s_save, |s| s.put_identity(&reference, &details)) {
                             Ok(()) => {
                                 fields.set([const { String::new() }; 5]);
+                                forms += 1;
                                 saved.set(Some(reference.to_string()));
                             }
                             Err(e) => error.set(Some(service_error_text(lang, &e))),
@@ -86,6 +92,7 @@ pub(crate) fn IdentityScreen() -> Element {
                     onclick: move |_| {
                         if let Some(s) = s_close.fieldwork() { s.close_identity(); }
                         fields.set([const { String::new() }; 5]);
+                        forms += 1;
                         saved.set(None);
                         refresh += 1;
                     },
@@ -109,12 +116,12 @@ pub(crate) fn WithdrawScreen(code: String) -> Element {
         h1 { {text(lang, Key::FwWithdrawTitle)} }
         p { class: "intro", {text(lang, Key::FwWithdrawIntro)} }
         label { r#for: "withdraw-ref", {text(lang, Key::FwRefLabel)} }
-        input {
+        TextField {
             id: "withdraw-ref",
+            initial: code.clone(),
             r#type: "text",
             class: "code",
-            value: "{typed}",
-            oninput: move |e| { typed.set(e.value()); confirming.set(None); },
+            on_text: move |t| { typed.set(t); confirming.set(None); },
         }
         match confirming() {
             None => rsx! {
