@@ -92,7 +92,10 @@ fn unlocking_says_so_and_never_holds_the_screen() {
     ui.tap("unlock");
     assert!(ui.has("unlocking"), "{}", ui.text());
     assert!(ui.is_disabled("unlock"));
-    assert!(ui.is_disabled("unlock-passphrase"), "nothing typed while it works");
+    assert!(
+        ui.is_disabled("unlock-passphrase"),
+        "nothing typed while it works"
+    );
     ui.click("unlock");
     assert!(ui.has("code-ack"), "{}", ui.text());
 }

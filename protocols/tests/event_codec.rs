@@ -85,7 +85,13 @@ fn consenter() -> impl Strategy<Value = Consenter> {
 
 fn start() -> impl Strategy<Value = SessionStart> {
     (
-        (any::<u128>(), words(), any::<u32>(), "[0-9a-f]{64}", words()),
+        (
+            any::<u128>(),
+            words(),
+            any::<u32>(),
+            "[0-9a-f]{64}",
+            words(),
+        ),
         (
             prop::collection::vec(words(), 0..3),
             select(vec![
@@ -177,8 +183,10 @@ fn kind() -> impl Strategy<Value = EventKind> {
                 reason,
             }
         }),
-        (words(), skip)
-            .prop_map(|(question_id, reason)| EventKind::Skipped { question_id, reason }),
+        (words(), skip).prop_map(|(question_id, reason)| EventKind::Skipped {
+            question_id,
+            reason
+        }),
         words().prop_map(|question_id| EventKind::AnswerWithheld { question_id }),
         present.prop_map(|present| EventKind::OthersPresentChanged { present }),
         words().prop_map(|text| EventKind::NoteAdded { text }),
@@ -202,14 +210,18 @@ fn kind() -> impl Strategy<Value = EventKind> {
 }
 
 fn event() -> impl Strategy<Value = Event> {
-    (any::<u64>(), 0i64..4_000_000_000, 0u32..1_000_000_000, kind()).prop_map(
-        |(seq, secs, nanos, kind)| Event {
+    (
+        any::<u64>(),
+        0i64..4_000_000_000,
+        0u32..1_000_000_000,
+        kind(),
+    )
+        .prop_map(|(seq, secs, nanos, kind)| Event {
             seq,
             at: OffsetDateTime::from_unix_timestamp(secs).unwrap()
                 + time::Duration::nanoseconds(nanos.into()),
             kind,
-        },
-    )
+        })
 }
 
 /// What can go wrong in a stored or hand-made map, applied to its entries
@@ -243,8 +255,8 @@ fn change() -> impl Strategy<Value = Change> {
         Just(json!("safety")),
     ];
     let other_field = select(vec![
-        "extra", "text", "reason", "age", "value", "code", "kind", "present", "delta",
-        "observed", "weekday", "seq", "event", "at",
+        "extra", "text", "reason", "age", "value", "code", "kind", "present", "delta", "observed",
+        "weekday", "seq", "event", "at",
     ]);
     prop_oneof![
         (0usize..20).prop_map(Change::Rotate),
@@ -367,15 +379,39 @@ fn stored_logs_keep_parsing() {
 #[test]
 fn refusals_name_the_problem() {
     let cases = [
-        (r#"{"seq":1,"at":"2026-11-20T09:00:00Z","event":"danced"}"#, "unknown variant `danced`"),
-        (r#"{"seq":1,"at":"2026-11-20T09:00:00Z"}"#, "missing field `event`"),
-        (r#"{"at":"2026-11-20T09:00:00Z","event":"completed"}"#, "missing field `seq`"),
+        (
+            r#"{"seq":1,"at":"2026-11-20T09:00:00Z","event":"danced"}"#,
+            "unknown variant `danced`",
+        ),
+        (
+            r#"{"seq":1,"at":"2026-11-20T09:00:00Z"}"#,
+            "missing field `event`",
+        ),
+        (
+            r#"{"at":"2026-11-20T09:00:00Z","event":"completed"}"#,
+            "missing field `seq`",
+        ),
         (r#"{"seq":1,"event":"completed"}"#, "missing field `at`"),
-        (r#"{"seq":1,"at":"yesterday","event":"completed"}"#, "could not be parsed"),
-        (r#"{"seq":1,"at":"2026-11-20T09:00:00Z","event":"note_added"}"#, "missing field `text`"),
-        (r#"{"seq":1,"at":"2026-11-20T09:00:00Z","event":"skipped","question_id":"q","reason":"mis-tap"}"#, "unknown variant `mis-tap`"),
-        (r#"{"seq":1,"at":"2026-11-20T09:00:00Z","event":"note_added","text":"a","text":"b"}"#, "duplicate field `text`"),
-        (r#"{"seq":1,"at":"2026-11-20T09:00:00Z","event":"participant_added","code":"P1","age":300}"#, "300"),
+        (
+            r#"{"seq":1,"at":"yesterday","event":"completed"}"#,
+            "could not be parsed",
+        ),
+        (
+            r#"{"seq":1,"at":"2026-11-20T09:00:00Z","event":"note_added"}"#,
+            "missing field `text`",
+        ),
+        (
+            r#"{"seq":1,"at":"2026-11-20T09:00:00Z","event":"skipped","question_id":"q","reason":"mis-tap"}"#,
+            "unknown variant `mis-tap`",
+        ),
+        (
+            r#"{"seq":1,"at":"2026-11-20T09:00:00Z","event":"note_added","text":"a","text":"b"}"#,
+            "duplicate field `text`",
+        ),
+        (
+            r#"{"seq":1,"at":"2026-11-20T09:00:00Z","event":"participant_added","code":"P1","age":300}"#,
+            "300",
+        ),
         (r#"[1,"2026-11-20T09:00:00Z"]"#, "invalid type"),
     ];
     for (text, says) in cases {
@@ -388,7 +424,8 @@ fn refusals_name_the_problem() {
 /// JSON for the same event) still reads, as it did.
 #[test]
 fn fields_before_the_tag_still_read() {
-    let text = r#"{"reason":"safety","at":"2026-11-20T09:00:00Z","text":5,"seq":4,"event":"stopped"}"#;
+    let text =
+        r#"{"reason":"safety","at":"2026-11-20T09:00:00Z","text":5,"seq":4,"event":"stopped"}"#;
     let event = agree(text).unwrap();
     assert_eq!(
         event.kind,

@@ -11,8 +11,8 @@ pub mod screens;
 pub mod services;
 pub mod state;
 pub mod strength;
-pub mod vault_services;
 mod text_field;
+pub mod vault_services;
 mod widgets;
 
 use std::time::Duration;

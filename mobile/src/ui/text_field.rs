@@ -57,9 +57,9 @@ pub(crate) fn TextField(props: TextFieldProps) -> Element {
         on_text,
         attributes,
     } = props;
-    let secret = attributes
-        .iter()
-        .any(|a| a.name == "type" && matches!(&a.value, AttributeValue::Text(t) if t == "password"));
+    let secret = attributes.iter().any(|a| {
+        a.name == "type" && matches!(&a.value, AttributeValue::Text(t) if t == "password")
+    });
     let spellcheck = if spellcheck { "true" } else { "false" };
     let key = format!("{id}#{generation}");
     let field = id.clone();

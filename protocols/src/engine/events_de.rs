@@ -325,10 +325,7 @@ impl Slots {
                 protocol_version: need(self.protocol_version, F::ProtocolVersion)?,
                 protocol_hash: need(self.protocol_hash, F::ProtocolHash)?,
                 language: need(self.language, F::Language)?,
-                interviewer_languages: need(
-                    self.interviewer_languages,
-                    F::InterviewerLanguages,
-                )?,
+                interviewer_languages: need(self.interviewer_languages, F::InterviewerLanguages)?,
                 kind: need(self.kind, F::Kind)?,
                 respondent: need(self.respondent, F::Respondent)?,
                 respondent_age: self.respondent_age.flatten(),
