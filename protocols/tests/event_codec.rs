@@ -321,8 +321,8 @@ proptest! {
         let text = serde_json::to_string(&event).unwrap();
         prop_assert_eq!(agree(&text), Ok(event.clone()));
         // From bytes and from a reader too (keys then cannot be borrowed).
-        prop_assert_eq!(serde_json::from_slice::<Event>(text.as_bytes()).unwrap(), event.clone());
-        prop_assert_eq!(serde_json::from_reader::<_, Event>(text.as_bytes()).unwrap(), event);
+        prop_assert_eq!(&serde_json::from_slice::<Event>(text.as_bytes()).unwrap(), &event);
+        prop_assert_eq!(&serde_json::from_reader::<_, Event>(text.as_bytes()).unwrap(), &event);
     }
 
     /// Reordered, missing, repeated, mistyped, extra and unknown entries:

@@ -267,7 +267,7 @@ pub(crate) fn StartScreen(protocol: Arc<Protocol>) -> Element {
         label { r#for: "reference", {text(lang, Key::FwRefLabel)} }
         TextField {
             id: "reference",
-            initial: fresh.clone(),
+            initial: fresh,
             r#type: "text",
             class: "code",
             autocomplete: "off",

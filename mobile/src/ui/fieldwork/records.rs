@@ -118,7 +118,7 @@ pub(crate) fn WithdrawScreen(code: String) -> Element {
         label { r#for: "withdraw-ref", {text(lang, Key::FwRefLabel)} }
         TextField {
             id: "withdraw-ref",
-            initial: code.clone(),
+            initial: code,
             r#type: "text",
             class: "code",
             on_text: move |t| { typed.set(t); confirming.set(None); },

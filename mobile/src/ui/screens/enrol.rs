@@ -66,7 +66,7 @@ pub fn EnrolScreen() -> Element {
         label { r#for: "code", {text(lang, Key::EnrolCodeLabel)} }
         TextField {
             id: "code",
-            initial: defaults.code.clone(),
+            initial: defaults.code,
             r#type: "text",
             class: "code",
             autocomplete: "one-time-code",
