@@ -75,6 +75,7 @@ fn every_main_screen_at_phone_size() {
     display.focus_top();
     display.tabs(1);
     display.type_text("Aminata K.");
+    app.typed("person-name", "Aminata K.".len());
     display.activate(6, "saved under a reference number");
     shot("21-identity-saved-en");
     display.activate(8, "home");

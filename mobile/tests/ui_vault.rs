@@ -71,3 +71,34 @@ fn passphrase_and_code_of_practice_are_kept_in_the_vault_across_a_restart() {
         .expect("acknowledgement stored");
     assert_eq!(ack.language, "fr");
 }
+
+/// Deriving the key (a fifth of a second here, more on an old phone) runs
+/// off the screen: the tap returns at once to a screen that says it is
+/// unlocking, a second tap does nothing, and the vault opens after.
+#[test]
+fn unlocking_says_so_and_never_holds_the_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ui = Ui::start(services(dir.path()));
+    ui.click("continue");
+    ui.type_into("passphrase", STRONG);
+    ui.type_into("confirm", STRONG);
+    ui.tap("continue");
+    assert!(ui.has("creating-vault"), "{}", ui.text());
+    assert!(ui.text().contains("Creating your encrypted vault"));
+    assert!(ui.is_disabled("continue"), "a second tap is refused");
+    ui.click("continue"); // ignored; waits for the vault
+    assert!(ui.has("code-ack"), "{}", ui.text());
+    drop(ui);
+
+    let mut ui = Ui::start(services(dir.path()));
+    ui.type_into("unlock-passphrase", STRONG);
+    ui.tap("unlock");
+    assert!(ui.has("unlocking"), "{}", ui.text());
+    assert!(ui.is_disabled("unlock"));
+    assert!(
+        ui.is_disabled("unlock-passphrase"),
+        "nothing typed while it works"
+    );
+    ui.click("unlock");
+    assert!(ui.has("code-ack"), "{}", ui.text());
+}

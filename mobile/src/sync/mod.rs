@@ -127,6 +127,12 @@ impl SyncClient {
         drain::drain(&self.transport, &self.config, vault, progress).await
     }
 
+    /// Request bytes this client has put on the wire so far (gzip bodies,
+    /// retries included): what a sync costs on a paid data plan.
+    pub fn bytes_sent(&self) -> u64 {
+        self.transport.bytes_sent()
+    }
+
     /// What the server holds from this device.
     pub async fn status(&self) -> Result<SyncStatus, SyncError> {
         self.transport

@@ -421,6 +421,15 @@ async fn fake_server(
                 }
             };
             let Some(body) = body else { continue };
+            // The client sends gzip (`Content-Encoding: gzip`), as to the real server.
+            let mut plain = Vec::new();
+            let body = match std::io::Read::read_to_end(
+                &mut flate2::read::GzDecoder::new(&body[..]),
+                &mut plain,
+            ) {
+                Ok(_) => plain,
+                Err(_) => body,
+            };
             let json = serde_json::from_slice(&body).unwrap_or_default();
             let (status, text) = answer(&json);
             let response = format!(

@@ -179,6 +179,11 @@ strings! {
         fr: "Saisissez votre phrase secrète pour continuer.",
     },
     Unlock => { en: "Unlock", fr: "Déverrouiller" },
+    Unlocking => { en: "Unlocking…", fr: "Déverrouillage…" },
+    CreatingVault => {
+        en: "Creating your encrypted vault…",
+        fr: "Création de votre coffre chiffré…",
+    },
     LockedNothingStored => {
         en: "Nothing was saved yet. Start the setup again when it is safe.",
         fr: "Rien n’a encore été enregistré. Recommencez la configuration quand vous êtes en sécurité.",

@@ -77,7 +77,10 @@ impl Drop for Loan {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ServiceError> {
-    tokio::runtime::Builder::new_current_thread()
+    // One worker besides this thread: a batch's request runs there while
+    // this thread reads and writes the next batch (sync/drain.rs).
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| ServiceError::Failed(format!("cannot start the network task: {e}")))

@@ -75,9 +75,9 @@ pub(crate) fn set_secret(mut field: Signal<String>, value: String) {
 
 /// Runs a call that waits on the network on its own thread, so the window
 /// keeps painting and answering taps (quick-lock above all) meanwhile.
-pub(crate) async fn off_the_screen(
-    call: impl FnOnce() -> Result<(), ServiceError> + Send + 'static,
-) -> Result<(), ServiceError> {
+pub(crate) async fn off_the_screen<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
     let (done, outcome) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         let _ = done.send(call());

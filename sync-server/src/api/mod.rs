@@ -5,6 +5,7 @@
 pub mod enrol;
 pub mod errors;
 pub mod extract;
+pub mod gzip;
 pub mod openapi;
 pub mod openapi_events;
 pub mod protocols;
@@ -92,6 +93,10 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            gzip::gunzip,
+        ))
         .with_state(state)
 }
 

@@ -22,7 +22,10 @@ use super::openapi_events::{EventDoc, RedactionReportDoc};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Fieldkit sync API", version = "v1",
-         description = "Devices enrol, download published protocols and sync verified, anonymised records."),
+         description = "Devices enrol, download published protocols and sync verified, anonymised records. \
+Request bodies may be sent gzip-compressed (`Content-Encoding: gzip`); the body limit applies to the \
+unpacked body, and a body that unpacks past it is refused with 413 `body_too_large`. Any other \
+encoding is refused with 415 `unsupported_encoding`."),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&DeviceToken),
 )]

@@ -18,6 +18,7 @@ use super::{
 };
 use crate::ui::i18n::{fill, text, Key};
 use crate::ui::services::Services;
+use crate::ui::text_field::TextField;
 use crate::ui::widgets::{ErrorLine, ServiceProblem};
 use crate::vault::SessionStatus;
 
@@ -264,23 +265,22 @@ pub(crate) fn StartScreen(protocol: Arc<Protocol>) -> Element {
         p { class: "step", {protocol.title.show(lang.code()).to_owned()} }
         h1 { {text(lang, Key::FwStartTitle)} }
         label { r#for: "reference", {text(lang, Key::FwRefLabel)} }
-        input {
+        TextField {
             id: "reference",
+            initial: fresh,
             r#type: "text",
             class: "code",
             autocomplete: "off",
-            value: "{reference}",
-            oninput: move |e| reference.set(e.value()),
+            on_text: move |t| reference.set(t),
         }
         p { class: "muted", {text(lang, Key::FwRefHelp)} }
         if !observing {
             label { r#for: "age", {text(lang, Key::FwAgeLabel)} }
-            input {
+            TextField {
                 id: "age",
                 r#type: "text",
                 inputmode: "numeric",
-                value: "{age}",
-                oninput: move |e| age.set(e.value()),
+                on_text: move |t| age.set(t),
             }
         }
         if let Some(obs) = protocol.observation.clone() {

@@ -2,9 +2,9 @@
 //! deliberate second-person step; the supervisor's code opens the store; an
 //! open store takes a person's details under a new reference number.
 //!
-//! Typed codes and names are uncontrolled fields: the field owns its text,
-//! the screen only reads it on input (so no keystroke is ever overwritten),
-//! and a field is emptied by mounting a fresh one.
+//! Typed codes and names are `TextField`s: the field owns its text, the
+//! screen only reads it on input (so no keystroke is ever overwritten), and
+//! a field is emptied by mounting a fresh one.
 
 use dioxus::prelude::*;
 use fieldkit_protocols::refnum::RefNumber;
@@ -15,6 +15,7 @@ use crate::ui::i18n::{fill, text, Key};
 use crate::ui::screens::StrengthMeter;
 use crate::ui::services::Services;
 use crate::ui::strength::assess;
+use crate::ui::text_field::TextField;
 use crate::ui::widgets::{service_error_text, set_secret, use_secret, ErrorLine};
 use crate::vault::{supervisor_code_acceptable, IdentityState, PersonalDetails};
 
@@ -88,14 +89,12 @@ fn OpenForm(
     let mut attempt = use_signal(|| 0u32);
     rsx! {
         label { r#for: "supervisor-code", {text(lang, Key::FwSupervisorCode)} }
-        for n in [attempt()] {
-            input {
-                key: "{n}",
-                id: "supervisor-code",
-                r#type: "password",
-                autocomplete: "off",
-                oninput: move |e| set_secret(code, e.value()),
-            }
+        TextField {
+            id: "supervisor-code",
+            generation: attempt().to_string(),
+            r#type: "password",
+            autocomplete: "off",
+            on_text: move |t| set_secret(code, t),
         }
         div { class: "actions",
             HomeButton {}
@@ -144,18 +143,18 @@ fn SetCode(done: EventHandler<()>) -> Element {
         h2 { {text(lang, Key::FwSetCodeTitle)} }
         p { id: "set-code-intro", class: "notice", {text(lang, Key::FwSetCodeIntro)} }
         label { r#for: "supervisor-name", {text(lang, Key::FwSupervisorName)} }
-        input {
+        TextField {
             id: "supervisor-name",
             r#type: "text",
             autocomplete: "off",
-            oninput: move |e| name.set(e.value()),
+            on_text: move |t| name.set(t),
         }
         label { r#for: "new-code", {text(lang, Key::FwNewCode)} }
-        input {
+        TextField {
             id: "new-code",
             r#type: "password",
             autocomplete: "new-password",
-            oninput: move |e| set_secret(code, e.value()),
+            on_text: move |t| set_secret(code, t),
         }
         if numeric {
             p { id: "code-digits", class: if strong { "strength-level" } else { "requirement" },
@@ -165,11 +164,11 @@ fn SetCode(done: EventHandler<()>) -> Element {
             StrengthMeter { level: assessment.level, hints: assessment.hints, empty: typed.is_empty() }
         }
         label { r#for: "confirm-code", {text(lang, Key::FwConfirmCode)} }
-        input {
+        TextField {
             id: "confirm-code",
             r#type: "password",
             autocomplete: "new-password",
-            oninput: move |e| set_secret(confirm, e.value()),
+            on_text: move |t| set_secret(confirm, t),
         }
         if !confirm.read().is_empty() && !same {
             p { class: "error", role: "alert", {text(lang, Key::FwCodeMismatch)} }
@@ -225,17 +224,14 @@ fn OpenStore(refresh: Signal<u32>) -> Element {
     let mut form = use_signal(|| 0u32);
     let (s_save, s_close) = (services.clone(), services);
     rsx! {
-        for n in [form()] {
-            div { key: "{n}",
-                for (i, (id, key)) in [("name", Key::FwName), ("nickname", Key::FwNickname), ("contact", Key::FwContact), ("place", Key::FwPlace), ("notes", Key::FwIdentityNotes)].into_iter().enumerate() {
-                    label { r#for: "person-{id}", {text(lang, key)} }
-                    input {
-                        id: "person-{id}",
-                        r#type: "text",
-                        autocomplete: "off",
-                        oninput: move |e| fields.write()[i] = e.value(),
-                    }
-                }
+        for (i, (id, key)) in [("name", Key::FwName), ("nickname", Key::FwNickname), ("contact", Key::FwContact), ("place", Key::FwPlace), ("notes", Key::FwIdentityNotes)].into_iter().enumerate() {
+            label { r#for: "person-{id}", {text(lang, key)} }
+            TextField {
+                id: "person-{id}",
+                generation: form().to_string(),
+                r#type: "text",
+                autocomplete: "off",
+                on_text: move |t| fields.write()[i] = t,
             }
         }
         if let Some(code) = saved() {

@@ -7,6 +7,7 @@ use super::{use_lang, when, with_store, HomeButton, SyncNow, SyncRun};
 use crate::ui::i18n::{fill, text, Key, Lang};
 use crate::ui::services::Services;
 use crate::ui::state::AppModel;
+use crate::ui::text_field::TextField;
 use crate::ui::widgets::{service_error_text, ErrorLine, ServiceProblem};
 use crate::vault::{IdentityDeletion, OutboxItem, OutboxState, WithdrawalReport};
 
@@ -22,12 +23,12 @@ pub(crate) fn WithdrawScreen(code: String) -> Element {
         h1 { {text(lang, Key::FwWithdrawTitle)} }
         p { class: "intro", {text(lang, Key::FwWithdrawIntro)} }
         label { r#for: "withdraw-ref", {text(lang, Key::FwRefLabel)} }
-        input {
+        TextField {
             id: "withdraw-ref",
+            initial: code,
             r#type: "text",
             class: "code",
-            value: "{typed}",
-            oninput: move |e| { typed.set(e.value()); confirming.set(None); },
+            on_text: move |t| { typed.set(t); confirming.set(None); },
         }
         match confirming() {
             None => rsx! {

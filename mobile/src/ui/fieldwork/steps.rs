@@ -9,6 +9,7 @@ use super::model::{Action, Interview};
 use super::observation::ObservationPanel;
 use super::{use_lang, HomeButton};
 use crate::ui::i18n::{fill, text, Key};
+use crate::ui::text_field::TextField;
 use crate::ui::widgets::ErrorLine;
 
 #[component]
@@ -278,7 +279,8 @@ fn RosterPanel(
         p { id: "roster-count", {count} }
         ul { class: "roster", for code in codes { li { class: "ref", "{code}" } } }
         label { r#for: "participant-age", {text(lang, Key::FwAgeLabel)} }
-        input { id: "participant-age", r#type: "text", inputmode: "numeric", value: "{age}", oninput: move |e| age.set(e.value()) }
+        // One field per participant: the next one starts empty.
+        TextField { id: "participant-age", generation: next_code.clone(), r#type: "text", inputmode: "numeric", on_text: move |t| age.set(t) }
         div { class: "actions",
             button {
                 id: "add-participant",
