@@ -310,6 +310,21 @@ async fn admin_reads_the_audit_and_disables_a_user_in_a_real_browser() {
         .click()
         .await
         .unwrap();
+    // The unfiltered page has an #audit table too: wait for the filtered page.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains("action=export")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the filter never loaded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let table = client
         .wait()
         .at_most(Duration::from_secs(30))

@@ -34,6 +34,7 @@ pub struct Anonymised {
 /// How many things of each kind anonymisation removed or coarsened. Counts
 /// only: a report never carries the content it describes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RedactionReport {
     /// `Answered` or `Amended` events of identifying questions replaced by
     /// `AnswerWithheld`.
