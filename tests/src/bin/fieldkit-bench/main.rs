@@ -17,7 +17,7 @@ use fieldkit_mobile::sync::{self, SyncClient, SyncConfig, SyncOutcome};
 use fieldkit_mobile::vault::{
     CodeOfPracticeAck, KdfParams, Passphrase, Setting, Vault, VaultSettings,
 };
-use fieldkit_protocols::anonymise::{Anonymised, RedactionReport};
+use fieldkit_protocols::anonymise::anonymise;
 use fieldkit_protocols::engine::Event;
 use fieldkit_protocols::wire::{RecordBatch, RecordEnvelope};
 use fieldkit_protocols::{library, Protocol};
@@ -514,13 +514,10 @@ fn completed_session_with(protocol: &Arc<Protocol>, age: u8) -> Vec<Event> {
     interview::run_in_memory(protocol, Course::Complete, age)
 }
 
-/// Seals `events` as the phone does, so the envelope names the respondent
-/// their `SessionStarted` names (the server checks it, R21). Bench sessions
-/// hold no identifying answers, so nothing is redacted.
+/// Anonymises and seals `events` as the phone does: the server checks the
+/// respondent, the times cut to the protocol's precision and every free
+/// text (R21), so a record sealed any other way would be refused.
 fn seal(device: Uuid, protocol: &Protocol, events: Vec<Event>) -> RecordEnvelope {
-    let anonymised = Anonymised {
-        events,
-        report: RedactionReport::default(),
-    };
+    let anonymised = anonymise(protocol, &events, &[]);
     RecordEnvelope::seal(Uuid::new_v4(), device, protocol, anonymised)
 }
