@@ -2,6 +2,7 @@
 //! for anything that may pass on its own (no connection, a cut connection, a
 //! timeout, HTTP 5xx or 429); an immediate answer for what will not.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fieldkit_protocols::wire;
@@ -10,6 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::clock::{parse_http_date, ClockCheck};
 use super::{SyncConfig, SyncError};
 
 /// The server could not be reached (or kept failing) for this many tries.
@@ -47,6 +49,8 @@ pub(super) struct Transport {
     max_delay: Duration,
     request_timeout: Duration,
     budget: Duration,
+    /// The latest answer's `Date` against the phone's clock.
+    clock: Arc<Mutex<Option<ClockCheck>>>,
 }
 
 impl Transport {
@@ -80,7 +84,28 @@ impl Transport {
             max_delay: config.max_delay,
             request_timeout: config.request_timeout,
             budget: config.sync_budget,
+            clock: Arc::default(),
         })
+    }
+
+    pub(super) fn clock(&self) -> Option<ClockCheck> {
+        *self.clock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps the server's time from an answer, whatever its status.
+    fn note_clock(&self, response: &reqwest::Response) {
+        let server = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|d| d.to_str().ok())
+            .and_then(parse_http_date);
+        if let Some(server) = server {
+            let check = ClockCheck {
+                server,
+                phone: time::OffsetDateTime::now_utc(),
+            };
+            *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = Some(check);
+        }
     }
 
     /// When a sync (or a single call) that starts now must stop trying.
@@ -204,6 +229,7 @@ impl Transport {
                 .body(body);
         }
         let response = request.send().await.map_err(|e| Try::Again(describe(&e)))?;
+        self.note_clock(&response);
         let status = response.status();
         // A body cut short is as transient as a refused connection.
         let bytes = response

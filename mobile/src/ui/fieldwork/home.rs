@@ -33,9 +33,15 @@ pub(crate) fn HomeScreen() -> Element {
     let sync_now = use_context::<SyncNow>().0;
 
     let loaded = with_store(&services, |s| {
-        Ok((s.protocols(), s.sessions()?, s.outbox()?, s.last_sync()))
+        Ok((
+            s.protocols(),
+            s.sessions()?,
+            s.outbox()?,
+            s.last_sync(),
+            s.clock_check(),
+        ))
     });
-    let (protocols, sessions, outbox, last_sync) = match loaded {
+    let (protocols, sessions, outbox, last_sync, clock) = match loaded {
         Ok(data) => data,
         Err(e) => {
             return rsx! {
@@ -74,8 +80,19 @@ pub(crate) fn HomeScreen() -> Element {
     let done = sync.acknowledged;
     let total = sync.total().max(1);
 
+    let clock_warning = clock
+        .filter(|c| c.is_off())
+        .map(|c| clock_warning(lang, &c));
+
     rsx! {
         h1 { {text(lang, Key::FwHomeTitle)} }
+        // Before anything else: a wrong clock misdates every session.
+        if let Some(warning) = clock_warning {
+            section { id: "clock-warning", class: "card warning", role: "alert",
+                h2 { {text(lang, Key::FwClockTitle)} }
+                p { "{warning}" }
+            }
+        }
         p { id: "offline", class: "offline-note", role: "status", {text(lang, Key::FwOffline)} }
         section { class: "card", id: "sync-card",
             h2 { {text(lang, Key::FwSyncStatus)} }
@@ -165,6 +182,30 @@ pub(crate) fn HomeScreen() -> Element {
             }
         }
     }
+}
+
+/// What the home screen says when the phone's clock is off (issue 14).
+fn clock_warning(lang: crate::ui::i18n::Lang, check: &crate::sync::ClockCheck) -> String {
+    let off = check.phone_ahead_by();
+    let (days, hours, minutes) = (
+        off.whole_days().unsigned_abs(),
+        off.whole_hours().unsigned_abs(),
+        off.whole_minutes().unsigned_abs(),
+    );
+    let amount = match (days, hours) {
+        (1, _) => text(lang, Key::FwOneDay).to_owned(),
+        (2.., _) => fill(lang, Key::FwDays, &[("n", &days.to_string())]),
+        (_, 1) => text(lang, Key::FwOneHour).to_owned(),
+        (_, 2..) => fill(lang, Key::FwHours, &[("n", &hours.to_string())]),
+        _ => fill(lang, Key::FwMinutes, &[("n", &minutes.to_string())]),
+    };
+    let key = if off.is_positive() {
+        Key::FwClockAhead
+    } else {
+        Key::FwClockBehind
+    };
+    let when = super::when(lang, Some(check.server));
+    fill(lang, key, &[("amount", &amount), ("when", &when)])
 }
 
 fn resume(services: &Services, draft: &crate::vault::SessionSummary) -> Result<Interview, String> {
