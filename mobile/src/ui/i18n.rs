@@ -222,12 +222,12 @@ strings! {
     FwLastSync => { en: "Last sync: {when}", fr: "Dernière synchronisation : {when}" },
     FwClockTitle => { en: "Check this phone's clock", fr: "Vérifiez l’horloge de ce téléphone" },
     FwClockAhead => {
-        en: "At the last sync ({when}) this phone's clock was {amount} ahead of the server's. Set the phone's date and time before the next session: every session is dated by this clock. Then sync again to check.",
-        fr: "À la dernière synchronisation ({when}), l’horloge de ce téléphone avait {amount} d’avance sur celle du serveur. Réglez la date et l’heure du téléphone avant la prochaine séance : chaque séance est datée par cette horloge. Synchronisez ensuite pour vérifier.",
+        en: "At the last sync ({when} by the server's clock) this phone's clock was {amount} ahead of the server's. Set the phone's date and time before the next session: every session is dated by this clock. Then sync again to check.",
+        fr: "À la dernière synchronisation ({when} à l’heure du serveur), l’horloge de ce téléphone avait {amount} d’avance sur celle du serveur. Réglez la date et l’heure du téléphone avant la prochaine séance : chaque séance est datée par cette horloge. Synchronisez ensuite pour vérifier.",
     },
     FwClockBehind => {
-        en: "At the last sync ({when}) this phone's clock was {amount} behind the server's. Set the phone's date and time before the next session: every session is dated by this clock. Then sync again to check.",
-        fr: "À la dernière synchronisation ({when}), l’horloge de ce téléphone avait {amount} de retard sur celle du serveur. Réglez la date et l’heure du téléphone avant la prochaine séance : chaque séance est datée par cette horloge. Synchronisez ensuite pour vérifier.",
+        en: "At the last sync ({when} by the server's clock) this phone's clock was {amount} behind the server's. Set the phone's date and time before the next session: every session is dated by this clock. Then sync again to check.",
+        fr: "À la dernière synchronisation ({when} à l’heure du serveur), l’horloge de ce téléphone avait {amount} de retard sur celle du serveur. Réglez la date et l’heure du téléphone avant la prochaine séance : chaque séance est datée par cette horloge. Synchronisez ensuite pour vérifier.",
     },
     FwOneDay => { en: "1 day", fr: "1 jour" },
     FwDays => { en: "{n} days", fr: "{n} jours" },

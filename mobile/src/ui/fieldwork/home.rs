@@ -187,17 +187,22 @@ pub(crate) fn HomeScreen() -> Element {
 /// What the home screen says when the phone's clock is off (issue 14).
 fn clock_warning(lang: crate::ui::i18n::Lang, check: &crate::sync::ClockCheck) -> String {
     let off = check.phone_ahead_by();
-    let (days, hours, minutes) = (
-        off.whole_days().unsigned_abs(),
-        off.whole_hours().unsigned_abs(),
-        off.whole_minutes().unsigned_abs(),
-    );
-    let amount = match (days, hours) {
-        (1, _) => text(lang, Key::FwOneDay).to_owned(),
-        (2.., _) => fill(lang, Key::FwDays, &[("n", &days.to_string())]),
-        (_, 1) => text(lang, Key::FwOneHour).to_owned(),
-        (_, 2..) => fill(lang, Key::FwHours, &[("n", &hours.to_string())]),
-        _ => fill(lang, Key::FwMinutes, &[("n", &minutes.to_string())]),
+    // The largest unit it reaches, rounded: 2 days 23 hours is 3 days.
+    let seconds = off.whole_seconds().unsigned_abs();
+    let amount = match seconds {
+        86_400.. => match (seconds + 43_200) / 86_400 {
+            1 => text(lang, Key::FwOneDay).to_owned(),
+            days => fill(lang, Key::FwDays, &[("n", &days.to_string())]),
+        },
+        3_600.. => match (seconds + 1_800) / 3_600 {
+            1 => text(lang, Key::FwOneHour).to_owned(),
+            hours => fill(lang, Key::FwHours, &[("n", &hours.to_string())]),
+        },
+        _ => fill(
+            lang,
+            Key::FwMinutes,
+            &[("n", &((seconds + 30) / 60).to_string())],
+        ),
     };
     let key = if off.is_positive() {
         Key::FwClockAhead
