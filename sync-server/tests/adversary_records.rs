@@ -52,7 +52,12 @@ async fn the_legal_interview_is_stored_and_every_answer_carries_the_servers_time
 async fn r1_no_answer_note_or_rapport_before_the_childs_consent() {
     let w = World::new().await;
     let cases: Vec<(&str, Envelope)> = vec![
-        ("consent removed", edited(&w, |e| drop(e.remove(4)))),
+        (
+            "consent removed",
+            edited(&w, |e| {
+                e.remove(4);
+            }),
+        ),
         (
             "consent refused, interview goes on",
             edited(&w, |e| e[4].set("decision", v(json!("refused")))),
@@ -170,7 +175,9 @@ async fn r3_r4_the_published_statement_and_version_or_nothing() {
         ("another version in the session", version, "R4"),
         (
             "no statement shown",
-            edited(&w, |e| drop(e.remove(2))),
+            edited(&w, |e| {
+                e.remove(2);
+            }),
             "R3",
         ),
         (
@@ -198,7 +205,9 @@ async fn r5_a_positive_or_missing_screening_stops_everything() {
         ),
         (
             "a screening item missing",
-            edited(&w, |e| drop(e.remove(7))),
+            edited(&w, |e| {
+                e.remove(7);
+            }),
         ),
         (
             "stopped for a positive screen that was not",
@@ -240,7 +249,12 @@ async fn r6_sensitive_answers_only_after_rapport() {
     let w = World::new().await;
     let at = today();
     let cases: Vec<(&str, Envelope)> = vec![
-        ("rapport removed", edited(&w, |e| drop(e.remove(18)))),
+        (
+            "rapport removed",
+            edited(&w, |e| {
+                e.remove(18);
+            }),
+        ),
         (
             "rapport after the sensitive answer",
             edited(&w, |e| {

@@ -33,10 +33,9 @@ async fn tombstone_status(w: &World, device: &Device, record_id: &str) -> String
 }
 
 /// The same interview under another device's name (same record id).
-fn copy_for(w: &World, envelope: &Envelope, device: &Device) -> Envelope {
+fn copy_for(envelope: &Envelope, device: &Device) -> Envelope {
     let mut copy = envelope.clone();
     copy.fields.set("device_id", v(json!(device.id)));
-    let _ = w;
     copy
 }
 
@@ -88,7 +87,7 @@ async fn a_withdrawn_id_is_never_stored_again_by_anyone() {
     // copy from A; B withdraws it too and sends again: all refused.
     w.case("A resends", &w.a, &record, rejected("R9"), &[])
         .await;
-    let from_b = copy_for(&w, &record, &w.b);
+    let from_b = copy_for(&record, &w.b);
     w.case("B reuses the id", &w.b, &from_b, rejected("R9"), &[])
         .await;
     let mut changed = record.clone();
@@ -128,7 +127,7 @@ async fn a_withdrawn_id_is_never_stored_again_by_anyone() {
         tombstone_status(&w, &w.a, &unsent_id).await,
         "already_deleted"
     );
-    let unsent_from_b = copy_for(&w, &unsent, &w.b);
+    let unsent_from_b = copy_for(&unsent, &w.b);
     w.case(
         "then B under that id",
         &w.b,
