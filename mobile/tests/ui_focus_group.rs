@@ -181,6 +181,16 @@ fn a_late_participant_is_asked_for_consent_before_the_group_goes_on() {
         .text()
         .contains("Does participant P5 agree to take part?"));
     ui.click("consent-yes");
+    // The screening saw four children, not five: asked again (R5).
+    assert!(ui.has("screening-again"), "{}", ui.text());
+    assert!(
+        ui.text().contains("Someone joined since the screening"),
+        "{}",
+        ui.text()
+    );
+    while ui.text().contains("Screening") {
+        ui.click("screen-no");
+    }
     assert!(
         ui.has("question-text"),
         "back to the questions: {}",

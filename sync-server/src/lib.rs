@@ -14,6 +14,7 @@ pub mod export;
 pub mod limits;
 pub mod secrets;
 pub mod store;
+pub mod timing;
 pub mod verify;
 pub mod web;
 pub mod xlsform;

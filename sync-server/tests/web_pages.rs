@@ -62,6 +62,37 @@ async fn login_without_the_form_token_is_refused() {
     assert_eq!(r.status(), 403);
 }
 
+/// A phone with a flat-battery clock: its session is kept, and the
+/// supervisor sees the time finding with both times (issue 14, R26).
+#[tokio::test]
+async fn supervisor_sees_a_session_dated_by_a_wrong_clock_with_both_times() {
+    let server = server_with_records().await;
+    let protocol = server.publish_shipped(CHILD_FILE);
+    let (device, token) = server.enrol("Kwame").await;
+    let mut events = child_session(&protocol);
+    for event in &mut events {
+        event.at = time::macros::datetime!(2000-01-01 00:00 UTC);
+    }
+    let record = seal(device, &protocol, events);
+    let results = server.submit(&token, &[record]).await;
+    assert_eq!(results[0]["status"], "stored", "{results:?}");
+    let (b, _) = Browser::log_in(&server, "sam", PASSWORD).await;
+    let (_, html) = b.get(&server.url("/web/compliance")).await;
+    let published =
+        fieldkit_sync_server::store::Store::protocols(&server.store).unwrap()[0].published_at;
+    assert!(html.contains("R26"), "{html}");
+    assert!(html.contains("2000-01-01 00:00 UTC"), "{html}");
+    assert!(
+        html.contains(&fieldkit_sync_server::timing::show(published)),
+        "{html}"
+    );
+    assert!(
+        html.contains("before its protocol version was published"),
+        "{html}"
+    );
+    assert!(html.contains("Kwame"), "{html}");
+}
+
 #[tokio::test]
 async fn supervisor_sees_the_language_finding_with_its_principle_but_no_answers() {
     let server = server_with_records().await;

@@ -273,6 +273,11 @@ async fn records_sync_once_and_a_resend_counts_as_success() {
     let mut seen = Vec::new();
     let outcome = client.sync(&mut vault, |p| seen.push(p)).await.unwrap();
     assert_eq!(outcome.report().stored, 3, "{outcome:?}");
+    // Every answer told the server's time (its Date header): this machine's
+    // clock is the server's, so the phone's is not off (issue 14).
+    let clock = client.clock().expect("the server's time, from the answer");
+    assert!(!clock.is_off(), "{clock:?}");
+    assert!((clock.server - time::OffsetDateTime::now_utc()).abs() < time::Duration::minutes(1));
     assert_eq!(seen.last(), Some(&SyncProgress { done: 3, total: 3 }));
     // An answer lost on the way: the device still thinks the first was only sent.
     vault.mark_sent(records[0].record_id).unwrap();

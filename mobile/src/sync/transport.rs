@@ -3,7 +3,7 @@
 //! timeout, HTTP 5xx or 429); an immediate answer for what will not.
 
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use flate2::write::GzEncoder;
@@ -15,6 +15,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::clock::{parse_http_date, ClockCheck};
 use super::{SyncConfig, SyncError};
 
 /// The server could not be reached (or kept failing) for this many tries.
@@ -54,6 +55,8 @@ pub(super) struct Transport {
     budget: Duration,
     /// Shared by clones (a batch in flight runs on a clone).
     sent: Arc<AtomicU64>,
+    /// The latest answer's `Date` against the phone's clock.
+    clock: Arc<Mutex<Option<ClockCheck>>>,
 }
 
 /// A request body: JSON, gzip-compressed (records are repetitive JSON and
@@ -113,7 +116,28 @@ impl Transport {
             request_timeout: config.request_timeout,
             budget: config.sync_budget,
             sent: Arc::default(),
+            clock: Arc::default(),
         })
+    }
+
+    pub(super) fn clock(&self) -> Option<ClockCheck> {
+        *self.clock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps the server's time from an answer, whatever its status.
+    fn note_clock(&self, response: &reqwest::Response) {
+        let server = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|d| d.to_str().ok())
+            .and_then(parse_http_date);
+        if let Some(server) = server {
+            let check = ClockCheck {
+                server,
+                phone: time::OffsetDateTime::now_utc(),
+            };
+            *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = Some(check);
+        }
     }
 
     /// When a sync (or a single call) that starts now must stop trying.
@@ -247,6 +271,7 @@ impl Transport {
                 .body(body.gzip);
         }
         let response = request.send().await.map_err(|e| Try::Again(describe(&e)))?;
+        self.note_clock(&response);
         let status = response.status();
         // A body cut short is as transient as a refused connection.
         let bytes = response

@@ -237,6 +237,20 @@ strings! {
         fr: "{pending} en attente d’envoi, {sent} envoyés, {acknowledged} reçus par le serveur, {rejected} refusés",
     },
     FwLastSync => { en: "Last sync: {when}", fr: "Dernière synchronisation : {when}" },
+    FwClockTitle => { en: "Check this phone's clock", fr: "Vérifiez l’horloge de ce téléphone" },
+    FwClockAhead => {
+        en: "At the last sync ({when} by the server's clock) this phone's clock was {amount} ahead of the server's. Set the phone's date and time before the next session: every session is dated by this clock. Then sync again to check.",
+        fr: "À la dernière synchronisation ({when} à l’heure du serveur), l’horloge de ce téléphone avait {amount} d’avance sur celle du serveur. Réglez la date et l’heure du téléphone avant la prochaine séance : chaque séance est datée par cette horloge. Synchronisez ensuite pour vérifier.",
+    },
+    FwClockBehind => {
+        en: "At the last sync ({when} by the server's clock) this phone's clock was {amount} behind the server's. Set the phone's date and time before the next session: every session is dated by this clock. Then sync again to check.",
+        fr: "À la dernière synchronisation ({when} à l’heure du serveur), l’horloge de ce téléphone avait {amount} de retard sur celle du serveur. Réglez la date et l’heure du téléphone avant la prochaine séance : chaque séance est datée par cette horloge. Synchronisez ensuite pour vérifier.",
+    },
+    FwOneDay => { en: "1 day", fr: "1 jour" },
+    FwDays => { en: "{n} days", fr: "{n} jours" },
+    FwOneHour => { en: "1 hour", fr: "1 heure" },
+    FwHours => { en: "{n} hours", fr: "{n} heures" },
+    FwMinutes => { en: "{n} minutes", fr: "{n} minutes" },
     FwNever => { en: "never", fr: "jamais" },
     FwOpenSync => { en: "Record status", fr: "État des données" },
     FwIdentityStore => { en: "Identity store", fr: "Registre des identités" },
@@ -309,6 +323,10 @@ strings! {
     },
     FwAddParticipant => { en: "Add participant {code}", fr: "Ajouter le participant {code}" },
     FwScreeningTitle => { en: "Screening {n} of {total}", fr: "Dépistage {n} sur {total}" },
+    FwScreeningAgain => {
+        en: "Someone joined since the screening: ask it again, for everyone now present.",
+        fr: "Quelqu’un est arrivé depuis le dépistage : refaites-le, pour toutes les personnes présentes.",
+    },
     FwYes => { en: "Yes", fr: "Oui" },
     FwNo => { en: "No", fr: "Non" },
     FwReferralTitle => { en: "Stop: refer the child", fr: "Arrêt : orienter l’enfant" },
@@ -348,6 +366,10 @@ strings! {
         fr: "Les questions sensibles viennent ensuite. Continuez seulement si l’enfant est à l’aise et vous fait confiance.",
     },
     FwRapportConfirm => { en: "Trust is established", fr: "La confiance est établie" },
+    FwRapportAgain => {
+        en: "Someone joined since trust was confirmed: check it again with them here.",
+        fr: "Quelqu’un est arrivé depuis que la confiance a été confirmée : vérifiez-la de nouveau en sa présence.",
+    },
     FwSensitiveTitle => { en: "Sensitive questions", fr: "Questions sensibles" },
     FwSensitiveBody => {
         en: "Tell the child that every one of these questions may be skipped, without giving a reason.",
@@ -484,8 +506,8 @@ pub fn fill(lang: Lang, key: Key, values: &[(&str, &str)]) -> String {
 mod tests {
     use super::*;
 
-    /// Keys that are the same word in every language (names).
-    const SAME_EVERYWHERE: &[Key] = &[Key::AppName];
+    /// Keys that are the same word in every language (names, and "minutes").
+    const SAME_EVERYWHERE: &[Key] = &[Key::AppName, Key::FwMinutes];
 
     fn placeholders(s: &str) -> Vec<&str> {
         let mut names: Vec<&str> = s

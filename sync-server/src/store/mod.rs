@@ -134,7 +134,8 @@ pub enum StoreOutcome {
     Duplicate,
     /// Same id, other content. The other content is kept apart for a person.
     Conflict,
-    /// A tombstone for this record arrived first: it is not stored (R9).
+    /// The id was withdrawn by its owner, or this device sent a tombstone
+    /// for it first: it is not stored, now or ever (R9).
     Withdrawn,
 }
 
@@ -193,8 +194,10 @@ pub trait Store: WebStore + Send + Sync + 'static {
     /// write lock is held once and briefly (verify before calling). Entries
     /// are handled in order and each on its own: `Some(outcome)` for a
     /// verified record, `None` for a rejection, which is counted as
-    /// `note_rejection` does; a `Withdrawn` record is counted as an R9
-    /// rejection. A database error rolls the whole batch back.
+    /// `note_rejection` does; a `Withdrawn` record (its id withdrawn for
+    /// good, or a tombstone from the same device came first, which makes
+    /// it final) is counted as an R9 rejection. A database error rolls the
+    /// whole batch back.
     fn store_batch(
         &self,
         device_id: Uuid,
@@ -209,7 +212,14 @@ pub trait Store: WebStore + Send + Sync + 'static {
         rule: Option<Rule>,
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
-    /// Deletes the record and its findings, keeping only the tombstone (R9).
+    /// Withdrawal (R9), which belongs to the record's owner and is final.
+    /// When the record is stored and `tombstone.device_id` sent it, deletes
+    /// it, its findings and the device's conflicting copies, and marks the
+    /// id withdrawn for good: `Deleted`, then `AlreadyDeleted` for resends.
+    /// Otherwise (an id not seen, or another device's record) nothing is
+    /// deleted and the tombstone is kept for its own device only: `Unknown`;
+    /// if that device later sends the id, `store_batch` refuses it and the
+    /// withdrawal becomes final. Always keeps the tombstone row.
     fn apply_tombstone(
         &self,
         tombstone: &Tombstone,

@@ -18,8 +18,7 @@ use fieldkit_sync_server::admin;
 use fieldkit_sync_server::store::SqliteStore;
 use fieldkit_sync_server::Config;
 use serde_json::json;
-use time::macros::datetime;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub const CHILD_FILE: &str = "child-rapid-assessment.toml";
@@ -153,8 +152,14 @@ impl TestServer {
     }
 }
 
-pub fn at(n: usize) -> OffsetDateTime {
-    datetime!(2026-03-06 10:00 UTC) + Duration::seconds(n as i64)
+/// A reference number with a valid check character, as the phone writes it
+/// (the server refuses anything else, R21).
+pub const RESPONDENT: &str = "7K2M-QW3R-Q";
+
+/// The device time of event `n`, as the phone sends it: cut to the day (the
+/// child protocol's precision, R21), today, so no time finding is made.
+pub fn at(_n: usize) -> OffsetDateTime {
+    OffsetDateTime::now_utc().date().midnight().assume_utc()
 }
 
 pub fn start(protocol: &Protocol, age: Option<u8>) -> SessionStart {
@@ -166,7 +171,7 @@ pub fn start(protocol: &Protocol, age: Option<u8>) -> SessionStart {
         language: "en".to_owned(),
         interviewer_languages: vec!["en".to_owned()],
         kind: SessionKind::Full,
-        respondent: "7K2M-Q".to_owned(),
+        respondent: RESPONDENT.to_owned(),
         respondent_age: age,
         linked_child: None,
         site_type: None,
@@ -256,7 +261,7 @@ pub fn seal(device: Uuid, protocol: &Protocol, events: Vec<Event>) -> RecordEnve
         protocol_id: protocol.id.clone(),
         protocol_version: protocol.version,
         protocol_hash: protocol.content_hash(),
-        respondent: "7K2M-Q".to_owned(),
+        respondent: RESPONDENT.to_owned(),
         events,
         redactions: RedactionReport::default(),
         content_hash: ContentHash(String::new()),

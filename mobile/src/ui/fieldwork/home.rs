@@ -34,9 +34,15 @@ pub(crate) fn HomeScreen() -> Element {
     let sync_now = use_context::<SyncNow>().0;
 
     let loaded = with_store(&services, |s| {
-        Ok((s.protocols(), s.sessions()?, s.outbox()?, s.last_sync()))
+        Ok((
+            s.protocols(),
+            s.sessions()?,
+            s.outbox()?,
+            s.last_sync(),
+            s.clock_check(),
+        ))
     });
-    let (protocols, sessions, outbox, last_sync) = match loaded {
+    let (protocols, sessions, outbox, last_sync, clock) = match loaded {
         Ok(data) => data,
         Err(e) => {
             return rsx! {
@@ -75,8 +81,19 @@ pub(crate) fn HomeScreen() -> Element {
     let done = sync.acknowledged;
     let total = sync.total().max(1);
 
+    let clock_warning = clock
+        .filter(|c| c.is_off())
+        .map(|c| clock_warning(lang, &c));
+
     rsx! {
         h1 { {text(lang, Key::FwHomeTitle)} }
+        // Before anything else: a wrong clock misdates every session.
+        if let Some(warning) = clock_warning {
+            section { id: "clock-warning", class: "card warning", role: "alert",
+                h2 { {text(lang, Key::FwClockTitle)} }
+                p { "{warning}" }
+            }
+        }
         p { id: "offline", class: "offline-note", role: "status", {text(lang, Key::FwOffline)} }
         section { class: "card", id: "sync-card",
             h2 { {text(lang, Key::FwSyncStatus)} }
@@ -166,6 +183,35 @@ pub(crate) fn HomeScreen() -> Element {
             }
         }
     }
+}
+
+/// What the home screen says when the phone's clock is off (issue 14).
+fn clock_warning(lang: crate::ui::i18n::Lang, check: &crate::sync::ClockCheck) -> String {
+    let off = check.phone_ahead_by();
+    // The largest unit it reaches, rounded: 2 days 23 hours is 3 days.
+    let seconds = off.whole_seconds().unsigned_abs();
+    let amount = match seconds {
+        86_400.. => match (seconds + 43_200) / 86_400 {
+            1 => text(lang, Key::FwOneDay).to_owned(),
+            days => fill(lang, Key::FwDays, &[("n", &days.to_string())]),
+        },
+        3_600.. => match (seconds + 1_800) / 3_600 {
+            1 => text(lang, Key::FwOneHour).to_owned(),
+            hours => fill(lang, Key::FwHours, &[("n", &hours.to_string())]),
+        },
+        _ => fill(
+            lang,
+            Key::FwMinutes,
+            &[("n", &((seconds + 30) / 60).to_string())],
+        ),
+    };
+    let key = if off.is_positive() {
+        Key::FwClockAhead
+    } else {
+        Key::FwClockBehind
+    };
+    let when = super::when(lang, Some(check.server));
+    fill(lang, key, &[("amount", &amount), ("when", &when)])
 }
 
 fn resume(services: &Services, draft: &crate::vault::SessionSummary) -> Result<Interview, String> {

@@ -123,6 +123,13 @@ impl FieldworkStore for VaultServices {
         OffsetDateTime::parse(&kept, &time::format_description::well_known::Rfc3339).ok()
     }
 
+    fn clock_check(&self) -> Option<crate::sync::ClockCheck> {
+        let kept = self
+            .with_open(|v| v.get_draft(crate::ui::network::CLOCK_DRAFT))
+            .ok()??;
+        crate::sync::ClockCheck::from_text(&kept)
+    }
+
     fn start_sync(&self) -> Result<UnboundedReceiver<SyncRun>, ServiceError> {
         crate::ui::network::start_sync(self)
     }

@@ -113,8 +113,12 @@ pub(crate) fn StepView(act: Callback<Action>, queued: Option<Result<(), String>>
                 .map(|i| i.text.show(&sl).to_owned())
                 .unwrap_or_default();
             let (yes_id, no_id) = (item_id.clone(), item_id);
+            let again = interview.session().screening_reopened();
             rsx! {
                 p { class: "step", {fill(lang, Key::FwScreeningTitle, &[("n", &n.to_string()), ("total", &items.len().to_string())])} }
+                if again {
+                    p { id: "screening-again", class: "warning", {text(lang, Key::FwScreeningAgain)} }
+                }
                 h1 { lang: "{sl}", {item_text} }
                 div { class: "actions",
                     button { id: "screen-yes", class: "danger", onclick: move |_| act.call(Action::Screen { item_id: yes_id.clone(), positive: true }), {text(lang, Key::FwYes)} }
@@ -131,6 +135,9 @@ pub(crate) fn StepView(act: Callback<Action>, queued: Option<Result<(), String>>
         },
         Step::RapportCheckpoint => rsx! {
             h1 { {text(lang, Key::FwRapportTitle)} }
+            if interview.session().rapport_lapsed() {
+                p { id: "rapport-again", class: "warning", {text(lang, Key::FwRapportAgain)} }
+            }
             p { class: "intro", {text(lang, Key::FwRapportBody)} }
             Next { id: "rapport-confirm", label: Key::FwRapportConfirm, onclick: move |_| act.call(Action::RapportConfirmed) }
         },

@@ -68,6 +68,10 @@ pub trait FieldworkStore: Send + Sync {
     fn finish(&self, session_id: Uuid, record: &RecordEnvelope) -> Result<(), ServiceError>;
     fn outbox(&self) -> Result<Vec<OutboxEntry>, ServiceError>;
     fn last_sync(&self) -> Option<OffsetDateTime>;
+    /// This phone's clock against the server's, at the latest sync.
+    fn clock_check(&self) -> Option<crate::sync::ClockCheck> {
+        None
+    }
     /// A respondent withdraws (R9).
     fn withdraw(&self, respondent: &RefNumber) -> Result<WithdrawalReport, ServiceError>;
 

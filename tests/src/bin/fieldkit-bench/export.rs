@@ -90,7 +90,7 @@ fn fill(dir: &Path, size: usize) -> Result<Arc<Protocol>> {
     let templates: Vec<(Uuid, String)> = (0..TEMPLATES)
         .map(|n| {
             let age = 8 + (n % 10) as u8;
-            let envelope = seal(device, &protocol, completed_session_with(&protocol, age));
+            let envelope = seal(device, &protocol, &completed_session_with(&protocol, age));
             Ok((envelope.record_id, serde_json::to_string(&envelope)?))
         })
         .collect::<Result<_>>()?;

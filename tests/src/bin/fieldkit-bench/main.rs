@@ -17,7 +17,7 @@ use fieldkit_mobile::sync::{self, SyncClient, SyncConfig, SyncOutcome};
 use fieldkit_mobile::vault::{
     CodeOfPracticeAck, KdfParams, Passphrase, Setting, Vault, VaultSettings,
 };
-use fieldkit_protocols::anonymise::{Anonymised, RedactionReport};
+use fieldkit_protocols::anonymise::anonymise;
 use fieldkit_protocols::engine::Event;
 use fieldkit_protocols::wire::{RecordBatch, RecordEnvelope};
 use fieldkit_protocols::{library, Protocol};
@@ -208,7 +208,7 @@ async fn http_figures() -> Result<Vec<Figure>> {
     let client = reqwest::Client::new();
 
     let one: Vec<RecordEnvelope> = (0..ONE_DEVICE_RECORDS)
-        .map(|_| seal(devices[0].0, &protocol, completed_session(&protocol)))
+        .map(|_| seal(devices[0].0, &protocol, &completed_session(&protocol)))
         .collect();
     let record_bytes = serde_json::to_vec(&one[0])?.len();
     eprintln!(
@@ -228,7 +228,7 @@ async fn http_figures() -> Result<Vec<Figure>> {
     let mut raw_per_device = Vec::new();
     for (device, token) in &devices {
         let records: Vec<RecordEnvelope> = (0..PER_DEVICE_RECORDS)
-            .map(|_| seal(*device, &protocol, completed_session(&protocol)))
+            .map(|_| seal(*device, &protocol, &completed_session(&protocol)))
             .collect();
         raw_per_device.push((String::new(), records.clone()));
         per_device.push((token.clone(), records));
@@ -278,7 +278,7 @@ async fn end_to_end(server: &BenchServer, protocol: &Arc<Protocol>) -> Result<Ve
     let enrolment = sync::enrol(&mut vault, &server.base, &code, "bench phone", &config).await?;
     let mut json_bytes = 0;
     for _ in 0..E2E_RECORDS {
-        let record = seal(enrolment.device_id, protocol, completed_session(protocol));
+        let record = seal(enrolment.device_id, protocol, &completed_session(protocol));
         json_bytes += serde_json::to_vec(&record)?.len();
         vault.enqueue(&record)?;
     }
@@ -522,13 +522,10 @@ fn completed_session_with(protocol: &Arc<Protocol>, age: u8) -> Vec<Event> {
     interview::run_in_memory(protocol, Course::Complete, age)
 }
 
-/// Seals `events` as the phone does, so the envelope names the respondent
-/// their `SessionStarted` names (the server checks it, R21). Bench sessions
-/// hold no identifying answers, so nothing is redacted.
-fn seal(device: Uuid, protocol: &Protocol, events: Vec<Event>) -> RecordEnvelope {
-    let anonymised = Anonymised {
-        events,
-        report: RedactionReport::default(),
-    };
+/// Anonymises and seals `events` as the phone does: the server checks the
+/// respondent, the times cut to the protocol's precision and every free
+/// text (R21), so a record sealed any other way would be refused.
+fn seal(device: Uuid, protocol: &Protocol, events: &[Event]) -> RecordEnvelope {
+    let anonymised = anonymise(protocol, events, &[]);
     RecordEnvelope::seal(Uuid::new_v4(), device, protocol, anonymised)
 }
