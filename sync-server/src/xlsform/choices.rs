@@ -13,6 +13,7 @@ pub(crate) fn read_lists(
     file: &str,
     sheet: Option<&Sheet>,
     languages: &Languages,
+    notes: &mut Vec<String>,
 ) -> Result<BTreeMap<String, Vec<Choice>>, ImportError> {
     let mut lists: BTreeMap<String, Vec<Choice>> = BTreeMap::new();
     let Some(sheet) = sheet else {
@@ -23,14 +24,28 @@ pub(crate) fn read_lists(
         sheet: "choices",
         column,
     };
+    if sheet.rows.is_empty() {
+        return Ok(lists);
+    }
+    if let Some((first, second)) = sheet.duplicate_column() {
+        return Err(ImportError::AtRow {
+            file: file.to_owned(),
+            sheet: "choices",
+            row: sheet.header_row,
+            message: format!("the columns `{first}` and `{second}` mean the same thing; keep one"),
+        });
+    }
+    super::unused::check(
+        file,
+        "choices",
+        sheet,
+        &["list_name", "name", "label"],
+        notes,
+    )?;
     let list_column = sheet
         .column("list_name")
-        .or_else(|| sheet.column("list name"))
         .ok_or_else(|| missing("list_name"))?;
-    let name_column = sheet
-        .column("name")
-        .or_else(|| sheet.column("value"))
-        .ok_or_else(|| missing("name"))?;
+    let name_column = sheet.column("name").ok_or_else(|| missing("name"))?;
     for row in &sheet.rows {
         let at_row = |message: String| ImportError::AtRow {
             file: file.to_owned(),
@@ -48,11 +63,13 @@ pub(crate) fn read_lists(
                 "this choice in list `{list}` has no name (the value stored when it is chosen)"
             )));
         }
-        let label = languages.text(sheet, row, "label").ok_or_else(|| {
-            at_row(format!(
-                "the choice `{value}` in list `{list}` has no label"
-            ))
-        })?;
+        let label = match languages.text(sheet, row, "label") {
+            Some(label) => label,
+            None => {
+                notes.push(format!("sheet choices, row {}: the choice `{value}` in list `{list}` has no label, so its name is its label in every language; write a label", row.number));
+                languages.fixed(|_| value.to_owned())
+            }
+        };
         lists.entry(list.to_owned()).or_default().push(Choice {
             value: value.to_owned(),
             label,

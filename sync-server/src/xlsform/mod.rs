@@ -24,11 +24,14 @@
 
 mod choices;
 mod draft;
+mod headers;
 mod languages;
 mod other;
 mod sheets;
 mod survey;
 mod types;
+mod unused;
+mod version;
 pub mod xpath;
 
 use fieldkit_protocols::Protocol;
@@ -84,10 +87,21 @@ pub enum ImportError {
 pub fn import(bytes: &[u8], file_name: &str) -> Result<Imported, ImportError> {
     let workbook = sheets::read_workbook(bytes, file_name)?;
     let settings = draft::Settings::read(workbook.settings.as_ref(), file_name)?;
-    let mut sheets = vec![&workbook.survey];
-    sheets.extend(workbook.choices.as_ref());
-    let languages = languages::Languages::from_sheets(&settings.default_language, &sheets);
+    let mut sheets = vec![("survey", &workbook.survey)];
+    sheets.extend(workbook.choices.as_ref().map(|c| ("choices", c)));
+    let languages =
+        languages::Languages::from_sheets(settings.default_language.as_deref(), &sheets);
     let title = settings.title(&languages);
+    let mut notes = languages.notes.clone();
+    if let Some(sheet) = &workbook.settings {
+        unused::check(
+            file_name,
+            "settings",
+            sheet,
+            &draft::SETTINGS_USED,
+            &mut notes,
+        )?;
+    }
     let form = survey::convert(
         file_name,
         &workbook.survey,
@@ -97,7 +111,8 @@ pub fn import(bytes: &[u8], file_name: &str) -> Result<Imported, ImportError> {
     )?;
     let protocol = draft::protocol(&settings, &languages, form.sections, form.closing);
     let toml = fieldkit_protocols::to_toml(&protocol);
-    let checklist = draft::checklist(&protocol, &settings, form.notes);
+    notes.extend(form.notes);
+    let checklist = draft::checklist(&protocol, &settings, notes);
     tracing::info!(
         id = %protocol.id,
         questions = protocol.questions().count(),
