@@ -539,6 +539,9 @@ mod import_props;
 #[path = "xlsform/odk.rs"]
 mod odk;
 
+#[path = "xlsform/parity.rs"]
+mod parity;
+
 #[test]
 fn nested_groups_language_names_and_uppercase_names() {
     let survey: forms::Table<'_> = &[

@@ -122,6 +122,7 @@ pub(crate) fn convert(
     }
     let mut notes = Vec::new();
     super::unused::check(file, "survey", sheet, &USED, &mut notes)?;
+    super::unused::no_piping(file, "survey", sheet)?;
     for (index, name) in [(columns.kind, "type"), (columns.name, "name")] {
         if index.is_none() {
             return Err(ImportError::MissingColumn {

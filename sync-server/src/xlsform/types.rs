@@ -184,6 +184,14 @@ fn simple(lower: &str) -> RowType {
         "time" => question(QuestionKind::Time),
         "geopoint" | "gps" | "location" => question(QuestionKind::CoarseLocation),
         "percentage" => within(". >= 0 and . <= 100"),
+        // pyxform's `phone number` asks for one (digits only); `phonenumber`
+        // is the phone's own number, metadata.
+        "phone number" => RowType::Question {
+            kind: QuestionKind::Text,
+            list: None,
+            or_other: false,
+            constraint: Some("matches(., '^[0-9]*$')"),
+        },
         "number of days in last month" => within(". >= 0 and . <= 31"),
         "number of days in last six months" => within(". >= 0 and . <= 183"),
         "number of days in last year" => within(". >= 0 and . <= 365"),
@@ -195,7 +203,7 @@ fn simple(lower: &str) -> RowType {
         ),
         "deviceid" | "device id" | "get device id" | "imei" | "subscriberid" | "subscriber id"
         | "get subscriber id" | "simserial" | "sim id" | "get sim id" | "phonenumber"
-        | "phone number" | "get phone number" | "username" | "email" | "uri:deviceid"
+        | "get phone number" | "username" | "email" | "uri:deviceid"
         | "uri:subscriberid" | "uri:simserial" | "uri:phonenumber" | "uri:username"
         | "uri:email" | "audit" => RowType::Metadata(
             "Fieldkit never records device, phone or user identifiers (R21)",
@@ -287,8 +295,17 @@ mod tests {
                 ..
             }
         ));
+        // pyxform's `phone number` is a question; `phonenumber` the phone's own.
         assert!(matches!(
             kind_of("phone number").unwrap(),
+            RowType::Question {
+                kind: QuestionKind::Text,
+                constraint: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            kind_of("phonenumber").unwrap(),
             RowType::Metadata(_)
         ));
         assert_eq!(kind_of("begin_group").unwrap(), RowType::BeginGroup);

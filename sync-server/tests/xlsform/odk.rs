@@ -327,3 +327,18 @@ fn versions_and_language_settings_as_pyxform_reads_them() {
         "{checklist}"
     );
 }
+
+#[test]
+fn an_answer_inside_a_text_is_refused_rather_than_shown_as_written() {
+    let message = refused(&[
+        &["type", "name", "label"],
+        &["integer", "age", "Age?"],
+        &["text", "school", "At ${age}, do you go to school?"],
+    ]);
+    assert!(
+        message.contains(
+            "row 3: column `label` (`At ${age}, do you go to school?`): showing an earlier answer"
+        ),
+        "{message}"
+    );
+}
