@@ -84,6 +84,7 @@
 mod consent;
 mod expressions;
 mod locate;
+mod piping;
 mod questions;
 mod structure;
 mod translations;
@@ -149,6 +150,7 @@ pub fn lint(protocol: &Protocol) -> Vec<Finding> {
     questions::check(protocol, &mut out);
     translations::check(protocol, &mut out);
     wording::check(protocol, &mut out);
+    piping::check(protocol, &mut out);
     let mut findings = out.0;
     findings.sort_by(|a, b| {
         (a.severity, &a.location, &a.code, &a.message).cmp(&(

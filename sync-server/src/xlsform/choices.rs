@@ -27,14 +27,7 @@ pub(crate) fn read_lists(
     if sheet.rows.is_empty() {
         return Ok(lists);
     }
-    if let Some((first, second)) = sheet.duplicate_column() {
-        return Err(ImportError::AtRow {
-            file: file.to_owned(),
-            sheet: "choices",
-            row: sheet.header_row,
-            message: format!("the columns `{first}` and `{second}` mean the same thing; keep one"),
-        });
-    }
+    sheet.one_header_per_column(file, "choices")?;
     super::unused::check(
         file,
         "choices",
@@ -70,6 +63,12 @@ pub(crate) fn read_lists(
                 languages.fixed(|_| value.to_owned())
             }
         };
+        // `${Name}` as the question's id; `survey` checks the question exists.
+        let label = super::piping::rewrite(label, &|name| {
+            super::question_id(name)
+                .ok_or_else(|| format!("`${{{name}}}` cannot be a question name"))
+        })
+        .map_err(|message| at_row(format!("column `label`: {message}")))?;
         lists.entry(list.to_owned()).or_default().push(Choice {
             value: value.to_owned(),
             label,

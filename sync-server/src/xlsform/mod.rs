@@ -1,7 +1,8 @@
 //! Importing an XLSForm (the spreadsheet format of ODK, KoBoToolbox and
 //! SurveyCTO) as a draft Fieldkit protocol.
 //!
-//! Stages, one module each: `sheets` reads the workbook, `languages` maps
+//! Stages, one module each: `sheets` reads the workbook (`headers` reads its
+//! header row as pyxform does), `version` maps the settings version, `languages` maps
 //! language columns to codes, `choices` reads the choice lists, `types` reads
 //! the type column, [`xpath`] translates skip logic and constraints, `survey`
 //! turns survey rows into sections and questions (`other` adds or_other's
@@ -11,7 +12,13 @@
 //!
 //! Choices made where XLSForm and Fieldkit differ:
 //! - a `note` becomes the start of the next question's hint (Fieldkit sections
-//!   have no intro text); notes after the last question become the closing text;
+//!   have no intro text) when ODK would show it under the same condition as
+//!   that question, and is refused otherwise; notes after the last question
+//!   become the closing text;
+//! - `${name}` in a label, hint or choice label becomes `${id}`, which the
+//!   phone fills with the answer (`piping`);
+//! - columns it does not carry over are listed in the checklist (`unused`),
+//!   media cells are refused until protocol bundles exist;
 //! - questions outside any group go to a section named after the form (`main`);
 //! - a group's `relevant` is added (with `and`) to each question inside it;
 //! - a `calculate` is inlined where skip logic or constraints use it;
@@ -27,6 +34,7 @@ mod draft;
 mod headers;
 mod languages;
 mod other;
+mod piping;
 mod sheets;
 mod survey;
 mod types;

@@ -35,15 +35,28 @@ impl Sheet {
             .position(|h| h.base == base && h.lang.is_none())
     }
 
-    /// Two headers that mean the same column, as (first, second) header text.
-    pub fn duplicate_column(&self) -> Option<(&str, &str)> {
-        self.header.iter().enumerate().find_map(|(i, h)| {
+    /// Refuses two headers that mean the same column (`relevant` and
+    /// `bind::relevant`), as pyxform does.
+    pub fn one_header_per_column(
+        &self,
+        file: &str,
+        sheet: &'static str,
+    ) -> Result<(), ImportError> {
+        for (i, h) in self.header.iter().enumerate() {
             let same = |o: &&Header| !h.base.is_empty() && o.base == h.base && o.lang == h.lang;
-            self.header[i + 1..]
-                .iter()
-                .find(same)
-                .map(|o| (h.original.as_str(), o.original.as_str()))
-        })
+            if let Some(other) = self.header[i + 1..].iter().find(same) {
+                return Err(ImportError::AtRow {
+                    file: file.to_owned(),
+                    sheet,
+                    row: self.header_row,
+                    message: format!(
+                        "the columns `{}` and `{}` mean the same thing; keep one",
+                        h.original, other.original
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 }
 

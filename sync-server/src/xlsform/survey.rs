@@ -112,17 +112,9 @@ pub(crate) fn convert(
         identifying: column("fieldkit::identifying"),
         disaggregation: column("fieldkit::disaggregation"),
     };
-    if let Some((first, second)) = sheet.duplicate_column() {
-        return Err(ImportError::AtRow {
-            file: file.to_owned(),
-            sheet: "survey",
-            row: sheet.header_row,
-            message: format!("the columns `{first}` and `{second}` mean the same thing; keep one"),
-        });
-    }
+    sheet.one_header_per_column(file, "survey")?;
     let mut notes = Vec::new();
     super::unused::check(file, "survey", sheet, &USED, &mut notes)?;
-    super::unused::no_piping(file, "survey", sheet)?;
     for (index, name) in [(columns.kind, "type"), (columns.name, "name")] {
         if index.is_none() {
             return Err(ImportError::MissingColumn {
@@ -261,6 +253,7 @@ impl Builder<'_> {
                     .languages
                     .text(self.sheet, row, "label")
                     .ok_or_else(|| self.error(row, "this note has no label"))?;
+                let text = self.piped(row, "label", text)?;
                 let condition = self.effective_relevant(row)?;
                 let condition = self.checked(row, "relevant", condition)?;
                 self.pending_notes.push((text, condition, row.number));
@@ -288,6 +281,9 @@ impl Builder<'_> {
             .languages
             .text(self.sheet, row, "label")
             .unwrap_or_else(|| self.languages.fixed(|_| id.clone()));
+        if title.0.values().any(|t| t.contains("${")) {
+            return Err(self.error(row, "a group's label cannot show an answer (`${name}`); Fieldkit shows it as a section title before any answer in it: write it without"));
+        }
         let relevant = self.translate(row, "relevant", false)?;
         // A nested group's condition includes its parent's.
         let relevant = match (
@@ -388,6 +384,7 @@ impl Builder<'_> {
             .languages
             .text(self.sheet, row, "label")
             .ok_or_else(|| self.error(row, format!("the question `{id}` has no label")))?;
+        let text = self.piped(row, "label", text)?;
         let mut choices = match list {
             Some(list) => self.lists.get(list).cloned().ok_or_else(|| {
                 self.error(
@@ -397,6 +394,9 @@ impl Builder<'_> {
             })?,
             None => Vec::new(),
         };
+        if let Some(list) = list {
+            self.check_choice_labels(row, list, &choices)?;
+        }
         let group_relevant = self.groups.last().and_then(|g| g.relevant.clone());
         let relevant = self.effective_relevant(row)?;
         let disaggregation = match row.cell(self.columns.disaggregation) {
@@ -432,7 +432,10 @@ impl Builder<'_> {
             disaggregation,
             relevant,
             constraint: self.checked(row, "constraint", constraint)?,
-            constraint_message: self.languages.text(self.sheet, row, "constraint_message"),
+            constraint_message: match self.languages.text(self.sheet, row, "constraint_message") {
+                Some(message) => Some(self.piped(row, "constraint_message", message)?),
+                None => None,
+            },
             card: None,
         };
         let follow_up =
@@ -446,6 +449,51 @@ impl Builder<'_> {
         let section = self.sections.last_mut().expect("a section was just opened");
         section.questions.push(question);
         section.questions.extend(follow_up);
+        Ok(())
+    }
+
+    /// `text` with each `${name}` as the Fieldkit id of that question, so
+    /// the phone shows the answer there as ODK does.
+    fn piped(&self, row: &Row, column: &str, text: Text) -> Result<Text, ImportError> {
+        let resolve = |name: &str| -> Result<String, String> {
+            if let Some(id) = self.ids.get(name) {
+                return Ok(id.clone());
+            }
+            Err(
+                if self.calculations.contains_key(name) || self.is_calculate(name) {
+                    format!("`${{{name}}}` is a calculation, and Fieldkit keeps no calculated values, so a text cannot show it; show the answers it is made from instead")
+                } else {
+                    format!("`${{{name}}}` is not a question in this form")
+                },
+            )
+        };
+        super::piping::rewrite(text, &resolve)
+            .map_err(|message| self.error(row, format!("column `{column}`: {message}")))
+    }
+
+    fn is_calculate(&self, name: &str) -> bool {
+        self.sheet.rows.iter().any(|r| {
+            r.cell(self.columns.name) == name && matches!(self.row_type(r), Ok(RowType::Calculate))
+        })
+    }
+
+    /// Choice labels may show answers too; each must name a question.
+    fn check_choice_labels(
+        &self,
+        row: &Row,
+        list: &str,
+        choices: &[Choice],
+    ) -> Result<(), ImportError> {
+        let known: BTreeSet<&String> = self.ids.values().collect();
+        for choice in choices {
+            for text in choice.label.0.values() {
+                for id in fieldkit_protocols::piping::references(text) {
+                    if !known.contains(&id) {
+                        return Err(self.error(row, format!("the choice `{}` of list `{list}` shows `${{{id}}}`, which is not a question of this form (calculations cannot be shown)", choice.value)));
+                    }
+                }
+            }
+        }
         Ok(())
     }
 
@@ -487,7 +535,10 @@ impl Builder<'_> {
                 ),
             });
         }
-        let hint = self.languages.text(self.sheet, row, "hint");
+        let hint = match self.languages.text(self.sheet, row, "hint") {
+            Some(hint) => Some(self.piped(row, "hint", hint)?),
+            None => None,
+        };
         Ok(languages::merge_texts(
             notes.into_iter().map(|(text, _, _)| text).chain(hint),
         ))

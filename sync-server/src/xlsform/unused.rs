@@ -79,33 +79,3 @@ pub(crate) fn check(
     }
     Ok(())
 }
-
-/// Texts with `${name}` in them: ODK shows the answer there, Fieldkit would
-/// show the reference itself, so they are refused where they stand.
-pub(crate) fn no_piping(
-    file: &str,
-    sheet_name: &'static str,
-    sheet: &Sheet,
-) -> Result<(), ImportError> {
-    for (i, header) in sheet.header.iter().enumerate() {
-        if !matches!(
-            header.base.as_str(),
-            "label" | "hint" | "constraint_message"
-        ) {
-            continue;
-        }
-        if let Some(row) = sheet.rows.iter().find(|r| r.cell(Some(i)).contains("${")) {
-            return Err(ImportError::AtRow {
-                file: file.to_owned(),
-                sheet: sheet_name,
-                row: row.number,
-                message: format!(
-                    "column `{}` (`{}`): showing an earlier answer inside a text (`${{name}}`) is not supported yet, and Fieldkit would show the reference as written; write the text without it",
-                    header.original,
-                    row.cell(Some(i))
-                ),
-            });
-        }
-    }
-    Ok(())
-}

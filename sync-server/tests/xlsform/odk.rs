@@ -329,16 +329,72 @@ fn versions_and_language_settings_as_pyxform_reads_them() {
 }
 
 #[test]
-fn an_answer_inside_a_text_is_refused_rather_than_shown_as_written() {
+fn an_answer_inside_a_text_is_piped_as_in_odk() {
+    let survey: Table<'_> = &[
+        &["type", "name", "label", "hint"],
+        &["integer", "Age", "Age?"],
+        &[
+            "select_one sizes",
+            "size",
+            "At ${Age}, which size?",
+            "You said ${ Age }.",
+        ],
+        &["calculate", "double", "", "", ""],
+        &["note", "bye", "Thanks, ${size}!"],
+    ];
+    let choices: Table<'_> = &[
+        &["list_name", "name", "label"],
+        &["sizes", "small", "Small for ${Age}"],
+        &["sizes", "big", "Big"],
+    ];
+    let bytes = forms::form(survey, choices, &[&["form_id"], &["odk"]]);
+    let message = import(&bytes, "odk.xlsx").unwrap_err().to_string();
+    assert!(
+        message.contains("row 4: this calculate has no calculation"),
+        "{message}"
+    );
+
+    let survey: Table<'_> = &[
+        &["type", "name", "label", "hint"],
+        &["integer", "Age", "Age?"],
+        &[
+            "select_one sizes",
+            "size",
+            "At ${Age}, which size?",
+            "You said ${ Age }.",
+        ],
+        &["note", "bye", "Thanks, ${size}!"],
+    ];
+    let protocol = import(
+        &forms::form(survey, choices, &[&["form_id"], &["odk"]]),
+        "odk.xlsx",
+    )
+    .unwrap()
+    .protocol;
+    let size = protocol.question("size").unwrap();
+    assert_eq!(size.text.get("en"), Some("At ${age}, which size?"));
+    assert_eq!(
+        size.hint.as_ref().unwrap().get("en"),
+        Some("You said ${age}.")
+    );
+    assert_eq!(size.choices[0].label.get("en"), Some("Small for ${age}"));
+    assert_eq!(protocol.closing.get("en"), Some("Thanks, ${size}!"));
+    assert!(fieldkit_protocols::lint::lint(&protocol)
+        .iter()
+        .all(|f| f.code != "unknown-reference"));
+
     let message = refused(&[
-        &["type", "name", "label"],
+        &["type", "name", "label", "calculation"],
         &["integer", "age", "Age?"],
-        &["text", "school", "At ${age}, do you go to school?"],
+        &["calculate", "months", "", "${age} * 12"],
+        &[
+            "text",
+            "school",
+            "${months} months old: do you go to school?",
+        ],
     ]);
     assert!(
-        message.contains(
-            "row 3: column `label` (`At ${age}, do you go to school?`): showing an earlier answer"
-        ),
+        message.contains("row 4: column `label`: `${months}` is a calculation, and Fieldkit keeps no calculated values"),
         "{message}"
     );
 }
