@@ -7,6 +7,7 @@ mod ui_harness;
 use fieldkit_mobile::vault::PinnedProtocol;
 use fieldkit_protocols::wire::ProtocolListing;
 use fieldkit_protocols::{library, parse_protocol, to_toml};
+use ui_harness::journey::begin_child_interview;
 use ui_harness::phone::{set_up, unlocked, vault};
 
 /// Pins a copy of the shipped child interview whose later questions and
@@ -46,17 +47,7 @@ fn the_next_question_and_its_choices_show_the_age_just_given() {
     set_up(dir.path());
     pin_piped_protocol(dir.path());
     let mut ui = unlocked(dir.path());
-    ui.click("start-piped-interview");
-    ui.type_into("age", "12");
-    ui.click("session-lang-en");
-    ui.click("begin");
-    ui.click("intro-done");
-    ui.click("data-use-done");
-    ui.click("consent-yes"); // guardian
-    ui.click("consent-yes"); // the child
-    while ui.text().contains("Screening") {
-        ui.click("screen-no");
-    }
+    begin_child_interview(&mut ui, "piped-interview", "12");
     assert!(ui.text().contains("How old are you?"), "{}", ui.text());
     ui.type_into("answer", "12");
     ui.click("save-answer");
