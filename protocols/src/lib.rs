@@ -17,6 +17,8 @@ pub mod parse;
 pub mod piping;
 pub mod refnum;
 pub mod rules;
+pub mod strength;
+pub mod study;
 pub mod value;
 pub mod wire;
 

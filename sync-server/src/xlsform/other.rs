@@ -35,6 +35,7 @@ pub(crate) fn follow_up(
         constraint: None,
         constraint_message: None,
         card: None,
+        not_identifying_because: None,
     }
 }
 

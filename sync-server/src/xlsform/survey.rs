@@ -437,6 +437,7 @@ impl Builder<'_> {
                 None => None,
             },
             card: None,
+            not_identifying_because: None,
         };
         let follow_up =
             or_other.then(|| other::follow_up(self.languages, &question, group_relevant));

@@ -2,6 +2,8 @@
 //! device, and real session logs made with the protocols engine.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::sync::Arc;
 
 use fieldkit_protocols::anonymise::RedactionReport;
@@ -16,8 +18,7 @@ use fieldkit_sync_server::admin;
 use fieldkit_sync_server::store::SqliteStore;
 use fieldkit_sync_server::Config;
 use serde_json::json;
-use time::macros::datetime;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub const CHILD_FILE: &str = "child-rapid-assessment.toml";
@@ -74,12 +75,12 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
-    /// Publishes a shipped protocol and returns it.
+    /// Publishes a shipped protocol (with the demo study, as `demo` does)
+    /// and returns it.
     pub fn publish_shipped(&self, file: &str) -> Arc<Protocol> {
-        let shipped = library::SHIPPED.iter().find(|s| s.file == file).unwrap();
+        let source = library::demo_source(file);
         let (protocol, _) =
-            admin::publish_source(&self.store, file, shipped.source, OffsetDateTime::now_utc())
-                .unwrap();
+            admin::publish_source(&self.store, file, &source, OffsetDateTime::now_utc()).unwrap();
         Arc::new(protocol)
     }
 
@@ -151,8 +152,14 @@ impl TestServer {
     }
 }
 
-pub fn at(n: usize) -> OffsetDateTime {
-    datetime!(2026-03-06 10:00 UTC) + Duration::seconds(n as i64)
+/// A reference number with a valid check character, as the phone writes it
+/// (the server refuses anything else, R21).
+pub const RESPONDENT: &str = "7K2M-QW3R-Q";
+
+/// The device time of event `n`, as the phone sends it: cut to the day (the
+/// child protocol's precision, R21), today, so no time finding is made.
+pub fn at(_n: usize) -> OffsetDateTime {
+    OffsetDateTime::now_utc().date().midnight().assume_utc()
 }
 
 pub fn start(protocol: &Protocol, age: Option<u8>) -> SessionStart {
@@ -164,7 +171,7 @@ pub fn start(protocol: &Protocol, age: Option<u8>) -> SessionStart {
         language: "en".to_owned(),
         interviewer_languages: vec!["en".to_owned()],
         kind: SessionKind::Full,
-        respondent: "7K2M-Q".to_owned(),
+        respondent: RESPONDENT.to_owned(),
         respondent_age: age,
         linked_child: None,
         site_type: None,
@@ -254,7 +261,7 @@ pub fn seal(device: Uuid, protocol: &Protocol, events: Vec<Event>) -> RecordEnve
         protocol_id: protocol.id.clone(),
         protocol_version: protocol.version,
         protocol_hash: protocol.content_hash(),
-        respondent: "7K2M-Q".to_owned(),
+        respondent: RESPONDENT.to_owned(),
         events,
         redactions: RedactionReport::default(),
         content_hash: ContentHash(String::new()),
@@ -275,9 +282,9 @@ pub fn position(events: &[Event], pred: impl Fn(&EventKind) -> bool) -> usize {
         .expect("event present in the log")
 }
 
+/// A shipped protocol as `demo` publishes it.
 pub fn shipped_protocol(file: &str) -> Protocol {
-    let s = library::SHIPPED.iter().find(|s| s.file == file).unwrap();
-    parse_protocol(file, s.source).unwrap()
+    parse_protocol(file, &library::demo_source(file)).unwrap()
 }
 
 pub fn is_consent_by(kind: &EventKind, who: &Consenter) -> bool {

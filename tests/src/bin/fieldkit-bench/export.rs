@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use fieldkit_protocols::{library, Protocol};
 use fieldkit_sync_server::admin;
 use fieldkit_sync_server::store::SqliteStore;
@@ -81,23 +81,16 @@ pub fn export_figures(sizes: &[usize]) -> Result<Vec<Figure>> {
 /// figure is the export's).
 fn fill(dir: &Path, size: usize) -> Result<Arc<Protocol>> {
     let store = SqliteStore::open_dir(dir)?;
-    let shipped = library::SHIPPED
-        .iter()
-        .find(|s| s.file == CHILD_FILE)
-        .context("the child protocol is shipped")?;
-    let (protocol, _) = admin::publish_source(
-        &store,
-        CHILD_FILE,
-        shipped.source,
-        OffsetDateTime::now_utc(),
-    )?;
+    let source = library::demo_source(CHILD_FILE);
+    let (protocol, _) =
+        admin::publish_source(&store, CHILD_FILE, &source, OffsetDateTime::now_utc())?;
     drop(store);
     let protocol = Arc::new(protocol);
     let device = Uuid::new_v4();
     let templates: Vec<(Uuid, String)> = (0..TEMPLATES)
         .map(|n| {
             let age = 8 + (n % 10) as u8;
-            let envelope = seal(device, &protocol, completed_session_with(&protocol, age));
+            let envelope = seal(device, &protocol, &completed_session_with(&protocol, age));
             Ok((envelope.record_id, serde_json::to_string(&envelope)?))
         })
         .collect::<Result<_>>()?;
