@@ -265,6 +265,8 @@ fn matches_finds_a_pattern_in_a_text_answer() {
     assert_eq!(anywhere.references(), ["code"]);
     let bad = parse(r"matches(., '(?=x)')").unwrap_err();
     assert!(bad.message.contains("look-around"), "{}", bad.message);
+}
+
 /// A flat chain is parsed in a loop, but the tree it builds is walked
 /// recursively (evaluation, printing, dropping): 90,000 terms must be refused
 /// with an error at the operator that crosses the limit, not crash.
