@@ -484,6 +484,12 @@ impl QuestionKind {
 pub struct Choice {
     pub value: String,
     pub label: Text,
+    /// Cascading selects: the choice is offered only when this expression
+    /// over earlier answers holds (XLSForm's `choice_filter`, worked out for
+    /// this choice). Several choices may share a value when their conditions
+    /// differ (the same town name in two districts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
 }
 
 /// The disaggregation dimensions the manual asks for at a minimum (R23).

@@ -41,7 +41,11 @@ fn method() -> impl Strategy<Value = Method> {
 }
 
 fn choice() -> impl Strategy<Value = Choice> {
-    (words(), text()).prop_map(|(value, label)| Choice { value, label })
+    (words(), text()).prop_map(|(value, label)| Choice {
+        value,
+        label,
+        relevant: None,
+    })
 }
 
 prop_compose! {

@@ -554,6 +554,9 @@ mod odk;
 #[path = "xlsform/parity.rs"]
 mod parity;
 
+#[path = "xlsform/cascading.rs"]
+mod cascading;
+
 #[test]
 fn nested_groups_language_names_and_uppercase_names() {
     let survey: forms::Table<'_> = &[

@@ -5,9 +5,11 @@
 //! - `events`: the vocabulary of a session log (shared); `events_de` reads it.
 //! - `session`: the state folded from the events, and its accessors.
 //! - `gate`, `consent`, `questions`, `observation`: the checks an event must pass.
+//! - `choices`: which choices a cascading select offers now.
 //! - `next`: the next screen, and soft findings for supervisors.
 //! - `refusal`: why an event was refused, naming the rule.
 
+mod choices;
 mod consent;
 pub mod events;
 mod events_de;

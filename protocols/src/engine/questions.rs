@@ -22,6 +22,7 @@ pub(super) struct Expressions {
     pub data_use_hash: ContentHash,
     relevant: BTreeMap<String, Result<Expr, String>>,
     constraint: BTreeMap<String, Result<Expr, String>>,
+    pub choices: super::choices::ChoiceConditions,
 }
 
 impl fmt::Debug for Expressions {
@@ -30,6 +31,7 @@ impl fmt::Debug for Expressions {
             .field("content_hash", &self.content_hash)
             .field("relevant", &self.relevant.len())
             .field("constraint", &self.constraint.len())
+            .field("choices", &self.choices.len())
             .finish()
     }
 }
@@ -52,6 +54,7 @@ impl Expressions {
             data_use_hash: protocol.data_use_hash(),
             relevant,
             constraint,
+            choices: super::choices::compile(protocol),
         }
     }
 }
@@ -252,6 +255,12 @@ impl Session {
                 return Err(Refusal::plain(
                     K::UnknownChoice,
                     format!("`{v}` is not one of the choices of question `{id}`"),
+                ));
+            }
+            if !self.value_offered(question, v) {
+                return Err(Refusal::plain(
+                    K::UnknownChoice,
+                    format!("`{v}` is not offered by question `{id}` given the earlier answers (its choices depend on them)"),
                 ));
             }
             if picked[..i].contains(v) {

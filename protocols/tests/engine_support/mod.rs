@@ -29,6 +29,22 @@ pub fn child() -> Arc<Protocol> {
     load("child.toml", fixtures::CHILD)
 }
 
+/// The child protocol with a cascading select: which kinds of work
+/// `work_kind` offers depends on earlier answers, one of them identifying
+/// (so the server's replay sees it withheld).
+pub fn cascading() -> Arc<Protocol> {
+    let mut protocol = (*child()).clone();
+    let question = protocol
+        .sections
+        .iter_mut()
+        .flat_map(|s| s.questions.iter_mut())
+        .find(|q| q.id == "work_kind")
+        .expect("the child fixture asks work_kind");
+    question.choices[1].relevant = Some("answered(nickname)".to_owned());
+    question.choices[2].relevant = Some("sex = 'girl' or sex = 'boy'".to_owned());
+    Arc::new(protocol)
+}
+
 pub fn group() -> Arc<Protocol> {
     load("group.toml", fixtures::GROUP)
 }

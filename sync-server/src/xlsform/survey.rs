@@ -12,6 +12,8 @@ use super::types::{kind_of, RowType};
 use super::xpath::{self, and, Node, Shape};
 use super::{question_id, ImportError};
 
+mod choice_filter;
+
 /// What the survey sheet becomes.
 #[derive(Debug)]
 pub(crate) struct Form {
@@ -72,6 +74,8 @@ struct Builder<'a> {
     languages: &'a Languages,
     columns: Columns,
     lists: BTreeMap<String, Vec<Choice>>,
+    /// The choice columns `choice_filter`s read, per list and choice.
+    choice_columns: super::choices::Columns,
     /// Lists that some `or_other` question extends with "other".
     lists_with_other: BTreeSet<String>,
     /// XLSForm name -> Fieldkit id, for every question in the form.
@@ -124,12 +128,16 @@ pub(crate) fn convert(
             });
         }
     }
+    let filter_columns = choice_filter::columns_used(sheet, columns.choice_filter);
+    let (lists, choice_columns) =
+        super::choices::read_lists(file, choices, languages, &filter_columns, &mut notes)?;
     let mut builder = Builder {
         file,
         sheet,
         languages,
         columns,
-        lists: super::choices::read_lists(file, choices, languages, &mut notes)?,
+        lists,
+        choice_columns,
         lists_with_other: BTreeSet::new(),
         ids: BTreeMap::new(),
         shapes: BTreeMap::new(),
@@ -365,16 +373,8 @@ impl Builder<'_> {
         or_other: bool,
         type_constraint: Option<&'static str>,
     ) -> Result<(), ImportError> {
-        for (index, column) in [
-            (self.columns.choice_filter, "choice_filter"),
-            (self.columns.calculation, "calculation"),
-        ] {
-            if !row.cell(index).is_empty() {
-                return Err(self.error(
-                    row,
-                    format!("{column} is not supported on questions; remove it"),
-                ));
-            }
+        if !row.cell(self.columns.calculation).is_empty() {
+            return Err(self.error(row, "calculation is not supported on questions; remove it"));
         }
         if !row.cell(self.columns.default).is_empty() {
             self.notes.push(format!("survey row {}: the default answer `{}` was dropped: Fieldkit never pre-fills an answer", row.number, row.cell(self.columns.default)));
@@ -396,6 +396,12 @@ impl Builder<'_> {
         };
         if let Some(list) = list {
             self.check_choice_labels(row, list, &choices)?;
+            self.filter_choices(row, list, &mut choices)?;
+        } else if !row.cell(self.columns.choice_filter).is_empty() {
+            return Err(self.error(
+                row,
+                "choice_filter only has a meaning on a select question; remove it",
+            ));
         }
         let group_relevant = self.groups.last().and_then(|g| g.relevant.clone());
         let relevant = self.effective_relevant(row)?;
@@ -416,6 +422,7 @@ impl Builder<'_> {
             choices.push(Choice {
                 value: "other".to_owned(),
                 label: self.languages.fixed(other::other_word),
+                relevant: None,
             });
         }
         let relevant = self.checked(row, "relevant", relevant)?;
@@ -560,11 +567,19 @@ impl Builder<'_> {
         column: &'static str,
         allow_current: bool,
     ) -> Result<Option<Node>, ImportError> {
-        let index = match column {
-            "relevant" => self.columns.relevant,
-            "constraint" => self.columns.constraint,
-            _ => self.columns.calculation,
-        };
+        self.translate_with(row, column, allow_current, None)
+    }
+
+    /// [`Self::translate`], with `columns` giving a choice's cells to a
+    /// `choice_filter`.
+    fn translate_with(
+        &mut self,
+        row: &Row,
+        column: &'static str,
+        allow_current: bool,
+        columns: Option<xpath::Columns<'_>>,
+    ) -> Result<Option<Node>, ImportError> {
+        let index = self.column_index(column);
         let source = row.cell(index);
         if source.is_empty() {
             return Ok(None);
@@ -612,6 +627,7 @@ impl Builder<'_> {
             shapes: &shapes,
             allow_current,
             condition: column != "calculation",
+            columns,
         };
         let node = xpath::translate(source, &context).map_err(|error| ImportError::Expression {
             file: self.file.to_owned(),
@@ -629,6 +645,15 @@ impl Builder<'_> {
         Ok(Some(node))
     }
 
+    fn column_index(&self, column: &str) -> Option<usize> {
+        match column {
+            "relevant" => self.columns.relevant,
+            "constraint" => self.columns.constraint,
+            "choice_filter" => self.columns.choice_filter,
+            _ => self.columns.calculation,
+        }
+    }
+
     /// The expression as Fieldkit text, read back with Fieldkit's own parser
     /// so a translation slip is caught here rather than on a phone.
     fn checked(
@@ -644,13 +669,7 @@ impl Builder<'_> {
             sheet: "survey",
             row: row.number,
             column,
-            expression: row
-                .cell(if column == "relevant" {
-                    self.columns.relevant
-                } else {
-                    self.columns.constraint
-                })
-                .to_owned(),
+            expression: row.cell(self.column_index(column)).to_owned(),
             error: xpath::XPathError {
                 column: 1,
                 message: format!("it translates to `{text}`, which Fieldkit cannot read ({err})"),

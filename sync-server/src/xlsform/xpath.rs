@@ -77,6 +77,28 @@ pub(crate) struct Context<'a> {
     pub allow_current: bool,
     /// The whole expression is a condition (relevant, constraint), not a value.
     pub condition: bool,
+    /// In a `choice_filter`: a bare name is a column of the choice being
+    /// filtered (`cf`, `name`), and stands for that choice's cell.
+    pub columns: Option<Columns<'a>>,
+}
+
+/// A choice's cell by column name, for `choice_filter`s.
+pub(crate) type Columns<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The bare names (choice columns) a `choice_filter` uses; `None` when it
+/// does not tokenise (the translation then says why).
+pub(crate) fn bare_names(xpath: &str) -> Option<Vec<String>> {
+    let tokens = tokenize(xpath).ok()?;
+    let mut names = Vec::new();
+    for (i, (token, _)) in tokens.iter().enumerate() {
+        let call = matches!(tokens.get(i + 1), Some((Token::Open, _)));
+        if let Token::Name(name) = token {
+            if !call && !matches!(name.as_str(), "and" | "or" | "div" | "mod") {
+                names.push(name.clone());
+            }
+        }
+    }
+    Some(names)
 }
 
 /// Translates `xpath`.
@@ -88,6 +110,7 @@ pub(crate) fn translate(xpath: &str, context: &Context<'_>) -> Result<Node, XPat
         resolve: context.resolve,
         shapes: context.shapes,
         allow_current: context.allow_current,
+        columns: context.columns,
         end_column: xpath.chars().count() + 1,
         depth: 0,
     };
@@ -117,6 +140,7 @@ pub fn translate_xpath(xpath: &str, allow_current: bool) -> Result<String, XPath
         shapes: &|_| Shape::Other,
         allow_current,
         condition: false,
+        columns: None,
     };
     translate(xpath, &context).map(|n| n.to_string())
 }
@@ -215,6 +239,7 @@ struct Parser<'a> {
     resolve: Resolve<'a>,
     shapes: Shapes<'a>,
     allow_current: bool,
+    columns: Option<Columns<'a>>,
     end_column: usize,
     depth: usize,
 }
@@ -514,10 +539,17 @@ impl Parser<'_> {
                 self.at += 1;
                 self.call(&name, column)
             }
-            Token::Name(name) => Err(XPathError {
-                column,
-                message: format!("`{name}` is not supported; refer to questions as ${{name}}"),
-            }),
+            Token::Name(name) => match self.columns.map(|cell| cell(&name)) {
+                Some(Some(cell)) => Ok(Node::Str(cell)),
+                Some(None) => Err(XPathError {
+                    column,
+                    message: format!("`{name}` is not a column of the choices sheet, so ODK finds no such cell; a choice_filter compares a choice column (e.g. `state`) with an answer (`${{state}}`) or a quoted text ('{name}')"),
+                }),
+                None => Err(XPathError {
+                    column,
+                    message: format!("`{name}` is not supported; refer to questions as ${{name}}"),
+                }),
+            },
             Token::Op(op) => Err(XPathError {
                 column,
                 message: format!("`{op}` is out of place"),

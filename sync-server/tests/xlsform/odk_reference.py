@@ -230,9 +230,28 @@ def reference(path, walk):
     binds = {b.get("nodeset"): b for b in model.findall(f"{XF}bind")}
     body = doc.find("{http://www.w3.org/1999/xhtml}body")
     controls = {}
+    # Cascading selects: the list's instance id and the filter, by question path.
+    filters = {}
     for control in body.iter() if body is not None else []:
         if control.get("ref"):
             controls[control.get("ref")] = control.tag.rsplit("}", 1)[-1]
+            itemset = control.find(f"{XF}itemset")
+            match = re.fullmatch(
+                r"instance\('([^']+)'\)/root/item\[(.*)\]",
+                itemset.get("nodeset", "").strip() if itemset is not None else "",
+                re.S,
+            )
+            if match:
+                filters[control.get("ref")] = match.groups()
+    secondary = {
+        i.get("id"): [copy.deepcopy(item) for item in i.iter(f"{XF}item")]
+        for i in model.findall(f"{XF}instance")
+        if i.get("id")
+    }
+    for items in secondary.values():
+        for item in items:
+            for element in item.iter():
+                element.tag = element.tag.replace(XF, "")
     root_name = primary.tag.replace(XF, "")
 
     def strip_ns(element):
@@ -313,9 +332,30 @@ def reference(path, walk):
                 step["error"] = f"relevant: {error}"
                 steps.append(step)
                 continue
+            names = [c["name"] for c in q["choices"]]
+            if path in filters and relevant:
+                # ODK offers the items whose filter holds, each evaluated
+                # with the item as context; the items sit under the primary
+                # instance here so its absolute paths still resolve.
+                instance_id, predicate = filters[path]
+                holder = ET.SubElement(tree, "fieldkit_itemset")
+                holder.extend(copy.deepcopy(secondary.get(instance_id, [])))
+                try:
+                    names = [
+                        item.findtext("name") or ""
+                        for item in holder
+                        if evaluate(doc_root, predicate, item)
+                    ]
+                    step["offered"] = names
+                except Exception as error:
+                    step["error"] = f"choice_filter: {error}"
+                tree.remove(holder)
+                if "error" in step:
+                    steps.append(step)
+                    continue
             value = None
             if relevant and rng.random() < 0.8:
-                value = generate(q["type"], [c["name"] for c in q["choices"]], strings, numbers, rng)
+                value = generate(q["type"], names, strings, numbers, rng)
             if value is not None and value != "" and target is not None:
                 target.text = value
                 step["tried"] = value
