@@ -54,7 +54,11 @@ fn a_cascading_select_offers_only_the_choices_the_earlier_answer_allows() {
     assert!(ui.has("choice-male"), "{}", ui.text());
     ui.click("choice-male");
     ui.click("save-answer");
-    assert!(ui.has("choice-here"), "the origin question is next: {}", ui.text());
+    assert!(
+        ui.has("choice-here"),
+        "the origin question is next: {}",
+        ui.text()
+    );
     assert!(ui.has("choice-other_region"), "{}", ui.html());
     assert!(
         !ui.has("choice-other_country"),

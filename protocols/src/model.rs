@@ -430,6 +430,12 @@ pub struct Question {
     /// not be marked `identifying` (R21). Read by supervisors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_identifying_because: Option<String>,
+    /// A calculated question (XLSForm's `calculate`): never asked; its value
+    /// is this expression over earlier answers, derived by the engine the
+    /// same way on the phone and in the server's replay, shown where a text
+    /// pipes it (`${id}`) and usable in later conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calculation: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -71,9 +71,11 @@ impl Session {
     /// `text` in the session language with earlier answers piped in.
     pub fn show(&self, text: &Text) -> String {
         let lang = self.language();
+        let known = self.calculated();
         fill(text.show(lang), |id| {
             let question = self.protocol().question(id)?;
-            self.answers().get(id).map(|v| display(question, v, lang))
+            let value = self.answers().get(id).or_else(|| known.get(id))?;
+            Some(display(question, value, lang))
         })
     }
 

@@ -315,6 +315,7 @@ fn household_form_in_one_language_with_calculate_metadata_and_other() {
             "visit_time",
             "adults",
             "children",
+            "household_size",
             "income",
             "water_source",
             "water_source_other",
@@ -346,7 +347,11 @@ fn household_form_in_one_language_with_calculate_metadata_and_other() {
             .get("en"),
         Some("Your best estimate.")
     );
-    // The calculation is inlined where skip logic uses it.
+    // The calculation is a calculated question, and inlined where skip logic uses it.
+    assert_eq!(
+        question(protocol, "household_size").calculation.as_deref(),
+        Some("adults + children")
+    );
     assert_eq!(
         question(protocol, "income").relevant.as_deref(),
         Some("(adults + children) > 2")

@@ -46,11 +46,11 @@ impl Session {
         match self.exprs.choices.get(&(question.id.clone(), index)) {
             None | Some(Err(_)) => true,
             Some(Ok(expr)) => {
-                let withheld = &self.state.withheld;
+                let withheld = self.unknowable();
                 if expr.references().iter().any(|r| withheld.contains(r)) {
                     return true;
                 }
-                expr.eval(&self.state.answers, None).unwrap_or(true)
+                expr.eval(&*self.known(), None).unwrap_or(true)
             }
         }
     }

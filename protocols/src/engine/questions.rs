@@ -23,6 +23,7 @@ pub(super) struct Expressions {
     relevant: BTreeMap<String, Result<Expr, String>>,
     constraint: BTreeMap<String, Result<Expr, String>>,
     pub choices: super::choices::ChoiceConditions,
+    pub calculations: super::calculated::Calculations,
 }
 
 impl fmt::Debug for Expressions {
@@ -55,6 +56,7 @@ impl Expressions {
             relevant,
             constraint,
             choices: super::choices::compile(protocol),
+            calculations: super::calculated::compile(protocol),
         }
     }
 }
@@ -71,11 +73,11 @@ impl Session {
         match self.exprs.relevant.get(question_id) {
             None | Some(Err(_)) => true,
             Some(Ok(expr)) => {
-                let withheld = &self.state.withheld;
+                let withheld = self.unknowable();
                 if expr.references().iter().any(|r| withheld.contains(r)) {
                     return true;
                 }
-                expr.eval(&self.state.answers, None).unwrap_or(true)
+                expr.eval(&*self.known(), None).unwrap_or(true)
             }
         }
     }
@@ -94,7 +96,7 @@ impl Session {
                 "a rapport visit asks no questions: come back for a full or follow-up session",
             ));
         }
-        self.protocol.question(question_id).ok_or_else(|| {
+        let question = self.protocol.question(question_id).ok_or_else(|| {
             Refusal::plain(
                 K::UnknownQuestion,
                 format!(
@@ -102,7 +104,14 @@ impl Session {
                     self.protocol.id, self.protocol.version
                 ),
             )
-        })
+        })?;
+        if question.calculation.is_some() {
+            return Err(Refusal::plain(
+                K::WrongKind,
+                format!("question `{question_id}` is calculated from earlier answers: it is never asked, answered or skipped"),
+            ));
+        }
+        Ok(question)
     }
 
     fn not_asked_yet(&self, question_id: &str) -> Result<(), Refusal> {
@@ -276,7 +285,7 @@ impl Session {
                 K::BadExpression,
                 format!("the constraint of question `{id}` cannot be read ({error}); fix the protocol"),
             )),
-            Some(Ok(expr)) => match expr.eval(&self.state.answers, Some(value)) {
+            Some(Ok(expr)) => match expr.eval(&*self.known(), Some(value)) {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(Refusal::plain(
                     K::ConstraintFailed,

@@ -17,7 +17,11 @@ pub(super) fn check(p: &Protocol, out: &mut Findings) {
     }
     for (index, (loc, q)) in questions_with_location(p).into_iter().enumerate() {
         let mut sources = vec![];
-        for (field, src) in [("relevant", &q.relevant), ("constraint", &q.constraint)] {
+        for (field, src) in [
+            ("relevant", &q.relevant),
+            ("constraint", &q.constraint),
+            ("calculation", &q.calculation),
+        ] {
             if let Some(src) = src {
                 let what = format!("the {field} of question `{}`", q.id);
                 sources.push((field, what, format!("{loc}.{field}"), src));
@@ -54,7 +58,7 @@ pub(super) fn check(p: &Protocol, out: &mut Findings) {
                     continue;
                 }
             };
-            if field == "relevant" && parsed.uses_current() {
+            if field != "constraint" && parsed.uses_current() {
                 out.error(
                     "bad-expression",
                     loc.clone(),
@@ -76,7 +80,7 @@ pub(super) fn check(p: &Protocol, out: &mut Findings) {
                     Some(&i) if i == index => out.error(
                         "later-reference",
                         loc.clone(),
-                        if field == "relevant" {
+                        if field != "constraint" {
                             format!("{what} refers to the question itself, which has no answer yet: refer to earlier questions only")
                         } else {
                             format!("{what} names the question itself: write `.` for the answer being given")
@@ -201,12 +205,7 @@ fn check_value(q: &Question, value: &str, problems: &mut Vec<String>) {
 
 fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
     f(e);
-    match e {
-        Expr::Not(inner) | Expr::Neg(inner) => walk(inner, f),
-        Expr::Binary { left, right, .. } => {
-            walk(left, f);
-            walk(right, f);
-        }
-        _ => {}
+    for child in e.children() {
+        walk(child, f);
     }
 }

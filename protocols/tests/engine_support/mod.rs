@@ -45,6 +45,31 @@ pub fn cascading() -> Arc<Protocol> {
     Arc::new(protocol)
 }
 
+/// The child protocol with calculated questions: a week's hours from the
+/// day's, and one built on the identifying `nickname` that a later
+/// question's skip logic uses (the server's replay never sees the nickname).
+pub fn calculated() -> Arc<Protocol> {
+    let mut protocol = (*child()).clone();
+    let background = &mut protocol.sections[0].questions;
+    let hours = background.iter().position(|q| q.id == "hours").unwrap();
+    let mut week = background[hours].clone();
+    week.id = "hours_week".into();
+    week.kind = fieldkit_protocols::QuestionKind::Integer;
+    week.relevant = None;
+    week.constraint = None;
+    week.constraint_message = None;
+    week.calculation = Some("if(answered(hours), hours * 7, 0)".into());
+    let mut greeting = week.clone();
+    greeting.id = "greeting".into();
+    greeting.kind = fieldkit_protocols::QuestionKind::Text;
+    greeting.calculation = Some("if(answered(nickname), concat('Hi ', nickname), '')".into());
+    background.insert(hours + 1, week);
+    background.insert(hours + 2, greeting);
+    let school = background.iter_mut().find(|q| q.id == "school").unwrap();
+    school.relevant = Some("answered(greeting)".into());
+    Arc::new(protocol)
+}
+
 pub fn group() -> Arc<Protocol> {
     load("group.toml", fixtures::GROUP)
 }

@@ -82,6 +82,8 @@ struct Builder<'a> {
     ids: BTreeMap<String, String>,
     /// Fieldkit id -> the kind of value its answer is, for ODK's comparisons.
     shapes: BTreeMap<String, Shape>,
+    /// XLSForm name -> id of the calculated question it became.
+    calculated_ids: BTreeMap<String, String>,
     /// Translated calculations, by XLSForm name, with whether one was used.
     /// One that does not translate only matters where something uses it.
     calculations: BTreeMap<String, (Result<Node, ImportError>, bool)>,
@@ -141,6 +143,7 @@ pub(crate) fn convert(
         lists_with_other: BTreeSet::new(),
         ids: BTreeMap::new(),
         shapes: BTreeMap::new(),
+        calculated_ids: BTreeMap::new(),
         calculations: BTreeMap::new(),
         groups: Vec::new(),
         sections: Vec::new(),
@@ -361,6 +364,37 @@ impl Builder<'_> {
         let node = self
             .translate(row, "calculation", false)
             .map(|node| node.expect("checked non-empty above"));
+        // What ODK would compute becomes a calculated question, which the
+        // engine works out from the answers; one Fieldkit cannot translate
+        // only matters where something uses it.
+        if let Ok(translated) = &node {
+            let id = self.name(row)?;
+            let calculation = self.checked(row, "calculation", Some(translated.clone()))?;
+            let question = Question {
+                id: id.clone(),
+                text: self.languages.fixed(|_| name.clone()),
+                hint: None,
+                kind: QuestionKind::Text,
+                choices: Vec::new(),
+                required: false,
+                purpose: row.cell(self.columns.purpose).to_owned(),
+                sensitive: self.yes_no(row, self.columns.sensitive, "fieldkit::sensitive")?,
+                identifying: self.yes_no(row, self.columns.identifying, "fieldkit::identifying")?,
+                disaggregation: None,
+                relevant: None,
+                constraint: None,
+                constraint_message: None,
+                card: None,
+                not_identifying_because: None,
+                calculation,
+            };
+            if self.sections.is_empty() {
+                self.open_section();
+            }
+            let section = self.sections.last_mut().expect("a section is open");
+            section.questions.push(question);
+            self.calculated_ids.insert(name.clone(), id);
+        }
         self.calculations.insert(name, (node, false));
         Ok(())
     }
@@ -445,6 +479,7 @@ impl Builder<'_> {
             },
             card: None,
             not_identifying_because: None,
+            calculation: None,
         };
         let follow_up =
             or_other.then(|| other::follow_up(self.languages, &question, group_relevant));
@@ -464,16 +499,14 @@ impl Builder<'_> {
     /// the phone shows the answer there as ODK does.
     fn piped(&self, row: &Row, column: &str, text: Text) -> Result<Text, ImportError> {
         let resolve = |name: &str| -> Result<String, String> {
-            if let Some(id) = self.ids.get(name) {
+            if let Some(id) = self.ids.get(name).or_else(|| self.calculated_ids.get(name)) {
                 return Ok(id.clone());
             }
-            Err(
-                if self.calculations.contains_key(name) || self.is_calculate(name) {
-                    format!("`${{{name}}}` is a calculation, and Fieldkit keeps no calculated values, so a text cannot show it; show the answers it is made from instead")
-                } else {
-                    format!("`${{{name}}}` is not a question in this form")
-                },
-            )
+            Err(match self.calculations.get(name) {
+                Some((Err(error), _)) => format!("`${{{name}}}` is a calculation Fieldkit cannot work out, so a text cannot show it: {error}"),
+                _ if self.is_calculate(name) => format!("`${{{name}}}` is a calculation defined further down; move it above this row"),
+                _ => format!("`${{{name}}}` is not a question in this form"),
+            })
         };
         super::piping::rewrite(text, &resolve)
             .map_err(|message| self.error(row, format!("column `{column}`: {message}")))
@@ -492,12 +525,16 @@ impl Builder<'_> {
         list: &str,
         choices: &[Choice],
     ) -> Result<(), ImportError> {
-        let known: BTreeSet<&String> = self.ids.values().collect();
+        let known: BTreeSet<&String> = self
+            .ids
+            .values()
+            .chain(self.calculated_ids.values())
+            .collect();
         for choice in choices {
             for text in choice.label.0.values() {
                 for id in fieldkit_protocols::piping::references(text) {
                     if !known.contains(&id) {
-                        return Err(self.error(row, format!("the choice `{}` of list `{list}` shows `${{{id}}}`, which is not a question of this form (calculations cannot be shown)", choice.value)));
+                        return Err(self.error(row, format!("the choice `{}` of list `{list}` shows `${{{id}}}`, which is not a question or calculation of this form", choice.value)));
                     }
                 }
             }
@@ -691,12 +728,8 @@ impl Builder<'_> {
             });
         }
         for (name, (translated, used)) in &self.calculations {
-            if !used {
-                let untranslatable = match translated {
-                    Err(error) => format!(" (nor could it be translated: {error})"),
-                    Ok(_) => String::new(),
-                };
-                self.notes.push(format!("the calculate `{name}` was dropped: nothing in skip logic or constraints uses it, and Fieldkit stores no calculated values{untranslatable}"));
+            if let (Err(error), false) = (translated, used) {
+                self.notes.push(format!("the calculate `{name}` was dropped: nothing uses it, and Fieldkit cannot work it out ({error})"));
             }
         }
         self.sections.retain(|s| !s.questions.is_empty());

@@ -3,7 +3,7 @@
 //! Supported: `${q}` references, `.` (constraints only), numbers, strings,
 //! `true()`/`false()`, `= != < <= > >=`, `+ - * div`, `and`/`or`/`not(...)`,
 //! `selected(${q} or ., 'v')`, `count-selected(${q} or .)`, `string-length(.)`,
-//! `regex(., 'pattern')`, and the idiom `${q} != ''` / `${q} = ''`, which
+//! `regex(., 'pattern')`, `if()`, `concat()`, `coalesce()`, and the idiom `${q} != ''` / `${q} = ''`, which
 //! becomes `answered(q)` / `not (answered(q))`. Everything else is refused
 //! with the column where it starts, so the author knows exactly what to rewrite.
 //!
@@ -445,6 +445,16 @@ impl Parser<'_> {
             Node::Str(_) => Shape::Text,
             Node::Group(inner) => self.shape(inner),
             Node::Call("count_selected" | "length", _) => Shape::Number,
+            Node::Call("concat", _) => Shape::Text,
+            Node::Call("if" | "coalesce", args) => {
+                let (a, b) = (&args[args.len() - 2], &args[args.len() - 1]);
+                let (sa, sb) = (self.shape(a), self.shape(b));
+                if sa == sb {
+                    sa
+                } else {
+                    Shape::Other
+                }
+            }
             Node::Binary("+" | "-" | "*" | "/", ..) => Shape::Number,
             Node::Bool(_) | Node::Not(_) | Node::Binary(..) | Node::Call(..) | Node::Raw(_) => {
                 Shape::Condition
@@ -595,6 +605,19 @@ impl Parser<'_> {
             ("count-selected", _) => {
                 fail("count-selected() takes one question: count-selected(${q})".to_owned())
             }
+            ("if", [condition, then, otherwise]) => {
+                self.condition(condition, column)?;
+                Ok(Node::Call("if", vec![condition.clone(), then.clone(), otherwise.clone()]))
+            }
+            ("if", _) => fail(
+                "if() takes a condition, a value if it holds and one if not: if(${q} = 'yes', 1, 0)"
+                    .to_owned(),
+            ),
+            ("concat", [_, ..]) => Ok(Node::Call("concat", args.clone())),
+            ("coalesce", [first, second]) => {
+                Ok(Node::Call("coalesce", vec![first.clone(), second.clone()]))
+            }
+            ("coalesce", _) => fail("coalesce() takes two values: coalesce(${a}, ${b})".to_owned()),
             ("string-length", [Node::Current]) => Ok(Node::Call("length", vec![Node::Current])),
             ("regex", [Node::Current, Node::Str(pattern)]) => {
                 Ok(Node::Call("matches", vec![Node::Current, Node::Str(java_classes(pattern))]))

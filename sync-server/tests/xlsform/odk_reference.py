@@ -60,6 +60,26 @@ def evaluate_regex(self, context=None):
     return re.search(pattern, value, flags=re.ASCII) is not None
 
 
+def as_string(token, context):
+    """XPath's string(): a node-set is its first node's text."""
+    value = token.evaluate(copy.copy(context))
+    if isinstance(value, list):
+        return token.string_value(value[0]) if value else ""
+    return token.string_value(value)
+
+
+@method(function("if", nargs=3))
+def evaluate_if(self, context=None):
+    # ODK's if(condition, then, otherwise), as text like its other results.
+    condition = self[0].boolean_value(self[0].select(copy.copy(context)))
+    return as_string(self[1] if condition else self[2], context)
+
+
+@method(function("coalesce", nargs=2))
+def evaluate_coalesce(self, context=None):
+    return as_string(self[0], context) or as_string(self[1], context)
+
+
 OPS = {
     "=": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
@@ -321,6 +341,14 @@ def reference(path, walk):
             target = element(path)
             recalculate()
             step = {"name": q["name"], "relevant": None, "value": None, "constraint": None}
+            # What ODK has calculated from the answers so far.
+            step["calculated"] = {
+                nodeset.rsplit("/", 1)[-1]: (element(nodeset).text or "")
+                for nodeset, bind in binds.items()
+                if bind.get("calculate")
+                and not bind.get("{http://openrosa.org/javarosa}preload")
+                and element(nodeset) is not None
+            }
             try:
                 relevant = True
                 for nodeset in groups + [path]:

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fieldkit_protocols::{expr, Protocol, QuestionKind, Value};
+use fieldkit_protocols::{engine, expr, Protocol, QuestionKind, Value};
 use fieldkit_sync_server::xlsform::import;
 use serde_json::Value as Json;
 
@@ -76,6 +76,18 @@ fn value(kind: QuestionKind, text: &str) -> Value {
     }
 }
 
+/// A calculated value as ODK writes it into its instance.
+fn odk_text(value: &Value) -> String {
+    match value {
+        Value::Integer(n) => n.to_string(),
+        Value::Decimal(x) => x.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Text(s) | Value::Choice(s) => s.clone(),
+        Value::Choices(list) => list.join(" "),
+        other => format!("{other:?}"),
+    }
+}
+
 /// Label texts, sorted: what an interviewer reads, in whichever languages.
 fn texts(labels: &Json) -> Vec<String> {
     let mut texts: Vec<String> = labels
@@ -101,6 +113,8 @@ struct Tally {
     conditions: usize,
     /// Filtered choice sets (cascading selects) compared on both sides.
     choice_sets: usize,
+    /// Calculated values compared on both sides.
+    calculated: usize,
     differences: Vec<String>,
 }
 
@@ -129,7 +143,11 @@ fn compare(protocol: &Protocol, reference: &Json, file: &str, tally: &mut Tally)
         .iter()
         .map(|q| id_of(q["name"].as_str().unwrap()))
         .collect();
-    let ours: Vec<&str> = protocol.questions().map(|q| q.id.as_str()).collect();
+    let ours: Vec<&str> = protocol
+        .questions()
+        .filter(|q| q.calculation.is_none())
+        .map(|q| q.id.as_str())
+        .collect();
     if ours != their_ids {
         diff(format!(
             "question sets differ: ours {ours:?}, pyxform's {their_ids:?}"
@@ -213,6 +231,23 @@ fn compare(protocol: &Protocol, reference: &Json, file: &str, tally: &mut Tally)
                 other => diff(format!(
                     "relevance of `{id}`: ours {other:?}, ODK's {odk} with {answers:?}"
                 )),
+            }
+            if let Some(theirs) = step["calculated"].as_object() {
+                let ours = engine::calculate(protocol, &answers);
+                for q in protocol.questions().filter(|q| q.calculation.is_some()) {
+                    let odk = theirs.iter().find(|(name, _)| id_of(name) == q.id);
+                    let Some(odk) = odk.and_then(|(_, v)| v.as_str()) else {
+                        continue;
+                    };
+                    tally.calculated += 1;
+                    let mine = ours.get(&q.id).map_or_else(String::new, odk_text);
+                    if mine != odk {
+                        diff(format!(
+                            "calculation `{}`: ours {mine:?}, ODK's {odk:?} with {answers:?}",
+                            q.id
+                        ));
+                    }
+                }
             }
             if let Some(theirs) = step["offered"].as_array() {
                 tally.choice_sets += 1;
@@ -375,6 +410,10 @@ fn the_corpus_converts_as_pyxform_and_odk_read_it() {
     println!(
         "  filtered choice sets compared           {:>5}",
         tally.choice_sets
+    );
+    println!(
+        "  calculated values compared              {:>5}",
+        tally.calculated
     );
     println!(
         "  semantic differences                      {:>3}",
