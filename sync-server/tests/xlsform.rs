@@ -562,6 +562,9 @@ mod parity;
 #[path = "xlsform/cascading.rs"]
 mod cascading;
 
+#[path = "xlsform/loops.rs"]
+mod loops;
+
 #[test]
 fn nested_groups_language_names_and_uppercase_names() {
     let survey: forms::Table<'_> = &[

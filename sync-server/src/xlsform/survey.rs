@@ -13,6 +13,7 @@ use super::xpath::{self, and, Node, Shape};
 use super::{question_id, ImportError};
 
 mod choice_filter;
+mod loops;
 
 /// What the survey sheet becomes.
 #[derive(Debug)]
@@ -82,6 +83,8 @@ struct Builder<'a> {
     ids: BTreeMap<String, String>,
     /// Fieldkit id -> the kind of value its answer is, for ODK's comparisons.
     shapes: BTreeMap<String, Shape>,
+    /// The loop instance whose rows are being converted, if any.
+    instance: Option<loops::Instance>,
     /// XLSForm name -> id of the calculated question it became.
     calculated_ids: BTreeMap<String, String>,
     /// Translated calculations, by XLSForm name, with whether one was used.
@@ -143,6 +146,7 @@ pub(crate) fn convert(
         lists_with_other: BTreeSet::new(),
         ids: BTreeMap::new(),
         shapes: BTreeMap::new(),
+        instance: None,
         calculated_ids: BTreeMap::new(),
         calculations: BTreeMap::new(),
         groups: Vec::new(),
@@ -152,9 +156,8 @@ pub(crate) fn convert(
         default_section: form_title.clone(),
     };
     builder.collect_ids()?;
-    for row in &sheet.rows {
-        builder.row(row)?;
-    }
+    let rows: Vec<&Row> = sheet.rows.iter().collect();
+    builder.rows(&rows)?;
     builder.finish()
 }
 
@@ -177,6 +180,16 @@ impl Builder<'_> {
         if name.is_empty() {
             return Err(self.error(row, "this row has no name; give it one in the name column"));
         }
+        let id = self.base_name(row)?;
+        Ok(match &self.instance {
+            Some(instance) => format!("{}_{id}", instance.prefix),
+            None => id,
+        })
+    }
+
+    /// The row's name as an id, outside any loop instance.
+    fn base_name(&self, row: &Row) -> Result<String, ImportError> {
+        let name = row.cell(self.columns.name);
         question_id(name).ok_or_else(|| {
             self.error(
                 row,
@@ -261,8 +274,7 @@ impl Builder<'_> {
             RowType::EndGroup => self.end_group(row)?,
             RowType::Note => {
                 let text = self
-                    .languages
-                    .text(self.sheet, row, "label")
+                    .text(row, "label")
                     .ok_or_else(|| self.error(row, "this note has no label"))?;
                 let text = self.piped(row, "label", text)?;
                 let condition = self.effective_relevant(row)?;
@@ -276,6 +288,13 @@ impl Builder<'_> {
                 row.cell(self.columns.name)
             )),
             RowType::Unsupported(why) => return Err(self.error(row, why)),
+            RowType::BeginLoop(_) => return Err(self.error(
+                row,
+                "a loop inside a loop is not supported; write the inner questions once per item",
+            )),
+            RowType::EndLoop => {
+                return Err(self.error(row, "`end loop` without a matching `begin loop`"))
+            }
             RowType::Question {
                 kind,
                 list,
@@ -289,8 +308,7 @@ impl Builder<'_> {
     fn begin_group(&mut self, row: &Row) -> Result<(), ImportError> {
         let id = self.name(row)?;
         let title = self
-            .languages
-            .text(self.sheet, row, "label")
+            .text(row, "label")
             .unwrap_or_else(|| self.languages.fixed(|_| id.clone()));
         if title.0.values().any(|t| t.contains("${")) {
             return Err(self.error(row, "a group's label cannot show an answer (`${name}`); Fieldkit shows it as a section title before any answer in it: write it without"));
@@ -415,8 +433,7 @@ impl Builder<'_> {
         }
         let id = self.name(row)?;
         let text = self
-            .languages
-            .text(self.sheet, row, "label")
+            .text(row, "label")
             .ok_or_else(|| self.error(row, format!("the question `{id}` has no label")))?;
         let text = self.piped(row, "label", text)?;
         let mut choices = match list {
@@ -473,7 +490,7 @@ impl Builder<'_> {
             disaggregation,
             relevant,
             constraint: self.checked(row, "constraint", constraint)?,
-            constraint_message: match self.languages.text(self.sheet, row, "constraint_message") {
+            constraint_message: match self.text(row, "constraint_message") {
                 Some(message) => Some(self.piped(row, "constraint_message", message)?),
                 None => None,
             },
@@ -580,7 +597,7 @@ impl Builder<'_> {
                 ),
             });
         }
-        let hint = match self.languages.text(self.sheet, row, "hint") {
+        let hint = match self.text(row, "hint") {
             Some(hint) => Some(self.piped(row, "hint", hint)?),
             None => None,
         };

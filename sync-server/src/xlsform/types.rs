@@ -22,6 +22,9 @@ pub(crate) enum RowType {
     Calculate,
     BeginGroup,
     EndGroup,
+    /// `begin loop over LIST`: the rows up to `end loop`, once per choice.
+    BeginLoop(String),
+    EndLoop,
     /// Automatic metadata (`start`, `deviceid`...) that Fieldkit drops, and why.
     Metadata(&'static str),
     /// A type Fieldkit cannot take, with the reason and what to do.
@@ -83,6 +86,20 @@ pub(crate) fn kind_of(cell: &str) -> Result<RowType, String> {
         // The list name keeps the case it was written in.
         let rest_words: Vec<&str> = spaced[command.len()..].split_whitespace().collect();
         return select_type(cell, command, select, &rest_words);
+    }
+    for begin in ["begin loop over ", "begin_loop over ", "begin_loop_over "] {
+        if lower.starts_with(begin) {
+            let list = spaced[begin.len()..].trim();
+            return match list.split_whitespace().count() {
+                1 => Ok(RowType::BeginLoop(list.to_owned())),
+                _ => Err(format!(
+                    "`{cell}` needs one choice list: `begin loop over list_name`"
+                )),
+            };
+        }
+    }
+    if matches!(lower.as_str(), "end loop" | "end_loop") {
+        return Ok(RowType::EndLoop);
     }
     if let Some(group) = control(&lower) {
         return group;
