@@ -409,25 +409,6 @@ fn import_error(survey: forms::Table<'_>) -> String {
 const HEADER: &[&str] = &["type", "name", "label", "relevant", "constraint"];
 
 #[test]
-fn a_repeat_group_is_refused_naming_its_row() {
-    let message = import_error(&[
-        HEADER,
-        &["integer", "age", "Age"],
-        &["begin repeat", "siblings", "Each sibling"],
-        &["text", "sibling_work", "Work"],
-        &["end repeat"],
-    ]);
-    assert!(
-        message.starts_with(
-            "broken.xlsx, sheet survey, row 3: `begin repeat`: repeat groups are not supported"
-        ),
-        "{message}"
-    );
-}
-
-/// `${and}` would read as the word `and` in Fieldkit's expressions, so such
-/// a name is refused where it is given (a proptest found `${ and }`).
-#[test]
 fn a_question_named_like_an_expression_word_is_refused() {
     let message = import_error(&[HEADER, &["integer", "True", "Is it true?"]]);
     assert!(
@@ -562,8 +543,8 @@ mod parity;
 #[path = "xlsform/cascading.rs"]
 mod cascading;
 
-#[path = "xlsform/loops.rs"]
-mod loops;
+#[path = "xlsform/rosters.rs"]
+mod rosters;
 
 #[test]
 fn nested_groups_language_names_and_uppercase_names() {

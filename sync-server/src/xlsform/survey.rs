@@ -13,7 +13,7 @@ use super::xpath::{self, and, Node, Shape};
 use super::{question_id, ImportError};
 
 mod choice_filter;
-mod loops;
+mod rosters;
 
 /// What the survey sheet becomes.
 #[derive(Debug)]
@@ -35,6 +35,7 @@ struct Columns {
     calculation: Option<usize>,
     default: Option<usize>,
     choice_filter: Option<usize>,
+    repeat_count: Option<usize>,
     purpose: Option<usize>,
     sensitive: Option<usize>,
     identifying: Option<usize>,
@@ -43,7 +44,7 @@ struct Columns {
 
 /// The survey columns the import reads; any other column with text in it is
 /// named in the checklist (`unused`).
-const USED: [&str; 15] = [
+const USED: [&str; 16] = [
     "type",
     "name",
     "label",
@@ -55,6 +56,7 @@ const USED: [&str; 15] = [
     "calculation",
     "default",
     "choice_filter",
+    "repeat_count",
     "fieldkit::purpose",
     "fieldkit::sensitive",
     "fieldkit::identifying",
@@ -84,7 +86,7 @@ struct Builder<'a> {
     /// Fieldkit id -> the kind of value its answer is, for ODK's comparisons.
     shapes: BTreeMap<String, Shape>,
     /// The loop instance whose rows are being converted, if any.
-    instance: Option<loops::Instance>,
+    instance: Option<rosters::Instance>,
     /// XLSForm name -> id of the calculated question it became.
     calculated_ids: BTreeMap<String, String>,
     /// Translated calculations, by XLSForm name, with whether one was used.
@@ -116,6 +118,7 @@ pub(crate) fn convert(
         calculation: column("calculation"),
         default: column("default"),
         choice_filter: column("choice_filter"),
+        repeat_count: column("repeat_count"),
         purpose: column("fieldkit::purpose"),
         sensitive: column("fieldkit::sensitive"),
         identifying: column("fieldkit::identifying"),
@@ -294,6 +297,12 @@ impl Builder<'_> {
             )),
             RowType::EndLoop => {
                 return Err(self.error(row, "`end loop` without a matching `begin loop`"))
+            }
+            RowType::BeginRepeat => {
+                return Err(self.error(row, "a repeat inside a loop or repeat is not supported; write its questions in the outer roster"))
+            }
+            RowType::EndRepeat => {
+                return Err(self.error(row, "`end repeat` without a matching `begin repeat`"))
             }
             RowType::Question {
                 kind,

@@ -165,16 +165,18 @@ def label_dict(label, default):
     return {}
 
 
-def questions_of(node, path, out, groups):
-    """Questions in form order with their XForm path and enclosing groups."""
+def questions_of(node, path, out, groups, repeats=()):
+    """Questions in form order with their XForm path, enclosing groups and
+    enclosing repeats' names."""
     for child in node.get("children", []) or []:
         kind = child.get("type", "")
         name = child.get("name", "")
         child_path = f"{path}/{name}"
         if kind in ("group", "repeat") and name != "meta":
-            questions_of(child, child_path, out, groups + [child_path])
+            inner = tuple(repeats) + ((name,) if kind == "repeat" else ())
+            questions_of(child, child_path, out, groups + [child_path], inner)
         elif kind not in ("group", "repeat"):
-            out.append((child, child_path, groups))
+            out.append((child, child_path, groups, list(repeats)))
 
 
 def kind_of(bind, control):
@@ -284,7 +286,14 @@ def reference(path, walk):
     questions_of(data, f"/{root_name}", questions, [])
     strings, numbers = literals(xform)
     out = []
-    for node, path, _ in questions:
+    # A repeat's count (`repeat_count`): the walk fills its first instance,
+    # which exists only while the count is at least 1.
+    counts = {}
+    for control in body.iter() if body is not None else []:
+        count = control.get("{http://openrosa.org/javarosa}count")
+        if control.tag.endswith("repeat") and count:
+            counts[control.get("nodeset")] = count
+    for node, path, _, repeats in questions:
         bind = binds.get(path)
         choices = [
             {"name": str(c.get("name")), "labels": label_dict(c.get("label"), default)}
@@ -301,6 +310,7 @@ def reference(path, walk):
                 "choices": choices,
                 "relevant": bind is not None and bind.get("relevant") is not None,
                 "constraint": bind is not None and bind.get("constraint") is not None,
+                "repeats": repeats,
             }
         )
     rng = random.Random(path.rsplit("/", 1)[-1])
@@ -337,7 +347,7 @@ def reference(path, walk):
                         target.text = ""
 
         steps = []
-        for q, (node, path, groups) in zip(out, questions):
+        for q, (node, path, groups, _) in zip(out, questions):
             target = element(path)
             recalculate()
             step = {"name": q["name"], "relevant": None, "value": None, "constraint": None}
@@ -355,6 +365,12 @@ def reference(path, walk):
                     bind = binds.get(nodeset)
                     if bind is not None and bind.get("relevant"):
                         relevant = relevant and evaluate(doc_root, bind.get("relevant"), element(nodeset))
+                    if nodeset in counts:
+                        token = parsed(counts[nodeset])
+                        n = token.evaluate(XPathContext(doc_root, item=element(nodeset)))
+                        if isinstance(n, list):
+                            n = token.string_value(n[0]) if n else ""
+                        relevant = relevant and number(n) >= 1
                 step["relevant"] = relevant
             except Exception as error:
                 step["error"] = f"relevant: {error}"

@@ -76,6 +76,21 @@ fn value(kind: QuestionKind, text: &str) -> Value {
     }
 }
 
+/// Fieldkit's id for a question of pyxform's: its name, or, for a name a
+/// loop repeats once per item, pyxform's path (`loop/item/name` is
+/// `loop_item_name`); in a repeat, the first instance's (`member_1_name`).
+fn expected_id(question: &Json, all: &[&Json]) -> String {
+    let name = |q: &Json| id_of(q["name"].as_str().unwrap());
+    if let Some(repeat) = question["repeats"].as_array().and_then(|r| r.last()) {
+        return format!("{}_1_{}", id_of(repeat.as_str().unwrap()), name(question));
+    }
+    if all.iter().filter(|o| name(o) == name(question)).count() > 1 {
+        let path = question["path"].as_str().unwrap();
+        return id_of(&path.split('/').skip(2).collect::<Vec<_>>().join("_"));
+    }
+    name(question)
+}
+
 /// A calculated value as ODK writes it into its instance.
 fn odk_text(value: &Value) -> String {
     match value {
@@ -139,23 +154,27 @@ fn compare(protocol: &Protocol, reference: &Json, file: &str, tally: &mut Tally)
         .iter()
         .filter(|q| kind_of(q["type"].as_str().unwrap()).is_some())
         .collect();
-    // A loop repeats its questions' names, once per item; Fieldkit's ids
-    // follow pyxform's path then (`loop/item/name` is `loop_item_name`).
-    let name = |q: &Json| id_of(q["name"].as_str().unwrap());
-    let their_ids: Vec<String> = theirs
+    let their_ids: Vec<String> = theirs.iter().map(|q| expected_id(q, &theirs)).collect();
+    // A repeat's first instance is what ODK's walk fills; the others, and
+    // the "add another?" questions between them, have no counterpart there.
+    let repeats: Vec<String> = reference["questions"]
+        .as_array()
+        .unwrap()
         .iter()
-        .map(|q| {
-            if theirs.iter().filter(|o| name(o) == name(q)).count() > 1 {
-                let path = q["path"].as_str().unwrap();
-                id_of(&path.split('/').skip(2).collect::<Vec<_>>().join("_"))
-            } else {
-                name(q)
-            }
-        })
+        .flat_map(|q| q["repeats"].as_array().cloned().unwrap_or_default())
+        .map(|r| id_of(r.as_str().unwrap()))
         .collect();
+    let later_instance = |id: &str| {
+        repeats.iter().any(|r| {
+            id.strip_prefix(&format!("{r}_")).is_some_and(|rest| {
+                let (k, _) = rest.split_once('_').unwrap_or((rest, ""));
+                rest.starts_with("add_") || k.parse::<u32>().is_ok_and(|k| k >= 2)
+            })
+        })
+    };
     let ours: Vec<&str> = protocol
         .questions()
-        .filter(|q| q.calculation.is_none())
+        .filter(|q| q.calculation.is_none() && !later_instance(&q.id))
         .map(|q| q.id.as_str())
         .collect();
     if ours != their_ids {
@@ -214,10 +233,11 @@ fn compare(protocol: &Protocol, reference: &Json, file: &str, tally: &mut Tally)
             }
         }
     }
+    let all: Vec<&Json> = reference["questions"].as_array().unwrap().iter().collect();
     for case in reference["cases"].as_array().unwrap() {
         let mut answers: BTreeMap<String, Value> = BTreeMap::new();
-        for step in case.as_array().unwrap() {
-            let id = id_of(step["name"].as_str().unwrap());
+        for (step, question) in case.as_array().unwrap().iter().zip(&all) {
+            let id = expected_id(question, &all);
             let Some(q) = protocol.question(&id) else {
                 continue;
             };
