@@ -254,21 +254,21 @@ pub fn walk(
                     .question(&question_id)
                     .expect("next() names known questions");
                 let may_skip = detours.skips && (detours.skip_sensitive || !question.sensitive);
-                let value = offered_value(&session, question, dice);
-                if value.is_none() || (may_skip && dice.chance(20)) {
-                    let reason = *dice.pick(&[
-                        SkipReason::DeclinedToAnswer,
-                        SkipReason::InterviewerJudgement,
-                        SkipReason::DoesNotKnow,
-                    ]);
-                    EventKind::Skipped {
-                        question_id,
-                        reason,
+                // A cascading select with nothing to offer can only be skipped.
+                match offered_value(&session, question, dice) {
+                    Some(value) if !(may_skip && dice.chance(20)) => {
+                        EventKind::Answered { value, question_id }
                     }
-                } else {
-                    EventKind::Answered {
-                        value: value.expect("checked above"),
-                        question_id,
+                    _ => {
+                        let reason = *dice.pick(&[
+                            SkipReason::DeclinedToAnswer,
+                            SkipReason::InterviewerJudgement,
+                            SkipReason::DoesNotKnow,
+                        ]);
+                        EventKind::Skipped {
+                            question_id,
+                            reason,
+                        }
                     }
                 }
             }

@@ -183,7 +183,7 @@ fn compare(protocol: &Protocol, reference: &Json, file: &str, tally: &mut Tally)
         ));
         return;
     }
-    for (py, id) in theirs.iter().zip(their_ids.clone()) {
+    for (py, id) in theirs.iter().zip(their_ids) {
         let q = protocol.question(&id).unwrap();
         tally.questions += 1;
         let kind = kind_of(py["type"].as_str().unwrap()).unwrap();
