@@ -4,11 +4,9 @@
 
 mod ui_harness;
 
-use fieldkit_mobile::vault::PinnedProtocol;
-use fieldkit_protocols::wire::ProtocolListing;
-use fieldkit_protocols::{library, parse_protocol, to_toml};
+use fieldkit_protocols::{library, parse_protocol};
 use ui_harness::journey::begin_child_interview;
-use ui_harness::phone::{set_up, unlocked, vault};
+use ui_harness::phone::{pin, set_up, unlocked};
 
 /// Pins a copy of the shipped child interview whose `origin` choices depend
 /// on the answer to `sex`.
@@ -35,11 +33,7 @@ fn pin_cascading_protocol(dir: &std::path::Path) {
     assert!(!fieldkit_protocols::lint::lint(&protocol)
         .iter()
         .any(|f| f.location.contains("origin.choices")));
-    let source = to_toml(&protocol);
-    let listing = ProtocolListing::new(&protocol, source);
-    vault(dir)
-        .pin_protocol(&PinnedProtocol::from_listing(&listing))
-        .unwrap();
+    pin(dir, &protocol);
 }
 
 #[test]

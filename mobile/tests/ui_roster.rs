@@ -4,12 +4,10 @@
 
 mod ui_harness;
 
-use fieldkit_mobile::vault::PinnedProtocol;
-use fieldkit_protocols::wire::ProtocolListing;
-use fieldkit_protocols::{library, parse_protocol, to_toml};
+use fieldkit_protocols::{library, parse_protocol};
 use fieldkit_sync_server::xlsform::import;
 use ui_harness::journey::begin_child_interview;
-use ui_harness::phone::{set_up, unlocked, vault};
+use ui_harness::phone::{pin, set_up, unlocked};
 
 /// Pins the shipped child interview with the household roster of pyxform's
 /// tutorial form (`begin repeat` ... `end repeat`) right after its first
@@ -35,11 +33,7 @@ fn pin_roster_protocol(dir: &std::path::Path) {
         }
         protocol.sections.insert(1 + i, section);
     }
-    let source = to_toml(&protocol);
-    let listing = ProtocolListing::new(&protocol, source);
-    vault(dir)
-        .pin_protocol(&PinnedProtocol::from_listing(&listing))
-        .unwrap();
+    pin(dir, &protocol);
 }
 
 /// Skips questions while the screen's section title is `section`, up to

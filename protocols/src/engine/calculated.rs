@@ -76,6 +76,21 @@ impl Session {
             .collect()
     }
 
+    /// Whether a condition holds over the answers so far. One that cannot be
+    /// judged (it does not parse, cannot be evaluated, or names an answer
+    /// the server's replay cannot know) holds: what the phone accepted, the
+    /// replay must accept too. `None`, no condition, holds.
+    pub(super) fn holds_or_unknown(&self, condition: Option<&Result<Expr, String>>) -> bool {
+        let Some(Ok(expr)) = condition else {
+            return true;
+        };
+        let unknowable = self.unknowable();
+        if expr.references().iter().any(|r| unknowable.contains(r)) {
+            return true;
+        }
+        expr.eval(&*self.known(), None).unwrap_or(true)
+    }
+
     /// Questions whose value the server's replay cannot know: answers
     /// withheld before sync, and calculations built on them.
     pub(super) fn unknowable(&self) -> Cow<'_, BTreeSet<String>> {

@@ -43,16 +43,7 @@ impl Session {
     }
 
     fn choice_offered(&self, question: &Question, index: usize) -> bool {
-        match self.exprs.choices.get(&(question.id.clone(), index)) {
-            None | Some(Err(_)) => true,
-            Some(Ok(expr)) => {
-                let withheld = self.unknowable();
-                if expr.references().iter().any(|r| withheld.contains(r)) {
-                    return true;
-                }
-                expr.eval(&*self.known(), None).unwrap_or(true)
-            }
-        }
+        self.holds_or_unknown(self.exprs.choices.get(&(question.id.clone(), index)))
     }
 
     /// Whether some choice with this value is offered now.

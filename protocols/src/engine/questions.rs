@@ -70,16 +70,7 @@ impl Session {
         if self.protocol.question(question_id).is_none() {
             return false;
         }
-        match self.exprs.relevant.get(question_id) {
-            None | Some(Err(_)) => true,
-            Some(Ok(expr)) => {
-                let withheld = self.unknowable();
-                if expr.references().iter().any(|r| withheld.contains(r)) {
-                    return true;
-                }
-                expr.eval(&*self.known(), None).unwrap_or(true)
-            }
-        }
+        self.holds_or_unknown(self.exprs.relevant.get(question_id))
     }
 
     /// Refusals shared by every question event, in the order a person would
