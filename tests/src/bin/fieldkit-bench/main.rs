@@ -162,6 +162,30 @@ fn criterion_figures(dir: &Path) -> Vec<Figure> {
             target,
         });
     }
+    // Action to screen through the real `App` (mobile/benches/app_actions.rs):
+    // each action writes one session event, so one vault write is its floor.
+    let write = mean_ns(dir, "vault", "append_event");
+    for (bench, what) in [
+        ("next", "introduction -> data-use statement"),
+        ("answer", "age saved -> first question"),
+        ("skip", "question declined -> next question"),
+        ("stop", "child withdrew -> session ended"),
+        ("lock", "quick-lock -> lock screen"),
+    ] {
+        let Some(ours) = mean_ns(dir, "app", bench) else {
+            eprintln!("no criterion result for app/{bench}: run `scripts/bench` first");
+            continue;
+        };
+        figures.push(Figure {
+            name: format!("action to screen: {what}"),
+            value: show_time(ours),
+            ceiling: write.map_or("-".to_owned(), |w| {
+                format!("{} (1 vault write)", show_time(w))
+            }),
+            ratio: write.map(|w| w / ours),
+            target: "< 16 ms",
+        });
+    }
     if let Some(aead) = mean_ns(dir, "vault", "aead_roundtrip_1k") {
         figures.push(Figure {
             name: "XChaCha20-Poly1305 1 KiB round trip".to_owned(),
@@ -236,24 +260,42 @@ async fn http_figures() -> Result<Vec<Figure>> {
     let verified_8 = ingest(&client, &server.url("/api/v1/records"), per_device).await?;
     let raw_8 = ingest(&client, &raw.url, raw_per_device).await?;
 
-    let row = |name: &str, ours: f64, ceiling: f64| Figure {
+    // Targets: within 10% of the ratios before the server's own R21 and
+    // time checks (0.69x and 0.59x on 2026-12-02), issue 14.
+    let row = |name: &str, ours: f64, ceiling: f64, target| Figure {
         name: name.to_owned(),
         value: format!("{ours:.0} records/s"),
         ceiling: format!("{ceiling:.0} records/s"),
         ratio: Some(ours / ceiling),
-        target: ">= 0.4x",
+        target,
     };
     let mut figures = vec![
-        row("server ingest + verification, 1 device", verified_1, raw_1),
-        row("server ingest + verification, 8 devices", verified_8, raw_8),
+        row(
+            "server ingest + verification, 1 device",
+            verified_1,
+            raw_1,
+            ">= 0.62x",
+        ),
+        row(
+            "server ingest + verification, 8 devices",
+            verified_8,
+            raw_8,
+            ">= 0.53x",
+        ),
     ];
-    figures.extend(end_to_end(&server, &protocol).await?);
+    figures.extend(end_to_end(&server, &protocol, raw_1).await?);
     Ok(figures)
 }
 
 /// A real vault's outbox of [`E2E_RECORDS`] records, synced by the real
-/// client to the server on loopback; the figure is the `sync` call alone.
-async fn end_to_end(server: &BenchServer, protocol: &Arc<Protocol>) -> Result<Vec<Figure>> {
+/// client to the server on loopback; the figure is the `sync` call alone,
+/// beside the time the insert-only ceiling (`raw_rate` records/s, same run)
+/// takes to store as many records.
+async fn end_to_end(
+    server: &BenchServer,
+    protocol: &Arc<Protocol>,
+    raw_rate: f64,
+) -> Result<Vec<Figure>> {
     let dir = tempfile::tempdir()?;
     let settings = VaultSettings {
         kdf: KdfParams::INSECURE_TEST_ONLY,
@@ -298,13 +340,14 @@ async fn end_to_end(server: &BenchServer, protocol: &Arc<Protocol>) -> Result<Ve
     // Request bodies as sent (gzip), against the same records as plain JSON.
     let wire = client.bytes_sent() as f64 / E2E_RECORDS as f64;
     let plain = json_bytes as f64 / E2E_RECORDS as f64;
+    let ceiling = E2E_RECORDS as f64 / raw_rate;
     Ok(vec![
         Figure {
             name: format!("end to end: sync {E2E_RECORDS} records vault -> server"),
             value: format!("{elapsed:.2} s"),
-            ceiling: "2 s (target)".to_owned(),
-            ratio: Some(2.0 / elapsed),
-            target: "< 2 s",
+            ceiling: format!("{ceiling:.2} s (insert-only, same records)"),
+            ratio: Some(ceiling / elapsed),
+            target: ">= 0.6x and < 2 s",
         },
         Figure {
             name: "bytes on the wire per record (gzip request bodies)".to_owned(),
