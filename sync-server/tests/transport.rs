@@ -105,14 +105,13 @@ async fn a_device_over_its_rate_is_asked_to_slow_down() {
 
 #[tokio::test]
 async fn guessing_enrolment_codes_is_slowed_down_for_everyone() {
-    use fieldkit_sync_server::store::Store;
     let server = TestServer::start_with(|c| {
         c.rate_burst = 3;
         c.rate_per_minute = 0;
     })
     .await;
     let code = fieldkit_sync_server::admin::enrol(
-        &server.store,
+        &*server.store,
         "Amina",
         &["en".to_owned()],
         1,

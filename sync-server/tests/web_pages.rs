@@ -94,7 +94,7 @@ impl Browser {
 
 fn add_user(server: &TestServer, login: &str, role: &str) {
     admin_web::add_user(
-        &server.store,
+        &*server.store,
         login,
         role,
         PASSWORD,
@@ -218,7 +218,7 @@ async fn analyst_tables_suppress_small_cells_and_carry_the_caveat() {
     );
     assert!(html.contains("<svg"));
     let audit = fieldkit_sync_server::store::Store::audit_log(
-        &server.store,
+        &*server.store,
         &fieldkit_sync_server::access::Principal {
             role: fieldkit_sync_server::access::Role::Admin,
             id: "t".into(),
@@ -250,7 +250,7 @@ async fn analyst_downloads_a_wide_csv_with_one_row_per_session_and_it_is_audited
         role: fieldkit_sync_server::access::Role::Admin,
         id: "t".into(),
     };
-    let audit = fieldkit_sync_server::store::Store::audit_log(&server.store, &admin).unwrap();
+    let audit = server.store.audit_log(&admin).unwrap();
     assert!(audit
         .iter()
         .any(|e| e.action == "export:csv-wide" && e.target == "child-rapid-assessment"));

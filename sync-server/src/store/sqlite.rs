@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::rows::{
     device_row, langs, parse_ts, parse_uuid, to_device, ts, DEVICES_JOINED, DEVICE_COLUMNS, SCHEMA,
+    SQLITE_SCHEMA_VERSION,
 };
 use super::{
     AuditEntry, BatchEntry, ComplianceFinding, Device, NewEnrolment, PublishOutcome,
@@ -58,8 +59,17 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // One write transaction taken up front, so a second opener waits
         // (busy timeout) instead of deadlocking on a read-to-write upgrade.
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > SQLITE_SCHEMA_VERSION {
+            conn.execute_batch("ROLLBACK")?;
+            return Err(StoreError::TooNew {
+                found,
+                supported: SQLITE_SCHEMA_VERSION,
+            });
+        }
         conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {SCHEMA} {} COMMIT;",
+            "{SCHEMA} {} PRAGMA user_version = {SQLITE_SCHEMA_VERSION}; COMMIT;",
             super::web::WEB_SCHEMA
         ))?;
         Ok(SqliteStore {

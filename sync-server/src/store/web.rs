@@ -116,7 +116,7 @@ pub trait WebStore {
     ) -> Result<u64, StoreError>;
 }
 
-fn role_name(role: Role) -> &'static str {
+pub(crate) fn role_name(role: Role) -> &'static str {
     match role {
         Role::Device => "device",
         Role::Supervisor => "supervisor",

@@ -1,5 +1,10 @@
-//! A real server on 127.0.0.1:0 over a temporary SQLite file, an enrolled
+//! A real server on 127.0.0.1:0 over a temporary store, an enrolled
 //! device, and real session logs made with the protocols engine.
+//!
+//! The store is a SQLite file in a temporary folder, or, when
+//! `FIELDKIT_TEST_POSTGRES` names a PostgreSQL server (`scripts/test` starts
+//! one), a fresh database of its own on that server: the same tests run
+//! against both backends.
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -13,7 +18,9 @@ use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::wire::{RecordEnvelope, WireVersion};
 use fieldkit_protocols::{library, parse_protocol, Protocol, Value};
 use fieldkit_sync_server::admin;
-use fieldkit_sync_server::store::SqliteStore;
+use fieldkit_sync_server::config::DatabaseUrl;
+use fieldkit_sync_server::store::postgres::scratch::ScratchDatabase;
+use fieldkit_sync_server::store::{self, Store};
 use fieldkit_sync_server::Config;
 use serde_json::json;
 use time::macros::datetime;
@@ -22,11 +29,117 @@ use uuid::Uuid;
 
 pub const CHILD_FILE: &str = "child-rapid-assessment.toml";
 
-pub struct TestServer {
+/// A test's own store: a temporary folder (for SQLite, and anything else a
+/// test writes) and, on PostgreSQL runs, a scratch database dropped with it.
+/// Derefs to the store, so `&test_store` is a `&dyn Store`.
+pub struct TestStore {
+    pub store: Arc<dyn Store>,
+    pub config: Config,
+    // Dropped after `store`: the scratch database goes last.
+    pub db: Option<ScratchDatabase>,
     pub dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for TestStore {
+    type Target = dyn Store;
+    fn deref(&self) -> &(dyn Store + 'static) {
+        &*self.store
+    }
+}
+
+impl TestStore {
+    pub fn new() -> TestStore {
+        TestStore::with(|_| {})
+    }
+
+    pub fn with(adjust: impl FnOnce(&mut Config)) -> TestStore {
+        let dir = tempfile::tempdir().unwrap();
+        let db = ScratchDatabase::from_env();
+        let mut config = Config {
+            data: dir.path().to_owned(),
+            database: db.as_ref().map(|db| DatabaseUrl::new(db.url.clone())),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let store = store::open(&config).unwrap();
+        TestStore {
+            store,
+            config,
+            db,
+            dir,
+        }
+    }
+
+    /// Publishes a shipped protocol and returns it.
+    pub fn publish_shipped(&self, file: &str) -> Arc<Protocol> {
+        let shipped = library::SHIPPED.iter().find(|s| s.file == file).unwrap();
+        let (protocol, _) =
+            admin::publish_source(&**self, file, shipped.source, OffsetDateTime::now_utc())
+                .unwrap();
+        Arc::new(protocol)
+    }
+
+    /// A second, independent handle on the same data (another connection,
+    /// as a second process or instance would have).
+    pub fn reopen(&self) -> Arc<dyn Store> {
+        store::open(&self.config).unwrap()
+    }
+
+    /// Whether anything stored holds `needle` as text (the SQLite file's
+    /// bytes, or every row of every PostgreSQL table).
+    pub fn holds_text(&self, needle: &str) -> bool {
+        match &self.db {
+            Some(db) => db.contains_text(needle).unwrap(),
+            None => {
+                let file = std::fs::read(self.dir.path().join("fieldkit.sqlite3")).unwrap();
+                file.windows(needle.len()).any(|w| w == needle.as_bytes())
+            }
+        }
+    }
+
+    /// Runs SQL on the database behind the store, as an operator could.
+    pub fn execute_sql(&self, sql: &str) {
+        match &self.db {
+            Some(db) => db.execute(sql).unwrap(),
+            None => rusqlite::Connection::open(self.dir.path().join("fieldkit.sqlite3"))
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+        }
+    }
+
+    /// The `fieldkit-server` binary pointed at this store: `--data` is the
+    /// folder, and `FIELDKIT_DATABASE` names the PostgreSQL database if any.
+    pub fn cli(&self, binary: &str) -> std::process::Command {
+        let mut command = std::process::Command::new(binary);
+        command.env_remove("FIELDKIT_DATA");
+        match &self.db {
+            Some(db) => command.env("FIELDKIT_DATABASE", &db.url),
+            None => command.env_remove("FIELDKIT_DATABASE"),
+        };
+        command
+    }
+
+    /// The backend's name, for messages: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        if self.db.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+}
+
+/// A second server instance over a [`TestServer`]'s store; stops when dropped.
+pub struct Instance {
+    pub base: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub struct TestServer {
     pub base: String,
     pub client: reqwest::Client,
-    pub store: SqliteStore,
+    pub store: TestStore,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -44,30 +157,67 @@ impl TestServer {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config {
-            data: dir.path().to_owned(),
-            ..Config::default()
-        };
-        adjust(&mut config);
+        let store = TestStore::with(adjust);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(fieldkit_sync_server::serve_until(
-            config,
+            store.config.clone(),
             listener,
             async move {
                 let _ = stopped.await;
             },
         ));
-        let store = SqliteStore::open_dir(dir.path()).unwrap();
         TestServer {
-            dir,
             base,
             client: reqwest::Client::new(),
             store,
             stop: Some(stop),
         }
+    }
+
+    /// Another instance serving the same store (the same database, or the
+    /// same SQLite file), as a second process behind a balancer would.
+    pub async fn another_instance(&self) -> Instance {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(fieldkit_sync_server::serve_until(
+            self.store.config.clone(),
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Instance {
+            base,
+            _stop: stop,
+        }
+    }
+
+    /// The same requests as [`TestServer::post`], sent to `instance`.
+    pub async fn post_to(
+        &self,
+        instance: &Instance,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", instance.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// The data folder (SQLite file, TLS files a test writes, ...).
+    pub fn dir(&self) -> &std::path::Path {
+        self.store.dir.path()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -76,17 +226,13 @@ impl TestServer {
 
     /// Publishes a shipped protocol and returns it.
     pub fn publish_shipped(&self, file: &str) -> Arc<Protocol> {
-        let shipped = library::SHIPPED.iter().find(|s| s.file == file).unwrap();
-        let (protocol, _) =
-            admin::publish_source(&self.store, file, shipped.source, OffsetDateTime::now_utc())
-                .unwrap();
-        Arc::new(protocol)
+        self.store.publish_shipped(file)
     }
 
     /// Enrols a device through the API; returns its id and token.
     pub async fn enrol(&self, researcher: &str) -> (Uuid, String) {
         let code = admin::enrol(
-            &self.store,
+            &*self.store,
             researcher,
             &["en".to_owned()],
             14,
