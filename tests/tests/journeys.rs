@@ -3,7 +3,6 @@
 
 use fieldkit_mobile::sync::SyncProgress;
 use fieldkit_sync_server::access::{Principal, Role};
-use fieldkit_sync_server::store::Store;
 use fieldkit_tests::harness::{
     assert_exactly_once, patient, total_records, Device, InProcessServer,
 };

@@ -100,7 +100,10 @@ impl PgStore {
             .as_ref()
             .expect("the runtime lives until the store is dropped")
             .enter();
-        futures_executor::block_on(future)
+        // Unconstrained: called from inside an async task (a test, the CLI),
+        // tokio's per-task budget would run out and keep answering
+        // "pending" without ever letting this loop yield.
+        block_on(tokio::task::unconstrained(future))
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
@@ -115,6 +118,45 @@ impl PgStore {
             .get()
             .await
             .map_err(pool_error)
+    }
+}
+
+/// Polls `future` on this thread until it is ready, sleeping in between.
+/// Unlike `futures::executor::block_on` it may nest: a scan's callback may
+/// call the store again (each level waits on a wake-up flag of its own, so
+/// a wake-up meant for the outer level is never lost to the inner one).
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    struct Wakeup {
+        woken: AtomicBool,
+        thread: std::thread::Thread,
+    }
+    impl Wake for Wakeup {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.woken.store(true, Ordering::Release);
+            self.thread.unpark();
+        }
+    }
+    let wakeup = Arc::new(Wakeup {
+        woken: AtomicBool::new(false),
+        thread: std::thread::current(),
+    });
+    let waker = Waker::from(Arc::clone(&wakeup));
+    let mut context = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        while !wakeup.woken.swap(false, Ordering::Acquire) {
+            std::thread::park();
+        }
     }
 }
 

@@ -120,11 +120,11 @@ where
         .map_err(|e| StoreError::Database(Box::new(e)))?;
     let result = {
         let _entered = runtime.enter();
-        futures_executor::block_on(async {
+        super::block_on(tokio::task::unconstrained(async {
             let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
             tokio::spawn(connection);
             work(client).await
-        })
+        }))
     };
     runtime.shutdown_background();
     result
