@@ -77,7 +77,13 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
     assert_eq!(results[4]["status"], "rejected", "{}", results[4]);
     // A changed copy of a stored record: a conflict, kept apart.
     let mut conflicting = records[1].clone();
-    conflicting.events.pop();
+    let end = conflicting.events.pop().unwrap();
+    conflicting.events.push(fieldkit_protocols::engine::Event {
+        kind: fieldkit_protocols::engine::EventKind::NoteAdded { text: "note".into() },
+        ..end.clone()
+    });
+    conflicting.events.push(end);
+    conflicting.events = renumber(conflicting.events);
     let conflicting = reseal(conflicting);
     let results = source.submit(&token, &[conflicting]).await;
     assert_eq!(results[0]["status"], "conflict", "{}", results[0]);
@@ -103,21 +109,6 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
     assert_eq!(text.matches("same content").count(), 12, "one line per table:\n{text}");
     assert!(text.contains("Copied and checked"), "{text}");
 
-    let copy = TestStore::with(|c| c.database = Some(fieldkit_sync_server::config::DatabaseUrl::new(target.url.clone())));
-    assert_eq!(copy.protocols().unwrap(), source.store.protocols().unwrap());
-    assert_eq!(copy.devices().unwrap().len(), 1);
-    assert_eq!(copy.sync_status(device).unwrap(), source.store.sync_status(device).unwrap());
-    let admin = Principal { role: Role::Admin, id: "root".into() };
-    assert_eq!(copy.compliance_findings(&admin).unwrap(), source.store.compliance_findings(&admin).unwrap());
-    for record in &records {
-        assert_eq!(copy.record_hash(record.record_id).unwrap(), Some(record.content_hash.clone()));
-    }
-    assert_eq!(copy.record_hash(withdrawn.record_id).unwrap(), None, "a withdrawn record came back");
-    assert_eq!(copy.web_session("session-hash", now).unwrap().unwrap().csrf, "csrf");
-    assert_eq!(export(&*copy, Format::CsvWide), csv, "the export differs after the move");
-    let log = copy.audit_log(&admin).unwrap();
-    assert_eq!(log.len(), source.store.audit_log(&admin).unwrap().len());
-
     // A rerun copies nothing and still checks out.
     let again = migrate(source.dir(), &target.url);
     let text = String::from_utf8_lossy(&again.stdout).into_owned();
@@ -126,6 +117,43 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
         text.lines().filter(|l| l.contains("rows in SQLite")).all(|l| l.contains("         0 copied now")),
         "{text}"
     );
+    let copy = TestStore::with(|c| c.database = Some(fieldkit_sync_server::config::DatabaseUrl::new(target.url.clone())));
+    // PostgreSQL keeps times to the microsecond; everything else is equal.
+    let micros = |t: OffsetDateTime| t.replace_nanosecond(t.nanosecond() / 1000 * 1000).unwrap();
+    let published = |store: &dyn Store| -> Vec<_> {
+        store
+            .protocols()
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.protocol_id, p.version, p.content_hash, p.source_toml, micros(p.published_at)))
+            .collect()
+    };
+    assert!(published(&*copy) == published(&*source.store), "published protocols differ");
+    assert_eq!(copy.devices().unwrap().len(), 1);
+    let (moved, kept) = (copy.sync_status(device).unwrap(), source.store.sync_status(device).unwrap());
+    assert_eq!(
+        (moved.stored, moved.rejected, moved.tombstones, moved.last_received),
+        (kept.stored, kept.rejected, kept.tombstones, kept.last_received.map(micros))
+    );
+    assert_eq!((kept.stored, kept.rejected, kept.tombstones), (3, 1, 1));
+    let admin = Principal { role: Role::Admin, id: "root".into() };
+    assert_eq!(copy.compliance_findings(&admin).unwrap(), source.store.compliance_findings(&admin).unwrap());
+    for record in &records {
+        assert_eq!(copy.record_hash(record.record_id).unwrap(), Some(record.content_hash.clone()));
+    }
+    assert_eq!(copy.record_hash(withdrawn.record_id).unwrap(), None, "a withdrawn record came back");
+    assert_eq!(copy.web_session("session-hash", now).unwrap().unwrap().csrf, "csrf");
+    let entries = |store: &dyn Store| -> Vec<_> {
+        store
+            .audit_log(&admin)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.actor, e.action, e.target, micros(e.at)))
+            .collect()
+    };
+    assert_eq!(entries(&*copy), entries(&*source.store));
+    assert_eq!(export(&*copy, Format::CsvWide), csv, "the export differs after the move");
+
     // New audit rows after the copy go on after the copied ids.
     copy.audit(&admin, "after-the-move", "x", now).unwrap();
     assert_eq!(copy.audit_log(&admin).unwrap().last().unwrap().action, "after-the-move");

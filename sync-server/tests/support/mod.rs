@@ -61,6 +61,8 @@ impl TestStore {
             ..Config::default()
         };
         adjust(&mut config);
+        // A test that chose its own database has no use for the scratch one.
+        let db = db.filter(|db| config.database.as_ref().map(|u| u.expose()) == Some(&*db.url));
         let store = store::open(&config).unwrap();
         TestStore {
             store,
@@ -122,7 +124,7 @@ impl TestStore {
 
     /// The backend's name, for messages: `sqlite` or `postgres`.
     pub fn backend(&self) -> &'static str {
-        if self.db.is_some() {
+        if self.config.database.is_some() {
             "postgres"
         } else {
             "sqlite"
