@@ -297,7 +297,11 @@ fn migrate(from: &Path, to: &str) -> anyhow::Result<()> {
                 t.source_rows,
                 t.copied,
                 t.target_rows,
-                if t.matches() { "same content" } else { "DIFFERS" }
+                if t.matches() {
+                    "same content"
+                } else {
+                    "DIFFERS"
+                }
             );
         }
     };
@@ -416,7 +420,13 @@ fn device(command: DeviceCommand, now: OffsetDateTime) -> anyhow::Result<()> {
         } => {
             let config = place.config()?;
             let store = store::open(&config)?;
-            let code = admin::enrol(&*store, &researcher, &languages, config.enrol_code_days, now)?;
+            let code = admin::enrol(
+                &*store,
+                &researcher,
+                &languages,
+                config.enrol_code_days,
+                now,
+            )?;
             println!("One-time enrolment code: {}", code.expose());
             println!(
                 "Valid for {} days. Type it into the app's enrolment screen.",

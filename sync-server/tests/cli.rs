@@ -24,7 +24,9 @@ fn run(args: &[&str]) -> Output {
 /// if there is one (else the `--data` folder's SQLite file is used).
 fn command_in(db: Option<&ScratchDatabase>) -> Command {
     let mut command = Command::new(BIN);
-    command.env_remove("FIELDKIT_DATA").env_remove("FIELDKIT_LISTEN");
+    command
+        .env_remove("FIELDKIT_DATA")
+        .env_remove("FIELDKIT_LISTEN");
     match db {
         Some(db) => command.env("FIELDKIT_DATABASE", &db.url),
         None => command.env_remove("FIELDKIT_DATABASE"),
@@ -219,16 +221,19 @@ async fn serve_with_listen_and_data_answers_and_admin_commands_share_the_data() 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     let db = ScratchDatabase::from_env();
-    let enrol = run_in(db.as_ref(), &[
-        "device",
-        "enrol",
-        "--researcher",
-        "Amina",
-        "--languages",
-        "en,fr",
-        "--data",
-        data,
-    ]);
+    let enrol = run_in(
+        db.as_ref(),
+        &[
+            "device",
+            "enrol",
+            "--researcher",
+            "Amina",
+            "--languages",
+            "en,fr",
+            "--data",
+            data,
+        ],
+    );
     assert!(enrol.status.success(), "{}", stderr(&enrol));
     let code = stdout(&enrol)
         .lines()

@@ -26,7 +26,11 @@ async fn a_version_published_while_two_instances_run_is_verified_by_both() {
     let (status, body) = server
         .post_to(&other, "/api/v1/records", &token, &batch(&first))
         .await;
-    assert_eq!((status, &body["results"][0]["status"]), (200, &json!("stored")), "{body}");
+    assert_eq!(
+        (status, &body["results"][0]["status"]),
+        (200, &json!("stored")),
+        "{body}"
+    );
 
     // Version 2, published by an operator while both instances run (and
     // after both have cached version 1).
@@ -50,7 +54,11 @@ async fn a_version_published_while_two_instances_run_is_verified_by_both() {
         let body = batch(&second);
         let (status, answer) = match instance {
             None => server.post("/api/v1/records", &token, &body).await,
-            Some(other) => server.post_to(other, "/api/v1/records", &token, &body).await,
+            Some(other) => {
+                server
+                    .post_to(other, "/api/v1/records", &token, &body)
+                    .await
+            }
         };
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["results"][0]["status"], "stored", "{answer}");

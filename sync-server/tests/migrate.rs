@@ -55,7 +55,9 @@ fn export(store: &dyn Store, format: Format) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing() {
     let Some(target) = ScratchDatabase::from_env() else {
-        eprintln!("skipped: migrate needs PostgreSQL; scripts/test runs this on its PostgreSQL pass");
+        eprintln!(
+            "skipped: migrate needs PostgreSQL; scripts/test runs this on its PostgreSQL pass"
+        );
         return;
     };
     // The source: SQLite, whatever this run's backend.
@@ -65,7 +67,13 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
     let (device, token) = source.enrol("Amina").await;
     let mut records: Vec<_> = [9, 12, 15, 16]
         .into_iter()
-        .map(|age| seal(device, &protocol, completed_session(&protocol, start(&protocol, Some(age)))))
+        .map(|age| {
+            seal(
+                device,
+                &protocol,
+                completed_session(&protocol, start(&protocol, Some(age))),
+            )
+        })
         .collect();
     // One refused (edited after sealing) for a rejection row.
     let mut edited = records[0].clone();
@@ -79,7 +87,9 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
     let mut conflicting = records[1].clone();
     let end = conflicting.events.pop().unwrap();
     conflicting.events.push(fieldkit_protocols::engine::Event {
-        kind: fieldkit_protocols::engine::EventKind::NoteAdded { text: "note".into() },
+        kind: fieldkit_protocols::engine::EventKind::NoteAdded {
+            text: "note".into(),
+        },
         ..end.clone()
     });
     conflicting.events.push(end);
@@ -89,35 +99,77 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
     assert_eq!(results[0]["status"], "conflict", "{}", results[0]);
     // A withdrawal (R9).
     let withdrawn = records.pop().unwrap();
-    let tombstone = Tombstone::new(Uuid::new_v4(), withdrawn.record_id, device, OffsetDateTime::now_utc().date());
+    let tombstone = Tombstone::new(
+        Uuid::new_v4(),
+        withdrawn.record_id,
+        device,
+        OffsetDateTime::now_utc().date(),
+    );
     let (status, body) = source
-        .post("/api/v1/tombstones", &token, &json!({ "wire_version": "v1", "tombstones": [tombstone] }))
+        .post(
+            "/api/v1/tombstones",
+            &token,
+            &json!({ "wire_version": "v1", "tombstones": [tombstone] }),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     // A web user, a session, and an audited export.
     let now = OffsetDateTime::now_utc();
     source
         .store
-        .add_web_user(&WebUser { login: "ana".into(), role: Role::Analyst, password_hash: "$argon2id$x".into() }, now)
+        .add_web_user(
+            &WebUser {
+                login: "ana".into(),
+                role: Role::Analyst,
+                password_hash: "$argon2id$x".into(),
+            },
+            now,
+        )
         .unwrap();
-    source.store.start_web_session("session-hash", "ana", "csrf", now + time::Duration::hours(1)).unwrap();
+    source
+        .store
+        .start_web_session(
+            "session-hash",
+            "ana",
+            "csrf",
+            now + time::Duration::hours(1),
+        )
+        .unwrap();
     let csv = export(&*source.store, Format::CsvWide);
 
     let output = migrate(source.dir(), &target.url);
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{text}{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(text.matches("same content").count(), 12, "one line per table:\n{text}");
+    assert!(
+        output.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        text.matches("same content").count(),
+        12,
+        "one line per table:\n{text}"
+    );
     assert!(text.contains("Copied and checked"), "{text}");
 
     // A rerun copies nothing and still checks out.
     let again = migrate(source.dir(), &target.url);
     let text = String::from_utf8_lossy(&again.stdout).into_owned();
-    assert!(again.status.success(), "{text}{}", String::from_utf8_lossy(&again.stderr));
     assert!(
-        text.lines().filter(|l| l.contains("rows in SQLite")).all(|l| l.contains("         0 copied now")),
+        again.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(
+        text.lines()
+            .filter(|l| l.contains("rows in SQLite"))
+            .all(|l| l.contains("         0 copied now")),
         "{text}"
     );
-    let copy = TestStore::with(|c| c.database = Some(fieldkit_sync_server::config::DatabaseUrl::new(target.url.clone())));
+    let copy = TestStore::with(|c| {
+        c.database = Some(fieldkit_sync_server::config::DatabaseUrl::new(
+            target.url.clone(),
+        ));
+    });
     // PostgreSQL keeps times to the microsecond; everything else is equal.
     let micros = |t: OffsetDateTime| t.replace_nanosecond(t.nanosecond() / 1000 * 1000).unwrap();
     let published = |store: &dyn Store| -> Vec<_> {
@@ -125,24 +177,64 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
             .protocols()
             .unwrap()
             .into_iter()
-            .map(|p| (p.protocol_id, p.version, p.content_hash, p.source_toml, micros(p.published_at)))
+            .map(|p| {
+                (
+                    p.protocol_id,
+                    p.version,
+                    p.content_hash,
+                    p.source_toml,
+                    micros(p.published_at),
+                )
+            })
             .collect()
     };
-    assert!(published(&*copy) == published(&*source.store), "published protocols differ");
+    assert!(
+        published(&*copy) == published(&*source.store),
+        "published protocols differ"
+    );
     assert_eq!(copy.devices().unwrap().len(), 1);
-    let (moved, kept) = (copy.sync_status(device).unwrap(), source.store.sync_status(device).unwrap());
+    let (moved, kept) = (
+        copy.sync_status(device).unwrap(),
+        source.store.sync_status(device).unwrap(),
+    );
     assert_eq!(
-        (moved.stored, moved.rejected, moved.tombstones, moved.last_received),
-        (kept.stored, kept.rejected, kept.tombstones, kept.last_received.map(micros))
+        (
+            moved.stored,
+            moved.rejected,
+            moved.tombstones,
+            moved.last_received
+        ),
+        (
+            kept.stored,
+            kept.rejected,
+            kept.tombstones,
+            kept.last_received.map(micros)
+        )
     );
     assert_eq!((kept.stored, kept.rejected, kept.tombstones), (3, 1, 1));
-    let admin = Principal { role: Role::Admin, id: "root".into() };
-    assert_eq!(copy.compliance_findings(&admin).unwrap(), source.store.compliance_findings(&admin).unwrap());
+    let admin = Principal {
+        role: Role::Admin,
+        id: "root".into(),
+    };
+    assert_eq!(
+        copy.compliance_findings(&admin).unwrap(),
+        source.store.compliance_findings(&admin).unwrap()
+    );
     for record in &records {
-        assert_eq!(copy.record_hash(record.record_id).unwrap(), Some(record.content_hash.clone()));
+        assert_eq!(
+            copy.record_hash(record.record_id).unwrap(),
+            Some(record.content_hash.clone())
+        );
     }
-    assert_eq!(copy.record_hash(withdrawn.record_id).unwrap(), None, "a withdrawn record came back");
-    assert_eq!(copy.web_session("session-hash", now).unwrap().unwrap().csrf, "csrf");
+    assert_eq!(
+        copy.record_hash(withdrawn.record_id).unwrap(),
+        None,
+        "a withdrawn record came back"
+    );
+    assert_eq!(
+        copy.web_session("session-hash", now).unwrap().unwrap().csrf,
+        "csrf"
+    );
     let entries = |store: &dyn Store| -> Vec<_> {
         store
             .audit_log(&admin)
@@ -152,18 +244,36 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
             .collect()
     };
     assert_eq!(entries(&*copy), entries(&*source.store));
-    assert_eq!(export(&*copy, Format::CsvWide), csv, "the export differs after the move");
+    assert_eq!(
+        export(&*copy, Format::CsvWide),
+        csv,
+        "the export differs after the move"
+    );
 
     // New audit rows after the copy go on after the copied ids.
     copy.audit(&admin, "after-the-move", "x", now).unwrap();
-    assert_eq!(copy.audit_log(&admin).unwrap().last().unwrap().action, "after-the-move");
+    assert_eq!(
+        copy.audit_log(&admin).unwrap().last().unwrap().action,
+        "after-the-move"
+    );
 
     // A withdrawal on the SQLite side after the copy: the check fails and
     // says where, instead of passing with the record still in PostgreSQL.
-    let late = Tombstone::new(Uuid::new_v4(), records[0].record_id, device, OffsetDateTime::now_utc().date());
-    source.store.apply_tombstone(&late, OffsetDateTime::now_utc()).unwrap();
+    let late = Tombstone::new(
+        Uuid::new_v4(),
+        records[0].record_id,
+        device,
+        OffsetDateTime::now_utc().date(),
+    );
+    source
+        .store
+        .apply_tombstone(&late, OffsetDateTime::now_utc())
+        .unwrap();
     let refused = migrate(source.dir(), &target.url);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success());
-    assert!(stderr.contains("records") && stderr.contains("fresh, empty database"), "{stderr}");
+    assert!(
+        stderr.contains("records") && stderr.contains("fresh, empty database"),
+        "{stderr}"
+    );
 }

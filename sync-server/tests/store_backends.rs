@@ -60,7 +60,9 @@ fn a_database_written_by_a_newer_binary_is_refused_and_left_as_it_is() {
         ),
         _ => store.execute_sql("PRAGMA user_version = 999"),
     }
-    let refused = fieldkit_sync_server::store::open(&store.config).err().unwrap();
+    let refused = fieldkit_sync_server::store::open(&store.config)
+        .err()
+        .unwrap();
     assert!(
         matches!(refused, StoreError::TooNew { found: 999, .. }),
         "{refused:?}"
@@ -176,7 +178,13 @@ fn an_enrolment_code_is_redeemed_once_under_concurrency() {
     let instances = [store.reopen(), store.reopen()];
     let redeemed = at_once(|i| {
         instances[i]
-            .redeem_enrolment(&hash, Uuid::new_v4(), &format!("token {i}"), &accepted(), now)
+            .redeem_enrolment(
+                &hash,
+                Uuid::new_v4(),
+                &format!("token {i}"),
+                &accepted(),
+                now,
+            )
             .unwrap()
     });
     assert_eq!(redeemed.iter().flatten().count(), 1, "{redeemed:?}");
@@ -198,8 +206,13 @@ fn a_web_session_started_on_one_instance_holds_on_another() {
     let [one, two] = [store.reopen(), store.reopen()];
     assert!(one.add_web_user(&user, now).unwrap());
     assert!(!two.add_web_user(&user, now).unwrap(), "added twice");
-    one.start_web_session("token-hash", "sam", "csrf-token", now + time::Duration::hours(1))
-        .unwrap();
+    one.start_web_session(
+        "token-hash",
+        "sam",
+        "csrf-token",
+        now + time::Duration::hours(1),
+    )
+    .unwrap();
     let session = two.web_session("token-hash", now).unwrap().unwrap();
     assert_eq!(
         session.principal,

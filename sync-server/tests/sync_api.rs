@@ -489,7 +489,10 @@ async fn tokens_and_enrolment_codes_are_stored_only_as_hashes() {
         }
     }
     for secret in [&token, &code, &code.replace('-', "")] {
-        assert!(!server.store.holds_text(secret), "{secret} found in the database");
+        assert!(
+            !server.store.holds_text(secret),
+            "{secret} found in the database"
+        );
     }
     assert!(seen_researcher, "the scan read the database");
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use fieldkit_mobile::sync::{SyncClient, SyncConfig};
 use fieldkit_tests::harness::{
-    assert_exactly_once, patient, prepare, sync_until_drained, total_records, unfinished,
-    Backend, BinaryServer, Device, InProcessServer,
+    assert_exactly_once, patient, prepare, sync_until_drained, total_records, unfinished, Backend,
+    BinaryServer, Device, InProcessServer,
 };
 use fieldkit_tests::interview::queue_records;
 use fieldkit_tests::proxy::{Faults, Proxy};

@@ -191,10 +191,7 @@ impl TestServer {
                 let _ = stopped.await;
             },
         ));
-        Instance {
-            base,
-            _stop: stop,
-        }
+        Instance { base, _stop: stop }
     }
 
     /// The same requests as [`TestServer::post`], sent to `instance`.

@@ -156,9 +156,9 @@ fn tls_config(root_cert: Option<&PathBuf>) -> Result<rustls::ClientConfig, Store
                     ))
                 })?;
             for cert in certs {
-                roots.add(cert).map_err(|e| {
-                    config_error(format!("sslrootcert {}: {e}", file.display()))
-                })?;
+                roots
+                    .add(cert)
+                    .map_err(|e| config_error(format!("sslrootcert {}: {e}", file.display())))?;
             }
         }
         None => {
@@ -201,7 +201,8 @@ pub(super) fn pool(url: &str, size: usize) -> Result<Pool, StoreError> {
     let manager = if tls.mode == SslMode::Disable {
         Manager::from_config(config, NoTls, manager_config)
     } else {
-        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(tls.root_cert.as_ref())?);
+        let tls =
+            tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(tls.root_cert.as_ref())?);
         Manager::from_config(config, tls, manager_config)
     };
     Pool::builder(manager)
@@ -225,8 +226,14 @@ mod tests {
         );
         let debug = format!("{:?}", PgOptions::new("postgres://fk:s3cret@db/fk"));
         assert!(!debug.contains("s3cret"), "{debug}");
-        let err = split_tls("mysql://fk:s3cret@db/fk").err().unwrap().to_string();
-        assert!(!err.contains("s3cret") && err.contains("postgres://"), "{err}");
+        let err = split_tls("mysql://fk:s3cret@db/fk")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            !err.contains("s3cret") && err.contains("postgres://"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -8,11 +8,11 @@
 //! first run (a withdrawal, R9), the check fails and says which table:
 //! then migrate into a fresh, empty database.
 
-use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use rusqlite::types::ValueRef;
 use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use uuid::Uuid;
 
 use super::{micros, PgStore};
@@ -245,9 +245,9 @@ fn from_sqlite(value: ValueRef<'_>, kind: Kind, table: &str) -> Result<Value, St
             let text = std::str::from_utf8(t).map_err(|_| bad("text that is not UTF-8"))?;
             match kind {
                 Text => Value::Text(text.to_owned()),
-                Id => Value::Id(
-                    Uuid::parse_str(text).map_err(|e| bad(&format!("id `{text}`: {e}")))?,
-                ),
+                Id => {
+                    Value::Id(Uuid::parse_str(text).map_err(|e| bad(&format!("id `{text}`: {e}")))?)
+                }
                 // PostgreSQL keeps microseconds; both sides hash the cut time.
                 Time => Value::Time(micros(
                     OffsetDateTime::parse(text, &Rfc3339)
@@ -296,11 +296,17 @@ pub enum MigrateError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the copy differs from the SQLite folder in {tables}: PostgreSQL holds rows the folder does not have, or other content (was this database used before, or were records withdrawn since an earlier run?). Nothing was deleted; run the migration again into a fresh, empty database")]
-    Differs { tables: String, report: Vec<TableCopy> },
+    Differs {
+        tables: String,
+        report: Vec<TableCopy>,
+    },
 }
 
 /// Copies every table of `from` into `to` and checks the copy.
-pub fn sqlite_to_postgres(from: &SqliteStore, to: &PgStore) -> Result<Vec<TableCopy>, MigrateError> {
+pub fn sqlite_to_postgres(
+    from: &SqliteStore,
+    to: &PgStore,
+) -> Result<Vec<TableCopy>, MigrateError> {
     // One read transaction: the copy is one consistent state of the folder.
     let conn = from.conn();
     conn.execute_batch("BEGIN").map_err(StoreError::from)?;

@@ -111,10 +111,7 @@ pub(super) async fn migrate(pool: &Pool) -> Result<(), StoreError> {
             &[&migration.version, &migration.description],
         )
         .await?;
-        tracing::info!(
-            version = migration.version,
-            "database schema migrated"
-        );
+        tracing::info!(version = migration.version, "database schema migrated");
     }
     tx.commit().await?;
     Ok(())

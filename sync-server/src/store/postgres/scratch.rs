@@ -135,7 +135,10 @@ mod tests {
     #[test]
     fn the_database_name_replaces_the_path_only() {
         assert_eq!(
-            super::with_database("postgres://pg@127.0.0.1:5433/postgres?sslmode=disable", "fk_1"),
+            super::with_database(
+                "postgres://pg@127.0.0.1:5433/postgres?sslmode=disable",
+                "fk_1"
+            ),
             "postgres://pg@127.0.0.1:5433/fk_1?sslmode=disable"
         );
         assert_eq!(

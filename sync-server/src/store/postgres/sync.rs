@@ -32,12 +32,12 @@ fn to_device(row: &Row) -> Device {
         languages: langs(row.get(2)),
         enrolled_at: row.get(3),
         revoked_at: row.get(4),
-        code_of_practice: language
-            .zip(accepted_at)
-            .map(|(language, accepted_at)| CodeOfPracticeAcceptance {
+        code_of_practice: language.zip(accepted_at).map(|(language, accepted_at)| {
+            CodeOfPracticeAcceptance {
                 language,
                 accepted_at,
-            }),
+            }
+        }),
     }
 }
 
@@ -595,11 +595,7 @@ async fn store_entries(
             }
         }
     }
-    insert_findings(
-        tx,
-        fresh.iter().filter(|r| inserted.contains(&r.record_id)),
-    )
-    .await?;
+    insert_findings(tx, fresh.iter().filter(|r| inserted.contains(&r.record_id))).await?;
     insert_conflicts(tx, &conflicts, now).await?;
     Ok(outcomes)
 }

@@ -22,7 +22,12 @@ impl WebStore for PgStore {
                 .await?
                 .execute(
                     "INSERT INTO web_users VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                    &[&user.login, &role_name(user.role), &user.password_hash, &now],
+                    &[
+                        &user.login,
+                        &role_name(user.role),
+                        &user.password_hash,
+                        &now,
+                    ],
                 )
                 .await?;
             Ok(added == 1)
@@ -171,7 +176,10 @@ impl WebStore for PgStore {
                     device.clear();
                     received.clear();
                     let id: uuid::Uuid = row.get(0);
-                    device.push_str(id.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()));
+                    device.push_str(
+                        id.hyphenated()
+                            .encode_lower(&mut uuid::Uuid::encode_buffer()),
+                    );
                     let at: OffsetDateTime = row.get(1);
                     received.push_str(
                         &at.format(&Rfc3339)

@@ -48,12 +48,14 @@ struct Figure {
 mod export;
 mod postgres;
 
-const USAGE: &str = "usage: fieldkit-bench [--export-sizes 100000,1000000] [--export-only]";
+const USAGE: &str =
+    "usage: fieldkit-bench [--export-sizes 100000,1000000] [--export-only | --postgres-only]";
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let mut sizes = vec![100_000, 1_000_000];
     let mut export_only = false;
+    let mut postgres_only = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -67,16 +69,25 @@ async fn main() -> Result<()> {
                     .with_context(|| format!("--export-sizes {list}: {USAGE}"))?;
             }
             "--export-only" => export_only = true,
+            // The PostgreSQL figures alone (the largest export size for its export).
+            "--postgres-only" => postgres_only = true,
             _ => bail!("unknown argument `{arg}`; {USAGE}"),
         }
     }
     let mut figures = Vec::new();
+    let largest = sizes.iter().copied().max();
+    if postgres_only {
+        let url = std::env::var(postgres::VARIABLE)
+            .with_context(|| format!("--postgres-only needs {}", postgres::VARIABLE))?;
+        figures.extend(postgres::figures(&url, largest).await?);
+        print_table(&figures);
+        return Ok(());
+    }
     if !export_only {
         figures.extend(criterion_figures(&criterion_dir()));
         figures.extend(http_figures().await?);
     }
     // Blocking work (SQLite fill, child processes) off the async workers.
-    let largest = sizes.iter().copied().max();
     figures.extend(tokio::task::spawn_blocking(move || export::export_figures(&sizes)).await??);
     match std::env::var(postgres::VARIABLE) {
         Ok(url) if export_only => {

@@ -76,8 +76,16 @@ async fn ingest_figures(admin_url: &str) -> Result<Vec<Figure>> {
         target: ">= 0.6x",
     };
     Ok(vec![
-        row("PostgreSQL: ingest + verification, 1 device", verified_1, raw_1),
-        row("PostgreSQL: ingest + verification, 7 devices", verified_8, raw_8),
+        row(
+            "PostgreSQL: ingest + verification, 1 device",
+            verified_1,
+            raw_1,
+        ),
+        row(
+            "PostgreSQL: ingest + verification, 7 devices",
+            verified_8,
+            raw_8,
+        ),
     ])
 }
 
@@ -232,12 +240,18 @@ impl RawPostgres {
     }
 }
 
-async fn raw_insert(State(pool): State<Pool>, Json(batch): Json<RecordBatch>) -> Json<serde_json::Value> {
+async fn raw_insert(
+    State(pool): State<Pool>,
+    Json(batch): Json<RecordBatch>,
+) -> Json<serde_json::Value> {
     let records = &batch.records;
     let ids: Vec<Uuid> = records.iter().map(|r| r.record_id).collect();
     let devices: Vec<Uuid> = records.iter().map(|r| r.device_id).collect();
     let protocols: Vec<&str> = records.iter().map(|r| r.protocol_id.as_str()).collect();
-    let versions: Vec<i64> = records.iter().map(|r| i64::from(r.protocol_version)).collect();
+    let versions: Vec<i64> = records
+        .iter()
+        .map(|r| i64::from(r.protocol_version))
+        .collect();
     let hashes: Vec<&str> = records.iter().map(|r| r.content_hash.0.as_str()).collect();
     let envelopes: Vec<String> = records
         .iter()
@@ -259,7 +273,12 @@ async fn raw_insert(State(pool): State<Pool>, Json(batch): Json<RecordBatch>) ->
 /// Fills a fresh database's records table from 64 distinct sessions with
 /// one server-side statement per 50,000 rows (ids replaced, like the SQLite
 /// fill), for the export figure.
-pub fn fill(database: &str, protocol: &Protocol, templates: &[(Uuid, String)], size: usize) -> Result<()> {
+pub fn fill(
+    database: &str,
+    protocol: &Protocol,
+    templates: &[(Uuid, String)],
+    size: usize,
+) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
