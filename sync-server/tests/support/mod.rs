@@ -202,16 +202,7 @@ impl TestServer {
         token: &str,
         body: &serde_json::Value,
     ) -> (u16, serde_json::Value) {
-        let response = self
-            .client
-            .post(format!("{}{path}", instance.base))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap())
+        self.post_at(&instance.base, path, token, body).await
     }
 
     /// The data folder (SQLite file, TLS files a test writes, ...).
@@ -263,9 +254,19 @@ impl TestServer {
         token: &str,
         body: &serde_json::Value,
     ) -> (u16, serde_json::Value) {
+        self.post_at(&self.base, path, token, body).await
+    }
+
+    async fn post_at(
+        &self,
+        base: &str,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let response = self
             .client
-            .post(self.url(path))
+            .post(format!("{base}{path}"))
             .bearer_auth(token)
             .json(body)
             .send()

@@ -468,12 +468,7 @@ fn hash_postgres(to: &PgStore, table: &Table) -> Result<(u64, String), StoreErro
     );
     to.block(async {
         let mut client = to.client().await?;
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
+        let tx = super::snapshot(&mut client).await?;
         let portal = tx.bind(sql.as_str(), &[]).await?;
         let (mut hasher, mut line, mut count) = (Sha256::new(), Vec::new(), 0u64);
         loop {

@@ -121,6 +121,18 @@ impl PgStore {
     }
 }
 
+/// One consistent, read-only snapshot for a long read (a scan, a check).
+async fn snapshot(
+    client: &mut deadpool_postgres::Object,
+) -> Result<deadpool_postgres::Transaction<'_>, StoreError> {
+    Ok(client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?)
+}
+
 /// Polls `future` on this thread until it is ready, sleeping in between.
 /// Unlike `futures::executor::block_on` it may nest: a scan's callback may
 /// call the store again (each level waits on a wake-up flag of its own, so

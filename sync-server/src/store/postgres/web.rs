@@ -155,12 +155,7 @@ impl WebStore for PgStore {
         }
         self.block(async {
             let mut client = self.reader().await?;
-            let tx = client
-                .build_transaction()
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await?;
+            let tx = super::snapshot(&mut client).await?;
             let portal = tx
                 .bind(
                     "SELECT device_id, received_at, envelope FROM records
