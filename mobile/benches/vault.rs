@@ -63,11 +63,7 @@ fn answer_event(seq: u64) -> Event {
 /// A vault with a cheap KDF: these figures are about writes, not unlocks.
 fn cheap_vault(dir: &Path) -> Vault {
     let settings = VaultSettings {
-        kdf: KdfParams {
-            memory_kib: 8,
-            iterations: 1,
-            parallelism: 1,
-        },
+        kdf: KdfParams::INSECURE_TEST_ONLY,
         ..VaultSettings::default()
     };
     Vault::create(dir, &Passphrase::new("bench passphrase"), settings).unwrap()

@@ -48,6 +48,11 @@ fn one_interview_in_the_real_window_reaches_the_server() {
     }
     assert_eq!(mirror.session.next(), Step::Finished);
     assert!(mirror.answered_age(), "the age question was answered");
+    // Typed at full speed: the start form's age and the age question's
+    // answer arrived whole (the passphrase did too, or its confirmation
+    // would not have matched and Continue stayed shut).
+    app.typed("age", 2);
+    app.typed("answer", 2);
 
     // Finished: quick-lock, Home. Then home: quick-lock, open-sync, Sync now.
     display.activate(1, "home");

@@ -146,7 +146,19 @@ fn a_positive_screen_shows_the_referral_in_french_and_stops() {
     ui.click("screen-yes");
     let text = ui.text();
     assert!(text.contains("Arrêt : orienter l’enfant"), "{text}");
-    assert!(text.contains("+000 0000 0000"), "{text}");
+    // The demo study's contacts say they are not real, a banner says the
+    // whole protocol is a demo, and there is no number to dial.
+    assert!(
+        text.contains("DÉMO – point focal de protection de l'enfance (contact fictif)"),
+        "{text}"
+    );
+    assert!(text.contains("DEMO – not a real number"), "{text}");
+    assert!(ui.has("demo-banner"), "{text}");
+    assert!(text.contains("Protocole de démonstration"), "{text}");
+    assert!(
+        !ui.html().contains("tel:"),
+        "a demo contact must not be dialable"
+    );
     assert!(text.contains("Ne jamais confronter"), "{text}");
     assert!(!ui.has("stop"), "the session is already stopped");
     assert!(ui.has("queued"), "{text}");
@@ -176,10 +188,21 @@ fn an_employer_present_shows_guidance_and_stop_is_always_reachable() {
 fn the_identity_store_needs_the_supervisors_code_and_gives_a_reference_number() {
     let dir = tempfile::tempdir().unwrap();
     set_up_phone(dir.path());
+    let mut vault = vault(dir.path());
+    drop(
+        vault
+            .create_identity_store(
+                &fieldkit_mobile::vault::SupervisorCode::new("40715283"),
+                "Fatou N.",
+            )
+            .unwrap(),
+    );
+    vault.lock();
     let mut ui = unlocked(dir.path());
     ui.click("open-identity");
     assert!(ui.has("supervisor-code") && !ui.has("person-name"));
-    ui.type_into("supervisor-code", "4417-amber");
+    assert!(ui.text().contains("Code set by Fatou N."), "{}", ui.text());
+    ui.type_into("supervisor-code", "40715283");
     ui.click("open-identity-store");
     ui.type_into("person-name", "Mariam Traoré");
     ui.click("save-identity");
@@ -187,9 +210,14 @@ fn the_identity_store_needs_the_supervisors_code_and_gives_a_reference_number() 
     assert!(text.contains("Saved. Reference number:"), "{text}");
     assert!(!ui.html().contains("Mariam"), "the form was cleared");
     ui.click("close-identity");
-    ui.type_into("supervisor-code", "wrong");
+    ui.type_into("supervisor-code", "99999998");
     ui.click("open-identity-store");
-    assert!(ui.text().contains("does not open the identity store"));
+    assert!(
+        ui.text()
+            .contains("Wrong supervisor’s code: 4 attempt(s) left"),
+        "{}",
+        ui.text()
+    );
 }
 
 #[test]

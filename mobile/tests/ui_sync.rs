@@ -21,16 +21,15 @@ use ui_harness::{Ui, STRONG};
 /// Long enough for a loaded machine; the wait ends as soon as the screen says so.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-fn services(dir: &std::path::Path) -> VaultServices {
-    let settings = VaultSettings {
-        kdf: KdfParams {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        },
+fn settings() -> VaultSettings {
+    VaultSettings {
+        kdf: KdfParams::INSECURE_TEST_ONLY,
         ..VaultSettings::default()
-    };
-    VaultServices::new(dir.to_path_buf(), settings, EnrolDefaults::default())
+    }
+}
+
+fn services(dir: &std::path::Path) -> VaultServices {
+    VaultServices::new(dir.to_path_buf(), settings(), EnrolDefaults::default())
 }
 
 #[test]
@@ -48,7 +47,7 @@ fn enrolment_pins_the_projects_protocols_and_home_lists_them() {
     assert!(ui.has("start-focus-group-visualisation"), "{text}");
     drop(ui);
 
-    let vault = Vault::unlock(dir.path(), &Passphrase::new(STRONG)).unwrap();
+    let vault = Vault::unlock_with(dir.path(), &Passphrase::new(STRONG), &settings()).unwrap();
     assert_eq!(
         vault.pinned_protocols().unwrap().len(),
         library::SHIPPED.len()
@@ -80,7 +79,7 @@ fn a_used_code_is_refused_and_the_phone_stays_on_the_enrolment_step() {
     assert!(ui.has("code"), "still on the enrolment step: {text}");
     assert!(text.contains("refused this device"), "{text}");
     drop(ui);
-    let vault = Vault::unlock(second.path(), &Passphrase::new(STRONG)).unwrap();
+    let vault = Vault::unlock_with(second.path(), &Passphrase::new(STRONG), &settings()).unwrap();
     assert!(vault.settings().unwrap().device_token.is_none());
     assert!(vault.pinned_protocols().unwrap().is_empty());
 }
@@ -110,7 +109,7 @@ fn a_finished_interview_reaches_the_server_with_sync_now() {
     );
     drop(ui);
 
-    let vault = Vault::unlock(dir.path(), &Passphrase::new(STRONG)).unwrap();
+    let vault = Vault::unlock_with(dir.path(), &Passphrase::new(STRONG), &settings()).unwrap();
     let outbox = vault.outbox().unwrap();
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0].state, OutboxState::Acknowledged);
@@ -171,7 +170,7 @@ fn a_refused_record_shows_the_rule_it_broke_and_the_rest_still_syncs() {
     drop(ui);
 
     // A copy that names a protocol hash the server never published (R4).
-    let mut vault = Vault::unlock(dir.path(), &Passphrase::new(STRONG)).unwrap();
+    let mut vault = Vault::unlock_with(dir.path(), &Passphrase::new(STRONG), &settings()).unwrap();
     let Some(OutboxItem::Record(mut altered)) = vault.outbox().unwrap().remove(0).item else {
         panic!("a record");
     };

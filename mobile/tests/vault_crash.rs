@@ -11,7 +11,6 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use fieldkit_mobile::vault::Vault;
 use uuid::Uuid;
 use vault_support::*;
 
@@ -31,7 +30,7 @@ fn killing_the_writer_mid_interview_loses_at_most_one_event() {
     let mut stored = 1u64;
     for round in 0..3 {
         let acknowledged = run_writer_until_killed(dir.path(), session, 25);
-        let vault = Vault::unlock(dir.path(), &pass()).expect("the vault opens after a crash");
+        let vault = unlock(dir.path(), &pass()).expect("the vault opens after a crash");
         let events = vault
             .session_events(session)
             .expect("every stored event decrypts");
@@ -93,7 +92,7 @@ fn run_writer_until_killed(dir: &Path, session: Uuid, events: u64) -> u64 {
 fn writer_child() {
     let dir = std::env::var(DIR_VAR).expect("started by the crash test");
     let session: Uuid = std::env::var(SESSION_VAR).unwrap().parse().unwrap();
-    let mut vault = Vault::unlock(Path::new(&dir), &pass()).unwrap();
+    let mut vault = unlock(Path::new(&dir), &pass()).unwrap();
     let mut seq = vault.session_events(session).unwrap().len() as u64;
     loop {
         vault

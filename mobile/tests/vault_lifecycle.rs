@@ -27,7 +27,7 @@ fn events_survive_closing_and_reopening() {
     vault.append_event(id, &stop).unwrap();
     drop(vault);
 
-    let vault = Vault::unlock(dir.path(), &pass()).unwrap();
+    let vault = unlock(dir.path(), &pass()).unwrap();
     let events = vault.session_events(id).unwrap();
     assert_eq!(events.len(), 6);
     assert_eq!(events[0], start(id, "REF-7K3"));
@@ -92,19 +92,19 @@ fn wrong_passphrases_count_across_restarts_and_the_last_one_wipes() {
     drop(vault);
 
     let wrong = Passphrase::new("guess");
-    let err = Vault::unlock(dir.path(), &wrong).unwrap_err();
+    let err = unlock(dir.path(), &wrong).unwrap_err();
     assert!(
         matches!(err, VaultError::WrongPassphrase { attempts_left: 2 }),
         "{err}"
     );
     // "Restarting the app": nothing is held in memory between these calls.
-    let err = Vault::unlock(dir.path(), &wrong).unwrap_err();
+    let err = unlock(dir.path(), &wrong).unwrap_err();
     assert!(
         matches!(err, VaultError::WrongPassphrase { attempts_left: 1 }),
         "{err}"
     );
     assert!(err.to_string().contains("1 attempt"), "{err}");
-    let err = Vault::unlock(dir.path(), &wrong).unwrap_err();
+    let err = unlock(dir.path(), &wrong).unwrap_err();
     assert!(matches!(err, VaultError::Wiped), "{err}");
 
     assert!(!Vault::exists(dir.path()));
@@ -114,7 +114,7 @@ fn wrong_passphrases_count_across_restarts_and_the_last_one_wipes() {
         all_files(dir.path())
     );
     assert!(matches!(
-        Vault::unlock(dir.path(), &pass()),
+        unlock(dir.path(), &pass()),
         Err(VaultError::NotFound { .. })
     ));
 }
@@ -128,9 +128,9 @@ fn a_correct_passphrase_resets_the_counter() {
     };
     drop(Vault::create(dir.path(), &pass(), settings).unwrap());
     let wrong = Passphrase::new("guess");
-    assert!(Vault::unlock(dir.path(), &wrong).is_err());
-    drop(Vault::unlock(dir.path(), &pass()).unwrap());
-    let err = Vault::unlock(dir.path(), &wrong).unwrap_err();
+    assert!(unlock(dir.path(), &wrong).is_err());
+    drop(unlock(dir.path(), &pass()).unwrap());
+    let err = unlock(dir.path(), &wrong).unwrap_err();
     assert!(
         matches!(err, VaultError::WrongPassphrase { attempts_left: 1 }),
         "{err}"
@@ -151,7 +151,7 @@ fn the_duress_passphrase_wipes_and_looks_like_a_wrong_one() {
     );
     drop(vault);
 
-    let err = Vault::unlock(dir.path(), &duress).unwrap_err();
+    let err = unlock(dir.path(), &duress).unwrap_err();
     assert!(
         matches!(err, VaultError::WrongPassphrase { attempts_left: 9 }),
         "{err}"
@@ -180,10 +180,10 @@ fn changing_the_passphrase_rewraps_the_key_and_reencrypts_nothing() {
 
     assert_eq!(sealed_events(&raw(dir.path())), sealed_before);
     assert!(matches!(
-        Vault::unlock(dir.path(), &pass()),
+        unlock(dir.path(), &pass()),
         Err(VaultError::WrongPassphrase { .. })
     ));
-    let vault = Vault::unlock(dir.path(), &new).unwrap();
+    let vault = unlock(dir.path(), &new).unwrap();
     assert_eq!(vault.session_events(id).unwrap().len(), 4);
 }
 
@@ -239,7 +239,7 @@ fn idle_time_is_measured_on_the_callers_clock() {
     vault.unlock_again(&pass()).unwrap();
     vault.set_idle_lock(Duration::from_secs(30)).unwrap();
     drop(vault);
-    let vault = Vault::unlock(dir.path(), &pass()).unwrap();
+    let vault = unlock(dir.path(), &pass()).unwrap();
     assert_eq!(vault.idle_lock(), Duration::from_secs(30));
 }
 
@@ -251,7 +251,7 @@ fn creating_over_an_existing_vault_is_refused() {
     drop(vault);
     let err = Vault::create(dir.path(), &Passphrase::new("other"), settings()).unwrap_err();
     assert!(matches!(err, VaultError::AlreadyExists { .. }), "{err}");
-    let vault = Vault::unlock(dir.path(), &pass()).unwrap();
+    let vault = unlock(dir.path(), &pass()).unwrap();
     assert_eq!(vault.session_events(id).unwrap().len(), 2);
 }
 
@@ -286,7 +286,7 @@ fn settings_drafts_notes_and_attachments_round_trip() {
         .unwrap();
     drop(vault);
 
-    let mut vault = Vault::unlock(dir.path(), &pass()).unwrap();
+    let mut vault = unlock(dir.path(), &pass()).unwrap();
     let settings = vault.settings().unwrap();
     assert_eq!(
         settings.server_url.as_deref(),
@@ -356,6 +356,6 @@ fn default_kdf_parameters_create_and_unlock() {
         (65536, 3, 1),
         "the parameters are kept in the header"
     );
-    let vault = Vault::unlock(dir.path(), &pass()).unwrap();
+    let vault = unlock(dir.path(), &pass()).unwrap();
     assert_eq!(vault.session_events(id).unwrap().len(), 2);
 }

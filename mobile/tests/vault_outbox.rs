@@ -3,7 +3,8 @@
 mod vault_support;
 
 use fieldkit_mobile::vault::{
-    OutboxItem, OutboxState, Retention, Vault, VaultError, VaultSettings, WithdrawalReport,
+    IdentityDeletion, OutboxItem, OutboxState, Retention, Vault, VaultError, VaultSettings,
+    WithdrawalReport,
 };
 use fieldkit_protocols::wire::RecordEnvelope;
 use fieldkit_protocols::Rule;
@@ -43,7 +44,7 @@ fn records_move_through_their_states_and_survive_a_restart() {
     vault.mark_sent(records[2].record_id).unwrap();
     drop(vault);
 
-    let mut vault = Vault::unlock(dir.path(), &pass()).unwrap();
+    let mut vault = unlock(dir.path(), &pass()).unwrap();
     let states: Vec<OutboxState> = vault
         .outbox()
         .unwrap()
@@ -113,7 +114,7 @@ fn acknowledged_records_are_kept_or_purged_by_the_retention_setting() {
     vault.enqueue(&kept).unwrap();
     vault.mark_acknowledged(kept.record_id).unwrap();
     drop(vault);
-    let vault = Vault::unlock(dir.path(), &pass()).unwrap();
+    let vault = unlock(dir.path(), &pass()).unwrap();
     assert_eq!(vault.retention(), Retention::KeepAcknowledged);
     assert_eq!(
         vault.outbox().unwrap()[1].item,
@@ -137,7 +138,8 @@ fn acknowledged_records_are_kept_or_purged_by_the_retention_setting() {
 }
 
 #[test]
-fn withdrawal_deletes_the_respondents_data_and_queues_tombstones_for_what_the_server_has() {
+fn withdrawal_deletes_the_respondents_data_and_queues_a_tombstone_for_every_record_whatever_its_state(
+) {
     let dir = tempfile::tempdir().unwrap();
     let mut vault = new_vault(dir.path());
     let (leaves, stays) = (new_ref(), new_ref());
@@ -167,13 +169,16 @@ fn withdrawal_deletes_the_respondents_data_and_queues_tombstones_for_what_the_se
         report,
         WithdrawalReport {
             sessions_deleted: 1,
-            unsent_deleted: 2,
-            tombstones_queued: 2
+            records_deleted: 4,
+            // A state is a column in a file someone may have edited: the
+            // server gets a tombstone for every record, sent or not.
+            tombstones_queued: 4,
+            identity: IdentityDeletion::NoStore,
         }
     );
     drop(vault);
 
-    let mut vault = Vault::unlock(dir.path(), &pass()).unwrap();
+    let mut vault = unlock(dir.path(), &pass()).unwrap();
     assert_eq!(
         vault
             .sessions()
@@ -186,7 +191,7 @@ fn withdrawal_deletes_the_respondents_data_and_queues_tombstones_for_what_the_se
     assert!(vault.session_events(leaving).unwrap().is_empty());
     assert!(vault.attachments(leaving).unwrap().is_empty());
     let outbox = vault.outbox().unwrap();
-    assert_eq!(outbox.len(), 3);
+    assert_eq!(outbox.len(), 5);
     assert_eq!(outbox[0].item, Some(OutboxItem::Record(other)));
     let mut withdrawn: Vec<Uuid> = outbox[1..]
         .iter()
@@ -207,7 +212,12 @@ fn withdrawal_deletes_the_respondents_data_and_queues_tombstones_for_what_the_se
         })
         .collect();
     withdrawn.sort();
-    let mut expected = vec![sent.record_id, acked.record_id];
+    let mut expected = vec![
+        unsent.record_id,
+        rejected.record_id,
+        sent.record_id,
+        acked.record_id,
+    ];
     expected.sort();
     assert_eq!(withdrawn, expected);
 
@@ -216,5 +226,5 @@ fn withdrawal_deletes_the_respondents_data_and_queues_tombstones_for_what_the_se
         vault.withdraw(&leaves).unwrap(),
         WithdrawalReport::default()
     );
-    assert_eq!(vault.outbox().unwrap().len(), 3);
+    assert_eq!(vault.outbox().unwrap().len(), 5);
 }

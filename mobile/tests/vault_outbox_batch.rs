@@ -57,7 +57,7 @@ fn a_batch_of_answers_is_kept_across_a_restart_with_the_rejection_rule() {
         .unwrap();
     drop(vault);
 
-    let vault = Vault::unlock(dir.path(), &pass()).unwrap();
+    let vault = unlock(dir.path(), &pass()).unwrap();
     assert_eq!(state_of(&vault, ids[0]), OutboxState::Acknowledged);
     assert_eq!(state_of(&vault, ids[1]), OutboxState::Acknowledged);
     assert_eq!(state_of(&vault, ids[2]), rejection);

@@ -6,7 +6,7 @@
 mod vault_support;
 
 use fieldkit_mobile::vault::{
-    DeviceToken, IdentityStore, PersonalDetails, Setting, SupervisorCode,
+    DeviceToken, PersonalDetails, PinnedProtocol, Setting, SupervisorCode,
 };
 use fieldkit_protocols::engine::events::{Event, EventKind};
 use uuid::Uuid;
@@ -27,6 +27,15 @@ const MARKERS: &[&str] = &[
     "MARKER-REJECTION-REASON",
     "MARKER-CHILD-NAME",
     "MARKER-CHILD-PHONE",
+    "MARKER-SUPERVISOR",
+    // What a pinned protocol's id and settings' names would say about the study.
+    "child-rapid-assessment",
+    "protocol/",
+    "device_token",
+    "researcher_name",
+    "code_of_practice",
+    "identity_link",
+    "policy",
 ];
 
 fn assert_no_markers(dir: &std::path::Path, respondent: &str, when: &str) {
@@ -109,8 +118,22 @@ fn no_marker_string_is_found_in_any_file_of_the_vault_folder_or_its_log() {
         .mark_rejected(record.record_id, "MARKER-REJECTION-REASON", None)
         .unwrap();
 
-    let code = SupervisorCode::new("supervisor 2468");
-    let mut identity = IdentityStore::create_with(dir.path(), &code, CHEAP).unwrap();
+    let shipped = fieldkit_protocols::library::SHIPPED
+        .iter()
+        .find(|p| p.file.contains("child-rapid-assessment"))
+        .expect("the child protocol ships");
+    let protocol = fieldkit_protocols::parse_protocol(shipped.file, shipped.source).unwrap();
+    let listing =
+        fieldkit_protocols::wire::ProtocolListing::new(&protocol, shipped.source.to_owned());
+    vault
+        .pin_protocol(&PinnedProtocol::from_listing(&listing))
+        .unwrap();
+    vault.set_device_id(Uuid::new_v4()).unwrap();
+
+    let code = SupervisorCode::new("40715283");
+    let mut identity = vault
+        .create_identity_store(&code, "MARKER-SUPERVISOR")
+        .unwrap();
     let details = PersonalDetails {
         name: "MARKER-CHILD-NAME".into(),
         nickname: String::new(),
@@ -138,9 +161,11 @@ fn no_marker_string_is_found_in_any_file_of_the_vault_folder_or_its_log() {
     );
 
     // A wrong code and a wrong passphrase are logged as events too.
-    assert!(IdentityStore::open(dir.path(), &SupervisorCode::new("MARKER-WRONG-CODE")).is_err());
-    drop(vault);
     drop(identity);
+    assert!(vault
+        .open_identity_store(&SupervisorCode::new("MARKER-WRONG-CODE"))
+        .is_err());
+    drop(vault);
     assert_no_markers(dir.path(), &respondent, "after closing");
 
     let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
@@ -149,7 +174,7 @@ fn no_marker_string_is_found_in_any_file_of_the_vault_folder_or_its_log() {
         MARKERS
             .iter()
             .copied()
-            .chain([respondent.as_str(), "MARKER-WRONG-CODE", "supervisor 2468"])
+            .chain([respondent.as_str(), "MARKER-WRONG-CODE", "40715283"])
     {
         assert!(!log.contains(marker), "{marker} found in the log:\n{log}");
     }

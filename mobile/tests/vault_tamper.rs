@@ -34,7 +34,7 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
     }
     drop(conn);
 
-    let vault = Vault::unlock(dir.path(), &pass()).unwrap();
+    let vault = unlock(dir.path(), &pass()).unwrap();
     let err = vault.session_events(id).unwrap_err();
     assert!(
         matches!(&err, VaultError::Corrupt { record } if *record == format!("event {id}#1")),
@@ -44,7 +44,13 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
     damaged.sort();
     assert_eq!(
         damaged,
-        vec![format!("event {id}#1"), format!("event {id}#2")]
+        vec![
+            format!("event {id}#1"),
+            format!("event {id}#2"),
+            // The ledger notices the swap as well.
+            "session events: changed, replaced by older copies or swapped outside Fieldkit"
+                .to_owned(),
+        ]
     );
 }
 
@@ -62,7 +68,7 @@ fn a_ciphertext_moved_to_another_kind_of_record_fails_to_decrypt() {
     conn.execute("UPDATE notes SET sealed = ?1", [draft])
         .unwrap();
     drop(conn);
-    let vault = Vault::unlock(dir.path(), &pass()).unwrap();
+    let vault = unlock(dir.path(), &pass()).unwrap();
     let err = vault.notes().unwrap_err();
     assert!(
         matches!(&err, VaultError::Corrupt { record } if *record == format!("note {note}")),
@@ -95,7 +101,7 @@ fn flipped_bytes_on_disk_damage_one_record_and_leave_the_others_readable() {
     bytes[at + target.len() / 2] ^= 0x5a;
     std::fs::write(&path, &bytes).unwrap();
 
-    let vault = Vault::unlock(dir.path(), &pass()).unwrap();
+    let vault = unlock(dir.path(), &pass()).unwrap();
     let err = vault.session_events(damaged_session).unwrap_err();
     assert!(
         matches!(&err, VaultError::Corrupt { record } if *record == format!("event {damaged_session}#3")),
@@ -109,7 +115,11 @@ fn flipped_bytes_on_disk_damage_one_record_and_leave_the_others_readable() {
     assert_eq!(vault.sessions().unwrap().len(), 2);
     assert_eq!(
         vault.damaged_records().unwrap(),
-        vec![format!("event {damaged_session}#3")]
+        vec![
+            format!("event {damaged_session}#3"),
+            "session events: changed, replaced by older copies or swapped outside Fieldkit"
+                .to_owned(),
+        ]
     );
 }
 
@@ -129,7 +139,7 @@ fn a_damaged_key_header_is_reported_and_not_counted_as_a_wrong_passphrase() {
     drop(conn);
 
     for _ in 0..12 {
-        let err = Vault::unlock(dir.path(), &pass()).unwrap_err();
+        let err = unlock(dir.path(), &pass()).unwrap_err();
         assert!(matches!(err, VaultError::CorruptHeader { .. }), "{err}");
     }
     assert!(
@@ -154,13 +164,13 @@ fn a_vault_from_a_newer_app_is_refused_and_left_untouched() {
     let before = std::fs::read(vault_file(dir.path())).unwrap();
 
     for _ in 0..3 {
-        let err = Vault::unlock(dir.path(), &pass()).unwrap_err();
+        let err = unlock(dir.path(), &pass()).unwrap_err();
         assert!(
             matches!(
                 err,
                 VaultError::NewerSchema {
                     found: 99,
-                    supported: 1,
+                    supported: 2,
                     ..
                 }
             ),
@@ -176,9 +186,9 @@ fn a_vault_from_a_newer_app_is_refused_and_left_untouched() {
 
     // An updated app (simulated by putting the version back) still has it all.
     raw(dir.path())
-        .pragma_update(None, "user_version", 1)
+        .pragma_update(None, "user_version", 2)
         .unwrap();
-    let vault = Vault::unlock(dir.path(), &pass()).unwrap();
+    let vault = unlock(dir.path(), &pass()).unwrap();
     assert_eq!(vault.session_events(id).unwrap().len(), 3);
 }
 
@@ -186,11 +196,254 @@ fn a_vault_from_a_newer_app_is_refused_and_left_untouched() {
 fn a_file_that_is_not_a_database_gets_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(vault_file(dir.path()), vec![0x42; 8192]).unwrap();
-    let err = Vault::unlock(dir.path(), &pass()).unwrap_err();
+    let err = unlock(dir.path(), &pass()).unwrap_err();
     assert!(matches!(err, VaultError::CorruptFile { .. }), "{err}");
     assert!(err.to_string().contains("vault.sqlite"), "{err}");
     assert_eq!(
         std::fs::read(vault_file(dir.path())).unwrap(),
         vec![0x42; 8192]
     );
+}
+
+/// The plain checksum as anyone can recompute it (a second implementation
+/// of the header's layout): an attacker who edits a field fixes it up too.
+fn recompute_checksum(conn: &rusqlite::Connection) {
+    use sha2::{Digest, Sha256};
+    let (m, t, p, limit, salt, wrapped, duress): (u32, u32, u32, u32, Vec<u8>, Vec<u8>, Vec<u8>) =
+        conn.query_row(
+            "SELECT kdf_memory_kib, kdf_iterations, kdf_parallelism, max_failed_unlocks, salt,
+                    wrapped_key, duress_tag FROM header",
+            [],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            },
+        )
+        .unwrap();
+    let mut h = Sha256::new();
+    h.update(b"fieldkit-header-checksum-v2\0");
+    for n in [m, t, p, limit] {
+        h.update(n.to_be_bytes());
+    }
+    for part in [&salt, &wrapped, &duress] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    conn.execute("UPDATE header SET checksum = ?1", [h.finalize().to_vec()])
+        .unwrap();
+}
+
+fn failed_unlocks(dir: &std::path::Path) -> u32 {
+    raw(dir)
+        .query_row("SELECT failed_unlocks FROM header", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn every_header_field_edited_is_tampering_and_never_counted_as_a_wrong_passphrase() {
+    let edits = [
+        ("the Argon2 memory", "kdf_memory_kib = 65536"),
+        ("the Argon2 passes", "kdf_iterations = 3"),
+        ("the Argon2 lanes", "kdf_parallelism = 2"),
+        ("a raised wipe limit", "max_failed_unlocks = 100"),
+        ("a lowered wipe limit", "max_failed_unlocks = 1"),
+        ("a wipe limit out of range", "max_failed_unlocks = 1000"),
+        ("the duress slot", "duress_tag = randomblob(32)"),
+        ("a removed duress slot", "duress_tag = x''"),
+        ("a counter past the limit", "failed_unlocks = 11"),
+        ("the MAC", "mac = randomblob(32)"),
+    ];
+    for (what, edit) in edits {
+        let dir = tempfile::tempdir().unwrap();
+        let mut vault = new_vault(dir.path());
+        let id = session_with_answers(&mut vault, "R1", 1);
+        vault
+            .set_duress_passphrase(Some(&fieldkit_mobile::vault::Passphrase::new(
+                "my birthday",
+            )))
+            .unwrap();
+        drop(vault);
+        assert!(unlock(dir.path(), &fieldkit_mobile::vault::Passphrase::new("typo")).is_err());
+        assert_eq!(failed_unlocks(dir.path()), 1);
+        let conn = raw(dir.path());
+        conn.execute(&format!("UPDATE header SET {edit}"), [])
+            .unwrap();
+        recompute_checksum(&conn);
+        drop(conn);
+        let counter = failed_unlocks(dir.path());
+        for _ in 0..12 {
+            let err = unlock(dir.path(), &pass()).unwrap_err();
+            assert!(matches!(err, VaultError::Tampered { .. }), "{what}: {err}");
+            assert!(
+                err.to_string().contains("nothing was counted"),
+                "{what}: {err}"
+            );
+        }
+        assert!(Vault::exists(dir.path()), "{what}: never wiped");
+        assert_eq!(
+            failed_unlocks(dir.path()),
+            counter,
+            "{what}: nothing counted"
+        );
+        let _ = id;
+    }
+}
+
+#[test]
+fn the_production_unlock_refuses_a_header_that_asks_for_the_test_cost() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(new_vault(dir.path()));
+    // The file says "cheap"; only a caller whose own settings say so agrees.
+    let err = Vault::unlock(dir.path(), &pass()).unwrap_err();
+    assert!(matches!(err, VaultError::Tampered { .. }), "{err}");
+    assert_eq!(failed_unlocks(dir.path()), 0);
+    assert!(unlock(dir.path(), &pass()).is_ok());
+    // And no vault can be made at an arbitrary cost.
+    let other = tempfile::tempdir().unwrap();
+    let settings = fieldkit_mobile::vault::VaultSettings {
+        kdf: fieldkit_mobile::vault::KdfParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        },
+        ..settings()
+    };
+    assert!(matches!(
+        Vault::create(other.path(), &pass(), settings),
+        Err(VaultError::InvalidSettings(_))
+    ));
+}
+
+/// Rows changed in the file: each is detected, and none makes the unlock
+/// count as a wrong passphrase.
+#[test]
+fn flipped_moved_rolled_back_and_deleted_rows_are_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut vault = new_vault(dir.path());
+    let done = session_with_answers(&mut vault, "R1", 3);
+    let other = session_with_answers(&mut vault, "R2", 1);
+    let photo = vault.put_attachment(done, "image/jpeg", b"photo").unwrap();
+    let old_summary: Vec<u8> = raw(dir.path())
+        .query_row(
+            "SELECT summary FROM sessions WHERE id = ?1",
+            [done.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    vault
+        .append_event(
+            done,
+            &fieldkit_protocols::engine::events::Event {
+                seq: 4,
+                at: at(4),
+                kind: fieldkit_protocols::engine::events::EventKind::Completed,
+            },
+        )
+        .unwrap();
+    let record = envelope("R1", "body");
+    vault.enqueue(&record).unwrap();
+    let pending_row: (String, Vec<u8>) = raw(dir.path())
+        .query_row("SELECT state, meta FROM outbox", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    vault.mark_acknowledged(record.record_id).unwrap();
+    drop(vault);
+
+    let tamper = |sql: &str, params: &[&dyn rusqlite::ToSql]| {
+        raw(dir.path()).execute(sql, params).unwrap();
+    };
+    // An acknowledged record flipped back to pending.
+    tamper("UPDATE outbox SET state = 'pending'", &[]);
+    let vault = unlock(dir.path(), &pass()).unwrap();
+    let err = vault.outbox().unwrap_err();
+    assert!(matches!(err, VaultError::Corrupt { .. }), "{err}");
+    assert!(vault
+        .damaged_records()
+        .unwrap()
+        .iter()
+        .any(|d| d.contains("outbox")));
+    drop(vault);
+    // ... or rolled back as a whole to its older, pending copy: it opens, but
+    // the store no longer adds up, and a withdrawal still sends a tombstone.
+    tamper(
+        "UPDATE outbox SET state = ?1, meta = ?2",
+        &[&pending_row.0, &pending_row.1],
+    );
+    // An attachment moved to another session.
+    tamper(
+        "UPDATE attachments SET session_id = ?1",
+        &[&other.to_string()],
+    );
+    // A completed session's summary replaced by its older copy.
+    tamper(
+        "UPDATE sessions SET summary = ?1 WHERE id = ?2",
+        &[&old_summary, &done.to_string()],
+    );
+    // The last event of a session deleted.
+    tamper(
+        "DELETE FROM events WHERE session_id = ?1 AND seq = 1",
+        &[&other.to_string()],
+    );
+
+    let mut vault = unlock(dir.path(), &pass()).unwrap();
+    assert_eq!(failed_unlocks(dir.path()), 0, "nothing counted");
+    vault.record_activity(std::time::Instant::now());
+    assert!(matches!(
+        vault.attachment(photo),
+        Err(VaultError::Corrupt { .. })
+    ));
+    let problems: Vec<String> = vault
+        .integrity_problems()
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for what in [
+        "session summaries",
+        "session events",
+        "attachments",
+        "outbox entries",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(what)),
+            "{what} in {problems:?}"
+        );
+    }
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("left 7 row(s), the file has 6")),
+        "{problems:?}"
+    );
+    assert!(vault.damaged_records().unwrap().len() >= 4);
+    // Reported at every unlock until a supervisor has looked.
+    vault.lock();
+    let vault = unlock(dir.path(), &pass()).unwrap();
+    assert_eq!(vault.integrity_problems().unwrap().len(), 4);
+}
+
+#[test]
+fn a_vault_made_by_a_pre_release_version_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = rusqlite::Connection::open(vault_file(dir.path())).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE header (id INTEGER PRIMARY KEY, salt BLOB);
+         INSERT INTO header VALUES (1, x'00');
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(conn);
+    let before = std::fs::read(vault_file(dir.path())).unwrap();
+    let err = unlock(dir.path(), &pass()).unwrap_err();
+    assert!(matches!(err, VaultError::PreReleaseFormat { .. }), "{err}");
+    assert!(err.to_string().contains("pre-release"), "{err}");
+    assert_eq!(std::fs::read(vault_file(dir.path())).unwrap(), before);
 }

@@ -16,6 +16,8 @@ pub mod outline;
 pub mod parse;
 pub mod refnum;
 pub mod rules;
+pub mod strength;
+pub mod study;
 pub mod value;
 pub mod wire;
 

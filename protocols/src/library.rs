@@ -1,11 +1,17 @@
 //! The protocols shipped with Fieldkit, compiled into the binary so the phone
 //! and the server can offer them without reading files (this crate has no I/O).
 //!
-//! The TOML sources live in `protocols/library/`; `tests/library.rs` checks
-//! that each one parses, lints clean and is complete in every language.
+//! The TOML sources in `protocols/library/` are templates: their organisation
+//! and referral contacts are `REPLACE` markers that the linter refuses, so a
+//! template alone is never published. A study file fills them in
+//! ([`crate::study`]); `study-template.toml` is the one to copy, and
+//! `demo-study.toml` is what `fieldkit-server demo` (and every test) uses:
+//! obviously not real, and marked so on the phone. `tests/library.rs` checks
+//! that each template parses, is complete in every language, is refused for
+//! its placeholders alone and lints clean with the demo study.
 
 use crate::model::Protocol;
-use crate::parse::parse_protocol;
+use crate::study::{merge, parse_study, Study};
 
 /// One shipped protocol: its file name in `protocols/library/` and its TOML text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +26,7 @@ macro_rules! shipped {
     };
 }
 
-/// Every shipped protocol, one per research method of the manual's section 1.7.
+/// Every shipped protocol template, one per research method of the manual's section 1.7.
 pub const SHIPPED: &[Shipped] = shipped![
     "child-rapid-assessment.toml",
     "key-informant.toml",
@@ -30,17 +36,51 @@ pub const SHIPPED: &[Shipped] = shipped![
     "school-survey.toml",
 ];
 
-/// Parses every shipped protocol.
+/// The demo study's file name and text.
+pub const DEMO_STUDY_FILE: &str = "demo-study.toml";
+pub const DEMO_STUDY: &str = include_str!("../library/demo-study.toml");
+/// The study file a study team copies.
+pub const STUDY_TEMPLATE: &str = include_str!("../library/study-template.toml");
+
+/// The demo study, parsed.
+///
+/// # Panics
+/// If the shipped demo study does not parse: a build defect the library test catches.
+pub fn demo_study() -> Study {
+    parse_study(DEMO_STUDY_FILE, DEMO_STUDY)
+        .unwrap_or_else(|err| panic!("the shipped demo study does not parse: {err}"))
+}
+
+/// The shipped template `file` with the demo study merged in: the TOML text
+/// that `fieldkit-server demo` publishes. Tests publish shipped protocols
+/// through this (never a template's own source, which the linter refuses).
+///
+/// # Panics
+/// If `file` is not a shipped protocol or does not parse (build defects).
+pub fn demo_source(file: &str) -> String {
+    let shipped = SHIPPED
+        .iter()
+        .find(|s| s.file == file)
+        .unwrap_or_else(|| panic!("no shipped protocol `{file}`"));
+    merge(shipped.file, shipped.source, &demo_study())
+        .unwrap_or_else(|err| panic!("shipped protocol does not parse: {err}"))
+        .source
+}
+
+/// Every shipped protocol as `fieldkit-server demo` publishes it: the
+/// template with the demo study merged in, in [`SHIPPED`] order.
 ///
 /// # Panics
 /// If a shipped file does not parse, naming the file and the place: that is a
 /// build defect (the library test guarantees they parse), not a user error.
 pub fn load_all() -> Vec<Protocol> {
+    let study = demo_study();
     SHIPPED
         .iter()
         .map(|shipped| {
-            parse_protocol(shipped.file, shipped.source)
+            merge(shipped.file, shipped.source, &study)
                 .unwrap_or_else(|err| panic!("shipped protocol does not parse: {err}"))
+                .protocol
         })
         .collect()
 }

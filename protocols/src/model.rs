@@ -89,6 +89,15 @@ pub struct Protocol {
     #[serde(default)]
     pub sections: Vec<Section>,
     pub closing: Text,
+    /// Published by `fieldkit-server demo` with the demo study: its
+    /// organisation and referral contacts are not real, and the app says so
+    /// on every screen of the session. Never set it by hand.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub demo: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -254,7 +263,7 @@ pub struct Contact {
 }
 
 /// How finished sessions are coarsened before they leave the device (R21).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Privacy {
     /// Decimal places kept in coordinates: 1 is about 11 km, 2 about 1 km.
@@ -265,6 +274,10 @@ pub struct Privacy {
     /// Table cells smaller than this are suppressed in reports (R27).
     #[serde(default = "five")]
     pub min_cell_size: u32,
+    /// Why cells smaller than 5 may be shown; required below 5 (R27), and
+    /// shown to supervisors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_cell_size_reason: Option<String>,
 }
 
 fn one() -> u8 {
@@ -280,6 +293,7 @@ impl Default for Privacy {
             location_decimals: 1,
             timestamp_precision: TimestampPrecision::Day,
             min_cell_size: 5,
+            min_cell_size_reason: None,
         }
     }
 }
@@ -411,6 +425,11 @@ pub struct Question {
     /// Picture-card prompts: the card shown (an asset name in the protocol bundle).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<String>,
+    /// Why a question whose wording asks for a name, contact, address, exact
+    /// birth date, school or employer does not identify anyone, so it need
+    /// not be marked `identifying` (R21). Read by supervisors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_identifying_because: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -17,16 +17,19 @@ pub struct ParseError {
 
 /// Parses one protocol file. `file` is only used to name the place in errors.
 pub fn parse_protocol(file: &str, source: &str) -> Result<Protocol, ParseError> {
-    toml::from_str::<Protocol>(source).map_err(|err| {
-        let offset = err.span().map_or(0, |span| span.start);
-        let (line, column) = line_column(source, offset);
-        ParseError {
-            file: file.to_owned(),
-            line,
-            column,
-            message: message_or_hint(err.message()),
-        }
-    })
+    toml::from_str::<Protocol>(source).map_err(|err| located(file, source, &err))
+}
+
+/// A TOML error at its line and column of `source`.
+pub(crate) fn located(file: &str, source: &str, err: &toml::de::Error) -> ParseError {
+    let offset = err.span().map_or(0, |span| span.start);
+    let (line, column) = line_column(source, offset);
+    ParseError {
+        file: file.to_owned(),
+        line,
+        column,
+        message: message_or_hint(err.message()),
+    }
 }
 
 /// toml gives no message for some syntax errors (`key =` with nothing after

@@ -23,6 +23,13 @@ use crate::rules::Rule;
 
 pub const WIRE_VERSION: &str = "v1";
 
+/// How far a phone's clock may be from the server's before it matters: a
+/// session dated later than this after the server received it gets a time
+/// finding (R26), and a phone whose clock differs by more than this at a
+/// sync warns the researcher before the next session. Every answer of the
+/// API carries the server's time in its `Date` header.
+pub const CLOCK_TOLERANCE: time::Duration = time::Duration::minutes(10);
+
 /// Why a message could not be read or trusted.
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
@@ -199,6 +206,8 @@ impl RecordEnvelope {
 }
 
 /// A withdrawal (R9): the server deletes the record and keeps only the fact.
+/// It acts only on records the named device sent, and only that device may
+/// send it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tombstone {
     pub wire_version: WireVersion,
@@ -302,11 +311,14 @@ pub struct TombstoneResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum TombstoneStatus {
-    /// The record was deleted now.
+    /// The record was this device's and is deleted now; its id is never
+    /// stored again, by anyone (R9).
     Deleted,
-    /// The record was deleted by an earlier copy of this tombstone.
+    /// This device's withdrawal of the record was already final.
     AlreadyDeleted,
-    /// The server never had the record; the tombstone is kept in case it arrives.
+    /// The server holds no record of this device's under that id. The
+    /// tombstone is kept for this device only: if the record arrives from
+    /// it later, it is refused. Another device's record is never touched.
     Unknown,
 }
 

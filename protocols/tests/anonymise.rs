@@ -191,7 +191,7 @@ fn a_refused_consent_leaves_only_an_anonymous_refusal() {
 }
 
 #[test]
-fn a_positive_screen_keeps_only_the_screening_and_the_stop() {
+fn a_positive_screen_keeps_only_the_screening_who_was_present_and_the_stop() {
     let protocol = protocol();
     let mut r = Recorder::start(protocol.clone(), CHILD, Some(9));
     r.consent()
@@ -213,6 +213,9 @@ fn a_positive_screen_keeps_only_the_screening_and_the_stop() {
     assert_eq!(
         &kinds[5..],
         [
+            &EventKind::OthersPresentChanged {
+                present: OthersPresent::Parent
+            },
             &EventKind::ScreeningAnswered {
                 item_id: "distress".to_owned(),
                 positive: true
@@ -223,7 +226,7 @@ fn a_positive_screen_keeps_only_the_screening_and_the_stop() {
     let seqs: Vec<u64> = anonymised.events.iter().map(|e| e.seq).collect();
     assert_eq!(
         seqs,
-        (0..7).collect::<Vec<u64>>(),
+        (0..8).collect::<Vec<u64>>(),
         "renumbered without gaps"
     );
     assert_eq!(

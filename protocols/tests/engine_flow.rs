@@ -316,10 +316,14 @@ fn others_present_during_questions_is_a_finding_r8() {
         });
     assert!(run.session.findings().is_empty());
 
+    // A parent joining after the screening reopens it (R5): asked again,
+    // then the questions go on.
     let mut run = child_ready(Some(12));
     run.ok(EventKind::OthersPresentChanged {
         present: OthersPresent::Parent,
     })
+    .ok(screen("distress", false))
+    .ok(screen("injury", false))
     .ok(answer("age", Value::Integer(12)))
     .ok(EventKind::OthersPresentChanged {
         present: OthersPresent::None,
@@ -334,7 +338,10 @@ fn others_present_during_questions_is_a_finding_r8() {
     // An employer walking in mid-interview gets its own message.
     run.ok(EventKind::OthersPresentChanged {
         present: OthersPresent::Employer,
-    });
+    })
+    .ok(screen("distress", false))
+    .ok(screen("injury", false))
+    .ok(answer("sex", Value::Choice("girl".into())));
     let findings = run.session.findings();
     assert_eq!(findings.len(), 2, "{findings:?}");
     assert!(findings

@@ -4,9 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use fieldkit_protocols::expr;
-use fieldkit_protocols::library::{load_all, SHIPPED};
-use fieldkit_protocols::lint::lint;
+use fieldkit_protocols::library::{
+    demo_source, demo_study, load_all, DEMO_STUDY, SHIPPED, STUDY_TEMPLATE,
+};
+use fieldkit_protocols::lint::{has_errors, lint, Locator, Severity, DEMO_PHONE};
 use fieldkit_protocols::model::{Method, Protocol, Question, QuestionKind, Text, Weekday};
+use fieldkit_protocols::study::{merge, parse_study};
 use fieldkit_protocols::{parse_protocol, Value};
 
 type Answers = BTreeMap<String, Value>;
@@ -354,6 +357,114 @@ fn observation_windows_cover_every_hour_of_the_week() {
     );
 }
 
+/// The templates are refused alone: their organisation and referral contacts
+/// are placeholders, and nothing else is wrong with them.
+#[test]
+fn every_template_alone_is_refused_for_its_placeholders_only() {
+    for shipped in SHIPPED {
+        let template = parse_protocol(shipped.file, shipped.source).unwrap();
+        let findings = lint(&template);
+        assert!(has_errors(&findings), "{}", shipped.file);
+        let codes: BTreeSet<&str> = findings.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            BTreeSet::from(["placeholder"]),
+            "{}: {findings:#?}",
+            shipped.file
+        );
+        let at: BTreeSet<&str> = findings.iter().map(|f| f.location.as_str()).collect();
+        assert!(
+            at.contains("introduction.organisation"),
+            "{}: {at:?}",
+            shipped.file
+        );
+        assert!(
+            at.contains("referral.contacts[0].phone"),
+            "{}: {at:?}",
+            shipped.file
+        );
+        assert!(
+            at.contains("referral.contacts[0].name"),
+            "{}: {at:?}",
+            shipped.file
+        );
+        // Each finding points at the placeholder's own line in the template.
+        let locator = Locator::new(shipped.source);
+        for f in &findings {
+            let line = locator.line(&f.location).expect("located");
+            let text = shipped.source.lines().nth(line - 1).unwrap();
+            assert!(
+                text.contains("REPLACE") || text.contains("+000"),
+                "{}: {} points at line {line}: {text}",
+                shipped.file,
+                f.location
+            );
+        }
+    }
+}
+
+/// The study file a team copies is refused until it is filled in, and the
+/// findings are about the study file, not the template.
+#[test]
+fn the_study_template_is_refused_until_filled_in() {
+    let study = parse_study("study-template.toml", STUDY_TEMPLATE).unwrap();
+    assert!(!study.demo);
+    let merged = merge(SHIPPED[0].file, SHIPPED[0].source, &study).unwrap();
+    let findings = lint(&merged.protocol);
+    assert!(has_errors(&findings));
+    for f in &findings {
+        assert_eq!(f.code, "placeholder", "{f}");
+        assert!(
+            study.location(&f.location).is_some(),
+            "{f} is not the study's"
+        );
+    }
+}
+
+#[test]
+fn demo_protocols_are_marked_and_hand_out_no_number() {
+    let study = demo_study();
+    assert!(study.demo);
+    assert!(DEMO_STUDY.contains("demo = true"));
+    for p in load_all() {
+        assert!(p.demo, "{}", p.id);
+        assert!(p.introduction.organisation.contains("demo"), "{}", p.id);
+        let referral = p
+            .referral
+            .as_ref()
+            .expect("every shipped protocol has a referral");
+        assert!(!referral.contacts.is_empty());
+        for c in &referral.contacts {
+            assert_eq!(c.phone, DEMO_PHONE, "{}", p.id);
+            assert!(
+                c.name
+                    .0
+                    .values()
+                    .all(|n| n.contains("DEMO") || n.contains("DÉMO")),
+                "{}: {:?}",
+                p.id,
+                c.name
+            );
+        }
+    }
+    // The demo source is what is published, and reads back as the same protocol.
+    let source = demo_source(SHIPPED[0].file);
+    assert_eq!(parse_protocol("demo", &source).unwrap(), load_all()[0]);
+    // Without its `demo` mark, the same values are refused: a number that
+    // reads "DEMO" is no number.
+    let mut unmarked = load_all().remove(0);
+    unmarked.demo = false;
+    let refused: Vec<_> = lint(&unmarked)
+        .into_iter()
+        .filter(|f| f.code == "placeholder" && f.severity == Severity::Error)
+        .collect();
+    assert_eq!(
+        refused.len(),
+        unmarked.referral.unwrap().contacts.len(),
+        "{refused:#?}"
+    );
+}
+
 #[test]
 fn every_shipped_protocol_lints_without_errors_or_warnings() {
     let mut report = Vec::new();
@@ -382,5 +493,31 @@ fn breaking_a_rule_in_a_shipped_protocol_is_reported() {
         }
         let codes: Vec<String> = lint(&p).into_iter().map(|f| f.code).collect();
         assert!(codes.contains(&"R17".to_owned()), "{}: {codes:?}", p.id);
+    }
+}
+
+/// The fuzzer's protocol seeds are the shipped templates and one template as
+/// `demo` publishes it; they must not drift from the library.
+/// `FIELDKIT_BLESS_SEEDS=1` rewrites them.
+#[test]
+fn fuzz_seeds_are_in_step_with_the_library() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/protocol_source");
+    let mut expected: Vec<(String, String)> = SHIPPED
+        .iter()
+        .map(|s| (s.file.to_owned(), s.source.to_owned()))
+        .collect();
+    expected.push((
+        "child-rapid-assessment.demo.toml".to_owned(),
+        demo_source("child-rapid-assessment.toml"),
+    ));
+    let bless = std::env::var_os("FIELDKIT_BLESS_SEEDS").is_some();
+    for (file, content) in expected {
+        let path = dir.join(&file);
+        if bless {
+            std::fs::write(&path, &content).unwrap();
+        }
+        let seed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(seed == content, "fuzz/seeds/protocol_source/{file} differs from the library: run with FIELDKIT_BLESS_SEEDS=1");
     }
 }

@@ -44,6 +44,14 @@ fn r2_guardian_consent_for_children() {
     assert!(!has_errors(&lint(&p)), "a warning alone does not block");
 
     p.method = Method::KeyInformantInterview;
+    // Adults: no guardian, but then the age question must refuse children.
+    expect(
+        &p,
+        "R2",
+        Severity::Error,
+        "sections.about_you.questions.age.constraint",
+    );
+    question_mut(&mut p, "age").constraint = Some(". >= 18 and . <= 99".into());
     expect_none(&p, "R2");
     p.method = Method::ChildInterview;
     p.consent.as_mut().unwrap().guardian_required_under = 18;
@@ -345,4 +353,25 @@ fn r23_disaggregation_for_children() {
     p.method = Method::KeyInformantInterview;
     question_mut(&mut p, "group").disaggregation = None;
     expect_none(&p, "R23");
+}
+
+/// A regional tag uses its language's word lists: `en-GB` is checked as `en`.
+#[test]
+fn word_rules_follow_the_primary_language_subtag() {
+    let mut p = valid();
+    question_mut(&mut p, "hours").text = text(
+        "Why did you work so long yesterday?",
+        "Combien d'heures as-tu travaillé hier ?",
+    );
+    let mut json = serde_json::to_string(&p).unwrap();
+    json = json.replace("\"en\"", "\"en-GB\"");
+    let p: fieldkit_protocols::Protocol = serde_json::from_str(&json).unwrap();
+    assert_eq!(p.languages, ["en-GB", "fr"]);
+    let f = expect(
+        &p,
+        "R10",
+        Severity::Warning,
+        "sections.work.questions.hours.text",
+    );
+    assert!(f.message.contains("en-GB"), "{}", f.message);
 }

@@ -15,7 +15,7 @@ fn duplicate_ids_within_each_kind() {
         &p,
         "duplicate-id",
         Severity::Error,
-        "sections.work.questions.works",
+        "sections.work.questions.works#2",
     );
     assert!(f.message.contains("question id `works`"), "{}", f.message);
 
@@ -25,12 +25,12 @@ fn duplicate_ids_within_each_kind() {
         &p,
         "duplicate-id",
         Severity::Error,
-        "sections.about_you.questions.sex.choices.girl",
+        "sections.about_you.questions.sex.choices.girl#2",
     );
 
     let mut p = valid();
     section_mut(&mut p, "work").id = "about_you".into();
-    expect(&p, "duplicate-id", Severity::Error, "sections.about_you");
+    expect(&p, "duplicate-id", Severity::Error, "sections.about_you#2");
 
     let mut p = valid();
     p.research_questions.push(p.research_questions[0].clone());
@@ -38,7 +38,7 @@ fn duplicate_ids_within_each_kind() {
         &p,
         "duplicate-id",
         Severity::Error,
-        "research_questions.rq1",
+        "research_questions.rq1#2",
     );
 
     let mut p = valid();
@@ -48,7 +48,7 @@ fn duplicate_ids_within_each_kind() {
         &p,
         "duplicate-id",
         Severity::Error,
-        "screening.items.distress",
+        "screening.items.distress#2",
     );
 
     let mut p = observation();
@@ -60,19 +60,19 @@ fn duplicate_ids_within_each_kind() {
         &p,
         "duplicate-id",
         Severity::Error,
-        "observation.tallies.carrying",
+        "observation.tallies.carrying#2",
     );
     expect(
         &p,
         "duplicate-id",
         Severity::Error,
-        "observation.site_types.market",
+        "observation.site_types.market#2",
     );
     expect(
         &p,
         "duplicate-id",
         Severity::Error,
-        "observation.indicators.adult_watching",
+        "observation.indicators.adult_watching#2",
     );
 
     // A section may share an id with a question.

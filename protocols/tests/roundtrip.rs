@@ -52,10 +52,12 @@ prop_compose! {
         disaggregation in prop::option::of(select(Dimension::ALL.to_vec())),
         relevant in prop::option::of(words()), constraint in prop::option::of(words()),
         constraint_message in prop::option::of(text()), card in prop::option::of(words()),
+        not_identifying_because in prop::option::of(words()),
     ) -> Question {
         Question {
             id, text, hint, kind, choices, required: flags.0, purpose, sensitive: flags.1,
             identifying: flags.2, disaggregation, relevant, constraint, constraint_message, card,
+            not_identifying_because,
         }
     }
 }
@@ -110,10 +112,12 @@ fn privacy() -> impl Strategy<Value = Privacy> {
         TimestampPrecision::Day,
         TimestampPrecision::Week,
     ]);
-    (any::<u8>(), precision, any::<u32>()).prop_map(|(d, p, m)| Privacy {
+    let reason = prop::option::of(words());
+    (any::<u8>(), precision, any::<u32>(), reason).prop_map(|(d, p, m, r)| Privacy {
         location_decimals: d,
         timestamp_precision: p,
         min_cell_size: m,
+        min_cell_size_reason: r,
     })
 }
 
@@ -180,13 +184,14 @@ prop_compose! {
                    privacy(), prop::option::of(focus_group()), prop::option::of(observation())),
         sections in small_vec(section()),
         closing in text(),
+        demo in any::<bool>(),
     ) -> Protocol {
         let (id, version, title, method, respondents, rapid_assessment, languages, aim) = head;
         let (consent, screening, referral, privacy, focus_group, observation) = blocks;
         Protocol {
             id, version, title, method, respondents, rapid_assessment, languages, aim,
             research_questions, definitions, introduction, data_use, consent, screening, referral,
-            privacy, focus_group, observation, sections, closing,
+            privacy, focus_group, observation, sections, closing, demo,
         }
     }
 }

@@ -173,6 +173,16 @@ fn malformed_messages_name_the_type() {
     );
 }
 
+#[test]
+fn an_unknown_redaction_count_is_refused_not_dropped() {
+    // The OpenAPI document promises no other properties; a report the
+    // server cannot read in full must not be stored as if it could.
+    let mut json: serde_json::Value = serde_json::to_value(sealed()).unwrap();
+    json["redactions"]["faces_blurred"] = 3.into();
+    let err = from_json::<RecordEnvelope>(json.to_string().as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("faces_blurred"), "{err}");
+}
+
 /// What a client parses. A change here is a wire change: bump the version.
 const GOLDEN_BATCH_RESPONSE: &str = r#"{
   "results": [

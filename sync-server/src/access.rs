@@ -30,6 +30,10 @@ pub enum Access {
     ReadCompliance,
     ReadAnswers,
     ReadAuditLog,
+    /// Who read answers (exports, downloads, table views): the part of the
+    /// audit log a supervisor checks for their project.
+    ReadDataAudit,
+    ManageUsers,
     ManageDevices,
     PublishProtocols,
 }
@@ -39,11 +43,17 @@ pub fn allows(role: Role, access: Access) -> bool {
     use Access::*;
     match role {
         Role::Device => matches!(access, SubmitRecords | DownloadProtocols | OwnSyncStatus),
-        Role::Supervisor => matches!(access, DownloadProtocols | ReadCompliance),
+        Role::Supervisor => matches!(access, DownloadProtocols | ReadCompliance | ReadDataAudit),
         Role::Analyst => matches!(access, DownloadProtocols | ReadAnswers),
         Role::Admin => matches!(
             access,
-            DownloadProtocols | ManageDevices | PublishProtocols | ReadAuditLog | ReadCompliance
+            DownloadProtocols
+                | ManageDevices
+                | ManageUsers
+                | PublishProtocols
+                | ReadAuditLog
+                | ReadDataAudit
+                | ReadCompliance
         ),
     }
 }

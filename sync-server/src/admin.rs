@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use fieldkit_protocols::lint::{self, Finding, Severity};
+use fieldkit_protocols::lint::{self, escape, Finding, Locator, Severity};
+use fieldkit_protocols::study::{self, parse_study, Study};
 use fieldkit_protocols::wire::WireSecret;
 use fieldkit_protocols::{library, parse_protocol, Protocol};
 use serde::Serialize;
@@ -25,8 +26,10 @@ pub enum AdminError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{0}")]
+    #[error("{}", escape(&.0.to_string()))]
     Parse(#[from] fieldkit_protocols::ParseError),
+    #[error("{file} is the demo study: its organisation and contacts are not real, so it is only for `fieldkit-server demo`; copy protocols/library/study-template.toml and write this study's own values")]
+    DemoStudy { file: String },
     #[error("{file}: not published, the protocol has lint errors (fix them first; run `fieldkit-server protocol lint {file}`):\n{report}")]
     LintErrors { file: String, report: String },
     #[error("{file}: protocol `{id}` version {version} is already published with other content (hash {existing}); a published version never changes (R4): raise `version` to publish the change")]
@@ -63,58 +66,162 @@ pub struct LintLine {
 }
 
 impl LintLine {
-    fn from_finding(file: &str, source: &str, finding: &Finding) -> LintLine {
-        LintLine {
-            file: file.to_owned(),
-            line: lint::locate(source, finding),
-            code: finding.code.clone(),
-            severity: finding.severity,
-            location: finding.location.clone(),
-            message: finding.message.clone(),
-        }
-    }
-
-    /// `file:line: error[R6] message`
+    /// `file:line: error[R6] message`, with control characters escaped so
+    /// a protocol cannot send escape sequences to the operator's terminal.
     pub fn render(&self) -> String {
         match self.line {
             Some(line) => format!(
                 "{}:{line}: {}[{}] {}",
-                self.file, self.severity, self.code, self.message
+                escape(&self.file),
+                self.severity,
+                escape(&self.code),
+                escape(&self.message)
             ),
             None => format!(
                 "{}: {}[{}] {}: {}",
-                self.file, self.severity, self.code, self.location, self.message
+                escape(&self.file),
+                self.severity,
+                escape(&self.code),
+                escape(&self.location),
+                escape(&self.message)
             ),
         }
+    }
+}
+
+/// A study file, read and parsed, with its name for lint lines.
+#[derive(Debug, Clone)]
+pub struct StudyFile {
+    pub file: String,
+    pub source: String,
+    pub study: Study,
+}
+
+impl StudyFile {
+    pub fn parse(file: &str, source: &str) -> Result<StudyFile, AdminError> {
+        Ok(StudyFile {
+            file: file.to_owned(),
+            source: source.to_owned(),
+            study: parse_study(file, source)?,
+        })
+    }
+
+    pub fn read(path: &Path) -> Result<StudyFile, AdminError> {
+        StudyFile::parse(&path.display().to_string(), &read(path)?)
+    }
+
+    /// The demo study shipped in the binary.
+    pub fn demo() -> StudyFile {
+        StudyFile {
+            file: library::DEMO_STUDY_FILE.to_owned(),
+            source: library::DEMO_STUDY.to_owned(),
+            study: library::demo_study(),
+        }
+    }
+}
+
+/// A protocol ready to lint and publish: the template's own text, or the
+/// template with a study merged in.
+struct Prepared {
+    protocol: Protocol,
+    /// What is published.
+    source: String,
+}
+
+fn prepare(file: &str, source: &str, study: Option<&StudyFile>) -> Result<Prepared, AdminError> {
+    Ok(match study {
+        Some(s) => {
+            let merged = study::merge(file, source, &s.study)?;
+            Prepared {
+                protocol: merged.protocol,
+                source: merged.source,
+            }
+        }
+        None => Prepared {
+            protocol: parse_protocol(file, source)?,
+            source: source.to_owned(),
+        },
+    })
+}
+
+/// Lint lines for `protocol`, each at its line: in the study file when the
+/// study supplied that part, else in the template. Both files are indexed
+/// once, so this is linear in the findings.
+fn lint_lines(
+    file: &str,
+    source: &str,
+    protocol: &Protocol,
+    study: Option<&StudyFile>,
+) -> Vec<LintLine> {
+    let template = Locator::new(source);
+    let study_locator = study.map(|s| Locator::new(&s.source));
+    lint::lint(protocol)
+        .into_iter()
+        .map(|finding: Finding| {
+            let in_study = study.zip(study_locator.as_ref()).and_then(|(s, locator)| {
+                s.study
+                    .location(&finding.location)
+                    .map(|at| (s.file.clone(), locator.line(&at), at))
+            });
+            let (file, line, location) = match in_study {
+                Some(place) => place,
+                None => (
+                    file.to_owned(),
+                    template.line(&finding.location),
+                    finding.location.clone(),
+                ),
+            };
+            // Escaped here, so the JSON output is as safe to print as the text.
+            LintLine {
+                file: escape(&file).into_owned(),
+                line,
+                code: escape(&finding.code).into_owned(),
+                severity: finding.severity,
+                location: escape(&location).into_owned(),
+                message: escape(&finding.message).into_owned(),
+            }
+        })
+        .collect()
+}
+
+fn parse_error_line(e: &fieldkit_protocols::ParseError) -> LintLine {
+    LintLine {
+        file: escape(&e.file).into_owned(),
+        line: Some(e.line),
+        code: "parse".to_owned(),
+        severity: Severity::Error,
+        location: format!("column {}", e.column),
+        message: escape(&e.message).into_owned(),
     }
 }
 
 /// Lints one source text; a parse error is one `error[parse]` line.
 pub fn lint_source(file: &str, source: &str) -> Vec<LintLine> {
+    lint_with_study(file, source, None)
+}
+
+/// Lints one template with a study merged in (or alone).
+pub fn lint_with_study(file: &str, source: &str, study: Option<&StudyFile>) -> Vec<LintLine> {
     match parse_protocol(file, source) {
-        Ok(protocol) => lint::lint(&protocol)
-            .iter()
-            .map(|f| LintLine::from_finding(file, source, f))
-            .collect(),
-        Err(e) => vec![LintLine {
-            file: file.to_owned(),
-            line: Some(e.line),
-            code: "parse".to_owned(),
-            severity: Severity::Error,
-            location: format!("column {}", e.column),
-            message: e.message,
-        }],
+        Ok(mut protocol) => {
+            if let Some(s) = study {
+                s.study.apply(&mut protocol);
+            }
+            lint_lines(file, source, &protocol, study)
+        }
+        Err(e) => vec![parse_error_line(&e)],
     }
 }
 
-/// Lints files; a file that cannot be read is reported like a finding.
-pub fn lint_files(paths: &[impl AsRef<Path>]) -> Vec<LintLine> {
+/// Lints files, with a study merged into each if given; a file that cannot
+/// be read is reported like a finding.
+pub fn lint_files(paths: &[impl AsRef<Path>], study: Option<&StudyFile>) -> Vec<LintLine> {
     let mut lines = Vec::new();
     for path in paths {
         let path = path.as_ref();
         let file = path.display().to_string();
         match read(path) {
-            Ok(source) => lines.extend(lint_source(&file, &source)),
+            Ok(source) => lines.extend(lint_with_study(&file, &source, study)),
             Err(e) => lines.push(LintLine {
                 file,
                 line: None,
@@ -126,6 +233,22 @@ pub fn lint_files(paths: &[impl AsRef<Path>]) -> Vec<LintLine> {
         }
     }
     lines
+}
+
+/// Reads a study file for `lint --study`: a study that does not parse is
+/// one `error[parse]` line rather than an abort, like a protocol's.
+pub fn read_study(path: &Path) -> Result<StudyFile, Vec<LintLine>> {
+    StudyFile::read(path).map_err(|e| match e {
+        AdminError::Parse(p) => vec![parse_error_line(&p)],
+        other => vec![LintLine {
+            file: path.display().to_string(),
+            line: None,
+            code: "unreadable".to_owned(),
+            severity: Severity::Error,
+            location: String::new(),
+            message: other.to_string(),
+        }],
+    })
 }
 
 pub fn has_errors(lines: &[LintLine]) -> bool {
@@ -140,8 +263,35 @@ pub fn publish_source(
     source: &str,
     now: OffsetDateTime,
 ) -> Result<(Protocol, PublishOutcome), AdminError> {
-    let protocol = parse_protocol(file, source)?;
-    let findings = lint_source(file, source);
+    publish_prepared(store, file, source, None, now)
+}
+
+/// Publishes a template with a study merged in (`protocol publish --study`).
+/// The demo study is refused: its values are for `demo` only.
+pub fn publish_with_study(
+    store: &dyn Store,
+    file: &str,
+    source: &str,
+    study: &StudyFile,
+    now: OffsetDateTime,
+) -> Result<(Protocol, PublishOutcome), AdminError> {
+    if study.study.demo {
+        return Err(AdminError::DemoStudy {
+            file: study.file.clone(),
+        });
+    }
+    publish_prepared(store, file, source, Some(study), now)
+}
+
+fn publish_prepared(
+    store: &dyn Store,
+    file: &str,
+    source: &str,
+    study: Option<&StudyFile>,
+    now: OffsetDateTime,
+) -> Result<(Protocol, PublishOutcome), AdminError> {
+    let prepared = prepare(file, source, study)?;
+    let findings = lint_lines(file, source, &prepared.protocol, study);
     if has_errors(&findings) {
         let report = findings
             .iter()
@@ -153,11 +303,12 @@ pub fn publish_source(
             report,
         });
     }
+    let protocol = prepared.protocol;
     let outcome = store.publish(&PublishedProtocol {
         protocol_id: protocol.id.clone(),
         version: protocol.version,
         content_hash: protocol.content_hash(),
-        source_toml: source.to_owned(),
+        source_toml: prepared.source,
         published_at: now,
     })?;
     if let PublishOutcome::Refused { existing_hash } = &outcome {
@@ -171,12 +322,19 @@ pub fn publish_source(
     Ok((protocol, outcome))
 }
 
+/// `protocol publish [--study FILE] FILE`.
 pub fn publish_file(
     store: &dyn Store,
     path: &Path,
+    study: Option<&StudyFile>,
     now: OffsetDateTime,
 ) -> Result<(Protocol, PublishOutcome), AdminError> {
-    publish_source(store, &path.display().to_string(), &read(path)?, now)
+    let file = path.display().to_string();
+    let source = read(path)?;
+    match study {
+        Some(study) => publish_with_study(store, &file, &source, study, now),
+        None => publish_source(store, &file, &source, now),
+    }
 }
 
 /// Makes a one-time enrolment code for a researcher. The code is returned
@@ -246,17 +404,21 @@ pub struct DemoReport {
     pub code: WireSecret,
 }
 
-/// Publishes every shipped protocol and makes one demo enrolment code.
-/// Safe to run again: protocols already there are left alone and the
-/// previous unused demo code is replaced, so one code is ever outstanding.
+/// Publishes every shipped protocol with the demo study merged in (its
+/// organisation and contacts say they are not real, and the app shows a
+/// demo banner) and makes one demo enrolment code. Safe to run again:
+/// protocols already there are left alone and the previous unused demo code
+/// is replaced, so one code is ever outstanding.
 pub fn demo(
     store: &dyn Store,
     valid_days: u32,
     now: OffsetDateTime,
 ) -> Result<DemoReport, AdminError> {
     let mut published = Vec::new();
+    let study = StudyFile::demo();
     for shipped in library::SHIPPED {
-        let (protocol, outcome) = publish_source(store, shipped.file, shipped.source, now)?;
+        let (protocol, outcome) =
+            publish_prepared(store, shipped.file, shipped.source, Some(&study), now)?;
         published.push((protocol.id, protocol.version, outcome));
     }
     store.drop_pending_enrolments(DEMO_RESEARCHER)?;
@@ -276,5 +438,10 @@ pub fn show_file(path: &Path, lang: Option<&str>) -> Result<String, AdminError> 
     let lang = lang
         .unwrap_or_else(|| protocol.default_language())
         .to_owned();
-    Ok(fieldkit_protocols::outline::outline(&protocol, &lang))
+    // Protocol texts go to a terminal: escape everything but line breaks.
+    let outline = fieldkit_protocols::outline::outline(&protocol, &lang);
+    Ok(outline
+        .lines()
+        .map(|l| format!("{}\n", escape(l)))
+        .collect())
 }

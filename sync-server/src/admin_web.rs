@@ -9,8 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::access::{Principal, Role};
 use crate::export::{write_export, AgeGroups, Format};
-use crate::store::web::parse_role;
-use crate::store::{Store, WebUser};
+use crate::store::Store;
 
 /// The first line of `file`, or of standard input.
 pub fn read_password(file: Option<&Path>) -> anyhow::Result<Zeroizing<String>> {
@@ -28,8 +27,8 @@ pub fn read_password(file: Option<&Path>) -> anyhow::Result<Zeroizing<String>> {
         }
     }
     let trimmed = Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned());
-    if trimmed.chars().count() < 12 {
-        anyhow::bail!("the password must be at least 12 characters; give it on standard input or with --password-file");
+    if trimmed.is_empty() {
+        anyhow::bail!("no password given; give it on standard input or with --password-file");
     }
     Ok(trimmed)
 }
@@ -41,22 +40,14 @@ pub fn add_user(
     password: &str,
     now: OffsetDateTime,
 ) -> anyhow::Result<()> {
-    let login = login.trim();
-    if login.is_empty() || login.contains(char::is_whitespace) {
-        anyhow::bail!("the login `{login}` must be one word without spaces");
-    }
-    let role = parse_role(role).context("--role must be supervisor, analyst or admin")?;
-    let password_hash = crate::web::hash_password(password)
-        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
-    let user = WebUser {
-        login: login.to_owned(),
+    crate::admin_users::add(
+        store,
+        &crate::admin_users::console(),
+        login,
         role,
-        password_hash,
-    };
-    if !store.add_web_user(&user, now)? {
-        anyhow::bail!("a web user `{login}` exists already; choose another login");
-    }
-    store.audit(&cli(), "add_web_user", login, now)?;
+        password,
+        now,
+    )?;
     Ok(())
 }
 

@@ -35,6 +35,16 @@ pub struct Config {
     pub rate_per_minute: u32,
     /// ... and in a burst.
     pub rate_burst: u32,
+    /// Enrolment attempts per minute from one source address ...
+    pub enrol_per_minute_per_source: u32,
+    /// ... and from everyone together.
+    pub enrol_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the real source
+    /// address; empty (the default) means the header is never read.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Days the audit log keeps an entry; `audit prune` and the running
+    /// server (daily) drop older ones. 0 keeps everything.
+    pub audit_retention_days: u32,
     /// Days an enrolment code stays valid.
     pub enrol_code_days: u32,
     /// `text` or `json` log lines.
@@ -84,6 +94,10 @@ impl Default for Config {
             max_batch: 500,
             rate_per_minute: 120,
             rate_burst: 60,
+            enrol_per_minute_per_source: 10,
+            enrol_per_minute: 60,
+            trusted_proxies: Vec::new(),
+            audit_retention_days: 400,
             enrol_code_days: 14,
             log_format: LogFormat::Text,
         }
@@ -173,6 +187,23 @@ impl Config {
         }
         if let Some(v) = var("FIELDKIT_RATE_BURST") {
             self.rate_burst = parse("FIELDKIT_RATE_BURST", v)?;
+        }
+        if let Some(v) = var("FIELDKIT_ENROL_PER_MINUTE_PER_SOURCE") {
+            self.enrol_per_minute_per_source = parse("FIELDKIT_ENROL_PER_MINUTE_PER_SOURCE", v)?;
+        }
+        if let Some(v) = var("FIELDKIT_ENROL_PER_MINUTE") {
+            self.enrol_per_minute = parse("FIELDKIT_ENROL_PER_MINUTE", v)?;
+        }
+        if let Some(v) = var("FIELDKIT_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| parse("FIELDKIT_TRUSTED_PROXIES", a.to_owned()))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = var("FIELDKIT_AUDIT_RETENTION_DAYS") {
+            self.audit_retention_days = parse("FIELDKIT_AUDIT_RETENTION_DAYS", v)?;
         }
         if let Some(v) = var("FIELDKIT_ENROL_CODE_DAYS") {
             self.enrol_code_days = parse("FIELDKIT_ENROL_CODE_DAYS", v)?;

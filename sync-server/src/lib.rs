@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod admin_users;
 pub mod admin_web;
 pub mod api;
 pub mod config;
@@ -13,11 +14,13 @@ pub mod export;
 pub mod limits;
 pub mod secrets;
 pub mod store;
+pub mod timing;
 pub mod verify;
 pub mod web;
 pub mod xlsform;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use api::{app, openapi_document, AppState};
@@ -39,9 +42,18 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// The API and the supervisor/analyst pages together.
+/// The API and the supervisor/analyst pages together, every response with
+/// the security headers and every request in the log.
 pub fn app_with_pages(state: AppState) -> axum::Router {
-    web::routes().with_state(state.clone()).merge(app(state))
+    let tls = state.config.tls_cert.is_some() && state.config.tls_key.is_some();
+    web::routes()
+        .with_state(state.clone())
+        .merge(app(state))
+        .layer(axum::middleware::from_fn_with_state(
+            tls,
+            web::headers::security_headers,
+        ))
+        .layer(axum::middleware::from_fn(web::request_log::log_request))
 }
 
 /// Runs the server on `listener` until Ctrl-C or SIGTERM, then finishes the
@@ -62,6 +74,7 @@ pub async fn serve_until(
         .await
         .map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
     let state = AppState::new(store, config.clone());
+    let retention = tokio::spawn(apply_retention_daily(state.clone()));
     let app = app_with_pages(state);
     let address = listener.local_addr()?;
     match (&config.tls_cert, &config.tls_key) {
@@ -84,18 +97,42 @@ pub async fn serve_until(
             tracing::info!(%address, tls = true, "listening");
             axum_server::from_tcp_rustls(listener.into_std()?, tls)?
                 .handle(handle)
-                .serve(app.into_make_service())
+                .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>())
                 .await?;
         }
         _ => {
             tracing::info!(%address, tls = false, "listening");
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await?;
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await?;
         }
     }
+    retention.abort();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The audit log's retention (`audit_retention_days`), applied at start
+/// and once a day.
+async fn apply_retention_daily(state: AppState) {
+    let mut daily = tokio::time::interval(Duration::from_secs(24 * 3600));
+    loop {
+        daily.tick().await;
+        let days = state.config.audit_retention_days;
+        let store = Arc::clone(&state.store);
+        let pruned = tokio::task::spawn_blocking(move || {
+            admin_users::prune_audit(store.as_ref(), days, time::OffsetDateTime::now_utc())
+        })
+        .await;
+        match pruned {
+            Ok(Ok(dropped)) => tracing::info!(dropped, days, "audit retention applied"),
+            Ok(Err(e)) => tracing::error!(error = %e, "audit retention failed"),
+            Err(e) => tracing::error!(error = %e, "audit retention stopped"),
+        }
+    }
 }
 
 /// Ctrl-C, or SIGTERM from a service manager.

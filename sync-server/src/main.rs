@@ -6,11 +6,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use fieldkit_sync_server::admin_users::console;
 use fieldkit_sync_server::config::{Config, DatabaseUrl, LogFormat};
 use fieldkit_sync_server::store::{self, PublishOutcome, Store};
 use fieldkit_sync_server::{admin, admin_web, xlsform};
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+mod cli_accounts;
 
 #[derive(Parser)]
 #[command(
@@ -39,9 +42,12 @@ enum Command {
     /// Enrol, list and revoke researchers' devices.
     #[command(subcommand)]
     Device(DeviceCommand),
-    /// Add web users (supervisors, analysts, admins).
+    /// Add, list, disable, enable, remove web users and set passwords.
     #[command(subcommand)]
-    User(UserCommand),
+    User(cli_accounts::UserCommand),
+    /// Read the audit log and apply its retention (R22).
+    #[command(subcommand)]
+    Audit(cli_accounts::AuditCommand),
     /// Write an export of a protocol's records (audited, R22).
     Export {
         #[command(flatten)]
@@ -58,7 +64,8 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Publish every shipped protocol and print a demo enrolment code.
+    /// Publish every shipped protocol with the demo study (values that say
+    /// they are not real) and print a demo enrolment code.
     Demo {
         #[command(flatten)]
         place: Place,
@@ -81,6 +88,10 @@ enum ProtocolCommand {
     Lint {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Study file merged into each protocol first (organisation,
+        /// referral contacts, sites), as `publish --study` does.
+        #[arg(long)]
+        study: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -91,10 +102,15 @@ enum ProtocolCommand {
         #[arg(long)]
         lang: Option<String>,
     },
-    /// Publish a protocol version (refused with lint errors, or if the
-    /// version exists with other content).
+    /// Publish protocol versions (refused with lint errors, placeholders
+    /// included, or if the version exists with other content).
     Publish {
-        file: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Study file merged into each protocol: the study's organisation,
+        /// referral contacts and sites (see docs/protocols.md).
+        #[arg(long)]
+        study: Option<PathBuf>,
         #[command(flatten)]
         place: Place,
     },
@@ -132,21 +148,6 @@ enum DeviceCommand {
     /// Revoke a device's token.
     Revoke {
         id: Uuid,
-        #[command(flatten)]
-        place: Place,
-    },
-}
-
-#[derive(Subcommand)]
-enum UserCommand {
-    /// Add a web user. The password is read from --password-file, or from
-    /// standard input (first line), never from the command line.
-    Add {
-        login: String,
-        #[arg(long, value_parser = ["supervisor", "analyst", "admin"])]
-        role: String,
-        #[arg(long)]
-        password_file: Option<PathBuf>,
         #[command(flatten)]
         place: Place,
     },
@@ -236,16 +237,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Protocol(command) => return protocol(command, now),
         Command::Device(command) => device(command, now)?,
-        Command::User(UserCommand::Add {
-            login,
-            role,
-            password_file,
-            place,
-        }) => {
-            let password = admin_web::read_password(password_file.as_deref())?;
-            admin_web::add_user(&*place.store()?, &login, &role, &password, now)?;
-            println!("Web user {login} ({role}) added.");
-        }
+        Command::User(command) => cli_accounts::user(command, now)?,
+        Command::Audit(command) => cli_accounts::audit(command, now)?,
         Command::Export {
             place,
             protocol,
@@ -332,8 +325,22 @@ fn describe(outcome: &PublishOutcome) -> &'static str {
 
 fn protocol(command: ProtocolCommand, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     match command {
-        ProtocolCommand::Lint { files, format } => {
-            let lines = admin::lint_files(&files);
+        ProtocolCommand::Lint {
+            files,
+            study,
+            format,
+        } => {
+            let study = match study.as_deref().map(admin::read_study) {
+                Some(Ok(study)) => Some(study),
+                Some(Err(lines)) => {
+                    for line in &lines {
+                        eprintln!("{}", line.render());
+                    }
+                    return Ok(ExitCode::FAILURE);
+                }
+                None => None,
+            };
+            let lines = admin::lint_files(&files, study.as_ref());
             match format {
                 Format::Text => {
                     for line in &lines {
@@ -358,16 +365,23 @@ fn protocol(command: ProtocolCommand, now: OffsetDateTime) -> anyhow::Result<Exi
         ProtocolCommand::Show { file, lang } => {
             print!("{}", admin::show_file(&file, lang.as_deref())?);
         }
-        ProtocolCommand::Publish { file, place } => {
+        ProtocolCommand::Publish {
+            files,
+            study,
+            place,
+        } => {
             let store = place.store()?;
-            let (protocol, outcome) = admin::publish_file(&*store, &file, now)?;
-            println!(
-                "{} v{} ({}): {}",
-                protocol.id,
-                protocol.version,
-                protocol.content_hash(),
-                describe(&outcome)
-            );
+            let study = study.as_deref().map(admin::StudyFile::read).transpose()?;
+            for file in &files {
+                let (protocol, outcome) = admin::publish_file(&*store, file, study.as_ref(), now)?;
+                println!(
+                    "{} v{} ({}): {}",
+                    protocol.id,
+                    protocol.version,
+                    protocol.content_hash(),
+                    describe(&outcome)
+                );
+            }
         }
         ProtocolCommand::List { place } => {
             for p in place.store()?.protocols()? {
@@ -427,6 +441,7 @@ fn device(command: DeviceCommand, now: OffsetDateTime) -> anyhow::Result<()> {
                 config.enrol_code_days,
                 now,
             )?;
+            store.audit(&console(), "enrol_device", researcher.trim(), now)?;
             println!("One-time enrolment code: {}", code.expose());
             println!(
                 "Valid for {} days. Type it into the app's enrolment screen.",
@@ -438,7 +453,9 @@ fn device(command: DeviceCommand, now: OffsetDateTime) -> anyhow::Result<()> {
             print!("{}", admin::render_devices(&devices));
         }
         DeviceCommand::Revoke { id, place } => {
-            admin::revoke(&*place.store()?, id, now)?;
+            let store = place.store()?;
+            admin::revoke(&*store, id, now)?;
+            store.audit(&console(), "revoke_device", &id.to_string(), now)?;
             println!("Device {id} revoked; its token no longer works.");
         }
     }

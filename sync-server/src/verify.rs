@@ -1,10 +1,14 @@
 //! Verification of a submitted record: the same engine the phone runs
-//! replays the events against the published protocol version. Whatever
-//! client sent it, a record the engine would not have allowed is rejected.
+//! replays the events against the published protocol version, and the same
+//! anonymiser checks that nothing identifying is in it (R21). Whatever
+//! client sent it, a record the engine would not have allowed, or the phone
+//! would not have sent, is rejected. A session dated by a wrong clock is
+//! kept, with a time finding for supervisors (`timing.rs`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use fieldkit_protocols::anonymise::check_anonymised;
 use fieldkit_protocols::engine::{EventKind, Session, Status};
 use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::parse_protocol;
@@ -16,6 +20,7 @@ use time::OffsetDateTime;
 use crate::store::{
     BatchEntry, ComplianceFinding, Device, Store, StoreError, StoreOutcome, VerifiedRecord,
 };
+use crate::timing::time_findings;
 
 /// The reason given when a device sends a version the server never published.
 pub const UNKNOWN_VERSION: &str = "unknown protocol version, download protocols again";
@@ -30,6 +35,8 @@ pub const UNKNOWN_VERSION: &str = "unknown protocol version, download protocols 
 pub struct CachedProtocol {
     pub protocol: Arc<Protocol>,
     pub content_hash: ContentHash,
+    /// When this version was published: no session of it can be older.
+    pub published_at: OffsetDateTime,
     blank: Session,
 }
 
@@ -72,6 +79,7 @@ impl ProtocolCache {
         let protocol = Arc::new(protocol);
         let cached = Arc::new(CachedProtocol {
             content_hash: protocol.content_hash(),
+            published_at: published.published_at,
             blank: Session::new(Arc::clone(&protocol)),
             protocol,
         });
@@ -118,7 +126,7 @@ pub fn verify_and_store_batch(
     let mut early = Vec::with_capacity(envelopes.len());
     let mut entries = Vec::with_capacity(envelopes.len());
     for envelope in envelopes {
-        match check(store, cache, device, envelope)? {
+        match check(store, cache, device, envelope, now)? {
             Ok(record) => {
                 early.push(None);
                 entries.push(BatchEntry::Verified(record));
@@ -176,6 +184,7 @@ fn check(
     cache: &ProtocolCache,
     device: &Device,
     envelope: &RecordEnvelope,
+    now: OffsetDateTime,
 ) -> Result<Result<VerifiedRecord, RecordStatus>, StoreError> {
     if envelope.device_id != device.device_id {
         return Ok(Err(rejected(
@@ -237,13 +246,21 @@ fn check(
             "the envelope's respondent reference differs from the session's",
         )));
     }
+    // What the phone should have removed, checked with the phone's own code.
+    if let Err(e) = check_anonymised(&cached.protocol, &envelope.respondent, &envelope.events) {
+        return Ok(Err(rejected(Some(e.rule), e.message)));
+    }
+    let precision = cached.protocol.privacy.timestamp_precision;
+    let timing = time_findings(&envelope.events, now, cached.published_at, precision);
     let findings = session
         .findings()
         .into_iter()
-        .map(|f| ComplianceFinding {
+        .map(|f| (f.rule, f.message))
+        .chain(timing)
+        .map(|(rule, message)| ComplianceFinding {
             record_id: envelope.record_id,
-            rule: f.rule,
-            message: f.message,
+            rule,
+            message,
             researcher: device.researcher.clone(),
             protocol_id: envelope.protocol_id.clone(),
             protocol_version: envelope.protocol_version,

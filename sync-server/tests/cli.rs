@@ -56,9 +56,29 @@ fn write_bad_protocol(dir: &Path) -> String {
     path.display().to_string()
 }
 
+/// The shipped child template: clean once a study fills in its placeholders.
 fn write_good_protocol(dir: &Path) -> String {
     let path = dir.join("good.toml");
     std::fs::write(&path, library::SHIPPED[0].source).unwrap();
+    path.display().to_string()
+}
+
+/// A study file with real-looking values: the organisation, and numbers from
+/// the UK's range reserved for drama (never anyone's).
+const STUDY: &str = r#"organisation = "Safe Futures Trust"
+
+[[contacts]]
+name = { en = "Child protection focal point", fr = "Point focal de protection de l'enfance" }
+phone = "+44 20 7946 0321"
+
+[[contacts]]
+name = { en = "Emergency services", fr = "Services d'urgence" }
+phone = "+44 20 7946 0999"
+"#;
+
+fn write_study(dir: &Path) -> String {
+    let path = dir.join("study.toml");
+    std::fs::write(&path, STUDY).unwrap();
     path.display().to_string()
 }
 
@@ -94,7 +114,8 @@ fn lint_reports_file_line_and_rule_and_fails_on_errors() {
         .any(|f| f["code"] == "R6" && f["severity"] == "error" && f["line"].is_number()));
 
     let good = write_good_protocol(dir.path());
-    let clean = run(&["protocol", "lint", &good]);
+    let study = write_study(dir.path());
+    let clean = run(&["protocol", "lint", "--study", &study, &good]);
     assert!(clean.status.success(), "{}", stdout(&clean));
 }
 
@@ -128,10 +149,21 @@ fn publish_refuses_lint_errors_and_changed_content_under_the_same_version() {
     );
 
     let good = write_good_protocol(dir.path());
-    let first = run_in(db.as_ref(), &["protocol", "publish", &good, "--data", data]);
+    let study = write_study(dir.path());
+    let first = run_in(
+        db.as_ref(),
+        &[
+            "protocol", "publish", "--study", &study, &good, "--data", data,
+        ],
+    );
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(stdout(&first).contains("published"));
-    let again = run_in(db.as_ref(), &["protocol", "publish", &good, "--data", data]);
+    let again = run_in(
+        db.as_ref(),
+        &[
+            "protocol", "publish", "--study", &study, &good, "--data", data,
+        ],
+    );
     assert!(again.status.success());
     assert!(
         stdout(&again).contains("already published"),
@@ -151,7 +183,12 @@ fn publish_refuses_lint_errors_and_changed_content_under_the_same_version() {
         "the fixture text moved"
     );
     std::fs::write(&good, changed).unwrap();
-    let taken = run_in(db.as_ref(), &["protocol", "publish", &good, "--data", data]);
+    let taken = run_in(
+        db.as_ref(),
+        &[
+            "protocol", "publish", "--study", &study, &good, "--data", data,
+        ],
+    );
     assert!(!taken.status.success());
     assert!(stderr(&taken).contains("R4"), "{}", stderr(&taken));
 

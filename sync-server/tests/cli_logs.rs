@@ -13,6 +13,8 @@ use support::*;
 const BIN: &str = env!("CARGO_BIN_EXE_fieldkit-server");
 const NOTE: &str = "NOTE-TEXT-she-sleeps-at-the-bus-depot";
 const RESEARCHER: &str = "Zanele Researchername";
+const PASSWORD: &str = "copper kettle winter garden";
+const QUERY_VALUE: &str = "QUERYVALUEnotlogged";
 
 fn admin(args: &[&str]) -> String {
     let output = Command::new(BIN)
@@ -119,6 +121,44 @@ async fn logs_carry_no_answers_notes_names_or_tokens_and_sigterm_stops_gracefull
     assert_eq!(results["results"][0]["status"], "stored", "{results}");
     assert_eq!(results["results"][1]["status"], "rejected", "{results}");
 
+    // A web login and a filtered page: one log line each, with the path and
+    // the query's names, never the password or the values.
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, format!("{PASSWORD}\n")).unwrap();
+    admin(&[
+        "user",
+        "add",
+        "amina",
+        "--role",
+        "admin",
+        "--password-file",
+        pass.to_str().unwrap(),
+        "--data",
+        data,
+    ]);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = client.get(format!("{base}/login")).send().await.unwrap();
+    let cookie = support::browser::cookie_value(&form, "fk_login").unwrap();
+    let csrf = support::browser::hidden(&form.text().await.unwrap(), "csrf");
+    let login = client
+        .post(format!("{base}/login"))
+        .header("cookie", cookie.split(';').next().unwrap())
+        .form(&[("login", "amina"), ("password", PASSWORD), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    let session = support::browser::cookie_value(&login, "fk_session").unwrap();
+    let audit = client
+        .get(format!("{base}/web/audit?who={QUERY_VALUE}"))
+        .header("cookie", session.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(audit.status(), 200);
+
     // `kill` as the shell's builtin: present wherever /bin/sh is.
     let status = Command::new("sh")
         .args(["-c", &format!("kill -TERM {}", child.id())])
@@ -142,7 +182,27 @@ async fn logs_carry_no_answers_notes_names_or_tokens_and_sigterm_stops_gracefull
         log.contains(&stored.record_id.to_string()),
         "records are named by id:\n{log}"
     );
-    for secret in [NOTE, RESEARCHER, token.as_str(), "7K2M-Q", code.as_str()] {
+    let lines = |path: &str| {
+        log.lines()
+            .filter(|l| l.contains(&format!("path={path} ")))
+            .count()
+    };
+    assert_eq!(lines("/login"), 2, "GET and POST /login:\n{log}");
+    assert!(
+        log.lines().any(|l| l.contains("path=/web/audit")
+            && l.contains("query=\"who\"")
+            && l.contains("status=200")),
+        "{log}"
+    );
+    for secret in [
+        NOTE,
+        RESEARCHER,
+        token.as_str(),
+        "7K2M-Q",
+        code.as_str(),
+        PASSWORD,
+        QUERY_VALUE,
+    ] {
         assert!(!log.contains(secret), "the log contains `{secret}`:\n{log}");
     }
 }

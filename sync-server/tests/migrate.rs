@@ -15,7 +15,7 @@ use fieldkit_protocols::wire::Tombstone;
 use fieldkit_sync_server::access::{Principal, Role};
 use fieldkit_sync_server::export::{write_export, AgeGroups, Format};
 use fieldkit_sync_server::store::postgres::scratch::ScratchDatabase;
-use fieldkit_sync_server::store::{Store, WebUser};
+use fieldkit_sync_server::store::{AuditEntry, Store, WebUser};
 use serde_json::json;
 use support::*;
 use time::OffsetDateTime;
@@ -122,9 +122,38 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
                 login: "ana".into(),
                 role: Role::Analyst,
                 password_hash: "$argon2id$x".into(),
+                disabled: false,
             },
             now,
         )
+        .unwrap();
+    // A disabled user and a failed login with its source address (the
+    // columns added after the first schema).
+    source
+        .store
+        .add_web_user(
+            &WebUser {
+                login: "sam".into(),
+                role: Role::Supervisor,
+                password_hash: "$argon2id$y".into(),
+                disabled: false,
+            },
+            now,
+        )
+        .unwrap();
+    assert!(source
+        .store
+        .set_web_user_disabled("sam", Some(now))
+        .unwrap());
+    source
+        .store
+        .write_audit(&AuditEntry {
+            actor: "web".into(),
+            action: "login_failed".into(),
+            target: "sam".into(),
+            at: now,
+            source: Some("192.0.2.7".into()),
+        })
         .unwrap();
     source
         .store
@@ -146,7 +175,7 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
     );
     assert_eq!(
         text.matches("same content").count(),
-        12,
+        13,
         "one line per table:\n{text}"
     );
     assert!(text.contains("Copied and checked"), "{text}");
@@ -240,10 +269,34 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
             .audit_log(&admin)
             .unwrap()
             .into_iter()
-            .map(|e| (e.actor, e.action, e.target, micros(e.at)))
+            .map(|e| (e.actor, e.action, e.target, micros(e.at), e.source))
             .collect()
     };
     assert_eq!(entries(&*copy), entries(&*source.store));
+    let users = |store: &dyn Store| -> Vec<_> {
+        store
+            .web_users()
+            .unwrap()
+            .into_iter()
+            .map(|u| (u.login, u.role, u.disabled_at.map(micros)))
+            .collect()
+    };
+    assert_eq!(users(&*copy), users(&*source.store));
+    assert!(users(&*copy)[1].2.is_some(), "sam stays disabled");
+    // The withdrawal stays final in the copy: nobody may store the id again.
+    let again = fieldkit_sync_server::store::VerifiedRecord {
+        record_id: withdrawn.record_id,
+        device_id: Uuid::new_v4(),
+        protocol_id: withdrawn.protocol_id.clone(),
+        protocol_version: withdrawn.protocol_version,
+        content_hash: withdrawn.content_hash.clone(),
+        envelope_json: "{}".into(),
+        findings: Vec::new(),
+    };
+    assert_eq!(
+        copy.store_record(&again, now).unwrap(),
+        fieldkit_sync_server::store::StoreOutcome::Withdrawn
+    );
     assert_eq!(
         export(&*copy, Format::CsvWide),
         csv,

@@ -128,3 +128,94 @@ fn openapi_schemas_match_wire_types() {
         }],
     );
 }
+
+/// Every kind of event and value, as the phone writes them, reads through
+/// the document's twins (which refuse unknown fields): the schema of
+/// events is their real shape.
+#[test]
+fn event_twins_read_every_real_event() {
+    use fieldkit_protocols::engine::{
+        Consenter, Decision, Event, EventKind, OthersPresent, Sex, SkipReason, StopReason,
+    };
+    use fieldkit_protocols::Value;
+    use fieldkit_sync_server::api::openapi_events::{EventDoc, RedactionReportDoc};
+
+    let protocol = std::sync::Arc::new(shipped_protocol(CHILD_FILE));
+    let mut events = child_session(&protocol);
+    let values = [
+        Value::Bool(true),
+        Value::Integer(-3),
+        Value::Decimal(2.5),
+        Value::Text("t".into()),
+        Value::Choice("c".into()),
+        Value::Choices(vec!["a".into()]),
+        Value::Ranking(vec!["a".into(), "b".into()]),
+        Value::Date("2026-03-06".into()),
+        Value::Time("10:00".into()),
+        Value::Location {
+            lat: 1.5,
+            lon: -2.0,
+        },
+        Value::Count(4),
+    ];
+    let mut kinds: Vec<EventKind> = values
+        .into_iter()
+        .map(|value| EventKind::Answered {
+            question_id: "q".into(),
+            value,
+        })
+        .collect();
+    kinds.extend([
+        EventKind::Amended {
+            question_id: "q".into(),
+            value: Value::Bool(false),
+            reason: "r".into(),
+        },
+        EventKind::ParticipantAdded {
+            code: "P1".into(),
+            age: Some(12),
+        },
+        EventKind::ConsentRecorded {
+            by: Consenter::Participant("P1".into()),
+            decision: Decision::Refused,
+            audio_recording: false,
+        },
+        EventKind::Skipped {
+            question_id: "q".into(),
+            reason: SkipReason::DoesNotKnow,
+        },
+        EventKind::AnswerWithheld {
+            question_id: "q".into(),
+        },
+        EventKind::OthersPresentChanged {
+            present: OthersPresent::Employer,
+        },
+        EventKind::NoteAdded { text: "n".into() },
+        EventKind::Tallied {
+            tally_id: "t".into(),
+            sex: Sex::Unknown,
+            age_group: "under 13".into(),
+            delta: -1,
+        },
+        EventKind::IndicatorChecked {
+            indicator_id: "i".into(),
+            observed: true,
+        },
+        EventKind::Stopped {
+            reason: StopReason::InterviewerEnded,
+        },
+    ]);
+    let last = events.last().unwrap().clone();
+    events.extend(kinds.into_iter().map(|kind| Event {
+        kind,
+        ..last.clone()
+    }));
+    for event in &events {
+        let json = serde_json::to_value(event).unwrap();
+        serde_json::from_value::<EventDoc>(json.clone())
+            .unwrap_or_else(|e| panic!("the Event schema does not read {json}: {e}"));
+    }
+    let report =
+        serde_json::to_value(fieldkit_protocols::anonymise::RedactionReport::default()).unwrap();
+    serde_json::from_value::<RedactionReportDoc>(report).unwrap();
+}

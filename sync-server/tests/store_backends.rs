@@ -202,6 +202,7 @@ fn a_web_session_started_on_one_instance_holds_on_another() {
         login: "sam".to_owned(),
         role: Role::Supervisor,
         password_hash: "$argon2id$placeholder".to_owned(),
+        disabled: false,
     };
     let [one, two] = [store.reopen(), store.reopen()];
     assert!(one.add_web_user(&user, now).unwrap());
@@ -230,6 +231,42 @@ fn a_web_session_started_on_one_instance_holds_on_another() {
     );
     two.end_web_session("token-hash").unwrap();
     assert_eq!(one.web_session("token-hash", now).unwrap(), None);
+
+    // An admin disabling sam on one instance ends a session held on another.
+    one.start_web_session("again", "sam", "csrf", now + time::Duration::hours(1))
+        .unwrap();
+    assert!(two.set_web_user_disabled("sam", Some(now)).unwrap());
+    assert_eq!(one.web_session("again", now).unwrap(), None);
+    assert!(one.web_user("sam").unwrap().unwrap().disabled);
+}
+
+/// Login throttling counts failed logins in the database: what one
+/// instance saw, every other instance counts too, per login and per source.
+#[test]
+fn failed_logins_count_on_every_instance() {
+    let store = TestStore::new();
+    let now = OffsetDateTime::now_utc();
+    let instances: Vec<Arc<dyn Store>> = vec![store.reopen(), store.reopen()];
+    for (n, instance) in instances.iter().enumerate() {
+        instance
+            .write_audit(&fieldkit_sync_server::store::AuditEntry {
+                actor: "web".to_owned(),
+                action: "login_failed".to_owned(),
+                target: "sam".to_owned(),
+                at: now + time::Duration::seconds(n as i64),
+                source: Some("192.0.2.7".to_owned()),
+            })
+            .unwrap();
+    }
+    for instance in &instances {
+        let failures = instance.login_failures("sam", "192.0.2.7", 10).unwrap();
+        assert_eq!(failures.by_login.len(), 2, "{}", store.backend());
+        assert_eq!(failures.by_source.len(), 2);
+        assert!(
+            failures.by_login[0].at > failures.by_login[1].at,
+            "newest first"
+        );
+    }
 }
 
 /// What one instance writes to the audit log, any other reads (R22).

@@ -257,11 +257,25 @@ async fn soft_findings_are_stored_for_supervisors() {
     let mut start = start(&protocol, Some(12));
     start.interviewer_languages = vec!["fr".into()];
     let mut events = completed_session(&protocol, start);
-    let last = events.len() - 1;
-    events.insert(last, events[last].clone());
-    events[last].kind = EventKind::OthersPresentChanged {
-        present: OthersPresent::Employer,
-    };
+    let end = events.pop().unwrap();
+    // An employer walks in before the end: the screening is asked again
+    // for the person now present (R5), then the session completes.
+    events.push(fieldkit_protocols::engine::Event {
+        kind: EventKind::OthersPresentChanged {
+            present: OthersPresent::Employer,
+        },
+        ..end.clone()
+    });
+    for item in &protocol.screening.as_ref().unwrap().items {
+        events.push(fieldkit_protocols::engine::Event {
+            kind: EventKind::ScreeningAnswered {
+                item_id: item.id.clone(),
+                positive: false,
+            },
+            ..end.clone()
+        });
+    }
+    events.push(end);
     let record = seal(device, &protocol, renumber(events));
     let results = server.submit(&token, std::slice::from_ref(&record)).await;
     assert_eq!(results[0]["status"], "stored", "{results:?}");

@@ -43,8 +43,8 @@ proptest! {
     ) {
         let store = TestStore::new();
         let now = OffsetDateTime::now_utc();
-        let shipped = fieldkit_protocols::library::SHIPPED.iter().find(|s| s.file == CHILD_FILE).unwrap();
-        let (protocol, _) = admin::publish_source(&*store, CHILD_FILE, shipped.source, now).unwrap();
+        let source = fieldkit_protocols::library::demo_source(CHILD_FILE);
+        let (protocol, _) = admin::publish_source(&*store, CHILD_FILE, &source, now).unwrap();
         let protocol = Arc::new(protocol);
         let code = admin::enrol(&*store, "Amina", &["en".into()], 1, now).unwrap();
         let code_hash = fieldkit_sync_server::secrets::hash_secret(

@@ -57,7 +57,13 @@ async fn with_a_certificate_the_server_speaks_https() {
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
         }
     }
-    assert_eq!(answered.expect("no HTTPS answer").status(), 200);
+    let answered = answered.expect("no HTTPS answer");
+    assert_eq!(answered.status(), 200);
+    // Terminating TLS itself, the server tells browsers to keep to HTTPS.
+    assert_eq!(
+        answered.headers()["strict-transport-security"],
+        "max-age=63072000"
+    );
     // Plain HTTP on the TLS port gets no API answer.
     let plain = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await;
     assert!(plain.map_or(true, |r| r.status() != 200));
@@ -104,10 +110,9 @@ async fn a_device_over_its_rate_is_asked_to_slow_down() {
 }
 
 #[tokio::test]
-async fn guessing_enrolment_codes_is_slowed_down_for_everyone() {
+async fn guessing_enrolment_codes_is_slowed_down_for_the_guesser() {
     let server = TestServer::start_with(|c| {
-        c.rate_burst = 3;
-        c.rate_per_minute = 0;
+        c.enrol_per_minute_per_source = 3;
     })
     .await;
     let code = fieldkit_sync_server::admin::enrol(
@@ -138,9 +143,17 @@ async fn guessing_enrolment_codes_is_slowed_down_for_everyone() {
         let (status, body) = attempt(guess.to_owned()).await;
         assert_eq!(status, 401, "{body}");
     }
-    // The bucket is shared: even the right code now waits, and is not used up.
+    // The guesser's address waits now, even with the right code, which is
+    // not used up (another address is not held up: `web_hardening.rs`).
     let (status, body) = attempt(code.expose().to_owned()).await;
     assert_eq!(status, 429, "{body}");
     assert_eq!(body["error"]["code"], "rate_limited");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("try again in"),
+        "{body}"
+    );
     assert!(server.store.devices().unwrap().is_empty());
 }

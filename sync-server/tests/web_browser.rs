@@ -252,3 +252,131 @@ async fn supervisor_and_analyst_pages_in_a_real_browser() {
     assert_eq!(rows.iter().filter(|r| r.contains(",12-14,")).count(), 7);
     client.close().await.unwrap();
 }
+
+/// Issue 16 in the browser: the stylesheet still applies under the strict
+/// CSP, an admin finds an analyst's export in the audit log by filtering,
+/// and disables the analyst, whose open session ends at once. Screenshots
+/// of the audit and users pages.
+#[tokio::test]
+async fn admin_reads_the_audit_and_disables_a_user_in_a_real_browser() {
+    use support::browser::Browser;
+
+    let server = TestServer::start().await;
+    let protocol = server.publish_shipped(CHILD_FILE);
+    let (device, token) = server.enrol("Amina").await;
+    server
+        .submit(&token, &[seal(device, &protocol, child_session(&protocol))])
+        .await;
+    let now = OffsetDateTime::now_utc();
+    admin_web::add_user(&*server.store, "ana", "analyst", PASSWORD, now).unwrap();
+    admin_web::add_user(&*server.store, "root", "admin", PASSWORD, now).unwrap();
+    // The analyst exports over HTTP and keeps her session open.
+    let (analyst, status) = Browser::log_in(&server, "ana", PASSWORD).await;
+    assert_eq!(status, 303);
+    let (status, _) = analyst
+        .get(&server.url("/web/export?protocol=child-rapid-assessment&format=csv-long"))
+        .await;
+    assert_eq!(status, 200);
+
+    let (_driver, port) = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let client = connect(port, downloads.path(), profile.path()).await;
+    log_in(&client, &server, "root").await;
+    client.goto(&server.url("/web/audit")).await.unwrap();
+    // The CSP allows the stylesheet from this server and nothing inline.
+    let header_colour = client
+        .execute(
+            "return getComputedStyle(document.querySelector('header')).backgroundColor;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        header_colour, "rgb(29, 53, 87)",
+        "the stylesheet did not apply"
+    );
+    client
+        .find(Locator::Id("action"))
+        .await
+        .unwrap()
+        .send_keys("export")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("filter"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The unfiltered page has an #audit table too: wait for the filtered page.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains("action=export")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the filter never loaded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let table = client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Id("audit"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains("Analyst:ana") && table.contains("export:csv-long"),
+        "{table}"
+    );
+    assert!(!table.contains("login_ok"), "filtered to exports: {table}");
+    std::fs::write(
+        screenshots().join("web-audit.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    client.goto(&server.url("/web/users")).await.unwrap();
+    client
+        .find(Locator::Css("form[action='/web/users/disable'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Id("notice"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(notice.contains("ana is disabled"), "{notice}");
+    let users = client
+        .find(Locator::Id("users"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(users.contains("ana analyst disabled"), "{users}");
+    std::fs::write(
+        screenshots().join("web-users.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    // Her open session ended with the click.
+    assert_eq!(analyst.get(&server.url("/web/tables")).await.0, 303);
+    client.close().await.unwrap();
+}

@@ -3,105 +3,8 @@
 
 mod support;
 
-use fieldkit_sync_server::admin_web;
-use reqwest::header::{COOKIE, SET_COOKIE};
-use reqwest::redirect::Policy;
+use support::browser::*;
 use support::*;
-use time::OffsetDateTime;
-
-const PASSWORD: &str = "correct horse battery staple";
-
-struct Browser {
-    client: reqwest::Client,
-    cookies: Vec<String>,
-}
-
-fn cookie_value(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(str::to_owned)
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).expect("hidden field") + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_owned()
-}
-
-impl Browser {
-    fn new() -> Browser {
-        Browser {
-            client: reqwest::Client::builder()
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-            cookies: Vec::new(),
-        }
-    }
-
-    fn header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|c| c.split(';').next().unwrap().to_owned())
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn get(&self, url: &str) -> (u16, String) {
-        let r = self
-            .client
-            .get(url)
-            .header(COOKIE, self.header())
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-
-    async fn post(&self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client
-            .post(url)
-            .header(COOKIE, self.header())
-            .form(form)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn log_in(server: &TestServer, login: &str, password: &str) -> (Browser, u16) {
-        let mut b = Browser::new();
-        let r = b.client.get(server.url("/login")).send().await.unwrap();
-        b.cookies
-            .push(cookie_value(&r, "fk_login").expect("login cookie"));
-        let token = hidden(&r.text().await.unwrap(), "csrf");
-        let r = b
-            .post(
-                &server.url("/login"),
-                &[("login", login), ("password", password), ("csrf", &token)],
-            )
-            .await;
-        let status = r.status().as_u16();
-        if let Some(session) = cookie_value(&r, "fk_session") {
-            b.cookies.push(session);
-        }
-        (b, status)
-    }
-}
-
-fn add_user(server: &TestServer, login: &str, role: &str) {
-    admin_web::add_user(
-        &*server.store,
-        login,
-        role,
-        PASSWORD,
-        OffsetDateTime::now_utc(),
-    )
-    .unwrap();
-}
 
 /// A server with one normal child interview and one in a language the
 /// researcher did not declare (an R14 finding).
@@ -129,8 +32,9 @@ async fn login_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords() {
     let server = server_with_records().await;
     let (_, status) = Browser::log_in(&server, "sam", "wrong password!").await;
     assert_eq!(status, 401);
+    // Logged in, on a page that warns of the failed try in between.
     let (b, status) = Browser::log_in(&server, "sam", PASSWORD).await;
-    assert_eq!(status, 303);
+    assert_eq!(status, 200);
     let session = b
         .cookies
         .iter()
@@ -156,6 +60,36 @@ async fn login_without_the_form_token_is_refused() {
         )
         .await;
     assert_eq!(r.status(), 403);
+}
+
+/// A phone with a flat-battery clock: its session is kept, and the
+/// supervisor sees the time finding with both times (issue 14, R26).
+#[tokio::test]
+async fn supervisor_sees_a_session_dated_by_a_wrong_clock_with_both_times() {
+    let server = server_with_records().await;
+    let protocol = server.publish_shipped(CHILD_FILE);
+    let (device, token) = server.enrol("Kwame").await;
+    let mut events = child_session(&protocol);
+    for event in &mut events {
+        event.at = time::macros::datetime!(2000-01-01 00:00 UTC);
+    }
+    let record = seal(device, &protocol, events);
+    let results = server.submit(&token, &[record]).await;
+    assert_eq!(results[0]["status"], "stored", "{results:?}");
+    let (b, _) = Browser::log_in(&server, "sam", PASSWORD).await;
+    let (_, html) = b.get(&server.url("/web/compliance")).await;
+    let published = server.store.protocols().unwrap()[0].published_at;
+    assert!(html.contains("R26"), "{html}");
+    assert!(html.contains("2000-01-01 00:00 UTC"), "{html}");
+    assert!(
+        html.contains(&fieldkit_sync_server::timing::show(published)),
+        "{html}"
+    );
+    assert!(
+        html.contains("before its protocol version was published"),
+        "{html}"
+    );
+    assert!(html.contains("Kwame"), "{html}");
 }
 
 #[tokio::test]

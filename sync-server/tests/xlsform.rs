@@ -249,9 +249,12 @@ fn the_checklist_names_every_placeholder_the_author_must_fill() {
             "checklist lacks {expected:?}:\n{checklist}"
         );
     }
-    // The placeholders keep the TOML valid, so the plain linter cannot see them:
-    // the checklist is what makes them visible.
+    // The placeholders keep the TOML valid; the plain linter refuses them as
+    // placeholders, and the checklist says what each one is for.
     assert!(!lint(&imported.protocol).iter().any(|f| f.code == "R3"));
+    assert!(lint(&imported.protocol)
+        .iter()
+        .any(|f| f.code == "placeholder" && f.location == "data_use.who_sees"));
     // Errors come before warnings and import notes.
     assert!(imported.checklist[0].starts_with("[error"));
 }
@@ -260,21 +263,30 @@ fn the_checklist_names_every_placeholder_the_author_must_fill() {
 fn once_the_placeholders_are_written_the_protocol_passes_the_linter() {
     let imported = child_labour();
     let mut value = serde_json::to_value(&imported.protocol).unwrap();
-    fill(&mut value);
-    let completed: Protocol = serde_json::from_value(value).unwrap();
+    fill(&mut value, "");
+    let mut completed: Protocol = serde_json::from_value(value).unwrap();
+    // The study file gives the organisation and the referral contacts.
+    let study = fieldkit_protocols::study::parse_study(
+        "study.toml",
+        "organisation = \"Safe Futures Trust\"\n[[contacts]]\nname = { en = \"Child protection focal point\", fr = \"Point focal de protection de l'enfance\" }\nphone = \"+44 20 7946 0321\"\n",
+    )
+    .unwrap();
+    study.apply(&mut completed);
     let findings = lint(&completed);
     assert!(!has_errors(&findings), "{findings:#?}");
 }
 
-/// Writes what an author would in place of each `TODO`.
-fn fill(value: &mut serde_json::Value) {
+/// Writes what an author would in place of each `TODO`, in the language of
+/// its text (a text the same in two languages was not translated).
+fn fill(value: &mut serde_json::Value, lang: &str) {
     match value {
         serde_json::Value::String(s) if s.starts_with("TODO") => {
-            *s = "Hello, I am {interviewer} from {organisation}; answers stay with the study team."
-                .to_owned();
+            *s = format!(
+                "Hello, I am {{interviewer}} from {{organisation}}; answers stay with the study team ({lang})."
+            );
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(fill),
-        serde_json::Value::Object(map) => map.values_mut().for_each(fill),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| fill(v, lang)),
+        serde_json::Value::Object(map) => map.iter_mut().for_each(|(k, v)| fill(v, k)),
         _ => {}
     }
 }

@@ -94,8 +94,8 @@ impl Default for Backend {
 
 /// Publishes the child protocol and returns an enrolment code for `researcher`.
 pub fn prepare(store: &dyn Store, researcher: &str) -> WireSecret {
-    let shipped = library::SHIPPED.iter().find(|s| s.file == CHILD).unwrap();
-    admin::publish_source(store, CHILD, shipped.source, OffsetDateTime::now_utc()).unwrap();
+    let source = library::demo_source(CHILD);
+    admin::publish_source(store, CHILD, &source, OffsetDateTime::now_utc()).unwrap();
     admin::enrol(
         store,
         researcher,
@@ -163,11 +163,7 @@ pub fn patient() -> SyncConfig {
 
 fn settings() -> VaultSettings {
     VaultSettings {
-        kdf: KdfParams {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        },
+        kdf: KdfParams::INSECURE_TEST_ONLY,
         ..VaultSettings::default()
     }
 }
@@ -218,7 +214,7 @@ impl Device {
 
     /// Opens the vault folder again, as the app does after a restart.
     pub fn reopen(dir: &Path) -> Vault {
-        Vault::unlock(dir, &Passphrase::new(PASSPHRASE)).unwrap()
+        Vault::unlock_with(dir, &Passphrase::new(PASSPHRASE), &settings()).unwrap()
     }
 
     /// Entries not yet acknowledged (pending, sent or rejected).

@@ -6,14 +6,14 @@
 //! success. (Entries an older version left marked `sent` are requeued.)
 
 use fieldkit_protocols::wire::{
-    BatchResponse, RecordBatch, RecordEnvelope, RecordStatus, Tombstone, TombstoneBatch,
-    TombstoneResponse, WireError,
+    BatchResponse, RecordBatch, RecordStatus, Tombstone, TombstoneBatch, TombstoneResponse,
+    WireError,
 };
 use uuid::Uuid;
 
 use std::time::Instant;
 
-use super::transport::{out_of_time, Failure, Offline, Transport};
+use super::transport::{out_of_time, Body, Failure, Offline, Transport};
 use super::{SyncConfig, SyncError};
 use crate::vault::{OutboxItem, OutboxState, Vault};
 
@@ -80,7 +80,8 @@ pub(super) async fn drain(
     // Walks the outbox once: entries the server leaves unanswered stay
     // pending behind the cursor and go again next sync.
     let mut cursor = 0;
-    loop {
+    let mut next = prepare(vault, &mut cursor, batch_size)?;
+    while let Some(batch) = next.take() {
         if Instant::now() >= deadline {
             tracing::info!(
                 done = state.done,
@@ -90,48 +91,54 @@ pub(super) async fn drain(
             let reason = out_of_time(0).reason;
             return Ok(SyncOutcome::Offline { report, reason });
         }
-        let (batch, next) = vault.pending_after(cursor, batch_size)?;
-        cursor = next;
-        if batch.is_empty() {
-            break;
-        }
-        let mut records = Vec::new();
-        let mut tombstones = Vec::new();
-        let mut empty = Vec::new();
-        for entry in batch {
-            match entry.item {
-                Some(OutboxItem::Record(record)) => records.push(record),
-                Some(OutboxItem::Tombstone(tombstone)) => tombstones.push(tombstone),
-                // A pending entry always has its content; never loop on one that does not.
-                None => empty.push((
-                    entry.record_id,
-                    rejected("content missing on the device", None),
-                )),
+        vault.mark_batch(&batch.empty)?;
+        // The server answers this batch while the phone reads, decrypts and
+        // writes out the next one: one batch ahead, never more. Batches are
+        // still sent one at a time, in order, and each batch's answers are
+        // kept before the next is sent, so nothing is sent twice that was
+        // answered, and nothing is marked that was not.
+        let answer = batch.records.map(|(ids, body)| {
+            let transport = transport.clone();
+            let call = tokio::spawn(async move {
+                transport
+                    .post_body::<BatchResponse>(RECORDS, body, deadline)
+                    .await
+            });
+            (ids, call)
+        });
+        let ahead = prepare(vault, &mut cursor, batch_size);
+        let sent = match send_batch(
+            transport,
+            vault,
+            answer,
+            batch.tombstones,
+            &mut report,
+            deadline,
+        )
+        .await
+        {
+            Ok(sent) => sent,
+            Err(Stop::Offline(Offline { reason })) => {
+                tracing::info!(
+                    done = state.done,
+                    total = state.total,
+                    "sync paused: offline"
+                );
+                return Ok(SyncOutcome::Offline { report, reason });
             }
-        }
-        vault.mark_batch(&empty)?;
-        let sent =
-            match send_batch(transport, vault, records, tombstones, &mut report, deadline).await {
-                Ok(sent) => sent,
-                Err(Stop::Offline(Offline { reason })) => {
-                    tracing::info!(
-                        done = state.done,
-                        total = state.total,
-                        "sync paused: offline"
-                    );
-                    return Ok(SyncOutcome::Offline { report, reason });
-                }
-                // Unanswered entries stay pending: the next sync resends them.
-                Err(Stop::Error(error)) => return Err(error),
-            };
+            // Unanswered entries stay pending: the next sync resends them.
+            Err(Stop::Error(error)) => return Err(error),
+        };
         state.done += sent;
         progress(state);
+        next = ahead?;
     }
     tracing::info!(
         stored = report.stored,
         duplicates = report.duplicates,
         rejected = report.rejected,
         tombstones = report.tombstones,
+        bytes_sent = transport.bytes_sent(),
         "sync complete"
     );
     Ok(SyncOutcome::Complete(report))
@@ -165,41 +172,95 @@ impl From<crate::vault::VaultError> for Stop {
     }
 }
 
+const RECORDS: &str = "/api/v1/records";
+
+/// A batch read from the outbox, ready to send.
+struct Prepared {
+    /// Entries without content: answered on the phone, never sent.
+    empty: Vec<(Uuid, OutboxState)>,
+    /// The records' ids and their request body, already written.
+    records: Option<(Vec<Uuid>, Body)>,
+    tombstones: Vec<Tombstone>,
+}
+
+/// Reads the next batch after `cursor` and writes its records' request
+/// body; `None` once the outbox has nothing more to send.
+fn prepare(
+    vault: &Vault,
+    cursor: &mut i64,
+    batch_size: usize,
+) -> Result<Option<Prepared>, SyncError> {
+    let (batch, next) = vault.pending_after(*cursor, batch_size)?;
+    *cursor = next;
+    if batch.is_empty() {
+        return Ok(None);
+    }
+    let mut records = Vec::new();
+    let mut tombstones = Vec::new();
+    let mut empty = Vec::new();
+    for entry in batch {
+        match entry.item {
+            Some(OutboxItem::Record(record)) => records.push(record),
+            Some(OutboxItem::Tombstone(tombstone)) => tombstones.push(tombstone),
+            // A pending entry always has its content; never loop on one that does not.
+            None => empty.push((
+                entry.record_id,
+                rejected("content missing on the device", None),
+            )),
+        }
+    }
+    let records = if records.is_empty() {
+        None
+    } else {
+        let ids = records.iter().map(|r| r.record_id).collect();
+        Some((ids, Body::json(RECORDS, &RecordBatch::new(records))?))
+    };
+    Ok(Some(Prepared {
+        empty,
+        records,
+        tombstones,
+    }))
+}
+
+type InFlight = (
+    Vec<Uuid>,
+    tokio::task::JoinHandle<Result<BatchResponse, Failure>>,
+);
+
 async fn send_batch(
     transport: &Transport,
     vault: &mut Vault,
-    records: Vec<RecordEnvelope>,
+    records: Option<InFlight>,
     tombstones: Vec<Tombstone>,
     report: &mut SyncReport,
     deadline: Instant,
 ) -> Result<usize, Stop> {
-    let records = send_records(transport, vault, records, report, deadline).await?;
+    let records = match records {
+        Some((sent, call)) => keep_answers(vault, &sent, call, report).await?,
+        None => 0,
+    };
     Ok(records + send_tombstones(transport, vault, tombstones, report, deadline).await?)
 }
 
-/// Sends one batch of records; returns how many the server answered. All
-/// answers are kept in one vault transaction: if the phone stops before it
-/// commits, the batch is simply resent and the server answers `duplicate`.
-async fn send_records(
-    transport: &Transport,
+/// Waits for the server's answer to one batch of records; returns how many
+/// it answered. All answers are kept in one vault transaction: if the phone
+/// stops before it commits, the batch is simply resent and the server
+/// answers `duplicate`.
+async fn keep_answers(
     vault: &mut Vault,
-    records: Vec<RecordEnvelope>,
+    sent: &[Uuid],
+    call: tokio::task::JoinHandle<Result<BatchResponse, Failure>>,
     report: &mut SyncReport,
-    deadline: Instant,
 ) -> Result<usize, Stop> {
-    if records.is_empty() {
-        return Ok(0);
-    }
-    let sent: Vec<Uuid> = records.iter().map(|r| r.record_id).collect();
-    let response: BatchResponse = transport
-        .post_json("/api/v1/records", &RecordBatch::new(records), deadline)
+    let response = call
         .await
+        .map_err(|e| {
+            Stop::Offline(Offline {
+                reason: format!("the request stopped: {e}"),
+            })
+        })?
         .map_err(Stop::from)?;
-    only_answers_for(
-        "/api/v1/records",
-        &sent,
-        response.results.iter().map(|r| r.record_id),
-    )?;
+    only_answers_for(RECORDS, sent, response.results.iter().map(|r| r.record_id))?;
     let mut answers = Vec::with_capacity(response.results.len());
     for result in response.results {
         let id = result.record_id;

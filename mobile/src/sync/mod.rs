@@ -9,6 +9,7 @@
 //! Stages, one module each: [`transport`] (requests, retries with backoff
 //! and jitter), [`enrol`], [`protocols`], [`drain`] (the outbox).
 
+mod clock;
 mod drain;
 mod enrol;
 mod protocols;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use fieldkit_protocols::wire::{SyncStatus, WireError};
 use fieldkit_protocols::Rule;
 
+pub use clock::ClockCheck;
 pub use drain::{SyncOutcome, SyncProgress, SyncReport};
 pub use enrol::{enrol, Enrolment};
 pub use protocols::{download_protocols, ProtocolsReport};
@@ -125,6 +127,18 @@ impl SyncClient {
         progress: impl FnMut(SyncProgress),
     ) -> Result<SyncOutcome, SyncError> {
         drain::drain(&self.transport, &self.config, vault, progress).await
+    }
+
+    /// Request bytes this client has put on the wire so far (gzip bodies,
+    /// retries included): what a sync costs on a paid data plan.
+    pub fn bytes_sent(&self) -> u64 {
+        self.transport.bytes_sent()
+    }
+
+    /// The server's time against the phone's, from the latest answer's
+    /// `Date` header; `None` before any answer.
+    pub fn clock(&self) -> Option<ClockCheck> {
+        self.transport.clock()
     }
 
     /// What the server holds from this device.

@@ -40,8 +40,8 @@ async fn server() -> Server {
         let _ = stopped.await;
     }));
     let store = SqliteStore::open_dir(dir.path()).unwrap();
-    let shipped = library::SHIPPED.iter().find(|s| s.file == CHILD).unwrap();
-    admin::publish_source(&store, CHILD, shipped.source, OffsetDateTime::now_utc()).unwrap();
+    let source = library::demo_source(CHILD);
+    admin::publish_source(&store, CHILD, &source, OffsetDateTime::now_utc()).unwrap();
     Server {
         dir,
         url,
@@ -87,11 +87,7 @@ fn vault(dir: &std::path::Path) -> Vault {
 
 fn vault_before_the_code_of_practice(dir: &std::path::Path) -> Vault {
     let settings = VaultSettings {
-        kdf: KdfParams {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        },
+        kdf: KdfParams::INSECURE_TEST_ONLY,
         ..VaultSettings::default()
     };
     Vault::create(dir, &Passphrase::new("correct horse"), settings).unwrap()
@@ -197,7 +193,7 @@ async fn enrolment_stores_the_token_and_protocols_are_pinned_once() {
     let second = client.download_protocols(&mut vault).await.unwrap();
     assert_eq!((second.pinned.len(), second.unchanged), (0, 1));
     let pinned = &vault.pinned_protocols().unwrap()[0];
-    let shipped = parse_protocol(CHILD, library::SHIPPED[0].source).unwrap();
+    let shipped = parse_protocol(CHILD, &library::demo_source(CHILD)).unwrap();
     assert_eq!(pinned.content_hash, shipped.content_hash());
 }
 
@@ -255,9 +251,9 @@ async fn a_pinned_copy_that_no_longer_hashes_is_refused_when_used() {
         content_hash: fieldkit_protocols::ContentHash("00".into()),
         data_use_hash: fieldkit_protocols::ContentHash("00".into()),
         title: fieldkit_protocols::Text::default(),
-        source_toml: library::SHIPPED[0].source.into(),
+        source_toml: library::demo_source(CHILD),
     };
-    let protocol = parse_protocol(CHILD, library::SHIPPED[0].source).unwrap();
+    let protocol = parse_protocol(CHILD, &library::demo_source(CHILD)).unwrap();
     pinned.protocol_id.clone_from(&protocol.id);
     pinned.version = protocol.version;
     let err = pinned.protocol().unwrap_err();
@@ -277,6 +273,11 @@ async fn records_sync_once_and_a_resend_counts_as_success() {
     let mut seen = Vec::new();
     let outcome = client.sync(&mut vault, |p| seen.push(p)).await.unwrap();
     assert_eq!(outcome.report().stored, 3, "{outcome:?}");
+    // Every answer told the server's time (its Date header): this machine's
+    // clock is the server's, so the phone's is not off (issue 14).
+    let clock = client.clock().expect("the server's time, from the answer");
+    assert!(!clock.is_off(), "{clock:?}");
+    assert!((clock.server - time::OffsetDateTime::now_utc()).abs() < time::Duration::minutes(1));
     assert_eq!(seen.last(), Some(&SyncProgress { done: 3, total: 3 }));
     // An answer lost on the way: the device still thinks the first was only sent.
     vault.mark_sent(records[0].record_id).unwrap();
@@ -425,6 +426,15 @@ async fn fake_server(
                 }
             };
             let Some(body) = body else { continue };
+            // The client sends gzip (`Content-Encoding: gzip`), as to the real server.
+            let mut plain = Vec::new();
+            let body = match std::io::Read::read_to_end(
+                &mut flate2::read::GzDecoder::new(&body[..]),
+                &mut plain,
+            ) {
+                Ok(_) => plain,
+                Err(_) => body,
+            };
             let json = serde_json::from_slice(&body).unwrap_or_default();
             let (status, text) = answer(&json);
             let response = format!(

@@ -179,6 +179,11 @@ strings! {
         fr: "Saisissez votre phrase secrète pour continuer.",
     },
     Unlock => { en: "Unlock", fr: "Déverrouiller" },
+    Unlocking => { en: "Unlocking…", fr: "Déverrouillage…" },
+    CreatingVault => {
+        en: "Creating your encrypted vault…",
+        fr: "Création de votre coffre chiffré…",
+    },
     LockedNothingStored => {
         en: "Nothing was saved yet. Start the setup again when it is safe.",
         fr: "Rien n’a encore été enregistré. Recommencez la configuration quand vous êtes en sécurité.",
@@ -202,6 +207,18 @@ strings! {
         fr: "Une synchronisation est en cours : ce sera prêt dans un instant.",
     },
     ErrFailed => { en: "It did not work: {detail}", fr: "Cela n’a pas fonctionné : {detail}" },
+    ErrWrongSupervisorCode => {
+        en: "Wrong supervisor’s code: {left} attempt(s) left before the identity store erases itself.",
+        fr: "Code du superviseur erroné : encore {left} essai(s) avant que le registre des identités ne s’efface.",
+    },
+    ErrIdentityErased => {
+        en: "Too many wrong codes: the identity store on this phone (names and contacts) was erased. The research records are untouched. Your supervisor can set a new code.",
+        fr: "Trop de codes erronés : le registre des identités de ce téléphone (noms et contacts) a été effacé. Les données de recherche sont intactes. Votre superviseur peut définir un nouveau code.",
+    },
+    ErrWeakSupervisorCode => {
+        en: "That code is too easy to guess: use at least 8 digits (not a run such as 12345678), or a passphrase the meter rates good.",
+        fr: "Ce code est trop facile à deviner : utilisez au moins 8 chiffres (pas une suite comme 12345678), ou une phrase secrète jugée bonne.",
+    },
 
     FwHomeTitle => { en: "Fieldwork", fr: "Terrain" },
     FwOffline => {
@@ -220,6 +237,20 @@ strings! {
         fr: "{pending} en attente d’envoi, {sent} envoyés, {acknowledged} reçus par le serveur, {rejected} refusés",
     },
     FwLastSync => { en: "Last sync: {when}", fr: "Dernière synchronisation : {when}" },
+    FwClockTitle => { en: "Check this phone's clock", fr: "Vérifiez l’horloge de ce téléphone" },
+    FwClockAhead => {
+        en: "At the last sync ({when} by the server's clock) this phone's clock was {amount} ahead of the server's. Set the phone's date and time before the next session: every session is dated by this clock. Then sync again to check.",
+        fr: "À la dernière synchronisation ({when} à l’heure du serveur), l’horloge de ce téléphone avait {amount} d’avance sur celle du serveur. Réglez la date et l’heure du téléphone avant la prochaine séance : chaque séance est datée par cette horloge. Synchronisez ensuite pour vérifier.",
+    },
+    FwClockBehind => {
+        en: "At the last sync ({when} by the server's clock) this phone's clock was {amount} behind the server's. Set the phone's date and time before the next session: every session is dated by this clock. Then sync again to check.",
+        fr: "À la dernière synchronisation ({when} à l’heure du serveur), l’horloge de ce téléphone avait {amount} de retard sur celle du serveur. Réglez la date et l’heure du téléphone avant la prochaine séance : chaque séance est datée par cette horloge. Synchronisez ensuite pour vérifier.",
+    },
+    FwOneDay => { en: "1 day", fr: "1 jour" },
+    FwDays => { en: "{n} days", fr: "{n} jours" },
+    FwOneHour => { en: "1 hour", fr: "1 heure" },
+    FwHours => { en: "{n} hours", fr: "{n} heures" },
+    FwMinutes => { en: "{n} minutes", fr: "{n} minutes" },
     FwNever => { en: "never", fr: "jamais" },
     FwOpenSync => { en: "Record status", fr: "État des données" },
     FwIdentityStore => { en: "Identity store", fr: "Registre des identités" },
@@ -292,10 +323,18 @@ strings! {
     },
     FwAddParticipant => { en: "Add participant {code}", fr: "Ajouter le participant {code}" },
     FwScreeningTitle => { en: "Screening {n} of {total}", fr: "Dépistage {n} sur {total}" },
+    FwScreeningAgain => {
+        en: "Someone joined since the screening: ask it again, for everyone now present.",
+        fr: "Quelqu’un est arrivé depuis le dépistage : refaites-le, pour toutes les personnes présentes.",
+    },
     FwYes => { en: "Yes", fr: "Oui" },
     FwNo => { en: "No", fr: "Non" },
     FwReferralTitle => { en: "Stop: refer the child", fr: "Arrêt : orienter l’enfant" },
     FwContacts => { en: "Who to call", fr: "Qui appeler" },
+    FwDemoBanner => {
+        en: "Demo protocol: the organisation and the referral contacts are not real. Never use it with a child.",
+        fr: "Protocole de démonstration : l’organisation et les contacts d’orientation ne sont pas réels. Ne l’utilisez jamais avec un enfant.",
+    },
     FwSafety => { en: "Stay safe", fr: "Restez en sécurité" },
     FwSaveAnswer => { en: "Save answer", fr: "Enregistrer la réponse" },
     FwSkip => { en: "Skip (does not want to answer)", fr: "Passer (ne veut pas répondre)" },
@@ -327,6 +366,10 @@ strings! {
         fr: "Les questions sensibles viennent ensuite. Continuez seulement si l’enfant est à l’aise et vous fait confiance.",
     },
     FwRapportConfirm => { en: "Trust is established", fr: "La confiance est établie" },
+    FwRapportAgain => {
+        en: "Someone joined since trust was confirmed: check it again with them here.",
+        fr: "Quelqu’un est arrivé depuis que la confiance a été confirmée : vérifiez-la de nouveau en sa présence.",
+    },
     FwSensitiveTitle => { en: "Sensitive questions", fr: "Questions sensibles" },
     FwSensitiveBody => {
         en: "Tell the child that every one of these questions may be skipped, without giving a reason.",
@@ -364,6 +407,35 @@ strings! {
     FwIdentityNotes => { en: "Notes", fr: "Remarques" },
     FwSaveIdentity => { en: "Save under a new reference number", fr: "Enregistrer sous un nouveau numéro de référence" },
     FwSavedAs => { en: "Saved. Reference number: {code}", fr: "Enregistré. Numéro de référence : {code}" },
+    FwIdentityNotSetUp => {
+        en: "There is no identity store on this phone yet. Only a supervisor may set its code: hand the phone to your supervisor.",
+        fr: "Ce téléphone n’a pas encore de registre des identités. Seul un superviseur peut en définir le code : donnez le téléphone à votre superviseur.",
+    },
+    FwIdentitySetUp => { en: "I am the supervisor: set the code", fr: "Je suis le superviseur : définir le code" },
+    FwSetCodeTitle => { en: "Supervisor: set the code", fr: "Superviseur : définir le code" },
+    FwSetCodeIntro => {
+        en: "This code opens the names and contacts kept on this phone. Choose it yourself; the researcher must not choose it or see it. After 5 wrong codes in a row, the identity store erases itself (the research records stay).",
+        fr: "Ce code ouvre les noms et contacts conservés sur ce téléphone. Choisissez-le vous-même ; le chercheur ne doit ni le choisir ni le voir. Après 5 codes erronés de suite, le registre des identités s’efface (les données de recherche restent).",
+    },
+    FwSupervisorName => { en: "Your name (supervisor)", fr: "Votre nom (superviseur)" },
+    FwNewCode => { en: "New supervisor’s code", fr: "Nouveau code du superviseur" },
+    FwConfirmCode => { en: "Type the code again", fr: "Retapez le code" },
+    FwCodeMismatch => { en: "The two codes are not the same.", fr: "Les deux codes ne sont pas identiques." },
+    FwCodeDigits => { en: "{n} digits: at least 8 are needed.", fr: "{n} chiffres : il en faut au moins 8." },
+    FwCodeRequirement => {
+        en: "At least 8 digits (not a run such as 12345678 or one digit repeated), or a passphrase rated good; typed twice; your name; and the box ticked.",
+        fr: "Au moins 8 chiffres (pas une suite comme 12345678 ni un seul chiffre répété), ou une phrase secrète jugée bonne ; tapé deux fois ; votre nom ; et la case cochée.",
+    },
+    FwIAmSupervisor => {
+        en: "I am the supervisor. The researcher who uses this phone did not choose this code and did not see it.",
+        fr: "Je suis le superviseur. Le chercheur qui utilise ce téléphone n’a pas choisi ce code et ne l’a pas vu.",
+    },
+    FwSetCode => { en: "Set the code", fr: "Définir le code" },
+    FwCodeSet => {
+        en: "The identity store is ready and closed. Hand the phone back: opening it takes your code each time.",
+        fr: "Le registre des identités est prêt et fermé. Rendez le téléphone : il faut votre code à chaque ouverture.",
+    },
+    FwCodeSetBy => { en: "Code set by {name} on {date}.", fr: "Code défini par {name} le {date}." },
 
     FwWithdrawTitle => { en: "Withdraw a respondent", fr: "Retirer un répondant" },
     FwWithdrawIntro => {
@@ -372,8 +444,20 @@ strings! {
     },
     FwWithdrawConfirm => { en: "Yes, withdraw {code}", fr: "Oui, retirer {code}" },
     FwWithdrawDone => {
-        en: "Withdrawn: {sessions} sessions and {unsent} unsent records deleted, {tombstones} deletion requests queued.",
-        fr: "Retiré : {sessions} sessions et {unsent} données non envoyées supprimées, {tombstones} demandes de suppression en attente.",
+        en: "Withdrawn: {sessions} sessions and {records} records deleted from this phone; {tombstones} deletion requests queued for the server.",
+        fr: "Retiré : {sessions} sessions et {records} données supprimées de ce téléphone ; {tombstones} demandes de suppression en attente pour le serveur.",
+    },
+    FwWithdrawIdentityDeleted => {
+        en: "Their name and contact were deleted from the identity store.",
+        fr: "Son nom et son contact ont été supprimés du registre des identités.",
+    },
+    FwWithdrawIdentityNone => {
+        en: "The identity store held no name or contact for this reference number.",
+        fr: "Le registre des identités ne contenait ni nom ni contact pour ce numéro de référence.",
+    },
+    FwWithdrawNoIdentityStore => {
+        en: "There is no identity store on this phone, so no name or contact to delete.",
+        fr: "Ce téléphone n’a pas de registre des identités : aucun nom ni contact à supprimer.",
     },
 
     FwSyncTitle => { en: "Record status", fr: "État des données" },
@@ -422,8 +506,8 @@ pub fn fill(lang: Lang, key: Key, values: &[(&str, &str)]) -> String {
 mod tests {
     use super::*;
 
-    /// Keys that are the same word in every language (names).
-    const SAME_EVERYWHERE: &[Key] = &[Key::AppName];
+    /// Keys that are the same word in every language (names, and "minutes").
+    const SAME_EVERYWHERE: &[Key] = &[Key::AppName, Key::FwMinutes];
 
     fn placeholders(s: &str) -> Vec<&str> {
         let mut names: Vec<&str> = s

@@ -11,6 +11,7 @@ pub mod screens;
 pub mod services;
 pub mod state;
 pub mod strength;
+mod text_field;
 pub mod vault_services;
 mod widgets;
 

@@ -25,6 +25,10 @@ use crate::vault::Vault;
 /// sealed drafts.
 pub(crate) const LAST_SYNC_DRAFT: &str = "fieldkit/last-sync";
 
+/// Where the latest comparison of this phone's clock with the server's is
+/// kept ([`sync::ClockCheck::to_text`]): the home screen warns from it.
+pub(crate) const CLOCK_DRAFT: &str = "fieldkit/clock-check";
+
 /// The open vault, away from [`VaultServices`] for one network exchange.
 pub(crate) struct Loan {
     vault: Option<Vault>,
@@ -77,7 +81,10 @@ impl Drop for Loan {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ServiceError> {
-    tokio::runtime::Builder::new_current_thread()
+    // One worker besides this thread: a batch's request runs there while
+    // this thread reads and writes the next batch (sync/drain.rs).
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| ServiceError::Failed(format!("cannot start the network task: {e}")))
@@ -169,7 +176,7 @@ async fn sync_once(vault: &mut Vault, mut report: impl FnMut(SyncRun)) -> SyncRu
             });
         })
         .await;
-    match outcome {
+    let run = match outcome {
         Ok(SyncOutcome::Complete(done)) => {
             // New protocol versions come with a sync too; old pins stay (R4).
             if let Err(error) = client.download_protocols(vault).await {
@@ -194,5 +201,24 @@ async fn sync_once(vault: &mut Vault, mut report: impl FnMut(SyncRun)) -> SyncRu
             }
         }
         Err(error) => SyncRun::Failed(error.to_string()),
+    };
+    keep_clock_check(&client, vault);
+    run
+}
+
+/// Whatever came of the sync, any answer told the server's time (issue 14):
+/// the home screen warns from it before the next session.
+fn keep_clock_check(client: &SyncClient, vault: &mut Vault) {
+    let Some(check) = client.clock() else {
+        return;
+    };
+    if check.is_off() {
+        tracing::warn!(
+            minutes = check.phone_ahead_by().whole_minutes(),
+            "the phone's clock differs from the server's"
+        );
+    }
+    if let Err(error) = vault.put_draft(CLOCK_DRAFT, &check.to_text()) {
+        tracing::warn!(%error, "clock check not kept");
     }
 }

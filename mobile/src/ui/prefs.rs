@@ -1,6 +1,7 @@
 //! Non-secret preferences kept beside the vault in plain text: only the
 //! language of the app's own strings, which the lock screen needs before
-//! any passphrase is typed. Nothing about respondents is ever kept here.
+//! any passphrase is typed. Nothing about respondents is ever kept here, and
+//! a wipe removes it with the vault (`vault::PREFERENCE_FILES`).
 
 use std::path::Path;
 

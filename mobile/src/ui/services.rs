@@ -44,6 +44,15 @@ pub enum ServiceError {
     /// A sync holds the vault for a moment; try again when it ends.
     #[error("a sync is running: this is ready again when it ends")]
     Busy,
+    /// The supervisor's code does not open the identity store.
+    #[error("wrong supervisor's code: {attempts_left} attempt(s) left")]
+    WrongSupervisorCode { attempts_left: u32 },
+    /// Too many wrong codes: the identity store was erased, the vault stays.
+    #[error("the identity store was erased after too many wrong codes")]
+    IdentityErased,
+    /// A new supervisor's code is too easy to guess.
+    #[error("the supervisor's code is too easy to guess")]
+    WeakSupervisorCode,
     /// Anything else, already phrased for a person (never containing answers).
     #[error("{0}")]
     Failed(String),

@@ -59,15 +59,6 @@ impl VaultServices {
         base.join("fieldkit")
     }
 
-    pub(crate) fn dir(&self) -> &std::path::Path {
-        &self.dir
-    }
-
-    /// The Argon2 cost the identity store is created with, as the vault's.
-    pub(crate) fn kdf(&self) -> crate::vault::KdfParams {
-        self.settings.kdf
-    }
-
     pub(crate) fn with_open<T>(
         &self,
         f: impl FnOnce(&mut Vault) -> Result<T, VaultError>,
@@ -89,9 +80,17 @@ impl VaultServices {
     }
 }
 
+/// A vault error as the screens show it. Vault errors never carry what a
+/// record holds (they name the record and the kind of failure), so their
+/// text is safe on screen.
 pub(crate) fn to_service_error(error: VaultError) -> ServiceError {
     match error {
         VaultError::WrongPassphrase { .. } => ServiceError::WrongPassphrase,
+        VaultError::WrongSupervisorCode { attempts_left } => {
+            ServiceError::WrongSupervisorCode { attempts_left }
+        }
+        VaultError::IdentityWiped => ServiceError::IdentityErased,
+        VaultError::WeakSupervisorCode => ServiceError::WeakSupervisorCode,
         other => ServiceError::Failed(other.to_string()),
     }
 }
@@ -139,7 +138,8 @@ impl AppServices for VaultServices {
     fn lock(&self) {
         self.lock_epoch.fetch_add(1, Ordering::SeqCst);
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        // Dropping the vault forgets the data key (zeroized) and closes the file.
+        // Locking forgets the data key (zeroized), empties the WAL into the
+        // file and closes it.
         if let Some(mut vault) = open.take() {
             vault.lock();
         }
@@ -181,8 +181,9 @@ impl AppServices for VaultServices {
     }
 
     fn unlock(&self, passphrase: &str) -> Result<SetupProgress, ServiceError> {
-        let vault =
-            Vault::unlock(&self.dir, &Passphrase::new(passphrase)).map_err(to_service_error)?;
+        // The settings' cost: the shipped one, or the test cost a test chose.
+        let vault = Vault::unlock_with(&self.dir, &Passphrase::new(passphrase), &self.settings)
+            .map_err(to_service_error)?;
         let progress = progress_of(&vault).map_err(to_service_error)?;
         *self.open.lock().unwrap_or_else(|p| p.into_inner()) = Some(vault);
         Ok(progress)

@@ -75,9 +75,9 @@ pub(crate) fn set_secret(mut field: Signal<String>, value: String) {
 
 /// Runs a call that waits on the network on its own thread, so the window
 /// keeps painting and answering taps (quick-lock above all) meanwhile.
-pub(crate) async fn off_the_screen(
-    call: impl FnOnce() -> Result<(), ServiceError> + Send + 'static,
-) -> Result<(), ServiceError> {
+pub(crate) async fn off_the_screen<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
     let (done, outcome) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         let _ = done.send(call());
@@ -93,6 +93,13 @@ pub(crate) fn service_error_text(lang: Lang, error: &ServiceError) -> String {
         ServiceError::NotAvailable => text(lang, Key::ErrNotAvailable).to_owned(),
         ServiceError::WrongPassphrase => text(lang, Key::ErrWrongPassphrase).to_owned(),
         ServiceError::Busy => text(lang, Key::ErrBusy).to_owned(),
+        ServiceError::WrongSupervisorCode { attempts_left } => fill(
+            lang,
+            Key::ErrWrongSupervisorCode,
+            &[("left", &attempts_left.to_string())],
+        ),
+        ServiceError::IdentityErased => text(lang, Key::ErrIdentityErased).to_owned(),
+        ServiceError::WeakSupervisorCode => text(lang, Key::ErrWeakSupervisorCode).to_owned(),
         ServiceError::Failed(detail) => fill(lang, Key::ErrFailed, &[("detail", detail)]),
     }
 }

@@ -1,18 +1,22 @@
 //! Sealing one stored record: XChaCha20-Poly1305 under the store's data key,
-//! a fresh random nonce per write, and the record's kind, id and format
-//! version as associated data. A ciphertext copied into another row (another
-//! id or kind) therefore fails to open instead of showing the wrong record.
+//! a fresh random nonce per write, and as associated data the record's kind,
+//! id, format version and the plain columns that give it meaning (the
+//! session an attachment belongs to, an outbox entry's state). A ciphertext
+//! copied into another row, or a row whose state was flipped, therefore fails
+//! to open instead of showing the wrong record. Rows rolled back or removed
+//! as a whole are the ledger's job (`ledger.rs`).
+//!
+//! Errors name the record and what failed, never what it holds.
 
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::error::VaultError;
-use super::keys::{open_raw, seal_raw, DataKey};
+use super::keys::{mac, open_raw, seal_raw, DataKey};
 
 /// The format version new records are sealed with. Each row keeps the
 /// version it was sealed with, so a schema migration that does not touch a
 /// record's contents never has to re-encrypt it.
-pub(crate) const RECORD_FORMAT: u32 = 1;
+pub(crate) const RECORD_FORMAT: u32 = 2;
 
 /// What a row holds; part of the associated data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +30,8 @@ pub(crate) enum RecordKind {
     OutboxMeta,
     OutboxPayload,
     Identity,
+    Pinned,
+    Ledger,
 }
 
 impl RecordKind {
@@ -40,15 +46,20 @@ impl RecordKind {
             RecordKind::OutboxMeta => "outbox entry",
             RecordKind::OutboxPayload => "outbox payload",
             RecordKind::Identity => "identity record",
+            RecordKind::Pinned => "pinned protocol",
+            RecordKind::Ledger => "integrity ledger",
         }
     }
 }
 
-/// Names one record: what it is and its id as shown in error messages.
+/// Names one record: what it is and its id as shown in error messages,
+/// and the plain columns bound to it.
 #[derive(Clone, Debug)]
 pub(crate) struct RecordRef {
     pub kind: RecordKind,
     pub id: String,
+    /// Plain columns that must not change without the record (never shown).
+    bound: Vec<String>,
 }
 
 impl RecordRef {
@@ -56,15 +67,25 @@ impl RecordRef {
         Self {
             kind,
             id: id.into(),
+            bound: Vec::new(),
         }
     }
 
+    /// Binds a plain column's value to the record.
+    pub fn bound_to(mut self, column: &str, value: impl std::fmt::Display) -> Self {
+        self.bound.push(format!("{column}={value}"));
+        self
+    }
+
     fn aad(&self, format: u32) -> Vec<u8> {
-        let mut aad = b"fieldkit-record-v1\0".to_vec();
-        aad.extend_from_slice(self.kind.name().as_bytes());
-        aad.push(0);
-        aad.extend_from_slice(self.id.as_bytes());
-        aad.push(0);
+        let mut aad = b"fieldkit-record-v2\0".to_vec();
+        for part in [self.kind.name(), self.id.as_str()]
+            .into_iter()
+            .chain(self.bound.iter().map(String::as_str))
+        {
+            aad.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            aad.extend_from_slice(part.as_bytes());
+        }
         aad.extend_from_slice(&format.to_be_bytes());
         aad
     }
@@ -98,7 +119,7 @@ pub(crate) fn seal_json<T: serde::Serialize>(
 ) -> Result<Vec<u8>, VaultError> {
     let json = Zeroizing::new(serde_json::to_vec(value).map_err(|e| VaultError::Encode {
         record: record.describe(),
-        detail: e.to_string(),
+        detail: json_failure(&e),
     })?);
     Ok(seal(key, record, &json))
 }
@@ -112,20 +133,30 @@ pub(crate) fn open_json<T: serde::de::DeserializeOwned>(
     let json = open(key, record, format, sealed)?;
     serde_json::from_slice(&json).map_err(|e| VaultError::Decode {
         record: record.describe(),
-        detail: e.to_string(),
+        detail: json_failure(&e),
     })
 }
 
+/// What kind of JSON failure it was, without serde's message: that quotes
+/// the offending value, which here is decrypted content.
+pub(crate) fn json_failure(error: &serde_json::Error) -> &'static str {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Io => "could not be read",
+        Category::Syntax => "is not well-formed JSON",
+        Category::Data => "does not have the fields and values this app expects",
+        Category::Eof => "ends too early",
+    }
+}
+
 /// A row id that does not reveal the name it was made from (a draft's key, a
-/// respondent's reference number): a hash keyed with the store's data key.
-pub(crate) fn keyed_id(key: &DataKey, domain: &str, name: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(b"fieldkit-keyed-id-v1\0");
-    hasher.update(key.bytes());
-    hasher.update(domain.as_bytes());
-    hasher.update([0]);
-    hasher.update(name.as_bytes());
-    hex::encode(hasher.finalize())
+/// setting's name, a protocol id, a respondent's reference number): an HMAC
+/// under a key only the store's owner has.
+pub(crate) fn keyed_id(ids_key: &[u8; 32], domain: &str, name: &str) -> String {
+    hex::encode(mac(
+        ids_key,
+        &[b"fieldkit-keyed-id-v2", domain.as_bytes(), name.as_bytes()],
+    ))
 }
 
 #[cfg(test)]
@@ -170,6 +201,40 @@ mod tests {
             );
         }
         assert!(open(&key, &record, RECORD_FORMAT, &sealed[..sealed.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn a_bound_column_is_part_of_the_record() {
+        let key = DataKey::random();
+        let pending = RecordRef::new(RecordKind::OutboxMeta, "r").bound_to("state", "pending");
+        let sealed = seal(&key, &pending, b"meta");
+        assert!(open(&key, &pending, RECORD_FORMAT, &sealed).is_ok());
+        let acknowledged =
+            RecordRef::new(RecordKind::OutboxMeta, "r").bound_to("state", "acknowledged");
+        assert!(open(&key, &acknowledged, RECORD_FORMAT, &sealed).is_err());
+        assert!(open(
+            &key,
+            &RecordRef::new(RecordKind::OutboxMeta, "r"),
+            RECORD_FORMAT,
+            &sealed
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn a_decode_error_says_what_failed_and_never_the_content() {
+        let key = DataKey::random();
+        let record = RecordRef::new(RecordKind::Note, "n1");
+        let sealed = seal(&key, &record, br#"{"secret":"MARKER-IN-A-NOTE"}"#);
+        let err = open_json::<u32>(&key, &record, RECORD_FORMAT, &sealed).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("note n1"), "{message}");
+        assert!(!message.contains("MARKER"), "{message}");
+        let sealed = seal(&key, &record, b"\"MARKER-BAD-JSON");
+        let message = open_json::<String>(&key, &record, RECORD_FORMAT, &sealed)
+            .unwrap_err()
+            .to_string();
+        assert!(!message.contains("MARKER"), "{message}");
     }
 
     #[test]

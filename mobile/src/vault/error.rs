@@ -1,6 +1,10 @@
 //! What can go wrong with a store on the phone, phrased for the person
 //! holding it. None of these errors loses data that was already stored:
 //! every write is one SQLite transaction, and reads never write.
+//!
+//! No error carries what a record holds: they name the record (its kind and
+//! id) and the kind of failure, so a message shown on screen or written to
+//! the log cannot leak an answer or a name.
 
 use std::path::PathBuf;
 
@@ -17,8 +21,37 @@ pub enum VaultError {
     #[error("wrong passphrase: {attempts_left} attempt(s) left before this vault erases itself")]
     WrongPassphrase { attempts_left: u32 },
 
-    #[error("wrong supervisor code: ask the supervisor to type it again")]
-    WrongSupervisorCode,
+    #[error(
+        "wrong supervisor's code: {attempts_left} attempt(s) left before the identity store \
+         (names and contacts) erases itself"
+    )]
+    WrongSupervisorCode { attempts_left: u32 },
+
+    #[error(
+        "too many wrong supervisor's codes: the identity store on this phone (names and \
+         contacts) was erased. The research records are untouched; the supervisor can set a \
+         new code"
+    )]
+    IdentityWiped,
+
+    #[error(
+        "that supervisor's code is too easy to guess: use at least 8 digits (not a run like \
+         12345678 or one digit repeated), or a passphrase the meter rates good"
+    )]
+    WeakSupervisorCode,
+
+    #[error(
+        "{path} was changed outside Fieldkit ({what}), so it is not opened and nothing was \
+         counted as a wrong attempt. Keep the phone as it is and tell your supervisor"
+    )]
+    Tampered { path: PathBuf, what: &'static str },
+
+    #[error(
+        "{path} was made by a pre-release version of Fieldkit that this version cannot open. \
+         Nothing in it was changed. Tell your supervisor: sync it with the version that made \
+         it, then start again on this one"
+    )]
+    PreReleaseFormat { path: PathBuf },
 
     #[error(
         "too many wrong passphrases: the vault on this phone was erased; \
@@ -85,14 +118,20 @@ pub enum VaultError {
     #[error("the vault settings are not usable: {0}")]
     InvalidSettings(String),
 
-    #[error("{record} could not be encoded for storage: {detail}")]
-    Encode { record: String, detail: String },
+    #[error("{record} could not be encoded for storage: it {detail}")]
+    Encode {
+        record: String,
+        detail: &'static str,
+    },
 
     #[error(
-        "{record} decrypted but is not in a form this app understands ({detail}); \
-         it may have been written by a newer version: update the app"
+        "{record} decrypted but {detail}; it may have been written by a newer version: \
+         update the app"
     )]
-    Decode { record: String, detail: String },
+    Decode {
+        record: String,
+        detail: &'static str,
+    },
 
     #[error("storage failed: {0}. Try again; if it keeps failing, restart the phone")]
     Storage(rusqlite::Error),

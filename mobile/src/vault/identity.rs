@@ -2,6 +2,12 @@
 //! from the research vault in its own file with its own key, which is
 //! wrapped by a supervisor's code, so opening it takes a second person.
 //!
+//! The research vault holds what ties the two together (`identity/link.rs`):
+//! the key that finds a person's row from their reference number (so a
+//! withdrawal deletes it while the store is closed), the key that
+//! authenticates the store's header, and the count of wrong codes. The store
+//! is opened, made and erased through [`super::Vault`].
+//!
 //! It never syncs and is never exported: nothing here serialises
 //! [`PersonalDetails`] except to seal them, and the only way out is
 //! [`IdentityStore::identity_strings`], which anonymisation uses to scrub a
@@ -13,15 +19,50 @@ use std::path::{Path, PathBuf};
 use fieldkit_protocols::refnum::RefNumber;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::crypto::{keyed_id, open_json, seal_json, RecordKind, RecordRef, RECORD_FORMAT};
-use super::header::Header;
-use super::keys::{DataKey, KdfParams, SupervisorCode, WrappedKey};
-use super::{schema, wipe, VaultError};
+use super::header::{Counter, Header};
+use super::keys::{DataKey, Kek, SupervisorCode};
+use super::{wipe, VaultError};
+
+mod link;
+
+pub(crate) use link::forget_respondent;
+pub use link::IdentityState;
 
 /// The identity store's file, beside the vault's.
 pub const IDENTITY_FILE: &str = "identity.sqlite";
+
+/// Wrong supervisor's codes in a row after which the identity store (and
+/// only it) erases itself.
+pub const IDENTITY_ATTEMPTS: u32 = 5;
+
+/// What a withdrawal did to the respondent's identity entry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IdentityDeletion {
+    /// There is no identity store on this phone.
+    #[default]
+    NoStore,
+    /// The store held nothing under this reference number.
+    NoneStored,
+    /// Their name and contact were deleted.
+    Deleted,
+}
+
+/// Whether a supervisor's code is hard enough to guess for what it guards:
+/// at least 8 digits that are neither one digit repeated nor a run, or a
+/// passphrase the app's strength meter rates good.
+pub fn supervisor_code_acceptable(code: &str) -> bool {
+    if !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()) {
+        let digits = code.as_bytes();
+        let repeated = digits.iter().all(|d| *d == digits[0]);
+        let rising = digits.windows(2).all(|w| w[1] == w[0] + 1);
+        let falling = digits.windows(2).all(|w| w[0] == w[1] + 1);
+        return digits.len() >= 8 && !repeated && !rising && !falling;
+    }
+    crate::ui::strength::acceptable(code)
+}
 
 /// Who a respondent is. Printed as `<redacted>`, zeroized on drop.
 #[derive(Clone, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
@@ -41,8 +82,11 @@ impl fmt::Debug for PersonalDetails {
 }
 
 /// The sealed form; private so the details cannot be serialised elsewhere.
+/// It keeps the reference number, so the row can be found again if the
+/// index key ever has to change.
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 struct Sealed {
+    reference: String,
     name: String,
     nickname: String,
     contact: String,
@@ -50,11 +94,16 @@ struct Sealed {
     notes: String,
 }
 
-/// An open identity store.
+/// An open identity store. Dropping it or calling [`IdentityStore::lock`]
+/// forgets its key and closes the file.
 pub struct IdentityStore {
     path: PathBuf,
-    conn: Connection,
+    conn: Option<Connection>,
     key: Option<DataKey>,
+    /// From the research vault: finds a person's row.
+    index_key: Zeroizing<[u8; 32]>,
+    /// From the research vault: authenticates the header.
+    header_key: Zeroizing<[u8; 32]>,
 }
 
 impl fmt::Debug for IdentityStore {
@@ -62,13 +111,18 @@ impl fmt::Debug for IdentityStore {
         f.debug_struct("IdentityStore")
             .field("path", &self.path)
             .field("locked", &self.key.is_none())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
-fn person_ref(key: &DataKey, reference: &RefNumber) -> RecordRef {
-    let code = reference.to_string();
-    RecordRef::new(RecordKind::Identity, keyed_id(key, "respondent", &code))
+/// A person's row id: a keyed hash of the reference number under the key the
+/// research vault holds.
+pub(crate) fn person_id(index_key: &[u8; 32], reference: &RefNumber) -> String {
+    keyed_id(index_key, "respondent", &reference.to_string())
+}
+
+fn person_ref(id: String) -> RecordRef {
+    RecordRef::new(RecordKind::Identity, id)
 }
 
 impl IdentityStore {
@@ -76,106 +130,44 @@ impl IdentityStore {
         dir.join(IDENTITY_FILE).is_file()
     }
 
-    /// Makes the store, its key wrapped by the supervisor's code.
-    pub fn create(dir: &Path, code: &SupervisorCode) -> Result<IdentityStore, VaultError> {
-        IdentityStore::create_with(dir, code, KdfParams::default())
-    }
-
-    /// As [`IdentityStore::create`] with explicit Argon2id costs (tests).
-    pub fn create_with(
-        dir: &Path,
-        code: &SupervisorCode,
-        kdf: KdfParams,
-    ) -> Result<IdentityStore, VaultError> {
-        let path = dir.join(IDENTITY_FILE);
-        if path.exists() {
-            return Err(VaultError::AlreadyExists {
-                dir: dir.to_path_buf(),
-            });
-        }
-        if code.expose().is_empty() {
-            return Err(VaultError::InvalidSettings(
-                "the supervisor code is empty".into(),
-            ));
-        }
-        kdf.validate().map_err(VaultError::InvalidSettings)?;
-        std::fs::create_dir_all(dir).map_err(|source| VaultError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let key = DataKey::random();
-        let wrapped = WrappedKey::wrap(&key, code.expose().as_bytes(), kdf)
-            .map_err(VaultError::InvalidSettings)?;
-        let made = schema::open(&path, &schema::IDENTITY_SCHEMA, true).and_then(|conn| {
-            Header {
-                key: wrapped,
-                duress: None,
-                max_failed_unlocks: u32::MAX,
-                failed_unlocks: 0,
-            }
-            .insert(&conn)?;
-            Ok(conn)
-        });
-        match made {
-            Ok(conn) => Ok(IdentityStore {
-                path,
-                conn,
-                key: Some(key),
-            }),
-            Err(err) => {
-                let _ = wipe::remove_files(&path);
-                Err(err)
-            }
-        }
-    }
-
-    /// Opens the store with the supervisor's code.
-    pub fn open(dir: &Path, code: &SupervisorCode) -> Result<IdentityStore, VaultError> {
-        let path = dir.join(IDENTITY_FILE);
-        if !path.is_file() {
-            return Err(VaultError::NotFound {
-                dir: dir.to_path_buf(),
-            });
-        }
-        let conn = schema::open(&path, &schema::IDENTITY_SCHEMA, false)?;
-        let header = Header::read(&conn, &path)?;
-        let key = header
-            .key
-            .unwrap(code.expose().as_bytes())
-            .map_err(|_| VaultError::WrongSupervisorCode)?;
-        tracing::info!("identity store opened");
-        Ok(IdentityStore {
-            path,
-            conn,
-            key: Some(key),
-        })
-    }
-
-    /// Forgets the key.
+    /// Forgets the key, empties the WAL into the file and closes it.
     pub fn lock(&mut self) {
         self.key = None;
+        if let Some(conn) = self.conn.take() {
+            if let Err(err) = wipe::scrub(&conn) {
+                tracing::warn!(%err, "identity store lock: the checkpoint failed");
+            }
+        }
     }
 
-    /// Rewraps the key under a new supervisor code; nothing is re-encrypted.
+    /// Rewraps the key under a new supervisor's code (as hard to guess as a
+    /// new one must be); nothing is re-encrypted, the old wrapped key is
+    /// scrubbed from the WAL.
     pub fn change_code(
         &mut self,
         old: &SupervisorCode,
         new: &SupervisorCode,
     ) -> Result<(), VaultError> {
-        self.key()?;
-        if new.expose().is_empty() {
-            return Err(VaultError::InvalidSettings(
-                "the new supervisor code is empty".into(),
-            ));
+        let (conn, key) = self.open()?;
+        if !supervisor_code_acceptable(new.expose()) {
+            return Err(VaultError::WeakSupervisorCode);
         }
-        let mut header = Header::read(&self.conn, &self.path)?;
-        let key = header
-            .key
-            .unwrap(old.expose().as_bytes())
-            .map_err(|_| VaultError::WrongSupervisorCode)?;
-        header.key = WrappedKey::wrap(&key, new.expose().as_bytes(), header.key.kdf)
+        let mut header = Header::read(conn, &self.path)?;
+        let kek = Kek::derive(header.kdf, old.expose().as_bytes(), &header.salt)
             .map_err(VaultError::InvalidSettings)?;
-        header.save_keys(&self.conn)
+        if kek.unwrap(&header.wrapped).is_none() {
+            return Err(VaultError::WrongSupervisorCode {
+                attempts_left: header
+                    .max_failed_unlocks
+                    .saturating_sub(header.failed_unlocks),
+            });
+        }
+        let kek = Kek::derive(header.kdf, new.expose().as_bytes(), &header.salt)
+            .map_err(VaultError::InvalidSettings)?;
+        header.wrapped = kek.wrap(key);
+        header.authenticate(&self.header_key, Counter::Inside);
+        header.save(conn)?;
+        wipe::scrub(conn)
     }
 
     /// Stores (or replaces) the details for a reference number.
@@ -184,12 +176,13 @@ impl IdentityStore {
         reference: &RefNumber,
         details: &PersonalDetails,
     ) -> Result<(), VaultError> {
-        let key = self.key()?;
-        let record = person_ref(key, reference);
+        let (conn, key) = self.open()?;
+        let record = person_ref(person_id(&self.index_key, reference));
         let sealed = seal_json(
             key,
             &record,
             &Sealed {
+                reference: reference.to_string(),
                 name: details.name.clone(),
                 nickname: details.nickname.clone(),
                 contact: details.contact.clone(),
@@ -197,7 +190,7 @@ impl IdentityStore {
                 notes: details.notes.clone(),
             },
         )?;
-        self.conn.execute(
+        conn.execute(
             "INSERT INTO people (id, format, sealed) VALUES (?1, ?2, ?3)
              ON CONFLICT (id) DO UPDATE SET format = excluded.format, sealed = excluded.sealed",
             params![record.id, RECORD_FORMAT, sealed],
@@ -206,10 +199,9 @@ impl IdentityStore {
     }
 
     pub fn get(&self, reference: &RefNumber) -> Result<Option<PersonalDetails>, VaultError> {
-        let key = self.key()?;
-        let record = person_ref(key, reference);
-        let row: Option<(u32, Vec<u8>)> = self
-            .conn
+        let (conn, key) = self.open()?;
+        let record = person_ref(person_id(&self.index_key, reference));
+        let row: Option<(u32, Vec<u8>)> = conn
             .query_row(
                 "SELECT format, sealed FROM people WHERE id = ?1",
                 [&record.id],
@@ -229,12 +221,14 @@ impl IdentityStore {
         }))
     }
 
+    /// Deletes a person's details; no copy stays in the WAL.
     pub fn remove(&mut self, reference: &RefNumber) -> Result<bool, VaultError> {
-        let key = self.key()?;
-        let deleted = self.conn.execute(
+        let (conn, _) = self.open()?;
+        let deleted = conn.execute(
             "DELETE FROM people WHERE id = ?1",
-            [person_ref(key, reference).id],
+            [person_id(&self.index_key, reference)],
         )?;
+        wipe::scrub(conn)?;
         Ok(deleted > 0)
     }
 
@@ -261,18 +255,10 @@ impl IdentityStore {
         Ok(strings)
     }
 
-    /// Erases the store: key shredded, then the file removed.
-    pub fn wipe(self) -> Result<(), VaultError> {
-        let IdentityStore { path, conn, .. } = self;
-        let shredded = wipe::shred_header(&conn);
-        drop(conn);
-        if shredded.is_err() {
-            return wipe::wipe_file(&path);
+    fn open(&self) -> Result<(&Connection, &DataKey), VaultError> {
+        match (&self.conn, &self.key) {
+            (Some(conn), Some(key)) => Ok((conn, key)),
+            _ => Err(VaultError::Locked),
         }
-        wipe::remove_files(&path)
-    }
-
-    fn key(&self) -> Result<&DataKey, VaultError> {
-        self.key.as_ref().ok_or(VaultError::Locked)
     }
 }

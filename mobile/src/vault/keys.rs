@@ -10,18 +10,23 @@ use std::fmt;
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 const NONCE_LEN: usize = 24;
-const SALT_LEN: usize = 16;
+pub(crate) const SALT_LEN: usize = 16;
+/// nonce || 32-byte key || tag.
+pub(crate) const WRAPPED_LEN: usize = NONCE_LEN + 32 + 16;
+pub(crate) const DURESS_TAG_LEN: usize = 32;
 /// Binds a wrapped key to its purpose, so a wrapped key cannot be mistaken
 /// for a record (records use another associated-data prefix).
-const WRAP_AAD: &[u8] = b"fieldkit-wrapped-key-v1";
-const DURESS_DOMAIN: &[u8] = b"fieldkit-duress-tag-v1";
+const WRAP_AAD: &[u8] = b"fieldkit-wrapped-key-v2";
+const DURESS_DOMAIN: &[u8] = b"fieldkit-duress-tag-v2";
 
 macro_rules! redacted_debug {
     ($ty:ident) => {
@@ -82,8 +87,7 @@ impl DataKey {
     }
 }
 
-/// Argon2id cost parameters, kept in the store's header so a later app
-/// version can raise them for new vaults and still open old ones.
+/// Argon2id cost parameters, kept in the store's header.
 ///
 /// The default (64 MiB, 3 passes, 1 lane) is the second recommendation of
 /// RFC 9106 for memory-constrained machines: about half a second to a second
@@ -91,6 +95,13 @@ impl DataKey {
 /// unlock, while each guess costs an attacker who copied the file the same
 /// 64 MiB. One lane because phones give an app few cores and the cost should
 /// not depend on how many it gets.
+///
+/// The header's parameters are not trusted: a store opens only with a cost
+/// this app ships ([`KdfParams::DEFAULT`]), so an edited header can neither
+/// make guessing cheap nor make the right passphrase fail without being
+/// reported as tampering. Tests use [`KdfParams::INSECURE_TEST_ONLY`], which
+/// is accepted only when the caller's own settings name it: a file alone can
+/// never lower the cost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KdfParams {
     /// Memory in KiB.
@@ -101,17 +112,49 @@ pub struct KdfParams {
 
 impl Default for KdfParams {
     fn default() -> Self {
-        Self {
-            memory_kib: 64 * 1024,
-            iterations: 3,
-            parallelism: 1,
-        }
+        Self::DEFAULT
     }
 }
 
 impl KdfParams {
-    /// Checks the parameters without deriving anything.
+    /// What every store on a phone is made with.
+    pub const DEFAULT: KdfParams = KdfParams {
+        memory_kib: 64 * 1024,
+        iterations: 3,
+        parallelism: 1,
+    };
+
+    /// The cheapest cost Argon2id allows, so tests do not spend a second per
+    /// unlock. Never for a real phone: production settings refuse it.
+    pub const INSECURE_TEST_ONLY: KdfParams = KdfParams {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    };
+
+    /// The costs this app makes stores with and accepts from a header. A
+    /// later version that raises the cost adds its own here.
+    const SHIPPED: &'static [KdfParams] = &[KdfParams::DEFAULT];
+
+    pub fn is_shipped(&self) -> bool {
+        Self::SHIPPED.contains(self)
+    }
+
+    /// Whether a store may be made or opened at this cost when the caller's
+    /// settings ask for `chosen`: a shipped cost always, the test cost only
+    /// when the caller chose exactly it, nothing else.
+    pub(crate) fn allowed(&self, chosen: KdfParams) -> bool {
+        self.is_shipped() || (*self == chosen && chosen == Self::INSECURE_TEST_ONLY)
+    }
+
+    /// Checks that a store may be made with these parameters.
     pub fn validate(&self) -> Result<(), String> {
+        if !self.allowed(*self) {
+            return Err(format!(
+                "Argon2 parameters {self:?} are not a cost this app ships \
+                 (use KdfParams::DEFAULT, or KdfParams::INSECURE_TEST_ONLY in tests)"
+            ));
+        }
         self.argon2().map(|_| ())
     }
 
@@ -121,77 +164,88 @@ impl KdfParams {
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
     }
 
-    /// Derives a 256-bit key-encryption key from a typed secret.
-    fn derive(&self, secret: &[u8], salt: &[u8]) -> Result<Zeroizing<[u8; 32]>, String> {
-        let mut out = Zeroizing::new([0u8; 32]);
-        self.argon2()?
-            .hash_password_into(secret, salt, out.as_mut())
+    /// The associated data that binds a wrapped key to these parameters.
+    fn wrap_aad(&self) -> Vec<u8> {
+        let mut aad = WRAP_AAD.to_vec();
+        for n in [self.memory_kib, self.iterations, self.parallelism] {
+            aad.extend_from_slice(&n.to_be_bytes());
+        }
+        aad
+    }
+}
+
+/// A key-encryption key: Argon2id of what a person typed. One derivation
+/// per attempt answers both "does it open the store" and "is it the duress
+/// passphrase", so an attempt costs the same whether or not a duress
+/// passphrase is set.
+pub(crate) struct Kek {
+    key: Zeroizing<[u8; 32]>,
+    kdf: KdfParams,
+}
+
+impl Kek {
+    pub fn derive(kdf: KdfParams, secret: &[u8], salt: &[u8]) -> Result<Kek, String> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        kdf.argon2()?
+            .hash_password_into(secret, salt, key.as_mut())
             .map_err(|e| format!("Argon2 failed: {e}"))?;
-        Ok(out)
+        Ok(Kek { key, kdf })
+    }
+
+    /// nonce || ciphertext || tag of the data key, bound to the parameters.
+    pub fn wrap(&self, data: &DataKey) -> Vec<u8> {
+        seal_raw(&self.key, &self.kdf.wrap_aad(), data.bytes())
+    }
+
+    pub fn unwrap(&self, wrapped: &[u8]) -> Option<DataKey> {
+        let plain = open_raw(&self.key, &self.kdf.wrap_aad(), wrapped)?;
+        let bytes: [u8; 32] = plain.as_slice().try_into().ok()?;
+        Some(DataKey(bytes))
+    }
+
+    /// What the header keeps to recognise the duress passphrase: a keyed
+    /// hash of this key, as costly to guess as the passphrase itself.
+    pub fn duress_tag(&self) -> [u8; DURESS_TAG_LEN] {
+        mac(self.key.as_ref(), &[DURESS_DOMAIN])
+    }
+
+    pub fn matches_duress(&self, tag: &[u8]) -> bool {
+        bool::from(self.duress_tag().as_slice().ct_eq(tag))
     }
 }
 
-/// A data key as stored: wrapped under a key derived from a typed secret.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct WrappedKey {
-    pub kdf: KdfParams,
-    pub salt: Vec<u8>,
-    /// nonce || ciphertext || tag
-    pub wrapped: Vec<u8>,
+/// Keys derived from a store's data key, one per purpose, so the AEAD key
+/// is never used for anything else.
+pub(crate) struct Subkeys {
+    /// Row ids that do not reveal the name they were made from.
+    pub ids: Zeroizing<[u8; 32]>,
+    /// The integrity ledger's row terms.
+    pub ledger: Zeroizing<[u8; 32]>,
+    /// The key header's authentication.
+    pub header: Zeroizing<[u8; 32]>,
 }
 
-/// The secret did not unwrap the key (or the wrapped key is damaged, which
-/// the header checksum rules out before we get here).
-#[derive(Debug)]
-pub(crate) struct WrongSecret;
-
-impl WrappedKey {
-    pub fn wrap(key: &DataKey, secret: &[u8], kdf: KdfParams) -> Result<Self, String> {
-        let salt = random_bytes(SALT_LEN);
-        let kek = kdf.derive(secret, &salt)?;
-        let wrapped = seal_raw(&kek, WRAP_AAD, key.bytes());
-        Ok(Self { kdf, salt, wrapped })
-    }
-
-    pub fn unwrap(&self, secret: &[u8]) -> Result<DataKey, WrongSecret> {
-        let kek = self
-            .kdf
-            .derive(secret, &self.salt)
-            .map_err(|_| WrongSecret)?;
-        let plain = open_raw(&kek, WRAP_AAD, &self.wrapped).ok_or(WrongSecret)?;
-        let bytes: [u8; 32] = plain.as_slice().try_into().map_err(|_| WrongSecret)?;
-        Ok(DataKey(bytes))
+impl Subkeys {
+    pub fn of(key: &DataKey) -> Subkeys {
+        let derive =
+            |label: &[u8]| Zeroizing::new(mac(key.bytes(), &[b"fieldkit-subkey-v2\0", label]));
+        Subkeys {
+            ids: derive(b"ids"),
+            ledger: derive(b"ledger"),
+            header: derive(b"header"),
+        }
     }
 }
 
-/// What lets the app recognise the duress passphrase without storing it: a
-/// salt and a hash of its Argon2id output (as costly to guess as the real one).
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct DuressTag {
-    pub salt: Vec<u8>,
-    pub tag: Vec<u8>,
-}
-
-impl DuressTag {
-    pub fn new(secret: &[u8], kdf: KdfParams) -> Result<Self, String> {
-        let salt = random_bytes(SALT_LEN);
-        let tag = Self::compute(secret, &salt, kdf)?;
-        Ok(Self { salt, tag })
+/// HMAC-SHA-256 of the parts, each length-prefixed so no two lists of parts
+/// give the same input.
+pub(crate) fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut hmac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    for part in parts {
+        hmac.update(&(part.len() as u64).to_be_bytes());
+        hmac.update(part);
     }
-
-    fn compute(secret: &[u8], salt: &[u8], kdf: KdfParams) -> Result<Vec<u8>, String> {
-        use sha2::{Digest, Sha256};
-        let derived = kdf.derive(secret, salt)?;
-        let mut hasher = Sha256::new();
-        hasher.update(DURESS_DOMAIN);
-        hasher.update(derived.as_ref());
-        Ok(hasher.finalize().to_vec())
-    }
-
-    pub fn matches(&self, secret: &[u8], kdf: KdfParams) -> bool {
-        Self::compute(secret, &self.salt, kdf)
-            .is_ok_and(|tag| bool::from(tag.as_slice().ct_eq(&self.tag)))
-    }
+    hmac.finalize().into_bytes().into()
 }
 
 pub(crate) fn random_bytes(len: usize) -> Vec<u8> {
@@ -243,11 +297,7 @@ pub(crate) fn open_raw(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Option<Zero
 mod tests {
     use super::*;
 
-    const CHEAP: KdfParams = KdfParams {
-        memory_kib: 8,
-        iterations: 1,
-        parallelism: 1,
-    };
+    const CHEAP: KdfParams = KdfParams::INSECURE_TEST_ONLY;
 
     #[test]
     fn secrets_print_redacted() {
@@ -273,36 +323,86 @@ mod tests {
     }
 
     #[test]
-    fn wrapped_key_opens_only_with_its_secret() {
+    fn a_wrapped_key_opens_only_with_its_secret_salt_and_parameters() {
         let key = DataKey::random();
-        let wrapped = WrappedKey::wrap(&key, b"right", CHEAP).unwrap();
-        assert_eq!(wrapped.unwrap(b"right").unwrap().bytes(), key.bytes());
-        assert!(wrapped.unwrap(b"wrong").is_err());
+        let salt = random_bytes(SALT_LEN);
+        let wrapped = Kek::derive(CHEAP, b"right", &salt).unwrap().wrap(&key);
+        assert_eq!(wrapped.len(), WRAPPED_LEN);
+        let opened = Kek::derive(CHEAP, b"right", &salt)
+            .unwrap()
+            .unwrap(&wrapped);
+        assert_eq!(opened.unwrap().bytes(), key.bytes());
+        assert!(Kek::derive(CHEAP, b"wrong", &salt)
+            .unwrap()
+            .unwrap(&wrapped)
+            .is_none());
+        let other_salt = random_bytes(SALT_LEN);
+        assert!(Kek::derive(CHEAP, b"right", &other_salt)
+            .unwrap()
+            .unwrap(&wrapped)
+            .is_none());
+        let dearer = KdfParams {
+            iterations: 2,
+            ..CHEAP
+        };
+        assert!(Kek::derive(dearer, b"right", &salt)
+            .unwrap()
+            .unwrap(&wrapped)
+            .is_none());
         let mut damaged = wrapped;
-        damaged.wrapped[30] ^= 1;
-        assert!(damaged.unwrap(b"right").is_err());
+        damaged[30] ^= 1;
+        assert!(Kek::derive(CHEAP, b"right", &salt)
+            .unwrap()
+            .unwrap(&damaged)
+            .is_none());
     }
 
     #[test]
-    fn duress_tag_recognises_only_its_passphrase() {
-        let tag = DuressTag::new(b"duress", CHEAP).unwrap();
-        assert!(tag.matches(b"duress", CHEAP));
-        assert!(!tag.matches(b"duress ", CHEAP));
+    fn the_duress_tag_recognises_only_its_passphrase() {
+        let salt = random_bytes(SALT_LEN);
+        let tag = Kek::derive(CHEAP, b"duress", &salt).unwrap().duress_tag();
+        assert!(Kek::derive(CHEAP, b"duress", &salt)
+            .unwrap()
+            .matches_duress(&tag));
+        assert!(!Kek::derive(CHEAP, b"duress ", &salt)
+            .unwrap()
+            .matches_duress(&tag));
     }
 
     #[test]
-    fn default_parameters_are_the_documented_ones() {
+    fn only_the_shipped_cost_is_accepted_unless_the_caller_chose_the_test_cost() {
         let kdf = KdfParams::default();
         assert_eq!(
             (kdf.memory_kib, kdf.iterations, kdf.parallelism),
             (65536, 3, 1)
         );
         assert!(kdf.validate().is_ok());
-        assert!(KdfParams {
-            memory_kib: 1,
-            ..kdf
+        assert!(kdf.allowed(KdfParams::DEFAULT) && kdf.allowed(CHEAP));
+        // The test cost opens only for a caller that chose it.
+        assert!(!CHEAP.allowed(KdfParams::DEFAULT));
+        assert!(CHEAP.allowed(CHEAP));
+        // Anything else never: cheaper, dearer, or merely different.
+        for other in [
+            KdfParams {
+                memory_kib: 1024,
+                ..CHEAP
+            },
+            KdfParams {
+                memory_kib: 32 * 1024,
+                ..kdf
+            },
+            KdfParams {
+                iterations: 4,
+                ..kdf
+            },
+            KdfParams {
+                parallelism: 2,
+                ..kdf
+            },
+        ] {
+            assert!(!other.allowed(KdfParams::DEFAULT), "{other:?}");
+            assert!(!other.allowed(other), "{other:?}");
+            assert!(other.validate().is_err(), "{other:?}");
         }
-        .validate()
-        .is_err());
     }
 }

@@ -8,11 +8,13 @@
 //! its own synced transaction, so a crash loses at most the event being
 //! written. The UI calls this module; no SQL lives anywhere else.
 
+mod access;
 mod crypto;
 mod error;
 mod header;
 mod identity;
 pub mod keys;
+mod ledger;
 mod outbox;
 mod pinned;
 mod records;
@@ -27,15 +29,20 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 pub use error::VaultError;
-pub use identity::{IdentityStore, PersonalDetails, IDENTITY_FILE};
+pub use identity::{
+    supervisor_code_acceptable, IdentityDeletion, IdentityState, IdentityStore, PersonalDetails,
+    IDENTITY_ATTEMPTS, IDENTITY_FILE,
+};
 pub use keys::{DataKey, KdfParams, Passphrase, SupervisorCode};
+pub use ledger::IntegrityProblem;
 pub use outbox::{OutboxEntry, OutboxItem, OutboxState, WithdrawalReport};
 pub use pinned::PinnedProtocol;
 pub use records::{Attachment, CodeOfPracticeAck, DeviceSettings, DeviceToken, Note, Setting};
 pub use sessions::{SessionStatus, SessionSummary};
+pub use wipe::PREFERENCE_FILES;
 
-use header::Header;
-use keys::{DuressTag, WrappedKey};
+use keys::Subkeys;
+use ledger::{Ledger, Writer};
 
 /// The research vault's file inside the app's data folder.
 pub const VAULT_FILE: &str = "vault.sqlite";
@@ -53,12 +60,15 @@ pub enum Retention {
     PurgeAcknowledged,
 }
 
-/// Chosen when the vault is created.
+/// Chosen when the vault is created; the Argon2 cost is also what an
+/// unlock with [`Vault::unlock_with`] accepts besides the shipped one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VaultSettings {
-    /// Argon2id cost; keep the default outside tests.
+    /// Argon2id cost: [`KdfParams::DEFAULT`], or in tests
+    /// [`KdfParams::INSECURE_TEST_ONLY`]; nothing else is accepted.
     pub kdf: KdfParams,
-    /// Wrong passphrases in a row after which the vault erases itself.
+    /// Wrong passphrases in a row after which the vault erases itself
+    /// (1 to 100).
     pub max_failed_unlocks: u32,
     /// Idle time after which the app should lock (see [`Vault::is_idle_expired`]).
     pub idle_lock: Duration,
@@ -84,20 +94,68 @@ pub(crate) struct Policy {
 }
 
 /// An open research vault. Dropping it or calling [`Vault::lock`] forgets
-/// the data key.
+/// the data key and closes the file.
 pub struct Vault {
     dir: PathBuf,
-    conn: Connection,
-    key: Option<DataKey>,
+    /// `None` once locked.
+    open: Option<Open>,
+    /// The Argon2 cost the caller's settings name, for [`Vault::unlock_again`].
+    chosen_kdf: KdfParams,
     policy: Policy,
     last_activity: Instant,
+}
+
+/// What an unlocked vault holds: the connection and the keys.
+pub(crate) struct Open {
+    pub conn: Connection,
+    pub key: DataKey,
+    pub sub: Subkeys,
+    /// The Argon2 cost in this vault's header (the identity store uses it).
+    pub kdf: KdfParams,
+    pub ledger: Ledger,
+    /// What the integrity check found at unlock.
+    pub problems: Vec<IntegrityProblem>,
+}
+
+impl Open {
+    /// One write transaction that keeps the integrity ledger true: the ledger
+    /// is sealed in the same transaction and kept in memory only once it
+    /// commits.
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        let mut ledger = self.ledger.clone();
+        let tx = self.conn.transaction()?;
+        let out = f(&mut Writer {
+            conn: &tx,
+            key: &self.key,
+            sub: &self.sub,
+            ledger: &mut ledger,
+        })?;
+        ledger.save(&tx, &self.key)?;
+        tx.commit()?;
+        self.ledger = ledger;
+        Ok(out)
+    }
+
+    /// A write that deletes something, then [`wipe::scrub`]: no copy of
+    /// what went stays in the WAL.
+    pub fn delete<T>(
+        &mut self,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        let out = self.write(f)?;
+        wipe::scrub(&self.conn)?;
+        Ok(out)
+    }
 }
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Vault")
             .field("dir", &self.dir)
-            .field("locked", &self.key.is_none())
+            .field("locked", &self.open.is_none())
             .finish_non_exhaustive()
     }
 }
@@ -108,137 +166,46 @@ impl Vault {
         dir.join(VAULT_FILE).is_file()
     }
 
-    /// Makes a new vault with a fresh random data key.
-    pub fn create(
-        dir: &Path,
-        passphrase: &Passphrase,
-        settings: VaultSettings,
-    ) -> Result<Vault, VaultError> {
-        if Vault::exists(dir) {
-            return Err(VaultError::AlreadyExists {
-                dir: dir.to_path_buf(),
-            });
-        }
-        if passphrase.expose().is_empty() {
-            return Err(VaultError::InvalidSettings(
-                "the passphrase is empty: choose one".into(),
-            ));
-        }
-        if settings.max_failed_unlocks == 0 {
-            return Err(VaultError::InvalidSettings(
-                "max_failed_unlocks must be at least 1".into(),
-            ));
-        }
-        settings
-            .kdf
-            .validate()
-            .map_err(VaultError::InvalidSettings)?;
-        std::fs::create_dir_all(dir).map_err(|source| VaultError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let path = dir.join(VAULT_FILE);
-        let key = DataKey::random();
-        let wrapped = WrappedKey::wrap(&key, passphrase.expose().as_bytes(), settings.kdf)
-            .map_err(VaultError::InvalidSettings)?;
-        let result = (|| {
-            let mut conn = schema::open(&path, &schema::VAULT_SCHEMA, true)?;
-            let policy = Policy {
-                idle_lock_secs: settings.idle_lock.as_secs(),
-                retention: settings.retention,
-            };
-            let tx = conn.transaction()?;
-            Header {
-                key: wrapped,
-                duress: None,
-                max_failed_unlocks: settings.max_failed_unlocks,
-                failed_unlocks: 0,
-            }
-            .insert(&tx)?;
-            records::save_policy(&tx, &key, &policy)?;
-            tx.commit()?;
-            Ok((conn, policy))
-        })();
-        let (conn, policy) = match result {
-            Ok(made) => made,
-            Err(err) => {
-                // A half-made vault would block the next attempt to create one.
-                let _ = wipe::remove_files(&path);
-                return Err(err);
-            }
-        };
-        tracing::info!("vault created");
-        Ok(Vault::opened(dir, conn, key, policy))
+    /// The folder the vault lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
-    /// Opens the vault. A wrong passphrase counts towards the self-wipe; the
-    /// duress passphrase wipes and then reports a plain wrong passphrase.
-    pub fn unlock(dir: &Path, passphrase: &Passphrase) -> Result<Vault, VaultError> {
-        let path = dir.join(VAULT_FILE);
-        if !path.is_file() {
-            return Err(VaultError::NotFound {
-                dir: dir.to_path_buf(),
-            });
-        }
-        let conn = schema::open(&path, &schema::VAULT_SCHEMA, false)?;
-        let header = Header::read(&conn, &path)?;
-        let attempt = header.failed_unlocks.saturating_add(1);
-        Header::set_failed_unlocks(&conn, attempt).map_err(|e| e.at(&path))?;
-        let secret = passphrase.expose().as_bytes();
-        match header.key.unwrap(secret) {
-            Ok(key) => {
-                Header::set_failed_unlocks(&conn, 0).map_err(|e| e.at(&path))?;
-                let policy = records::load_policy(&conn, &key)?;
-                tracing::info!("vault unlocked");
-                Ok(Vault::opened(dir, conn, key, policy))
-            }
-            Err(_) => {
-                let attempts_left = header.max_failed_unlocks.saturating_sub(attempt);
-                let duress = header
-                    .duress
-                    .as_ref()
-                    .is_some_and(|d| d.matches(secret, header.key.kdf));
-                if duress || attempts_left == 0 {
-                    tracing::warn!("vault erased after an unlock attempt");
-                    erase(dir, conn)?;
-                    if attempts_left == 0 && !duress {
-                        return Err(VaultError::Wiped);
-                    }
-                }
-                Err(VaultError::WrongPassphrase { attempts_left })
-            }
-        }
-    }
-
-    fn opened(dir: &Path, conn: Connection, key: DataKey, policy: Policy) -> Vault {
-        Vault {
-            dir: dir.to_path_buf(),
-            conn,
-            key: Some(key),
-            policy,
-            last_activity: Instant::now(),
-        }
-    }
-
-    /// Forgets the data key (zeroized on drop). Every later call returns
-    /// [`VaultError::Locked`]; open again with [`Vault::unlock`] or
-    /// [`Vault::unlock_again`]. Cheap enough for a quick-lock button.
+    /// Forgets the data key (zeroized), empties the WAL into the main file
+    /// and closes it: after a lock the folder holds no copy of a deleted
+    /// record. Every later call returns [`VaultError::Locked`]; open again
+    /// with [`Vault::unlock`] or [`Vault::unlock_again`]. Cheap enough for a
+    /// quick-lock button.
     pub fn lock(&mut self) {
-        if self.key.take().is_some() {
+        if let Some(open) = self.open.take() {
+            if let Err(err) = wipe::scrub(&open.conn) {
+                tracing::warn!(%err, "vault lock: the checkpoint failed");
+            }
+            drop(open);
             tracing::info!("vault locked");
         }
     }
 
     pub fn is_locked(&self) -> bool {
-        self.key.is_none()
+        self.open.is_none()
     }
 
     /// Unlocks this handle again after [`Vault::lock`], with the same
     /// counting and wiping as [`Vault::unlock`].
     pub fn unlock_again(&mut self, passphrase: &Passphrase) -> Result<(), VaultError> {
-        let reopened = Vault::unlock(&self.dir, passphrase)?;
+        let settings = VaultSettings {
+            kdf: self.chosen_kdf,
+            ..VaultSettings::default()
+        };
+        let reopened = Vault::unlock_with(&self.dir, passphrase, &settings)?;
         *self = reopened;
         Ok(())
+    }
+
+    /// What the integrity check at unlock found: tables whose rows were
+    /// removed, restored or changed outside Fieldkit. Empty when all is well.
+    pub fn integrity_problems(&self) -> Result<&[IntegrityProblem], VaultError> {
+        Ok(&self.open()?.problems)
     }
 
     /// The caller's clock says the person did something now.
@@ -272,7 +239,8 @@ impl Vault {
             idle_lock_secs: idle.as_secs(),
             ..self.policy
         };
-        records::save_policy(&self.conn, self.key()?, &policy)?;
+        self.open_mut()?
+            .write(|w| records::save_policy(w, &policy))?;
         self.policy = policy;
         Ok(())
     }
@@ -282,94 +250,48 @@ impl Vault {
             retention,
             ..self.policy
         };
-        records::save_policy(&self.conn, self.key()?, &policy)?;
+        self.open_mut()?
+            .write(|w| records::save_policy(w, &policy))?;
         self.policy = policy;
         Ok(())
     }
 
-    /// Rewraps the data key under a new passphrase; no record is re-encrypted.
-    /// The failed-unlock counter is not touched by a wrong `old`; the vault is
-    /// already open, so a wrong `old` only returns the error.
-    pub fn change_passphrase(
-        &mut self,
-        old: &Passphrase,
-        new: &Passphrase,
-    ) -> Result<(), VaultError> {
-        self.key()?;
-        if new.expose().is_empty() {
-            return Err(VaultError::InvalidSettings(
-                "the new passphrase is empty: choose one".into(),
-            ));
-        }
-        let path = self.path();
-        let mut header = Header::read(&self.conn, &path)?;
-        let current = header.key.unwrap(old.expose().as_bytes()).map_err(|_| {
-            VaultError::WrongPassphrase {
-                attempts_left: header
-                    .max_failed_unlocks
-                    .saturating_sub(header.failed_unlocks),
-            }
-        })?;
-        header.key = WrappedKey::wrap(&current, new.expose().as_bytes(), header.key.kdf)
-            .map_err(VaultError::InvalidSettings)?;
-        header.save_keys(&self.conn)?;
-        tracing::info!("vault passphrase changed");
-        Ok(())
-    }
-
-    /// Sets (or with `None` removes) the duress passphrase: typing it at
-    /// unlock erases the vault and shows an ordinary "wrong passphrase".
-    pub fn set_duress_passphrase(&mut self, duress: Option<&Passphrase>) -> Result<(), VaultError> {
-        self.key()?;
-        let path = self.path();
-        let mut header = Header::read(&self.conn, &path)?;
-        header.duress = match duress {
-            None => None,
-            Some(duress) => {
-                if duress.expose().is_empty()
-                    || header.key.unwrap(duress.expose().as_bytes()).is_ok()
-                {
-                    return Err(VaultError::InvalidSettings(
-                        "the duress passphrase must be non-empty and differ from the passphrase"
-                            .into(),
-                    ));
-                }
-                Some(
-                    DuressTag::new(duress.expose().as_bytes(), header.key.kdf)
-                        .map_err(VaultError::InvalidSettings)?,
-                )
-            }
-        };
-        header.save_keys(&self.conn)?;
-        Ok(())
-    }
-
-    /// Erases the vault and the identity store in the same folder: keys
-    /// shredded first, then the files removed.
+    /// Erases the vault, the identity store and every other file Fieldkit
+    /// keeps in the folder: keys shredded first, then the files removed.
     pub fn wipe(self) -> Result<(), VaultError> {
-        let Vault { dir, conn, .. } = self;
-        erase(&dir, conn)
+        let Vault { dir, open, .. } = self;
+        erase(&dir, open.map(|open| open.conn))
     }
 
     fn path(&self) -> PathBuf {
         self.dir.join(VAULT_FILE)
     }
 
-    fn key(&self) -> Result<&DataKey, VaultError> {
-        self.key.as_ref().ok_or(VaultError::Locked)
+    pub(crate) fn open(&self) -> Result<&Open, VaultError> {
+        self.open.as_ref().ok_or(VaultError::Locked)
+    }
+
+    pub(crate) fn open_mut(&mut self) -> Result<&mut Open, VaultError> {
+        self.open.as_mut().ok_or(VaultError::Locked)
     }
 }
 
-/// Crypto-shreds the open vault and the identity store beside it, then
-/// removes both.
-fn erase(dir: &Path, conn: Connection) -> Result<(), VaultError> {
+/// Crypto-shreds the vault (through its open connection, if any) and the
+/// identity store beside it, then removes both and the preference files.
+fn erase(dir: &Path, conn: Option<Connection>) -> Result<(), VaultError> {
     let path = dir.join(VAULT_FILE);
-    let shredded = wipe::shred_header(&conn);
-    drop(conn);
-    if let Err(err) = shredded {
-        tracing::warn!(%err, "vault wipe: shredding through the open connection failed");
-        wipe::wipe_file(&path)?;
+    match conn {
+        Some(conn) => {
+            let shredded = wipe::shred_header(&conn);
+            drop(conn);
+            if let Err(err) = shredded {
+                tracing::warn!(%err, "vault wipe: shredding through the open connection failed");
+                wipe::wipe_file(&path)?;
+            }
+        }
+        None => wipe::wipe_file(&path)?,
     }
     wipe::remove_files(&path)?;
-    wipe::wipe_file(&dir.join(identity::IDENTITY_FILE))
+    wipe::wipe_file(&dir.join(identity::IDENTITY_FILE))?;
+    wipe::remove_preferences(dir)
 }

@@ -2,10 +2,11 @@
 //! server said about each; withdrawals (R9).
 //!
 //! A record's content is sealed JSON; its state (pending, sent, acknowledged,
-//! rejected) is a plain column so the sync client can ask for the next batch.
-//! Who the record is about (the respondent's reference number) is sealed with
-//! the state details, so a withdrawal can find every record of a respondent,
-//! even one whose content was purged after acknowledgement.
+//! rejected) is a plain column so the sync client can ask for the next batch,
+//! and is bound to the sealed details: a state flipped in the file makes the
+//! entry fail to open. Who the record is about (the respondent's reference
+//! number) is sealed with the details, so a withdrawal can find every record
+//! of a respondent, even one whose content was purged after acknowledgement.
 
 use fieldkit_protocols::refnum::RefNumber;
 use fieldkit_protocols::wire::{RecordEnvelope, Tombstone};
@@ -15,8 +16,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::crypto::{open, open_json, seal, seal_json, RecordKind, RecordRef, RECORD_FORMAT};
-use super::{DataKey, Retention, Vault, VaultError};
+use super::crypto::{
+    json_failure, open, open_json, seal, seal_json, RecordKind, RecordRef, RECORD_FORMAT,
+};
+use super::identity::IdentityDeletion;
+use super::ledger::{Table, Writer};
+use super::{DataKey, Open, Retention, Vault, VaultError};
 
 mod batch;
 
@@ -60,11 +65,16 @@ pub struct OutboxEntry {
 /// What a withdrawal did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WithdrawalReport {
+    /// Sessions (finished or not) deleted from the phone.
     pub sessions_deleted: usize,
-    /// Records that had not reached the server: simply deleted.
-    pub unsent_deleted: usize,
-    /// One per record the server may have; queued to sync.
+    /// Records in the outbox deleted from the phone.
+    pub records_deleted: usize,
+    /// One per record ever queued for the respondent, whatever its state
+    /// said (a state can be rolled back in the file): the server deletes
+    /// what it has and refuses the rest if they ever arrive.
     pub tombstones_queued: usize,
+    /// What became of their entry in the identity store.
+    pub identity: IdentityDeletion,
 }
 
 /// The sealed part of an outbox row besides the content.
@@ -77,8 +87,13 @@ struct Meta {
     rejection: Option<(String, Option<Rule>)>,
 }
 
-fn meta_ref(id: Uuid) -> RecordRef {
-    RecordRef::new(RecordKind::OutboxMeta, id.to_string())
+/// The sealed details, bound to the entry's state column.
+fn meta_ref(id: Uuid, state: &str) -> RecordRef {
+    meta_ref_for(&id.to_string(), state)
+}
+
+pub(crate) fn meta_ref_for(id: &str, state: &str) -> RecordRef {
+    RecordRef::new(RecordKind::OutboxMeta, id).bound_to("state", state)
 }
 
 fn payload_ref(id: Uuid) -> RecordRef {
@@ -98,15 +113,15 @@ impl Vault {
     /// Queues a finalised record. Queuing the same record again is a no-op;
     /// the same id with other content is an [`VaultError::OutboxConflict`].
     pub fn enqueue(&mut self, record: &RecordEnvelope) -> Result<(), VaultError> {
-        let key = self.key()?;
         let id = record.record_id;
         let json = zeroize::Zeroizing::new(serde_json::to_vec(record).map_err(|e| {
             VaultError::Encode {
                 record: payload_ref(id).describe(),
-                detail: e.to_string(),
+                detail: json_failure(&e),
             }
         })?);
         if let Some(existing) = self.outbox_row(id)? {
+            let key = &self.open()?.key;
             return match existing.payload {
                 Some(sealed)
                     if open(key, &payload_ref(id), existing.format, &sealed)?[..] != json[..] =>
@@ -122,7 +137,7 @@ impl Vault {
             tombstone_for: None,
             rejection: None,
         };
-        insert(&self.conn, key, id, &meta, &json)
+        self.open_mut()?.write(|w| insert(w, id, &meta, &json))
     }
 
     /// Every outbox entry, oldest first.
@@ -143,20 +158,14 @@ impl Vault {
     }
 
     pub fn mark_sent(&mut self, record_id: Uuid) -> Result<(), VaultError> {
-        self.set_state(record_id, &OutboxState::Sent)
+        self.mark_batch(&[(record_id, OutboxState::Sent)])
     }
 
     /// The server has the record. Under [`Retention::PurgeAcknowledged`] its
-    /// content is deleted now; the id stays for a later withdrawal.
+    /// content is deleted now (and scrubbed from the WAL); the id stays for a
+    /// later withdrawal.
     pub fn mark_acknowledged(&mut self, record_id: Uuid) -> Result<(), VaultError> {
-        self.set_state(record_id, &OutboxState::Acknowledged)?;
-        if self.retention() == Retention::PurgeAcknowledged {
-            self.conn.execute(
-                "UPDATE outbox SET payload = NULL WHERE record_id = ?1",
-                [record_id.to_string()],
-            )?;
-        }
-        Ok(())
+        self.mark_batch(&[(record_id, OutboxState::Acknowledged)])
     }
 
     pub fn mark_rejected(
@@ -165,30 +174,40 @@ impl Vault {
         reason: &str,
         rule: Option<Rule>,
     ) -> Result<(), VaultError> {
-        self.set_state(
+        self.mark_batch(&[(
             record_id,
-            &OutboxState::Rejected {
+            OutboxState::Rejected {
                 reason: reason.to_owned(),
                 rule,
             },
-        )
+        )])
     }
 
     /// Puts records that were sent but never acknowledged back in the queue
     /// (after a restart, or a connection that dropped mid-request). Returns
     /// how many.
     pub fn requeue_unacknowledged(&mut self) -> Result<usize, VaultError> {
-        self.key()?;
-        Ok(self.conn.execute(
-            "UPDATE outbox SET state = 'pending' WHERE state = 'sent'",
-            [],
-        )?)
+        let sent: Vec<Uuid> = self
+            .rows(
+                "SELECT record_id, state, format, meta, payload FROM outbox WHERE state = 'sent'",
+                [],
+            )?
+            .into_iter()
+            .map(|row| row.record_id)
+            .collect();
+        self.open_mut()?.write(|w| {
+            for id in &sent {
+                reseal_state(w, *id, &OutboxState::Pending)?;
+            }
+            Ok(sent.len())
+        })
     }
 
     /// A respondent withdraws (R9): their sessions are deleted from the
-    /// phone, records of theirs that never reached the server are deleted,
-    /// and for each record the server may have a tombstone is queued. All in
-    /// one transaction.
+    /// phone, every outbox record of theirs is deleted and, whatever its
+    /// state says, a tombstone is queued for it; their identity entry is
+    /// deleted even while the identity store is closed. The vault's part is
+    /// one transaction, and nothing of it stays in the WAL.
     pub fn withdraw(&mut self, respondent: &RefNumber) -> Result<WithdrawalReport, VaultError> {
         let sessions: Vec<Uuid> = self
             .sessions()?
@@ -200,31 +219,38 @@ impl Vault {
             "SELECT record_id, state, format, meta, payload FROM outbox",
             [],
         )?;
-        let key = self.key.as_ref().ok_or(VaultError::Locked)?;
-        let mut report = WithdrawalReport::default();
         // The day only, as the wire format asks (the time is not research data).
         let today = OffsetDateTime::now_utc().date();
-        let tx = self.conn.transaction()?;
-        for id in &sessions {
-            report.sessions_deleted +=
-                tx.execute("DELETE FROM sessions WHERE id = ?1", [id.to_string()])?;
-        }
-        for row in rows {
-            let meta: Meta = open_json(key, &meta_ref(row.record_id), row.format, &row.meta)?;
-            let theirs = meta
-                .respondent
-                .as_deref()
-                .is_some_and(|r| is_respondent(r, respondent));
-            if meta.tombstone_for.is_some() || !theirs {
-                continue;
+        let mut report = self.open_mut()?.delete(|w| {
+            let mut report = WithdrawalReport::default();
+            for id in &sessions {
+                if super::sessions::delete_session_rows(w, &id.to_string())? {
+                    report.sessions_deleted += 1;
+                }
             }
-            tx.execute(
-                "DELETE FROM outbox WHERE record_id = ?1",
-                [row.record_id.to_string()],
-            )?;
-            if matches!(row.state.as_str(), "pending" | "rejected") {
-                report.unsent_deleted += 1;
-            } else {
+            for row in rows {
+                let meta: Meta = open_json(
+                    w.key,
+                    &meta_ref(row.record_id, &row.state),
+                    row.format,
+                    &row.meta,
+                )?;
+                let theirs = meta
+                    .respondent
+                    .as_deref()
+                    .is_some_and(|r| is_respondent(r, respondent));
+                if meta.tombstone_for.is_some() || !theirs {
+                    continue;
+                }
+                let id = row.record_id.to_string();
+                w.execute(
+                    Table::Outbox,
+                    "record_id = ?1",
+                    [&id],
+                    "DELETE FROM outbox WHERE record_id = ?1",
+                    [&id],
+                )?;
+                report.records_deleted += 1;
                 let tombstone =
                     Tombstone::new(Uuid::new_v4(), row.record_id, meta.device_id, today);
                 let meta = Meta {
@@ -235,25 +261,21 @@ impl Vault {
                 };
                 let json = serde_json::to_vec(&tombstone).map_err(|e| VaultError::Encode {
                     record: payload_ref(tombstone.tombstone_id).describe(),
-                    detail: e.to_string(),
+                    detail: json_failure(&e),
                 })?;
-                insert(&tx, key, tombstone.tombstone_id, &meta, &json)?;
+                insert(w, tombstone.tombstone_id, &meta, &json)?;
                 report.tombstones_queued += 1;
             }
-        }
-        tx.commit()?;
+            Ok(report)
+        })?;
+        report.identity = super::identity::forget_respondent(self, respondent)?;
         tracing::info!(
             sessions = report.sessions_deleted,
-            unsent = report.unsent_deleted,
+            records = report.records_deleted,
             tombstones = report.tombstones_queued,
             "withdrawal applied"
         );
         Ok(report)
-    }
-
-    fn set_state(&mut self, record_id: Uuid, state: &OutboxState) -> Result<(), VaultError> {
-        let key = self.key.as_ref().ok_or(VaultError::Locked)?;
-        reseal_state(&self.conn, key, record_id, state)
     }
 
     fn outbox_row(&self, record_id: Uuid) -> Result<Option<Row>, VaultError> {
@@ -266,8 +288,7 @@ impl Vault {
     }
 
     fn rows<P: rusqlite::Params>(&self, sql: &str, params: P) -> Result<Vec<Row>, VaultError> {
-        self.key()?;
-        rows_on(&self.conn, sql, params)
+        rows_on(&self.open()?.conn, sql, params)
     }
 
     fn entries<P: rusqlite::Params>(
@@ -275,70 +296,70 @@ impl Vault {
         sql: &str,
         params: P,
     ) -> Result<Vec<OutboxEntry>, VaultError> {
-        let key = self.key()?;
-        self.rows(sql, params)?
+        let Open { conn, key, .. } = self.open()?;
+        rows_on(conn, sql, params)?
             .into_iter()
             .map(|row| entry(key, row))
             .collect()
     }
 }
 
-/// Sets an entry's state and re-seals its details (the rejection reason
-/// lives there). On `conn`, so a batch can do it inside its transaction.
+/// Sets an entry's state and re-seals its details, which are bound to the
+/// state (a rejection's reason and rule live there too).
 fn reseal_state(
-    conn: &rusqlite::Connection,
-    key: &DataKey,
+    w: &mut Writer<'_>,
     record_id: Uuid,
     state: &OutboxState,
 ) -> Result<(), VaultError> {
+    let id = record_id.to_string();
     let row = rows_on(
-        conn,
+        w.conn,
         "SELECT record_id, state, format, meta, payload FROM outbox WHERE record_id = ?1",
-        [record_id.to_string()],
+        [&id],
     )?
     .pop()
     .ok_or(VaultError::NotInOutbox { record_id })?;
-    let mut meta: Meta = open_json(key, &meta_ref(record_id), row.format, &row.meta)?;
+    let mut meta: Meta = open_json(
+        w.key,
+        &meta_ref(record_id, &row.state),
+        row.format,
+        &row.meta,
+    )?;
     meta.rejection = match state {
         OutboxState::Rejected { reason, rule } => Some((reason.clone(), *rule)),
         _ => None,
     };
-    let sealed_meta = seal_json(key, &meta_ref(record_id), &meta)?;
+    let sealed_meta = seal_json(w.key, &meta_ref(record_id, state.column()), &meta)?;
     // The payload keeps the format it was sealed with; re-seal it too if
     // that ever differs from the meta's, so one `format` column serves both.
     let payload = match row.payload {
         Some(sealed) if row.format != RECORD_FORMAT => Some(seal(
-            key,
+            w.key,
             &payload_ref(record_id),
-            &open(key, &payload_ref(record_id), row.format, &sealed)?,
+            &open(w.key, &payload_ref(record_id), row.format, &sealed)?,
         )),
         other => other,
     };
-    conn.execute(
+    w.execute(
+        Table::Outbox,
+        "record_id = ?1",
+        [&id],
         "UPDATE outbox SET state = ?2, format = ?3, meta = ?4, payload = ?5 WHERE record_id = ?1",
-        params![
-            record_id.to_string(),
-            state.column(),
-            RECORD_FORMAT,
-            sealed_meta,
-            payload
-        ],
+        params![id, state.column(), RECORD_FORMAT, sealed_meta, payload],
     )?;
     Ok(())
 }
 
-fn insert(
-    conn: &rusqlite::Connection,
-    key: &DataKey,
-    id: Uuid,
-    meta: &Meta,
-    payload: &[u8],
-) -> Result<(), VaultError> {
-    let sealed_meta = seal_json(key, &meta_ref(id), meta)?;
-    let sealed_payload = seal(key, &payload_ref(id), payload);
-    conn.execute(
+fn insert(w: &mut Writer<'_>, id: Uuid, meta: &Meta, payload: &[u8]) -> Result<(), VaultError> {
+    let sealed_meta = seal_json(w.key, &meta_ref(id, "pending"), meta)?;
+    let sealed_payload = seal(w.key, &payload_ref(id), payload);
+    let row_id = id.to_string();
+    w.execute(
+        Table::Outbox,
+        "record_id = ?1",
+        [&row_id],
         "INSERT INTO outbox (record_id, state, format, meta, payload) VALUES (?1, 'pending', ?2, ?3, ?4)",
-        params![id.to_string(), RECORD_FORMAT, sealed_meta, sealed_payload],
+        params![row_id, RECORD_FORMAT, sealed_meta, sealed_payload],
     )?;
     Ok(())
 }
@@ -365,7 +386,7 @@ fn rows_on<P: rusqlite::Params>(
     for row in rows {
         let (id, mut row) = row?;
         row.record_id = id.parse().map_err(|_| VaultError::Corrupt {
-            record: format!("outbox row with id {id:?}"),
+            record: "an outbox row whose id is not a record id".into(),
         })?;
         out.push(row);
     }
@@ -380,7 +401,7 @@ fn is_respondent(stored: &str, respondent: &RefNumber) -> bool {
 
 fn entry(key: &DataKey, row: Row) -> Result<OutboxEntry, VaultError> {
     let id = row.record_id;
-    let meta: Meta = open_json(key, &meta_ref(id), row.format, &row.meta)?;
+    let meta: Meta = open_json(key, &meta_ref(id, &row.state), row.format, &row.meta)?;
     let state = match row.state.as_str() {
         "pending" => OutboxState::Pending,
         "sent" => OutboxState::Sent,
@@ -389,10 +410,10 @@ fn entry(key: &DataKey, row: Row) -> Result<OutboxEntry, VaultError> {
             let (reason, rule) = meta.rejection.clone().unwrap_or_default();
             OutboxState::Rejected { reason, rule }
         }
-        other => {
+        _ => {
             return Err(VaultError::Decode {
-                record: meta_ref(id).describe(),
-                detail: format!("unknown state {other:?}"),
+                record: meta_ref(id, &row.state).describe(),
+                detail: "has a state this app does not know",
             })
         }
     };

@@ -1,6 +1,7 @@
 //! Protocols pinned on this device (R4) and the id the server gave it at
-//! enrolment. Kept in the sealed `settings` table under `protocol/<id>/v<n>`
-//! names, so no schema change is needed. Added for the sync client.
+//! enrolment. A pinned protocol's row id is a keyed hash of `<id>/v<n>`, so
+//! the file does not name the study's protocols (their ids often say what a
+//! study is about).
 
 use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::wire::{ProtocolListing, WireError};
@@ -9,10 +10,12 @@ use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::crypto::{open_json, seal_json, RecordKind, RecordRef, RECORD_FORMAT};
-use super::{Vault, VaultError};
+use super::crypto::{keyed_id, open_json, seal_json, RecordKind, RecordRef, RECORD_FORMAT};
+use super::keys::Subkeys;
+use super::ledger::Table;
+use super::records::{get_setting_json, put_setting_json};
+use super::{Open, Vault, VaultError};
 
-const PREFIX: &str = "protocol/";
 const DEVICE_ID: &str = "device_id";
 
 /// A downloaded protocol version exactly as the server published it.
@@ -52,19 +55,17 @@ impl PinnedProtocol {
     }
 }
 
-fn name(protocol_id: &str, version: u32) -> String {
-    format!("{PREFIX}{protocol_id}/v{version}")
-}
-
-fn setting_ref(name: &str) -> RecordRef {
-    RecordRef::new(RecordKind::Setting, name)
+fn pinned_ref(sub: &Subkeys, protocol_id: &str, version: u32) -> RecordRef {
+    RecordRef::new(
+        RecordKind::Pinned,
+        keyed_id(&sub.ids, "protocol", &format!("{protocol_id}/v{version}")),
+    )
 }
 
 impl Vault {
     /// Pins a protocol version. A version that is already pinned is never
     /// replaced (R4): returns `false` and leaves the stored copy alone.
     pub fn pin_protocol(&mut self, pinned: &PinnedProtocol) -> Result<bool, VaultError> {
-        let key = self.key()?;
         // Parsing proves the source is usable before it is kept.
         parse_protocol(&pinned.protocol_id, &pinned.source_toml).map_err(|e| {
             VaultError::InvalidSettings(format!(
@@ -72,14 +73,19 @@ impl Vault {
                 pinned.protocol_id, pinned.version
             ))
         })?;
-        let name = name(&pinned.protocol_id, pinned.version);
-        let sealed = seal_json(key, &setting_ref(&name), pinned)?;
-        let inserted = self.conn.execute(
-            "INSERT INTO settings (name, format, sealed) VALUES (?1, ?2, ?3)
-             ON CONFLICT (name) DO NOTHING",
-            params![name, RECORD_FORMAT, sealed],
-        )?;
-        Ok(inserted == 1)
+        self.open_mut()?.write(|w| {
+            let record = pinned_ref(w.sub, &pinned.protocol_id, pinned.version);
+            let sealed = seal_json(w.key, &record, pinned)?;
+            let inserted = w.execute(
+                Table::Pinned,
+                "id = ?1",
+                [&record.id],
+                "INSERT INTO pinned (id, format, sealed) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO NOTHING",
+                params![record.id, RECORD_FORMAT, sealed],
+            )?;
+            Ok(inserted == 1)
+        })
     }
 
     pub fn pinned_protocol(
@@ -87,28 +93,25 @@ impl Vault {
         protocol_id: &str,
         version: u32,
     ) -> Result<Option<PinnedProtocol>, VaultError> {
-        let key = self.key()?;
-        let name = name(protocol_id, version);
-        let row: Option<(u32, Vec<u8>)> = self
-            .conn
+        let Open { conn, key, sub, .. } = self.open()?;
+        let record = pinned_ref(sub, protocol_id, version);
+        let row: Option<(u32, Vec<u8>)> = conn
             .query_row(
-                "SELECT format, sealed FROM settings WHERE name = ?1",
-                [&name],
+                "SELECT format, sealed FROM pinned WHERE id = ?1",
+                [&record.id],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?;
-        row.map(|(format, sealed)| open_json(key, &setting_ref(&name), format, &sealed))
+        row.map(|(format, sealed)| open_json(key, &record, format, &sealed))
             .transpose()
     }
 
     /// Every pinned protocol version, by id then version.
     pub fn pinned_protocols(&self) -> Result<Vec<PinnedProtocol>, VaultError> {
-        let key = self.key()?;
-        let mut stmt = self.conn.prepare(
-            "SELECT name, format, sealed FROM settings WHERE substr(name, 1, 9) = ?1 ORDER BY name",
-        )?;
+        let Open { conn, key, .. } = self.open()?;
+        let mut stmt = conn.prepare("SELECT id, format, sealed FROM pinned")?;
         let rows = stmt
-            .query_map([PREFIX], |row| {
+            .query_map([], |row| {
                 Ok((
                     row.get::<_, String>(0)?,
                     row.get::<_, u32>(1)?,
@@ -118,7 +121,14 @@ impl Vault {
             .collect::<Result<Vec<_>, _>>()?;
         let mut out: Vec<PinnedProtocol> = rows
             .into_iter()
-            .map(|(name, format, sealed)| open_json(key, &setting_ref(&name), format, &sealed))
+            .map(|(id, format, sealed)| {
+                open_json(
+                    key,
+                    &RecordRef::new(RecordKind::Pinned, id),
+                    format,
+                    &sealed,
+                )
+            })
             .collect::<Result<_, _>>()?;
         out.sort_by(|a, b| (&a.protocol_id, a.version).cmp(&(&b.protocol_id, b.version)));
         Ok(out)
@@ -126,28 +136,13 @@ impl Vault {
 
     /// Keeps the id the server gave this device at enrolment.
     pub fn set_device_id(&mut self, device_id: Uuid) -> Result<(), VaultError> {
-        let key = self.key()?;
-        let sealed = seal_json(key, &setting_ref(DEVICE_ID), &device_id)?;
-        self.conn.execute(
-            "INSERT INTO settings (name, format, sealed) VALUES (?1, ?2, ?3)
-             ON CONFLICT (name) DO UPDATE SET format = excluded.format, sealed = excluded.sealed",
-            params![DEVICE_ID, RECORD_FORMAT, sealed],
-        )?;
-        Ok(())
+        self.open_mut()?
+            .write(|w| put_setting_json(w, DEVICE_ID, &device_id))
     }
 
     /// The server's id for this device; `None` before enrolment.
     pub fn device_id(&self) -> Result<Option<Uuid>, VaultError> {
-        let key = self.key()?;
-        let row: Option<(u32, Vec<u8>)> = self
-            .conn
-            .query_row(
-                "SELECT format, sealed FROM settings WHERE name = ?1",
-                [DEVICE_ID],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
-        row.map(|(format, sealed)| open_json(key, &setting_ref(DEVICE_ID), format, &sealed))
-            .transpose()
+        let Open { conn, key, sub, .. } = self.open()?;
+        get_setting_json(conn, key, sub, DEVICE_ID)
     }
 }

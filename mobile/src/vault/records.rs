@@ -7,12 +7,14 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::crypto::{
-    keyed_id, open, open_json, seal, seal_json, RecordKind, RecordRef, RECORD_FORMAT,
+    json_failure, keyed_id, open, open_json, seal, seal_json, RecordKind, RecordRef, RECORD_FORMAT,
 };
-use super::{DataKey, Policy, Vault, VaultError};
+use super::keys::Subkeys;
+use super::ledger::{Table, Writer};
+use super::{DataKey, Open, Policy, Vault, VaultError};
 
 /// The device's credential for the sync server. A secret: zeroized on drop,
 /// redacted when printed, never serialised.
@@ -109,15 +111,48 @@ const DEVICE_TOKEN: &str = "device_token";
 const RESEARCHER_NAME: &str = "researcher_name";
 const CODE_OF_PRACTICE: &str = "code_of_practice";
 
-fn setting_ref(name: &str) -> RecordRef {
-    RecordRef::new(RecordKind::Setting, name)
+/// A setting's row: its name is a keyed hash, so the file does not say which
+/// settings exist (enrolled or not, a researcher's name or not).
+pub(crate) fn setting_ref(sub: &Subkeys, name: &str) -> RecordRef {
+    RecordRef::new(RecordKind::Setting, keyed_id(&sub.ids, "setting", name))
 }
 
-fn put_setting(conn: &Connection, name: &str, sealed: &[u8]) -> Result<(), VaultError> {
-    conn.execute(
+/// Stores a sealed setting under its logical name.
+pub(crate) fn put_setting_json<T: Serialize>(
+    w: &mut Writer<'_>,
+    name: &str,
+    value: &T,
+) -> Result<(), VaultError> {
+    let record = setting_ref(w.sub, name);
+    let sealed = seal_json(w.key, &record, value)?;
+    put_sealed_setting(w, &record, &sealed)
+}
+
+fn put_sealed_setting(
+    w: &mut Writer<'_>,
+    record: &RecordRef,
+    sealed: &[u8],
+) -> Result<(), VaultError> {
+    w.execute(
+        Table::Settings,
+        "name = ?1",
+        [&record.id],
         "INSERT INTO settings (name, format, sealed) VALUES (?1, ?2, ?3)
          ON CONFLICT (name) DO UPDATE SET format = excluded.format, sealed = excluded.sealed",
-        params![name, RECORD_FORMAT, sealed],
+        params![record.id, RECORD_FORMAT, sealed],
+    )?;
+    Ok(())
+}
+
+/// Deletes a setting (inside the caller's transaction).
+pub(crate) fn delete_setting(w: &mut Writer<'_>, name: &str) -> Result<(), VaultError> {
+    let id = setting_ref(w.sub, name).id;
+    w.execute(
+        Table::Settings,
+        "name = ?1",
+        [&id],
+        "DELETE FROM settings WHERE name = ?1",
+        [&id],
     )?;
     Ok(())
 }
@@ -125,56 +160,76 @@ fn put_setting(conn: &Connection, name: &str, sealed: &[u8]) -> Result<(), Vault
 fn get_setting(
     conn: &Connection,
     key: &DataKey,
+    sub: &Subkeys,
     name: &str,
-) -> Result<Option<Vec<u8>>, VaultError> {
+) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+    let record = setting_ref(sub, name);
     let row: Option<(u32, Vec<u8>)> = conn
         .query_row(
             "SELECT format, sealed FROM settings WHERE name = ?1",
-            [name],
+            [&record.id],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
-    row.map(|(format, sealed)| {
-        open(key, &setting_ref(name), format, &sealed).map(|plain| plain.to_vec())
-    })
-    .transpose()
+    row.map(|(format, sealed)| open(key, &record, format, &sealed))
+        .transpose()
 }
 
-fn get_text(conn: &Connection, key: &DataKey, name: &str) -> Result<Option<String>, VaultError> {
-    get_setting(conn, key, name)?
+/// A sealed JSON setting, if it is there.
+pub(crate) fn get_setting_json<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    key: &DataKey,
+    sub: &Subkeys,
+    name: &str,
+) -> Result<Option<T>, VaultError> {
+    get_setting(conn, key, sub, name)?
         .map(|bytes| {
-            String::from_utf8(bytes).map_err(|_| VaultError::Decode {
-                record: setting_ref(name).describe(),
-                detail: "not UTF-8 text".into(),
+            serde_json::from_slice(&bytes).map_err(|e| VaultError::Decode {
+                record: setting_ref(sub, name).describe(),
+                detail: json_failure(&e),
             })
         })
         .transpose()
 }
 
-pub(crate) fn save_policy(
+fn get_text(
     conn: &Connection,
     key: &DataKey,
-    policy: &Policy,
-) -> Result<(), VaultError> {
-    put_setting(conn, POLICY, &seal_json(key, &setting_ref(POLICY), policy)?)
+    sub: &Subkeys,
+    name: &str,
+) -> Result<Option<String>, VaultError> {
+    get_setting(conn, key, sub, name)?
+        .map(|bytes| {
+            String::from_utf8(bytes.to_vec()).map_err(|_| VaultError::Decode {
+                record: setting_ref(sub, name).describe(),
+                detail: "is not UTF-8 text",
+            })
+        })
+        .transpose()
 }
 
-pub(crate) fn load_policy(conn: &Connection, key: &DataKey) -> Result<Policy, VaultError> {
-    let bytes = get_setting(conn, key, POLICY)?.ok_or_else(|| VaultError::Corrupt {
-        record: setting_ref(POLICY).describe(),
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| VaultError::Decode {
-        record: setting_ref(POLICY).describe(),
-        detail: e.to_string(),
+pub(crate) fn save_policy(w: &mut Writer<'_>, policy: &Policy) -> Result<(), VaultError> {
+    put_setting_json(w, POLICY, policy)
+}
+
+pub(crate) fn load_policy(
+    conn: &Connection,
+    key: &DataKey,
+    sub: &Subkeys,
+) -> Result<Policy, VaultError> {
+    get_setting_json(conn, key, sub, POLICY)?.ok_or_else(|| VaultError::Corrupt {
+        record: setting_ref(sub, POLICY).describe(),
     })
 }
 
-fn draft_ref(key: &DataKey, name: &str) -> RecordRef {
-    RecordRef::new(RecordKind::Draft, keyed_id(key, "draft", name))
+fn draft_ref(sub: &Subkeys, name: &str) -> RecordRef {
+    RecordRef::new(RecordKind::Draft, keyed_id(&sub.ids, "draft", name))
 }
 
-fn attachment_ref(id: Uuid) -> RecordRef {
-    RecordRef::new(RecordKind::Attachment, id.to_string())
+/// An attachment is bound to its session: moved to another one, it no
+/// longer opens.
+fn attachment_ref(id: Uuid, session: &str) -> RecordRef {
+    RecordRef::new(RecordKind::Attachment, id.to_string()).bound_to("session", session)
 }
 
 fn note_ref(id: &str) -> RecordRef {
@@ -184,65 +239,53 @@ fn note_ref(id: &str) -> RecordRef {
 impl Vault {
     /// The device settings; missing ones are `None`.
     pub fn settings(&self) -> Result<DeviceSettings, VaultError> {
-        let key = self.key()?;
-        let code_of_practice = get_setting(&self.conn, key, CODE_OF_PRACTICE)?
-            .map(|bytes| {
-                serde_json::from_slice(&bytes).map_err(|e| VaultError::Decode {
-                    record: setting_ref(CODE_OF_PRACTICE).describe(),
-                    detail: e.to_string(),
-                })
-            })
-            .transpose()?;
+        let Open { conn, key, sub, .. } = self.open()?;
         Ok(DeviceSettings {
-            server_url: get_text(&self.conn, key, SERVER_URL)?,
-            device_token: get_text(&self.conn, key, DEVICE_TOKEN)?.map(DeviceToken),
-            researcher_name: get_text(&self.conn, key, RESEARCHER_NAME)?,
-            code_of_practice,
+            server_url: get_text(conn, key, sub, SERVER_URL)?,
+            device_token: get_text(conn, key, sub, DEVICE_TOKEN)?.map(DeviceToken),
+            researcher_name: get_text(conn, key, sub, RESEARCHER_NAME)?,
+            code_of_practice: get_setting_json(conn, key, sub, CODE_OF_PRACTICE)?,
         })
     }
 
     pub fn set_setting(&mut self, setting: &Setting) -> Result<(), VaultError> {
-        let key = self.key()?;
-        let (name, sealed) = match setting {
-            Setting::ServerUrl(url) => (
-                SERVER_URL,
-                seal(key, &setting_ref(SERVER_URL), url.as_bytes()),
-            ),
-            Setting::DeviceToken(token) => (
-                DEVICE_TOKEN,
-                seal(key, &setting_ref(DEVICE_TOKEN), token.expose().as_bytes()),
-            ),
-            Setting::ResearcherName(name) => (
-                RESEARCHER_NAME,
-                seal(key, &setting_ref(RESEARCHER_NAME), name.as_bytes()),
-            ),
-            Setting::CodeOfPracticeAcknowledged(ack) => (
-                CODE_OF_PRACTICE,
-                seal_json(key, &setting_ref(CODE_OF_PRACTICE), ack)?,
-            ),
-        };
-        put_setting(&self.conn, name, &sealed)
+        self.open_mut()?.write(|w| {
+            let (name, plain): (&str, &[u8]) = match setting {
+                Setting::ServerUrl(url) => (SERVER_URL, url.as_bytes()),
+                Setting::DeviceToken(token) => (DEVICE_TOKEN, token.expose().as_bytes()),
+                Setting::ResearcherName(name) => (RESEARCHER_NAME, name.as_bytes()),
+                Setting::CodeOfPracticeAcknowledged(ack) => {
+                    return put_setting_json(w, CODE_OF_PRACTICE, ack);
+                }
+            };
+            let record = setting_ref(w.sub, name);
+            let sealed = seal(w.key, &record, plain);
+            put_sealed_setting(w, &record, &sealed)
+        })
     }
 
     /// Keeps a small piece of unfinished text (e.g. a half-typed answer under
     /// `"<session>/<question>"`). The name is stored only as a keyed hash.
     pub fn put_draft(&mut self, name: &str, text: &str) -> Result<(), VaultError> {
-        let key = self.key()?;
-        let record = draft_ref(key, name);
-        let sealed = seal(key, &record, text.as_bytes());
-        self.conn.execute(
-            "INSERT INTO drafts (id, format, sealed) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET format = excluded.format, sealed = excluded.sealed",
-            params![record.id, RECORD_FORMAT, sealed],
-        )?;
-        Ok(())
+        self.open_mut()?.write(|w| {
+            let record = draft_ref(w.sub, name);
+            let sealed = seal(w.key, &record, text.as_bytes());
+            w.execute(
+                Table::Drafts,
+                "id = ?1",
+                [&record.id],
+                "INSERT INTO drafts (id, format, sealed) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET format = excluded.format, sealed = excluded.sealed",
+                params![record.id, RECORD_FORMAT, sealed],
+            )?;
+            Ok(())
+        })
     }
 
     pub fn get_draft(&self, name: &str) -> Result<Option<String>, VaultError> {
-        let key = self.key()?;
-        let record = draft_ref(key, name);
-        let row: Option<(u32, Vec<u8>)> = self
-            .conn
+        let Open { conn, key, sub, .. } = self.open()?;
+        let record = draft_ref(sub, name);
+        let row: Option<(u32, Vec<u8>)> = conn
             .query_row(
                 "SELECT format, sealed FROM drafts WHERE id = ?1",
                 [&record.id],
@@ -257,41 +300,49 @@ impl Vault {
             .map(Some)
             .map_err(|_| VaultError::Decode {
                 record: record.describe(),
-                detail: "not UTF-8 text".into(),
+                detail: "is not UTF-8 text",
             })
     }
 
     pub fn delete_draft(&mut self, name: &str) -> Result<(), VaultError> {
-        let key = self.key()?;
-        self.conn.execute(
-            "DELETE FROM drafts WHERE id = ?1",
-            [draft_ref(key, name).id],
-        )?;
-        Ok(())
+        self.open_mut()?.delete(|w| {
+            let id = draft_ref(w.sub, name).id;
+            w.execute(
+                Table::Drafts,
+                "id = ?1",
+                [&id],
+                "DELETE FROM drafts WHERE id = ?1",
+                [&id],
+            )?;
+            Ok(())
+        })
     }
 
     pub fn add_note(&mut self, at: OffsetDateTime, text: &str) -> Result<Uuid, VaultError> {
-        let key = self.key()?;
         let note = Note {
             id: Uuid::new_v4(),
             at,
             text: text.to_owned(),
         };
         let id = note.id.to_string();
-        let sealed = seal_json(key, &note_ref(&id), &note)?;
-        self.conn.execute(
-            "INSERT INTO notes (id, format, sealed) VALUES (?1, ?2, ?3)",
-            params![id, RECORD_FORMAT, sealed],
-        )?;
+        self.open_mut()?.write(|w| {
+            let sealed = seal_json(w.key, &note_ref(&id), &note)?;
+            w.execute(
+                Table::Notes,
+                "id = ?1",
+                [&id],
+                "INSERT INTO notes (id, format, sealed) VALUES (?1, ?2, ?3)",
+                params![id, RECORD_FORMAT, sealed],
+            )?;
+            Ok(())
+        })?;
         Ok(note.id)
     }
 
     /// Field notes, oldest first.
     pub fn notes(&self) -> Result<Vec<Note>, VaultError> {
-        let key = self.key()?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, format, sealed FROM notes ORDER BY position")?;
+        let Open { conn, key, .. } = self.open()?;
+        let mut stmt = conn.prepare("SELECT id, format, sealed FROM notes ORDER BY position")?;
         let rows = stmt.query_map([], |row| {
             Ok((
                 row.get::<_, String>(0)?,
@@ -307,11 +358,19 @@ impl Vault {
         Ok(notes)
     }
 
+    /// Deletes a field note; no copy of it stays in the WAL.
     pub fn delete_note(&mut self, id: Uuid) -> Result<(), VaultError> {
-        self.key()?;
-        self.conn
-            .execute("DELETE FROM notes WHERE id = ?1", [id.to_string()])?;
-        Ok(())
+        let id = id.to_string();
+        self.open_mut()?.delete(|w| {
+            w.execute(
+                Table::Notes,
+                "id = ?1",
+                [&id],
+                "DELETE FROM notes WHERE id = ?1",
+                [&id],
+            )?;
+            Ok(())
+        })
     }
 
     /// Keeps a file with a stored session; deleted with the session.
@@ -321,10 +380,8 @@ impl Vault {
         media_type: &str,
         bytes: &[u8],
     ) -> Result<Uuid, VaultError> {
-        let key = self.key()?;
         let id = Uuid::new_v4();
-        let mut plain =
-            zeroize::Zeroizing::new(Vec::with_capacity(4 + media_type.len() + bytes.len()));
+        let mut plain = Zeroizing::new(Vec::with_capacity(4 + media_type.len() + bytes.len()));
         plain.extend_from_slice(
             &u32::try_from(media_type.len())
                 .unwrap_or(u32::MAX)
@@ -332,23 +389,25 @@ impl Vault {
         );
         plain.extend_from_slice(media_type.as_bytes());
         plain.extend_from_slice(bytes);
-        let sealed = seal(key, &attachment_ref(id), &plain);
-        self.conn.execute(
-            "INSERT INTO attachments (id, session_id, format, sealed) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                id.to_string(),
-                session_id.to_string(),
-                RECORD_FORMAT,
-                sealed
-            ],
-        )?;
+        let session = session_id.to_string();
+        let row_id = id.to_string();
+        self.open_mut()?.write(|w| {
+            let sealed = seal(w.key, &attachment_ref(id, &session), &plain);
+            w.execute(
+                Table::Attachments,
+                "id = ?1",
+                [&row_id],
+                "INSERT INTO attachments (id, session_id, format, sealed) VALUES (?1, ?2, ?3, ?4)",
+                params![row_id, session, RECORD_FORMAT, sealed],
+            )?;
+            Ok(())
+        })?;
         Ok(id)
     }
 
     pub fn attachment(&self, id: Uuid) -> Result<Option<Attachment>, VaultError> {
-        let key = self.key()?;
-        let row: Option<(String, u32, Vec<u8>)> = self
-            .conn
+        let Open { conn, key, .. } = self.open()?;
+        let row: Option<(String, u32, Vec<u8>)> = conn
             .query_row(
                 "SELECT session_id, format, sealed FROM attachments WHERE id = ?1",
                 [id.to_string()],
@@ -358,29 +417,33 @@ impl Vault {
         let Some((session, format, sealed)) = row else {
             return Ok(None);
         };
-        let record = attachment_ref(id);
+        let record = attachment_ref(id, &session);
         let plain = open(key, &record, format, &sealed)?;
-        let bad = |detail: &str| VaultError::Decode {
+        let bad = |detail: &'static str| VaultError::Decode {
             record: record.describe(),
-            detail: detail.into(),
+            detail,
         };
-        let (len, rest) = plain.split_at_checked(4).ok_or_else(|| bad("too short"))?;
-        let len = u32::from_be_bytes(len.try_into().map_err(|_| bad("too short"))?) as usize;
-        let (media_type, bytes) = rest.split_at_checked(len).ok_or_else(|| bad("too short"))?;
+        let (len, rest) = plain
+            .split_at_checked(4)
+            .ok_or_else(|| bad("is too short"))?;
+        let len = u32::from_be_bytes(len.try_into().map_err(|_| bad("is too short"))?) as usize;
+        let (media_type, bytes) = rest
+            .split_at_checked(len)
+            .ok_or_else(|| bad("is too short"))?;
         Ok(Some(Attachment {
             id,
-            session_id: session.parse().map_err(|_| bad("session id"))?,
-            media_type: String::from_utf8(media_type.to_vec()).map_err(|_| bad("media type"))?,
+            session_id: session.parse().map_err(|_| bad("names no session"))?,
+            media_type: String::from_utf8(media_type.to_vec())
+                .map_err(|_| bad("has a media type that is not text"))?,
             bytes: bytes.to_vec(),
         }))
     }
 
     /// The ids of a session's attachments.
     pub fn attachments(&self, session_id: Uuid) -> Result<Vec<Uuid>, VaultError> {
-        self.key()?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id FROM attachments WHERE session_id = ?1 ORDER BY rowid")?;
+        let conn = &self.open()?.conn;
+        let mut stmt =
+            conn.prepare("SELECT id FROM attachments WHERE session_id = ?1 ORDER BY rowid")?;
         let ids = stmt
             .query_map([session_id.to_string()], |row| row.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
@@ -390,47 +453,57 @@ impl Vault {
 
 /// Tries to open every small record and returns the ones that fail.
 pub(crate) fn damaged(conn: &Connection, key: &DataKey) -> Result<Vec<String>, VaultError> {
-    let tables = [
-        (
-            "SELECT id, format, summary FROM sessions",
-            RecordKind::Session,
-        ),
-        ("SELECT id, format, sealed FROM drafts", RecordKind::Draft),
-        (
-            "SELECT name, format, sealed FROM settings",
-            RecordKind::Setting,
-        ),
-        ("SELECT id, format, sealed FROM notes", RecordKind::Note),
-        (
-            "SELECT id, format, sealed FROM attachments",
-            RecordKind::Attachment,
-        ),
-        (
-            "SELECT record_id, format, meta FROM outbox",
-            RecordKind::OutboxMeta,
-        ),
-        (
-            "SELECT record_id, format, payload FROM outbox",
-            RecordKind::OutboxPayload,
-        ),
-    ];
     let mut damaged = Vec::new();
-    for (sql, kind) in tables {
+    let mut check = |sql: &str, record: &dyn Fn(String, Option<String>) -> RecordRef| {
         let mut stmt = conn.prepare(sql)?;
         let rows = stmt.query_map([], |row| {
             Ok((
                 row.get::<_, String>(0)?,
-                row.get::<_, u32>(1)?,
-                row.get::<_, Option<Vec<u8>>>(2)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, u32>(2)?,
+                row.get::<_, Option<Vec<u8>>>(3)?,
             ))
         })?;
         for row in rows {
-            let (id, format, sealed) = row?;
-            let record = RecordRef::new(kind, id);
+            let (id, bound, format, sealed) = row?;
+            let record = record(id, bound);
             if sealed.is_some_and(|sealed| open(key, &record, format, &sealed).is_err()) {
                 damaged.push(record.describe());
             }
         }
-    }
+        Ok::<(), VaultError>(())
+    };
+    check(
+        "SELECT id, NULL, format, summary FROM sessions",
+        &|id, _| RecordRef::new(RecordKind::Session, id),
+    )?;
+    check("SELECT id, NULL, format, sealed FROM drafts", &|id, _| {
+        RecordRef::new(RecordKind::Draft, id)
+    })?;
+    check(
+        "SELECT name, NULL, format, sealed FROM settings",
+        &|id, _| RecordRef::new(RecordKind::Setting, id),
+    )?;
+    check("SELECT id, NULL, format, sealed FROM pinned", &|id, _| {
+        RecordRef::new(RecordKind::Pinned, id)
+    })?;
+    check("SELECT id, NULL, format, sealed FROM notes", &|id, _| {
+        note_ref(&id)
+    })?;
+    check(
+        "SELECT id, session_id, format, sealed FROM attachments",
+        &|id, session| {
+            RecordRef::new(RecordKind::Attachment, id)
+                .bound_to("session", session.unwrap_or_default())
+        },
+    )?;
+    check(
+        "SELECT record_id, state, format, meta FROM outbox",
+        &|id, state| super::outbox::meta_ref_for(&id, &state.unwrap_or_default()),
+    )?;
+    check(
+        "SELECT record_id, NULL, format, payload FROM outbox",
+        &|id, _| RecordRef::new(RecordKind::OutboxPayload, id),
+    )?;
     Ok(damaged)
 }

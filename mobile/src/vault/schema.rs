@@ -3,7 +3,10 @@
 //!
 //! The schema version is SQLite's `user_version`. A file with a newer version
 //! than this app knows is refused before any write, so an old app can never
-//! damage a vault that a newer one upgraded.
+//! damage a vault that a newer one upgraded. Version 2 (authenticated header,
+//! integrity ledger, keyed names) is a clean break: a version 1 file, which
+//! only pre-release builds made, is refused untouched with a message that
+//! says what to do.
 
 use std::path::Path;
 
@@ -11,20 +14,24 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::error::VaultError;
 
-/// A store's schema: migration `i` takes the file from version `i` to `i + 1`.
+/// A store's schema: the first migration makes a new file at version
+/// `base`, migration `i` takes it from version `base + i - 1` to `base + i`.
 #[derive(Debug)]
 pub(crate) struct Schema {
+    pub base: u32,
     pub migrations: &'static [&'static str],
 }
 
 impl Schema {
     pub fn version(&self) -> u32 {
-        u32::try_from(self.migrations.len()).expect("fewer than 4 billion migrations")
+        self.base - 1
+            + u32::try_from(self.migrations.len()).expect("fewer than 4 billion migrations")
     }
 }
 
-/// The key header both stores share: one row, the wrapped data key and what
-/// is needed to unwrap it, the duress tag and the failed-unlock counter.
+/// The key header both stores share (see `header.rs`): one row, the wrapped
+/// data key and what is needed to unwrap it, the duress slot, the wipe limit,
+/// the failed-attempt counter, a MAC and a checksum.
 macro_rules! header_table {
     () => {
         "
@@ -35,18 +42,22 @@ CREATE TABLE header (
     kdf_parallelism INTEGER NOT NULL,
     salt BLOB NOT NULL,
     wrapped_key BLOB NOT NULL,
-    duress_salt BLOB,
-    duress_tag BLOB,
+    duress_tag BLOB NOT NULL,
     max_failed_unlocks INTEGER NOT NULL,
-    checksum BLOB NOT NULL,
-    failed_unlocks INTEGER NOT NULL DEFAULT 0
+    failed_unlocks INTEGER NOT NULL,
+    mac BLOB NOT NULL,
+    checksum BLOB NOT NULL
 );"
     };
 }
 
-const VAULT_V1: &str = concat!(
+/// Setting names and pinned protocol ids are keyed hashes, so the file
+/// names no study, protocol or setting.
+const VAULT_V2: &str = concat!(
     header_table!(),
     "
+CREATE TABLE ledger (id INTEGER PRIMARY KEY CHECK (id = 1), format INTEGER NOT NULL, sealed BLOB NOT NULL);
+CREATE TABLE pinned (id TEXT PRIMARY KEY, format INTEGER NOT NULL, sealed BLOB NOT NULL);
 CREATE TABLE sessions (
     id TEXT PRIMARY KEY,
     format INTEGER NOT NULL,
@@ -87,17 +98,21 @@ CREATE INDEX outbox_by_state ON outbox(state, position);
 );
 
 pub(crate) const VAULT_SCHEMA: Schema = Schema {
-    migrations: &[VAULT_V1],
+    base: 2,
+    migrations: &[VAULT_V2],
 };
 
-const IDENTITY_V1: &str = concat!(
+/// People are found by a keyed hash of their reference number under a key
+/// the research vault holds (see `identity.rs`).
+const IDENTITY_V2: &str = concat!(
     header_table!(),
     "
 CREATE TABLE people (id TEXT PRIMARY KEY, format INTEGER NOT NULL, sealed BLOB NOT NULL);"
 );
 
 pub(crate) const IDENTITY_SCHEMA: Schema = Schema {
-    migrations: &[IDENTITY_V1],
+    base: 2,
+    migrations: &[IDENTITY_V2],
 };
 
 /// Opens (or, with `create`, makes) a store file and brings its schema up to
@@ -117,6 +132,11 @@ pub(crate) fn open(path: &Path, schema: &Schema, create: bool) -> Result<Connect
             path: path.to_path_buf(),
             found,
             supported: schema.version(),
+        });
+    }
+    if found != 0 && found < schema.base {
+        return Err(VaultError::PreReleaseFormat {
+            path: path.to_path_buf(),
         });
     }
     configure(&conn).map_err(|e| e.at(path))?;
@@ -148,10 +168,14 @@ fn migrate(conn: &mut Connection, schema: &Schema, from: u32) -> Result<(), Vaul
     if from == schema.version() {
         return Ok(());
     }
+    let done = if from == 0 { 0 } else { from + 1 - schema.base };
     let tx = conn.transaction()?;
-    for (index, sql) in schema.migrations.iter().enumerate().skip(from as usize) {
+    for (index, sql) in schema.migrations.iter().enumerate().skip(done as usize) {
         tx.execute_batch(sql)?;
-        tracing::info!(to_version = index + 1, "vault schema migrated");
+        tracing::info!(
+            to_version = schema.base as usize + index,
+            "vault schema migrated"
+        );
     }
     tx.pragma_update(None, "user_version", schema.version())?;
     tx.commit()?;
@@ -163,15 +187,18 @@ mod tests {
     use super::*;
 
     const V1: Schema = Schema {
+        base: 1,
         migrations: &["CREATE TABLE t (x INTEGER NOT NULL);"],
     };
     const V2: Schema = Schema {
+        base: 1,
         migrations: &[
             "CREATE TABLE t (x INTEGER NOT NULL);",
             "ALTER TABLE t ADD COLUMN y TEXT;",
         ],
     };
     const BROKEN_V3: Schema = Schema {
+        base: 1,
         migrations: &[
             "CREATE TABLE t (x INTEGER NOT NULL);",
             "ALTER TABLE t ADD COLUMN y TEXT;",
@@ -212,6 +239,24 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_file_older_than_the_base_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
+        drop(open(&path, &V1, true).unwrap());
+        let before = std::fs::read(&path).unwrap();
+        const REBASED: Schema = Schema {
+            base: 2,
+            migrations: &["CREATE TABLE t2 (x INTEGER NOT NULL);"],
+        };
+        let err = open(&path, &REBASED, false).unwrap_err();
+        assert!(matches!(err, VaultError::PreReleaseFormat { .. }), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        // A new file starts at the base version.
+        let fresh = dir.path().join("fresh.sqlite");
+        assert_eq!(version(&open(&fresh, &REBASED, true).unwrap()), 2);
     }
 
     #[test]

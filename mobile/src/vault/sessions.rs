@@ -12,7 +12,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::crypto::{open_json, seal_json, RecordKind, RecordRef, RECORD_FORMAT};
-use super::{Vault, VaultError};
+use super::ledger::Table;
+use super::{Open, Vault, VaultError};
 
 /// What the session list shows, without reading the events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,73 +53,75 @@ impl Vault {
     /// come in order: `seq` 0 is the `SessionStarted` of this session, then
     /// 1, 2, 3 ... without gaps.
     pub fn append_event(&mut self, session_id: Uuid, event: &Event) -> Result<(), VaultError> {
-        let key = self.key.as_ref().ok_or(VaultError::Locked)?;
-        let tx = self.conn.transaction()?;
-        let last: Option<i64> = tx.query_row(
-            "SELECT MAX(seq) FROM events WHERE session_id = ?1",
-            [session_id.to_string()],
-            |row| row.get(0),
-        )?;
-        let expected = last.map_or(0, |seq| u64::try_from(seq).unwrap_or(0) + 1);
-        if event.seq != expected {
-            return Err(VaultError::OutOfSequence {
-                session: session_id,
-                expected,
-                got: event.seq,
-            });
-        }
-        let summary = match (&event.kind, expected) {
-            (EventKind::SessionStarted(start), 0) if start.session_id == session_id => {
-                Some(SessionSummary {
-                    id: session_id,
-                    protocol_id: start.protocol_id.clone(),
-                    protocol_version: start.protocol_version,
-                    respondent: start.respondent.clone(),
-                    started: event.at,
-                    status: SessionStatus::InProgress,
-                })
-            }
-            (_, 0) => {
-                return Err(VaultError::NotAStart {
+        let id = session_id.to_string();
+        self.open_mut()?.write(|w| {
+            let last: Option<i64> = w
+                .conn
+                .prepare_cached("SELECT MAX(seq) FROM events WHERE session_id = ?1")?
+                .query_row([&id], |row| row.get(0))?;
+            let expected = last.map_or(0, |seq| u64::try_from(seq).unwrap_or(0) + 1);
+            if event.seq != expected {
+                return Err(VaultError::OutOfSequence {
                     session: session_id,
-                })
+                    expected,
+                    got: event.seq,
+                });
             }
-            (EventKind::Completed, _) => {
-                Some(stored_summary(&tx, key, session_id)?.with_status(SessionStatus::Completed))
+            let summary = match (&event.kind, expected) {
+                (EventKind::SessionStarted(start), 0) if start.session_id == session_id => {
+                    Some(SessionSummary {
+                        id: session_id,
+                        protocol_id: start.protocol_id.clone(),
+                        protocol_version: start.protocol_version,
+                        respondent: start.respondent.clone(),
+                        started: event.at,
+                        status: SessionStatus::InProgress,
+                    })
+                }
+                (_, 0) => {
+                    return Err(VaultError::NotAStart {
+                        session: session_id,
+                    })
+                }
+                (EventKind::Completed, _) => Some(
+                    stored_summary(w.conn, w.key, session_id)?
+                        .with_status(SessionStatus::Completed),
+                ),
+                (EventKind::Stopped { reason }, _) => Some(
+                    stored_summary(w.conn, w.key, session_id)?
+                        .with_status(SessionStatus::Stopped(*reason)),
+                ),
+                _ => None,
+            };
+            if let Some(summary) = summary {
+                let sealed = seal_json(w.key, &summary_ref(session_id), &summary)?;
+                w.execute(
+                    Table::Sessions,
+                    "id = ?1",
+                    [&id],
+                    "INSERT INTO sessions (id, format, summary) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (id) DO UPDATE SET format = excluded.format, summary = excluded.summary",
+                    params![id, RECORD_FORMAT, sealed],
+                )?;
             }
-            (EventKind::Stopped { reason }, _) => Some(
-                stored_summary(&tx, key, session_id)?.with_status(SessionStatus::Stopped(*reason)),
-            ),
-            _ => None,
-        };
-        if let Some(summary) = summary {
-            let sealed = seal_json(key, &summary_ref(session_id), &summary)?;
-            tx.execute(
-                "INSERT INTO sessions (id, format, summary) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (id) DO UPDATE SET format = excluded.format, summary = excluded.summary",
-                params![session_id.to_string(), RECORD_FORMAT, sealed],
+            let seq = seq_to_sql(event.seq);
+            let sealed = seal_json(w.key, &event_ref(session_id, event.seq), event)?;
+            w.execute(
+                Table::Events,
+                "session_id = ?1 AND seq = ?2",
+                params![id, seq],
+                "INSERT INTO events (session_id, seq, format, sealed) VALUES (?1, ?2, ?3, ?4)",
+                params![id, seq, RECORD_FORMAT, sealed],
             )?;
-        }
-        let sealed = seal_json(key, &event_ref(session_id, event.seq), event)?;
-        tx.execute(
-            "INSERT INTO events (session_id, seq, format, sealed) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                session_id.to_string(),
-                seq_to_sql(event.seq),
-                RECORD_FORMAT,
-                sealed
-            ],
-        )?;
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Every stored event of a session, in order. A damaged event is
     /// reported by its id (`<session>#<seq>`).
     pub fn session_events(&self, session_id: Uuid) -> Result<Vec<Event>, VaultError> {
-        let key = self.key()?;
-        let mut stmt = self
-            .conn
+        let Open { conn, key, .. } = self.open()?;
+        let mut stmt = conn
             .prepare("SELECT seq, format, sealed FROM events WHERE session_id = ?1 ORDER BY seq")?;
         let rows = stmt.query_map([session_id.to_string()], |row| {
             Ok((
@@ -139,10 +142,8 @@ impl Vault {
 
     /// All sessions on the phone, oldest first.
     pub fn sessions(&self) -> Result<Vec<SessionSummary>, VaultError> {
-        let key = self.key()?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, format, summary FROM sessions")?;
+        let Open { conn, key, .. } = self.open()?;
+        let mut stmt = conn.prepare("SELECT id, format, summary FROM sessions")?;
         let rows = stmt.query_map([], |row| {
             Ok((
                 row.get::<_, String>(0)?,
@@ -160,25 +161,25 @@ impl Vault {
         Ok(sessions)
     }
 
-    /// Deletes a session with its events and attachments. Returns whether
-    /// there was one.
+    /// Deletes a session with its events and attachments, and scrubs them
+    /// from the WAL. Returns whether there was one.
     pub fn delete_session(&mut self, session_id: Uuid) -> Result<bool, VaultError> {
-        self.key()?;
-        let deleted = self.conn.execute(
-            "DELETE FROM sessions WHERE id = ?1",
-            [session_id.to_string()],
-        )?;
-        Ok(deleted > 0)
+        let id = session_id.to_string();
+        self.open_mut()?.delete(|w| delete_session_rows(w, &id))
     }
 
     /// Decrypts every stored record and lists the ones that are damaged, so a
-    /// supervisor can see what was lost; the rest stay readable.
+    /// supervisor can see what was lost; the rest stay readable. Tables whose
+    /// rows do not add up to the integrity ledger are listed too.
     pub fn damaged_records(&self) -> Result<Vec<String>, VaultError> {
-        let key = self.key()?;
+        let Open {
+            conn,
+            key,
+            problems,
+            ..
+        } = self.open()?;
         let mut damaged = Vec::new();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT session_id, seq, format, sealed FROM events")?;
+        let mut stmt = conn.prepare("SELECT session_id, seq, format, sealed FROM events")?;
         let rows = stmt.query_map([], |row| {
             Ok((
                 row.get::<_, String>(0)?,
@@ -194,9 +195,40 @@ impl Vault {
                 damaged.push(describe_damage(err, &record));
             }
         }
-        damaged.extend(super::records::damaged(&self.conn, key)?);
+        damaged.extend(super::records::damaged(conn, key)?);
+        damaged.extend(problems.iter().map(ToString::to_string));
         Ok(damaged)
     }
+}
+
+/// Deletes one session's summary, events and attachments in the writer's
+/// transaction. Returns whether there was a summary.
+pub(crate) fn delete_session_rows(
+    w: &mut super::ledger::Writer<'_>,
+    id: &str,
+) -> Result<bool, VaultError> {
+    w.execute(
+        Table::Events,
+        "session_id = ?1",
+        [id],
+        "DELETE FROM events WHERE session_id = ?1",
+        [id],
+    )?;
+    w.execute(
+        Table::Attachments,
+        "session_id = ?1",
+        [id],
+        "DELETE FROM attachments WHERE session_id = ?1",
+        [id],
+    )?;
+    let deleted = w.execute(
+        Table::Sessions,
+        "id = ?1",
+        [id],
+        "DELETE FROM sessions WHERE id = ?1",
+        [id],
+    )?;
+    Ok(deleted > 0)
 }
 
 fn describe_damage(err: VaultError, record: &RecordRef) -> String {
@@ -207,7 +239,7 @@ fn describe_damage(err: VaultError, record: &RecordRef) -> String {
 }
 
 fn stored_summary(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     key: &super::DataKey,
     session_id: Uuid,
 ) -> Result<SessionSummary, VaultError> {
@@ -254,11 +286,7 @@ mod tests {
     #[test]
     fn a_full_disk_is_a_clear_error_and_loses_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let kdf = KdfParams {
-            memory_kib: 8,
-            iterations: 1,
-            parallelism: 1,
-        };
+        let kdf = KdfParams::INSECURE_TEST_ONLY;
         let mut vault = Vault::create(
             dir.path(),
             &Passphrase::new("p"),
@@ -303,10 +331,14 @@ mod tests {
             .append_event(session, &note(1, "small".into()))
             .unwrap();
         let pages: i64 = vault
+            .open()
+            .unwrap()
             .conn
             .query_row("PRAGMA page_count", [], |r| r.get(0))
             .unwrap();
         vault
+            .open()
+            .unwrap()
             .conn
             .pragma_update(None, "max_page_count", pages)
             .unwrap();
@@ -318,6 +350,8 @@ mod tests {
         assert_eq!(vault.session_events(session).unwrap().len(), 2);
 
         vault
+            .open()
+            .unwrap()
             .conn
             .pragma_update(None, "max_page_count", 1_000_000)
             .unwrap();

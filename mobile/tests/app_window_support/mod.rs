@@ -11,6 +11,8 @@
 
 #![allow(dead_code)] // Each test file uses a different part.
 
+pub mod skewed_clock;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -118,10 +120,14 @@ impl Display {
         }
     }
 
-    /// Slowly: each keystroke re-renders the field, and a keystroke that
-    /// arrives while the field is redrawn can be lost on a busy machine.
+    /// At xdotool's full speed, no delay between keys: faster than any
+    /// thumb, as a loaded phone delivers a burst. Fields are uncontrolled
+    /// (`ui/text_field.rs`), so none may be lost; [`App::typed`] checks.
+    /// Then it waits for the screen to settle, as a person looks before the
+    /// next tap: a button the text enables joins the Tab order only then.
     pub fn type_text(&self, text: &str) {
-        self.run("xdotool", &["type", "--delay", "200", text]);
+        self.run("xdotool", &["type", "--delay", "0", text]);
+        self.settle();
     }
 
     /// Puts the focus start above everything: the next Tab reaches the
@@ -209,6 +215,12 @@ impl App {
             .env("FIELDKIT_SERVER", server)
             .env("FIELDKIT_ENROL_CODE", code)
             .env("XDG_CACHE_HOME", data.join("cache"))
+            // Text fields log their length (never their text) at trace.
+            .env(
+                "RUST_LOG",
+                "warn,fieldkit_mobile=info,fieldkit_mobile::ui::text_field=trace",
+            )
+            .env("NO_COLOR", "1")
             .env("XDG_DATA_HOME", data.join("share"))
             .stdout(log_file.try_clone().unwrap())
             .stderr(log_file)
@@ -242,6 +254,17 @@ impl App {
     }
 }
 
+impl App {
+    /// Waits until the field with this id has held `chars` characters: every
+    /// key typed at full speed arrived (the log has lengths, never text).
+    pub fn typed(&self, field: &str, chars: usize) {
+        self.wait_for_log(
+            &format!("field={field} chars={chars}"),
+            Duration::from_secs(20),
+        );
+    }
+}
+
 impl Drop for App {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -265,8 +288,15 @@ pub fn first_run(display: &Display, app: &App, shoot: &mut dyn FnMut(&str)) {
     display.type_text(PASSPHRASE);
     display.tabs(1);
     display.type_text(PASSPHRASE);
+    // The strength meter enables Continue once it has judged the passphrase:
+    // on a loaded machine, Tab before that skips it.
+    display.settle();
     display.tabs(2);
     display.press_and_wait("Return", "the code of practice");
+    // "Creating your encrypted vault…" first, while the key is derived off
+    // the screen; then the code of practice.
+    app.wait_for_log("vault created", Duration::from_secs(60));
+    display.settle();
     // tick, accept.
     display.focus_top();
     display.tabs(1);

@@ -32,6 +32,10 @@ struct IdMap {
     ids: HashMap<String, ElementId>,
     /// The template root most recently loaded; ids assigned next are paths in it.
     current: Option<(Template, usize)>,
+    /// What was typed into each text field, as the webview would hold it:
+    /// the app never writes into a field, so this is what the person sees.
+    /// A new element under a reused id starts from its `initial_value`.
+    typed: HashMap<ElementId, String>,
 }
 
 impl IdMap {
@@ -67,12 +71,14 @@ impl WriteMutations for IdMap {
                 _ => return,
             }
         }
+        self.typed.remove(&id);
         self.remember(node, id);
     }
     fn create_placeholder(&mut self, _: ElementId) {}
     fn create_text_node(&mut self, _: &str, _: ElementId) {}
     fn load_template(&mut self, template: Template, index: usize, id: ElementId) {
         self.current = Some((template, index));
+        self.typed.remove(&id);
         self.remember(&template.roots[index], id);
     }
     fn replace_node_with(&mut self, _: ElementId, _: usize) {}
@@ -225,11 +231,42 @@ impl Ui {
         });
     }
 
+    /// Taps; when the tap starts work that runs off the screen and ends on
+    /// its own (deriving the vault's key), waits until it has ended.
     pub fn click(&mut self, id: &str) {
+        self.tap(id);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.has("unlocking") || self.has("creating-vault") {
+            assert!(Instant::now() < deadline, "waited 60s for the vault's key");
+            self.run_for(Duration::from_millis(20));
+        }
+    }
+
+    /// Taps and returns at once, whatever the tap started.
+    pub fn tap(&mut self, id: &str) {
         self.send("click", id, Box::new(SerializedMouseData::default()));
     }
 
+    /// What the text field with this id shows: what was typed into this
+    /// element, else the text it was made with.
+    pub fn shown(&self, id: &str) -> String {
+        let element = self.element(id);
+        if let Some(typed) = self.ids.typed.get(&element) {
+            return typed.clone();
+        }
+        let html = self.html();
+        let start = html.find(&format!("id=\"{id}\"")).unwrap();
+        let tag_start = html[..start].rfind('<').unwrap();
+        let tag = &html[tag_start..start + html[start..].find('>').unwrap()];
+        tag.split_once("initial_value=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(value, _)| decode_entities(value))
+            .unwrap_or_default()
+    }
+
     pub fn type_into(&mut self, id: &str, value: &str) {
+        let element = self.element(id);
+        self.ids.typed.insert(element, value.to_owned());
         self.send(
             "input",
             id,

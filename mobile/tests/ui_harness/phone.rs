@@ -15,11 +15,7 @@ use super::{Ui, STRONG};
 
 fn settings() -> VaultSettings {
     VaultSettings {
-        kdf: KdfParams {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        },
+        kdf: KdfParams::INSECURE_TEST_ONLY,
         ..VaultSettings::default()
     }
 }
@@ -37,8 +33,9 @@ pub fn set_up(dir: &std::path::Path) {
         vault.set_setting(&setting).unwrap();
     }
     for shipped in library::SHIPPED {
-        let protocol = parse_protocol(shipped.file, shipped.source).unwrap();
-        let listing = ProtocolListing::new(&protocol, shipped.source.to_owned());
+        let source = library::demo_source(shipped.file);
+        let protocol = parse_protocol(shipped.file, &source).unwrap();
+        let listing = ProtocolListing::new(&protocol, source);
         vault
             .pin_protocol(&PinnedProtocol::from_listing(&listing))
             .unwrap();
@@ -55,5 +52,5 @@ pub fn unlocked(dir: &std::path::Path) -> Ui {
 }
 
 pub fn vault(dir: &std::path::Path) -> Vault {
-    Vault::unlock(dir, &Passphrase::new(STRONG)).unwrap()
+    Vault::unlock_with(dir, &Passphrase::new(STRONG), &settings()).unwrap()
 }

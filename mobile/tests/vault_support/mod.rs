@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fieldkit_mobile::vault::{KdfParams, Passphrase, Vault, VaultSettings};
+use fieldkit_mobile::vault::{KdfParams, Passphrase, Vault, VaultError, VaultSettings};
 use fieldkit_protocols::engine::events::{Event, EventKind, SessionKind, SessionStart};
 use fieldkit_protocols::{ContentHash, Value};
 use time::OffsetDateTime;
@@ -12,11 +12,7 @@ use uuid::Uuid;
 
 /// Argon2id at its minimum cost, so tests do not spend seconds per unlock.
 /// (One test uses the real defaults: `vault_lifecycle::default_kdf_*`.)
-pub const CHEAP: KdfParams = KdfParams {
-    memory_kib: 8,
-    iterations: 1,
-    parallelism: 1,
-};
+pub const CHEAP: KdfParams = KdfParams::INSECURE_TEST_ONLY;
 
 pub fn settings() -> VaultSettings {
     VaultSettings {
@@ -31,6 +27,12 @@ pub fn pass() -> Passphrase {
 
 pub fn new_vault(dir: &Path) -> Vault {
     Vault::create(dir, &pass(), settings()).expect("create vault")
+}
+
+/// Unlocks through the explicit test path that accepts the cheap cost
+/// (`Vault::unlock` accepts only the shipped one).
+pub fn unlock(dir: &Path, passphrase: &Passphrase) -> Result<Vault, VaultError> {
+    Vault::unlock_with(dir, passphrase, &settings())
 }
 
 pub fn at(seconds: i64) -> OffsetDateTime {

@@ -11,6 +11,7 @@
 //!
 //! The report counts what was removed, never what it was.
 
+mod check;
 mod scrub;
 
 use std::sync::Arc;
@@ -22,7 +23,8 @@ use crate::engine::{Consenter, Decision, Event, EventKind, RefusalKind, Session,
 use crate::model::{Privacy, Protocol, TimestampPrecision};
 use crate::value::Value;
 
-pub use scrub::Scrubber;
+pub use check::{check_anonymised, NotAnonymised};
+pub use scrub::{settle, Scrubber};
 
 /// The log that may leave the device, and what was taken out of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +36,7 @@ pub struct Anonymised {
 /// How many things of each kind anonymisation removed or coarsened. Counts
 /// only: a report never carries the content it describes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RedactionReport {
     /// `Answered` or `Amended` events of identifying questions replaced by
     /// `AnswerWithheld`.
@@ -112,8 +115,15 @@ impl Ending {
         );
         match self {
             Ending::ConsentRefused => framing,
+            // Who was present stays: someone joining reopens the screening,
+            // and without it a second round would not replay.
             Ending::ScreenedPositive => {
-                framing || matches!(kind, EventKind::ScreeningAnswered { .. })
+                framing
+                    || matches!(
+                        kind,
+                        EventKind::ScreeningAnswered { .. }
+                            | EventKind::OthersPresentChanged { .. }
+                    )
             }
             Ending::Other => true,
         }
@@ -215,10 +225,20 @@ fn original_length(kind: &EventKind) -> Option<usize> {
 }
 
 /// The answer with its scrubbed text cut to `limit` characters, if it grew.
+/// A cut can make a new match (`150 000 FCFA` cut to `150 000 FC` is no
+/// longer a sum), so the cut text is settled again, and cut again if that
+/// made it longer.
 fn shorten(kind: &EventKind, limit: usize) -> Option<EventKind> {
     let cut = |value: &Value| match value {
         Value::Text(text) if text.chars().count() > limit => {
-            Some(Value::Text(text.chars().take(limit).collect()))
+            let mut text: String = text.chars().take(limit).collect();
+            loop {
+                text = settle(&text, &mut RedactionReport::default());
+                if text.chars().count() <= limit {
+                    return Some(Value::Text(text));
+                }
+                text = text.chars().take(limit).collect();
+            }
         }
         _ => None,
     };
@@ -266,7 +286,7 @@ fn anonymise_kind(
         }
         EventKind::Answered { question_id, value } => EventKind::Answered {
             question_id: question_id.clone(),
-            value: anonymise_value(value, protocol.privacy, scrubber, report),
+            value: anonymise_value(value, &protocol.privacy, scrubber, report),
         },
         EventKind::Amended {
             question_id,
@@ -274,7 +294,7 @@ fn anonymise_kind(
             reason,
         } => EventKind::Amended {
             question_id: question_id.clone(),
-            value: anonymise_value(value, protocol.privacy, scrubber, report),
+            value: anonymise_value(value, &protocol.privacy, scrubber, report),
             reason: scrubber.scrub(reason, report),
         },
         EventKind::NoteAdded { text } => EventKind::NoteAdded {
@@ -286,7 +306,7 @@ fn anonymise_kind(
 
 fn anonymise_value(
     value: &Value,
-    privacy: Privacy,
+    privacy: &Privacy,
     scrubber: &Scrubber,
     report: &mut RedactionReport,
 ) -> Value {

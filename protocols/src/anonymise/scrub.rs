@@ -91,7 +91,18 @@ impl Scrubber {
     }
 
     /// The text with every detected identifier replaced; counts go to `report`.
+    ///
+    /// The result is settled: scrubbing it again, with or without an
+    /// identity, changes nothing the pattern detectors would find, which is
+    /// what the server checks (R21). One pass can leave a new match behind
+    /// (a name removed from between a sum and its currency word), so passes
+    /// repeat until nothing changes.
     pub fn scrub(&self, text: &str, report: &mut RedactionReport) -> String {
+        settle(&self.pass(text, report), report)
+    }
+
+    /// One pass of every detector over `text`.
+    fn pass(&self, text: &str, report: &mut RedactionReport) -> String {
         let mut taken: Vec<Span> = Vec::new();
         let mut take = |span: Span| {
             if !taken
@@ -176,6 +187,24 @@ impl Scrubber {
             }
         }
         spans
+    }
+}
+
+/// Scrubs `text` of phone numbers, e-mails and ID-like numbers until a pass
+/// changes nothing: the server's check of free text, and the phone's last
+/// step. Ends, because every change replaces digits or an `@` with a
+/// placeholder that has neither.
+pub fn settle(text: &str, report: &mut RedactionReport) -> String {
+    let patterns = Scrubber {
+        needles: Vec::new(),
+    };
+    let mut out = text.to_owned();
+    loop {
+        let again = patterns.pass(&out, report);
+        if again == out {
+            return out;
+        }
+        out = again;
     }
 }
 

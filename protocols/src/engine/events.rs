@@ -13,7 +13,9 @@ use crate::model::Weekday;
 use crate::value::Value;
 
 /// One event with its place in the log and the device's clock when it happened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Deserialize` is written by hand (`events_de.rs`): the derived one takes
+/// serde's buffered path for the flattened, tagged kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     /// 0 for `SessionStarted`, then 1, 2, 3 ... without gaps.
     pub seq: u64,

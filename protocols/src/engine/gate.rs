@@ -69,7 +69,7 @@ impl Session {
                 audio_recording,
                 ..
             } => self.check_consent(by, *audio_recording),
-            EventKind::ParticipantAdded { code, .. } => self.check_participant(code),
+            EventKind::ParticipantAdded { code, age } => self.check_participant(code, *age),
             EventKind::ScreeningAnswered { item_id, .. } => self.check_screening(item_id),
             EventKind::RapportConfirmed => {
                 self.not_observing("a rapport checkpoint")?;
@@ -77,7 +77,7 @@ impl Session {
                 if self.state.rapport {
                     return Err(Refusal::plain(
                         K::RapportAlreadyConfirmed,
-                        "rapport was already confirmed in this session",
+                        "rapport was already confirmed in this session, and nobody has joined since",
                     ));
                 }
                 Ok(())
@@ -143,6 +143,9 @@ impl Session {
                     start.protocol_hash.short()
                 ),
             ));
+        }
+        if let Some(age) = start.respondent_age {
+            self.check_adult(i64::from(age), "the respondent")?;
         }
         if !protocol.languages.contains(&start.language) {
             return Err(Refusal::rule(
@@ -265,10 +268,23 @@ impl Session {
             return Err(Refusal::rule(
                 Rule::R7,
                 K::AlreadyAsked,
-                format!("screening item `{item_id}` was already answered"),
+                format!(
+                    "screening item `{item_id}` was already answered, and nobody has joined since"
+                ),
             ));
         }
         Ok(())
+    }
+
+    /// Why the screening is not complete, for a refusal: never begun, or
+    /// reopened because someone joined (R5).
+    pub(super) fn screening_missing(&self, before: &str) -> Refusal {
+        let message = if self.state.screenings_reopened > 0 {
+            format!("someone joined after the screening: answer every screening item again before {before}")
+        } else {
+            format!("answer every screening item before {before}")
+        };
+        Refusal::rule(Rule::R5, K::ScreeningIncomplete, message)
     }
 
     fn check_complete(&self) -> Result<(), Refusal> {
@@ -285,11 +301,7 @@ impl Session {
             return Ok(());
         }
         if !self.screening_complete() {
-            return Err(Refusal::rule(
-                Rule::R5,
-                K::ScreeningIncomplete,
-                "answer every screening item before completing the session",
-            ));
+            return Err(self.screening_missing("completing the session"));
         }
         let missing = self
             .protocol

@@ -2,7 +2,7 @@
 //! manual's rules. The phone asks it what may come next; the server replays
 //! every submitted log through it.
 //!
-//! - `events`: the vocabulary of a session log (shared).
+//! - `events`: the vocabulary of a session log (shared); `events_de` reads it.
 //! - `session`: the state folded from the events, and its accessors.
 //! - `gate`, `consent`, `questions`, `observation`: the checks an event must pass.
 //! - `next`: the next screen, and soft findings for supervisors.
@@ -10,6 +10,7 @@
 
 mod consent;
 pub mod events;
+mod events_de;
 mod gate;
 mod next;
 mod observation;

@@ -138,8 +138,7 @@ impl Session {
     fn next_consent(&self) -> Option<Step> {
         let consent = |from| Some(Step::Consent { from });
         if !self.is_focus_group() {
-            let age = self.state.start.as_ref().and_then(|s| s.respondent_age);
-            if self.guardian_needed(age) && !self.guardian_consented() {
+            if self.session_needs_guardian() && !self.guardian_consented() {
                 return consent(Consenter::Guardian);
             }
             if !self.respondent_consented() {

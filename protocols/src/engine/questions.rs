@@ -82,11 +82,7 @@ impl Session {
     fn question_for(&self, question_id: &str) -> Result<&Question, Refusal> {
         self.require_consent(&format!("question `{question_id}`"))?;
         if !self.screening_complete() {
-            return Err(Refusal::rule(
-                Rule::R5,
-                K::ScreeningIncomplete,
-                "answer every screening item before the first question",
-            ));
+            return Err(self.screening_missing("the next question"));
         }
         if self.state.start.as_ref().map(|s| s.kind) == Some(SessionKind::RapportOnly) {
             return Err(Refusal::rule(
@@ -119,16 +115,29 @@ impl Session {
 
     fn rapport_for(&self, question: &Question) -> Result<(), Refusal> {
         if question.sensitive && !self.state.rapport {
+            let first = if self.state.rapport_lapsed {
+                "someone joined since rapport was confirmed: confirm it again"
+            } else {
+                "confirm rapport first"
+            };
             return Err(Refusal::rule(
                 Rule::R6,
                 K::RapportMissing,
                 format!(
-                    "question `{}` is sensitive: confirm rapport first (it may always be skipped)",
+                    "question `{}` is sensitive: {first} (it may always be skipped)",
                     question.id
                 ),
             ));
         }
         Ok(())
+    }
+
+    /// An age answer in a protocol for adults must be 18 or more (R2).
+    fn check_answered_age(&self, question_id: &str, value: &Value) -> Result<(), Refusal> {
+        match self.recorded_age(question_id, value) {
+            Some(age) => self.check_adult(age, "the age answered"),
+            None => Ok(()),
+        }
     }
 
     fn relevant_now(&self, question_id: &str) -> Result<(), Refusal> {
@@ -148,7 +157,8 @@ impl Session {
         self.not_asked_yet(question_id)?;
         self.rapport_for(question)?;
         self.relevant_now(question_id)?;
-        self.check_value(question, value)
+        self.check_value(question, value)?;
+        self.check_answered_age(question_id, value)
     }
 
     /// Skipping is always allowed for a relevant question not yet asked,
@@ -180,7 +190,8 @@ impl Session {
                 format!("say why the answer to `{question_id}` is corrected: supervisors see every amendment"),
             ));
         }
-        self.check_value(question, value)
+        self.check_value(question, value)?;
+        self.check_answered_age(question_id, value)
     }
 
     /// The anonymiser replaces each `Answered` or `Amended` of an identifying

@@ -96,6 +96,9 @@ pub enum RefusalKind {
     WrongConsenter,
     /// Audio recording agreed where the protocol does not allow recording.
     AudioNotAllowed,
+    /// A respondent, participant or age answer under 18 in a protocol that
+    /// declares adult respondents (R2).
+    ChildInAdultProtocol,
 
     // Focus-group roster.
     /// A participant code that is not the protocol's prefix plus a number.

@@ -13,7 +13,7 @@ use super::events::{
 };
 use super::questions::Expressions;
 use super::refusal::{Refusal, ReplayError};
-use crate::model::{Protocol, Respondents};
+use crate::model::{Method, Protocol, Respondents};
 use crate::value::Value;
 
 /// One session of one protocol version, as the phone runs it and the server
@@ -106,8 +106,18 @@ pub(super) struct State {
     pub consent_refused: bool,
     /// In the order participants joined.
     pub roster: Vec<Participant>,
+    /// The current screening round: reopened (emptied) when someone joins
+    /// after it began, because it screened the people present then (R5).
     pub screening: BTreeMap<String, bool>,
+    /// How many times someone joining reopened the screening.
+    pub screenings_reopened: u32,
     pub rapport: bool,
+    /// Rapport was confirmed, then someone joined: it must be confirmed
+    /// again before the next sensitive question (R6).
+    pub rapport_lapsed: bool,
+    /// The youngest age any age question recorded, answers and amendments
+    /// alike (R2): a child stays a child whatever the start said.
+    pub youngest_answered_age: Option<i64>,
     pub answers: BTreeMap<String, Value>,
     pub amendments: Vec<Amendment>,
     pub skipped: BTreeMap<String, SkipReason>,
@@ -132,7 +142,10 @@ impl State {
             consent_refused: false,
             roster: Vec::new(),
             screening: BTreeMap::new(),
+            screenings_reopened: 0,
             rapport: false,
+            rapport_lapsed: false,
+            youngest_answered_age: None,
             answers: BTreeMap::new(),
             amendments: Vec::new(),
             skipped: BTreeMap::new(),
@@ -159,6 +172,19 @@ impl State {
     fn note_presence(&mut self) {
         if self.others_present != OthersPresent::None {
             self.others_during_questions.insert(self.others_present);
+        }
+    }
+
+    /// Someone joined (a person present, a late participant): the screening
+    /// and the rapport were judged without them, so both start again.
+    fn someone_joined(&mut self) {
+        if !self.screening.is_empty() {
+            self.screening.clear();
+            self.screenings_reopened += 1;
+        }
+        if self.rapport {
+            self.rapport = false;
+            self.rapport_lapsed = true;
         }
     }
 }
@@ -280,6 +306,17 @@ impl Session {
         self.state.rapport
     }
 
+    /// Someone joined after the screening began, so it is being asked again
+    /// (R5); the screen says why.
+    pub fn screening_reopened(&self) -> bool {
+        self.state.screenings_reopened > 0
+    }
+
+    /// Rapport was confirmed, then someone joined: confirm it again (R6).
+    pub fn rapport_lapsed(&self) -> bool {
+        self.state.rapport_lapsed && !self.state.rapport
+    }
+
     /// Focus groups: participants in the order they joined.
     pub fn roster(&self) -> &[Participant] {
         &self.state.roster
@@ -304,8 +341,11 @@ impl Session {
         self.state.notes
     }
 
+    /// An observation sheet of a public place: no consent, no questions to
+    /// a person. Declaring `nobody` on any other method does not make it one.
     pub(super) fn observing(&self) -> bool {
-        self.protocol.respondents() == Respondents::Nobody
+        self.protocol.method == Method::DirectObservation
+            && self.protocol.respondents() == Respondents::Nobody
     }
 
     fn fold(&mut self, event: &Event) {
@@ -343,7 +383,8 @@ impl Session {
                 });
             }
             EventKind::ParticipantAdded { code, age } => {
-                let guardian_needed = self.guardian_needed(*age);
+                let guardian_needed =
+                    self.guardian_needed(*age) || self.answered_under_guardian_age();
                 self.state.roster.push(Participant {
                     code: code.clone(),
                     age: *age,
@@ -351,6 +392,7 @@ impl Session {
                     guardian: None,
                     guardian_needed,
                 });
+                self.state.someone_joined();
             }
             EventKind::ScreeningAnswered { item_id, positive } => {
                 state.screening.insert(item_id.clone(), *positive);
@@ -359,6 +401,7 @@ impl Session {
             EventKind::Answered { question_id, value } => {
                 state.answers.insert(question_id.clone(), value.clone());
                 state.note_presence();
+                self.note_age(question_id, value);
             }
             EventKind::Amended {
                 question_id,
@@ -377,6 +420,7 @@ impl Session {
                     reason: reason.clone(),
                 });
                 state.note_presence();
+                self.note_age(question_id, value);
             }
             EventKind::Skipped {
                 question_id,
@@ -391,9 +435,13 @@ impl Session {
                 state.note_presence();
             }
             EventKind::OthersPresentChanged { present } => {
+                let arrived = *present != OthersPresent::None && *present != state.others_present;
                 state.others_present = *present;
                 if state.questions_started() {
                     state.note_presence();
+                }
+                if arrived {
+                    state.someone_joined();
                 }
             }
             EventKind::NoteAdded { .. } => state.notes += 1,
@@ -418,6 +466,21 @@ impl Session {
             }
             EventKind::Stopped { reason } => state.status = Status::Stopped(*reason),
             EventKind::Completed => state.status = Status::Completed,
+        }
+    }
+
+    /// Keeps the youngest age an age question recorded; once it is under
+    /// the guardian age, every participant needs a guardian's consent (R2).
+    fn note_age(&mut self, question_id: &str, value: &Value) {
+        let Some(age) = self.recorded_age(question_id, value) else {
+            return;
+        };
+        let youngest = &mut self.state.youngest_answered_age;
+        *youngest = Some(youngest.map_or(age, |y| y.min(age)));
+        if self.answered_under_guardian_age() {
+            for participant in &mut self.state.roster {
+                participant.guardian_needed = true;
+            }
         }
     }
 }

@@ -211,7 +211,7 @@ pub fn parse(src: &str) -> Result<Expr, ExprError> {
     if parser.peek() == &Tok::End {
         return error(1, "the expression is empty");
     }
-    let expr = parser.or()?;
+    let (expr, _) = parser.or()?;
     match parser.peek() {
         Tok::End => Ok(expr),
         Tok::RParen => error(parser.column(), "this `)` has no matching `(`"),
@@ -233,6 +233,15 @@ struct Parser {
 
 /// Nesting is bounded so a hostile or broken expression cannot overflow the stack.
 const MAX_DEPTH: usize = 64;
+
+/// The tree an expression becomes is bounded too: `a or b or c ...` is parsed
+/// in a loop, but evaluating, printing and dropping the tree walk it
+/// recursively, one level per operator. 500 levels is far more than any
+/// real condition and far less than a stack holds.
+pub const MAX_HEIGHT: usize = 500;
+
+/// An expression and the height of its tree (a leaf is 1).
+type Node = (Expr, usize);
 
 impl Parser {
     fn peek(&self) -> &Tok {
@@ -260,40 +269,67 @@ impl Parser {
         }
     }
 
-    fn binary(op: BinOp, left: Expr, right: Expr) -> Expr {
-        Expr::Binary {
+    /// Joins two operands, refusing a tree taller than [`MAX_HEIGHT`]; the
+    /// error points at the operator that crosses the limit.
+    fn binary(
+        op: BinOp,
+        (left, lh): Node,
+        (right, rh): Node,
+        column: usize,
+    ) -> Result<Node, ExprError> {
+        let height = 1 + lh.max(rh);
+        if height > MAX_HEIGHT {
+            return error(
+                column,
+                format!(
+                    "the expression is too long: more than {MAX_HEIGHT} operators in a row; \
+                     split the condition, or use count_selected or a choice question instead of a long chain"
+                ),
+            );
+        }
+        let expr = Expr::Binary {
             op,
             left: Box::new(left),
             right: Box::new(right),
-        }
+        };
+        Ok((expr, height))
     }
 
-    fn or(&mut self) -> Result<Expr, ExprError> {
+    fn or(&mut self) -> Result<Node, ExprError> {
         self.nested(|p| {
             let mut left = p.and()?;
-            while p.eat_word("or") {
-                left = Self::binary(BinOp::Or, left, p.and()?);
+            loop {
+                let column = p.column();
+                if !p.eat_word("or") {
+                    return Ok(left);
+                }
+                left = Self::binary(BinOp::Or, left, p.and()?, column)?;
             }
-            Ok(left)
         })
     }
 
-    fn and(&mut self) -> Result<Expr, ExprError> {
+    fn and(&mut self) -> Result<Node, ExprError> {
         let mut left = self.not()?;
-        while self.eat_word("and") {
-            left = Self::binary(BinOp::And, left, self.not()?);
+        loop {
+            let column = self.column();
+            if !self.eat_word("and") {
+                return Ok(left);
+            }
+            left = Self::binary(BinOp::And, left, self.not()?, column)?;
         }
-        Ok(left)
     }
 
-    fn not(&mut self) -> Result<Expr, ExprError> {
+    fn not(&mut self) -> Result<Node, ExprError> {
         if self.eat_word("not") {
-            return self.nested(|p| Ok(Expr::Not(Box::new(p.not()?))));
+            return self.nested(|p| {
+                let (inner, height) = p.not()?;
+                Ok((Expr::Not(Box::new(inner)), height + 1))
+            });
         }
         self.compare()
     }
 
-    fn compare(&mut self) -> Result<Expr, ExprError> {
+    fn compare(&mut self) -> Result<Node, ExprError> {
         let left = self.sum()?;
         let Tok::Op(op) = *self.peek() else {
             return Ok(left);
@@ -301,6 +337,7 @@ impl Parser {
         if !op.is_comparison() {
             return Ok(left);
         }
+        let column = self.column();
         self.advance();
         let right = self.sum()?;
         if let Tok::Op(next) = self.peek() {
@@ -311,10 +348,10 @@ impl Parser {
                 );
             }
         }
-        Ok(Self::binary(op, left, right))
+        Self::binary(op, left, right, column)
     }
 
-    fn sum(&mut self) -> Result<Expr, ExprError> {
+    fn sum(&mut self) -> Result<Node, ExprError> {
         let mut left = self.product()?;
         loop {
             let op = match self.peek() {
@@ -322,21 +359,23 @@ impl Parser {
                 Tok::Minus => BinOp::Sub,
                 _ => return Ok(left),
             };
+            let column = self.column();
             self.advance();
-            left = Self::binary(op, left, self.product()?);
+            left = Self::binary(op, left, self.product()?, column)?;
         }
     }
 
-    fn product(&mut self) -> Result<Expr, ExprError> {
+    fn product(&mut self) -> Result<Node, ExprError> {
         let mut left = self.unary()?;
         while let Tok::Op(op @ (BinOp::Mul | BinOp::Div)) = *self.peek() {
+            let column = self.column();
             self.advance();
-            left = Self::binary(op, left, self.unary()?);
+            left = Self::binary(op, left, self.unary()?, column)?;
         }
         Ok(left)
     }
 
-    fn unary(&mut self) -> Result<Expr, ExprError> {
+    fn unary(&mut self) -> Result<Node, ExprError> {
         if *self.peek() != Tok::Minus {
             return self.primary();
         }
@@ -346,28 +385,31 @@ impl Parser {
             Tok::Int(digits) => {
                 let column = self.column();
                 self.advance();
-                integer(&format!("-{digits}"), column - 1)
+                Ok((integer(&format!("-{digits}"), column - 1)?, 1))
             }
             Tok::Dec(x) => {
                 self.advance();
-                Ok(Expr::Decimal(-x))
+                Ok((Expr::Decimal(-x), 1))
             }
-            _ => self.nested(|p| Ok(Expr::Neg(Box::new(p.unary()?)))),
+            _ => self.nested(|p| {
+                let (inner, height) = p.unary()?;
+                Ok((Expr::Neg(Box::new(inner)), height + 1))
+            }),
         }
     }
 
-    fn primary(&mut self) -> Result<Expr, ExprError> {
+    fn primary(&mut self) -> Result<Node, ExprError> {
         let (tok, column) = self.advance();
-        match tok {
+        if tok == Tok::LParen {
+            let inner = self.or()?;
+            self.expect(&Tok::RParen, "to close the `(`")?;
+            return Ok(inner);
+        }
+        let leaf = match tok {
             Tok::Int(digits) => integer(&digits, column),
             Tok::Dec(x) => Ok(Expr::Decimal(x)),
             Tok::Str(s) => Ok(Expr::Str(s)),
             Tok::Dot => Ok(Expr::Current),
-            Tok::LParen => {
-                let inner = self.or()?;
-                self.expect(&Tok::RParen, "to close the `(`")?;
-                Ok(inner)
-            }
             Tok::Ident(word) => match word.as_str() {
                 "true" => Ok(Expr::Bool(true)),
                 "false" => Ok(Expr::Bool(false)),
@@ -389,7 +431,8 @@ impl Parser {
                     other.describe()
                 ),
             ),
-        }
+        };
+        Ok((leaf?, 1))
     }
 
     fn call(&mut self, name: &str, column: usize) -> Result<Expr, ExprError> {
@@ -459,8 +502,8 @@ impl Parser {
     /// Runs `f` one nesting level deeper, refusing absurd depths.
     fn nested(
         &mut self,
-        f: impl FnOnce(&mut Self) -> Result<Expr, ExprError>,
-    ) -> Result<Expr, ExprError> {
+        f: impl FnOnce(&mut Self) -> Result<Node, ExprError>,
+    ) -> Result<Node, ExprError> {
         self.depth += 1;
         let result = if self.depth > MAX_DEPTH {
             error(

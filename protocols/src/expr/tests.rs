@@ -244,3 +244,27 @@ proptest! {
         let _ = e.eval(&given, Some(&Value::Integer(n)));
     }
 }
+
+/// A flat chain is parsed in a loop, but the tree it builds is walked
+/// recursively (evaluation, printing, dropping): 90,000 terms must be refused
+/// with an error at the operator that crosses the limit, not crash.
+#[test]
+fn a_long_flat_chain_is_an_error_not_a_crash() {
+    use super::parse::MAX_HEIGHT;
+    for op in ["or", "and", "+", "*"] {
+        let chain = vec!["a"; 90_000].join(&format!(" {op} "));
+        let e = err(&chain);
+        assert!(e.message.contains("too long"), "{op}: {}", e.message);
+        // `a op ` is 3 + op characters; the error is at the operator that
+        // makes the tree one level too tall (a leaf is one level).
+        assert_eq!(e.column, (MAX_HEIGHT - 1) * (3 + op.len()) + 3, "{op}");
+    }
+    let fits = vec!["a"; MAX_HEIGHT].join(" or ");
+    let parsed = parse(&fits).unwrap();
+    assert_eq!(parse(&parsed.to_string()).unwrap(), parsed);
+    // Parentheses do not reset the count: a chain inside a chain still adds up.
+    let inner = vec!["a"; MAX_HEIGHT - 10].join(" or ");
+    let outer =
+        format!("({inner}) and b and c and d and e and f and g and h and i and j and k and l");
+    assert!(err(&outer).message.contains("too long"));
+}

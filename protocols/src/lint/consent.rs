@@ -16,13 +16,21 @@ pub(super) fn check(p: &Protocol, out: &mut Findings) {
     }
 }
 
-/// Declared languages where `text` is missing or blank.
+/// Declared languages where `text` is missing or blank. Blank means no
+/// letter or digit once invisible characters are dropped: `.`, `-` and a
+/// zero-width space are blank.
 pub(super) fn gaps<'a>(p: &'a Protocol, text: &Text) -> Vec<&'a str> {
     p.languages
         .iter()
-        .filter(|lang| text.get(lang).is_none_or(|t| t.trim().is_empty()))
+        .filter(|lang| text.get(lang).is_none_or(is_blank))
         .map(String::as_str)
         .collect()
+}
+
+pub(super) fn is_blank(text: &str) -> bool {
+    !text
+        .chars()
+        .any(|c| c.is_alphanumeric() && !super::normalise::is_invisible(c))
 }
 
 fn consent(p: &Protocol, children: bool, out: &mut Findings) {
@@ -99,7 +107,7 @@ fn data_use(p: &Protocol, out: &mut Findings) {
 }
 
 fn introduction(p: &Protocol, out: &mut Findings) {
-    if p.introduction.organisation.trim().is_empty() {
+    if is_blank(&p.introduction.organisation) {
         out.rule(
             Rule::R11,
             Severity::Error,
@@ -113,7 +121,7 @@ fn introduction(p: &Protocol, out: &mut Findings) {
             .into_iter()
             .filter(|placeholder| !script.contains(placeholder))
             .collect();
-        if script.trim().is_empty() {
+        if is_blank(script) {
             out.rule(
                 Rule::R11,
                 Severity::Error,
@@ -170,7 +178,7 @@ fn referral(p: &Protocol, out: &mut Findings) {
             "how field workers stay safe",
         ),
     ] {
-        if text.is_blank() {
+        if text.0.values().all(|t| is_blank(t)) {
             out.rule(
                 Rule::R18,
                 Severity::Error,

@@ -1,7 +1,7 @@
 //! Skip logic and constraints: they parse, name questions that exist and are
 //! asked earlier, and use functions and choice values that fit the question.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::questions::kind_name;
 use super::{questions_with_location, Findings};
@@ -9,12 +9,13 @@ use crate::expr::{self, BinOp, Expr, Target};
 use crate::model::{Protocol, Question, QuestionKind};
 
 pub(super) fn check(p: &Protocol, out: &mut Findings) {
-    let order: BTreeMap<&str, usize> = p
-        .questions()
-        .enumerate()
-        .map(|(i, q)| (q.id.as_str(), i))
-        .collect();
-    for (index, (loc, q)) in questions_with_location(p).enumerate() {
+    let mut order: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_id: HashMap<&str, &Question> = HashMap::new();
+    for (i, q) in p.questions().enumerate() {
+        order.entry(q.id.as_str()).or_insert(i);
+        by_id.entry(q.id.as_str()).or_insert(q);
+    }
+    for (index, (loc, q)) in questions_with_location(p).into_iter().enumerate() {
         for (field, src) in [("relevant", &q.relevant), ("constraint", &q.constraint)] {
             let Some(src) = src else { continue };
             let loc = format!("{loc}.{field}");
@@ -42,7 +43,7 @@ pub(super) fn check(p: &Protocol, out: &mut Findings) {
                     ),
                 );
             }
-            choice_and_text_use(p, q, &parsed, &loc, field, out);
+            choice_and_text_use(&by_id, q, &parsed, &loc, field, out);
             for id in parsed.references() {
                 match order.get(id.as_str()) {
                     None => out.error(
@@ -81,7 +82,7 @@ pub(super) fn check(p: &Protocol, out: &mut Findings) {
 /// question, and choice values that exist: each mistake here would only show
 /// up in the field, as a question wrongly skipped or an answer refused.
 fn choice_and_text_use(
-    p: &Protocol,
+    by_id: &HashMap<&str, &Question>,
     current: &Question,
     e: &Expr,
     loc: &str,
@@ -90,7 +91,7 @@ fn choice_and_text_use(
 ) {
     let question = |t: &Target| match t {
         Target::Current => Some(current),
-        Target::Question(id) => p.question(id),
+        Target::Question(id) => by_id.get(id.as_str()).copied(),
     };
     let mut problems = Vec::new();
     walk(e, &mut |e| match e {
@@ -129,7 +130,7 @@ fn choice_and_text_use(
         } => {
             let pair = match (&**left, &**right) {
                 (Expr::Question(id), Expr::Str(v)) | (Expr::Str(v), Expr::Question(id)) => {
-                    p.question(id).map(|q| (q, v))
+                    by_id.get(id.as_str()).map(|q| (*q, v))
                 }
                 (Expr::Current, Expr::Str(v)) | (Expr::Str(v), Expr::Current) => Some((current, v)),
                 _ => None,

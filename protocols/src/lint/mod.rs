@@ -83,9 +83,14 @@
 
 mod consent;
 mod expressions;
+mod floors;
+mod identifying;
 mod locate;
+pub mod normalise;
+mod placeholders;
 mod questions;
 mod structure;
+mod texts;
 mod translations;
 mod wording;
 
@@ -96,7 +101,8 @@ use serde::{Deserialize, Serialize};
 use crate::model::Protocol;
 use crate::rules::Rule;
 
-pub use locate::locate;
+pub use locate::{locate, Locator};
+pub use placeholders::{fake_phone, DEMO_PHONE};
 pub(crate) use questions::kind_name;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -131,14 +137,40 @@ pub struct Finding {
 }
 
 impl fmt::Display for Finding {
-    /// `error[R6] sections.work.questions.hours: ...`
+    /// `error[R6] sections.work.questions.hours: ...`, with control
+    /// characters escaped (see [`escape`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}[{}] {}: {}",
-            self.severity, self.code, self.location, self.message
+            self.severity,
+            escape(&self.code),
+            escape(&self.location),
+            escape(&self.message)
         )
     }
+}
+
+/// `text` safe to print on a terminal: control characters (escape sequences
+/// start with one), direction overrides and invisible characters are written
+/// as `\u{1b}`, so a protocol cannot recolour, hide or rewrite the lines an
+/// operator reads. Ordinary text, accents included, is unchanged.
+pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control() || normalise::is_invisible(c) || c == '\u{2028}' || c == '\u{2029}'
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Every finding for `protocol`, errors first, then by location.
@@ -148,6 +180,10 @@ pub fn lint(protocol: &Protocol) -> Vec<Finding> {
     consent::check(protocol, &mut out);
     questions::check(protocol, &mut out);
     translations::check(protocol, &mut out);
+    texts::check(protocol, &mut out);
+    placeholders::check(protocol, &mut out);
+    floors::check(protocol, &mut out);
+    identifying::check(protocol, &mut out);
     wording::check(protocol, &mut out);
     let mut findings = out.0;
     findings.sort_by(|a, b| {
@@ -191,6 +227,16 @@ impl Findings {
         });
     }
 
+    /// A structural warning (`mixed-script`).
+    pub(crate) fn warning(
+        &mut self,
+        code: &str,
+        location: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        self.structural(Severity::Warning, code, location.into(), message.into());
+    }
+
     /// A structural error (`duplicate-id`, `missing-translation`, ...).
     pub(crate) fn error(
         &mut self,
@@ -198,12 +244,16 @@ impl Findings {
         location: impl Into<String>,
         message: impl Into<String>,
     ) {
+        self.structural(Severity::Error, code, location.into(), message.into());
+    }
+
+    fn structural(&mut self, severity: Severity, code: &str, location: String, message: String) {
         self.0.push(Finding {
             code: code.to_owned(),
             rule: None,
-            severity: Severity::Error,
-            location: location.into(),
-            message: message.into(),
+            severity,
+            location,
+            message,
         });
     }
 }
@@ -218,18 +268,32 @@ fn principle(rule: Rule) -> String {
     }
 }
 
-/// Location of a question, as used by every rule module.
-pub(crate) fn question_location(section_id: &str, question_id: &str) -> String {
-    format!("sections.{section_id}.questions.{question_id}")
+/// Each id as it appears in a location: the id itself, and `id#2`, `id#3`
+/// for its repeats, so a finding about a repeat points at the repeat.
+pub(crate) fn occurrences<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    ids.into_iter()
+        .map(|id| {
+            let n = seen.entry(id).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                id.to_owned()
+            } else {
+                format!("{id}#{n}")
+            }
+        })
+        .collect()
 }
 
-/// Each question with its section id and location, in asking order.
-pub(crate) fn questions_with_location(
-    p: &Protocol,
-) -> impl Iterator<Item = (String, &crate::model::Question)> {
-    p.sections.iter().flat_map(|s| {
-        s.questions
-            .iter()
-            .map(move |q| (question_location(&s.id, &q.id), q))
-    })
+/// Each question with its location, in asking order.
+pub(crate) fn questions_with_location(p: &Protocol) -> Vec<(String, &crate::model::Question)> {
+    let sections = occurrences(p.sections.iter().map(|s| s.id.as_str()));
+    let mut all = Vec::new();
+    for (section, s) in sections.iter().zip(&p.sections) {
+        let ids = occurrences(s.questions.iter().map(|q| q.id.as_str()));
+        for (id, q) in ids.into_iter().zip(&s.questions) {
+            all.push((format!("sections.{section}.questions.{id}"), q));
+        }
+    }
+    all
 }

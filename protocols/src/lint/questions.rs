@@ -42,22 +42,28 @@ pub(crate) fn kind_name(kind: QuestionKind) -> String {
 }
 
 fn sensitive_last(p: &Protocol, out: &mut Findings) {
-    let asked: Vec<_> = questions_with_location(p).collect();
-    for (i, (loc, q)) in asked.iter().enumerate() {
+    let asked = questions_with_location(p);
+    // One pass from the end, remembering the nearest later non-sensitive
+    // question: linear, however many sensitive questions there are.
+    let mut later: Option<&Question> = None;
+    let mut found = Vec::new();
+    for (loc, q) in asked.iter().rev() {
         if !q.sensitive {
-            continue;
+            later = Some(q);
+        } else if let Some(later) = later {
+            found.push((loc, q, later));
         }
-        if let Some((_, later)) = asked[i + 1..].iter().find(|(_, l)| !l.sensitive) {
-            out.rule(
-                Rule::R6,
-                Severity::Error,
-                loc.clone(),
-                format!(
-                    "question `{}` is sensitive but comes before `{}`, which is not: move sensitive questions to the end",
-                    q.id, later.id
-                ),
-            );
-        }
+    }
+    for (loc, q, later) in found.into_iter().rev() {
+        out.rule(
+            Rule::R6,
+            Severity::Error,
+            loc.clone(),
+            format!(
+                "question `{}` is sensitive but comes before `{}`, which is not: move sensitive questions to the end",
+                q.id, later.id
+            ),
+        );
     }
 }
 

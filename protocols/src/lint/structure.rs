@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use super::{questions_with_location, Findings, Severity};
+use super::normalise::is_invisible;
+use super::{escape, occurrences, questions_with_location, Findings, Severity};
 use crate::model::{Method, Observation, Protocol};
 use crate::rules::Rule;
 
@@ -15,19 +16,199 @@ pub(super) fn check(p: &Protocol, out: &mut Findings) {
             "`languages` is empty: list the language codes every text is written in, e.g. languages = [\"en\", \"fr\"]",
         );
     }
+    languages(p, out);
+    ids(p, out);
     duplicate_ids(p, out);
     method_blocks(p, out);
 }
 
-/// Reports each id seen before in the same collection, at the repeat.
-fn unique<'a>(out: &mut Findings, what: &str, items: impl IntoIterator<Item = (&'a str, String)>) {
+/// Language tags such as `en`, `fr`, `en-GB`, `sw-KE`: two or three letters,
+/// then optional subtags.
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|s| (1..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+fn languages(p: &Protocol, out: &mut Findings) {
     let mut seen = BTreeSet::new();
-    for (id, location) in items {
-        if !seen.insert(id) {
+    for lang in &p.languages {
+        if !is_language_tag(lang) {
+            out.error(
+                "bad-language",
+                "languages",
+                format!(
+                    "`{}` is not a language tag: write a code such as \"en\", \"fr\" or \"en-GB\"",
+                    escape(lang)
+                ),
+            );
+        } else if !seen.insert(lang.to_ascii_lowercase()) {
+            out.error(
+                "bad-language",
+                "languages",
+                format!("`{lang}` is listed twice in `languages`: list each language once"),
+            );
+        }
+    }
+}
+
+/// The documented id patterns: `[a-z][a-z0-9_]*` for everything inside a
+/// protocol (ids are used in expressions, locations and export columns),
+/// `[a-z][a-z0-9-]*` for the protocol itself, at most [`MAX_ID`] characters.
+pub(crate) const MAX_ID: usize = 64;
+
+fn follows(id: &str, separator: char) -> bool {
+    id.len() <= MAX_ID
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == separator)
+}
+
+fn ids(p: &Protocol, out: &mut Findings) {
+    if !follows(&p.id, '-') {
+        out.error(
+            "bad-id",
+            "id",
+            format!(
+                "the protocol id `{}` does not follow the pattern [a-z][a-z0-9-]* (lowercase letters, digits and dashes, at most {MAX_ID} characters): rename it, e.g. \"child-rapid-assessment\"",
+                escape(&p.id)
+            ),
+        );
+    }
+    let check = |out: &mut Findings, what: &str, id: &str, location: String| {
+        if !follows(id, '_') {
+            out.error(
+                "bad-id",
+                location,
+                format!(
+                    "the {what} id `{}` does not follow the pattern [a-z][a-z0-9_]* (lowercase letters, digits and `_`, starting with a letter, at most {MAX_ID} characters): rename it, e.g. `{}`",
+                    escape(id),
+                    suggestion(id)
+                ),
+            );
+        }
+    };
+    let rq = occurrences(p.research_questions.iter().map(|r| r.id.as_str()));
+    for (loc, r) in rq.iter().zip(&p.research_questions) {
+        check(
+            out,
+            "research question",
+            &r.id,
+            format!("research_questions.{loc}"),
+        );
+    }
+    let sections = occurrences(p.sections.iter().map(|s| s.id.as_str()));
+    for (loc, s) in sections.iter().zip(&p.sections) {
+        check(out, "section", &s.id, format!("sections.{loc}"));
+    }
+    for (loc, q) in questions_with_location(p) {
+        check(out, "question", &q.id, loc.clone());
+        for (value, c) in occurrences(q.choices.iter().map(|c| c.value.as_str()))
+            .iter()
+            .zip(&q.choices)
+        {
+            let v = &c.value;
+            if v.trim().is_empty()
+                || v.len() > MAX_ID
+                || v.chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
+            {
+                out.error(
+                    "bad-id",
+                    format!("{loc}.choices.{value}"),
+                    format!(
+                        "question `{}` has the choice value `{}`: values are codes for exports, without spaces or invisible characters, at most {MAX_ID} characters, e.g. `{}`",
+                        q.id,
+                        escape(v),
+                        suggestion(v)
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(screening) = &p.screening {
+        let items = occurrences(screening.items.iter().map(|i| i.id.as_str()));
+        for (loc, i) in items.iter().zip(&screening.items) {
+            check(
+                out,
+                "screening item",
+                &i.id,
+                format!("screening.items.{loc}"),
+            );
+        }
+    }
+    if let Some(obs) = &p.observation {
+        for (loc, t) in occurrences(obs.tallies.iter().map(|t| t.id.as_str()))
+            .iter()
+            .zip(&obs.tallies)
+        {
+            check(out, "tally", &t.id, format!("observation.tallies.{loc}"));
+        }
+        for (loc, i) in occurrences(obs.indicators.iter().map(|i| i.id.as_str()))
+            .iter()
+            .zip(&obs.indicators)
+        {
+            check(
+                out,
+                "indicator",
+                &i.id,
+                format!("observation.indicators.{loc}"),
+            );
+        }
+        for (loc, s) in occurrences(obs.site_types.iter().map(|s| s.id.as_str()))
+            .iter()
+            .zip(&obs.site_types)
+        {
+            check(
+                out,
+                "site type",
+                &s.id,
+                format!("observation.site_types.{loc}"),
+            );
+        }
+    }
+}
+
+/// A well-formed id close to `id`, to show in the message.
+fn suggestion(id: &str) -> String {
+    let mut out = String::new();
+    for c in id.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_end_matches('_');
+    let out = if out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out.to_owned()
+    } else {
+        format!("q_{out}")
+    };
+    out.chars().take(MAX_ID).collect()
+}
+
+/// Reports each id seen before in the same collection, at the repeat (whose
+/// location carries its occurrence, `...hours#2`).
+fn unique<'a>(
+    out: &mut Findings,
+    what: &str,
+    collection: &str,
+    ids: impl IntoIterator<Item = &'a str>,
+) {
+    let ids: Vec<&str> = ids.into_iter().collect();
+    for (location, id) in occurrences(ids.iter().copied()).iter().zip(&ids) {
+        if location.contains('#') {
             out.error(
                 "duplicate-id",
-                location,
-                format!("{what} id `{id}` is used more than once: give each {what} its own id"),
+                format!("{collection}.{location}"),
+                format!(
+                    "{what} id `{}` is used more than once: give each {what} its own id",
+                    escape(id)
+                ),
             );
         }
     }
@@ -37,65 +218,68 @@ fn duplicate_ids(p: &Protocol, out: &mut Findings) {
     unique(
         out,
         "research question",
-        p.research_questions
-            .iter()
-            .map(|rq| (rq.id.as_str(), format!("research_questions.{}", rq.id))),
+        "research_questions",
+        p.research_questions.iter().map(|rq| rq.id.as_str()),
     );
     unique(
         out,
         "section",
-        p.sections
-            .iter()
-            .map(|s| (s.id.as_str(), format!("sections.{}", s.id))),
+        "sections",
+        p.sections.iter().map(|s| s.id.as_str()),
     );
-    unique(
-        out,
-        "question",
-        questions_with_location(p).map(|(loc, q)| (q.id.as_str(), loc)),
-    );
+    // Across sections: reported at the later question, wherever it is.
+    let mut seen = BTreeSet::new();
+    for (loc, q) in questions_with_location(p) {
+        if !seen.insert(q.id.as_str()) {
+            out.error(
+                "duplicate-id",
+                loc,
+                format!(
+                    "question id `{}` is used more than once: give each question its own id",
+                    escape(&q.id)
+                ),
+            );
+        }
+    }
     if let Some(screening) = &p.screening {
         unique(
             out,
             "screening item",
-            screening
-                .items
-                .iter()
-                .map(|i| (i.id.as_str(), format!("screening.items.{}", i.id))),
+            "screening.items",
+            screening.items.iter().map(|i| i.id.as_str()),
         );
     }
     if let Some(obs) = &p.observation {
         unique(
             out,
             "tally",
-            obs.tallies
-                .iter()
-                .map(|t| (t.id.as_str(), format!("observation.tallies.{}", t.id))),
+            "observation.tallies",
+            obs.tallies.iter().map(|t| t.id.as_str()),
         );
         unique(
             out,
             "indicator",
-            obs.indicators
-                .iter()
-                .map(|i| (i.id.as_str(), format!("observation.indicators.{}", i.id))),
+            "observation.indicators",
+            obs.indicators.iter().map(|i| i.id.as_str()),
         );
         unique(
             out,
             "site type",
-            obs.site_types
-                .iter()
-                .map(|s| (s.id.as_str(), format!("observation.site_types.{}", s.id))),
+            "observation.site_types",
+            obs.site_types.iter().map(|s| s.id.as_str()),
         );
     }
     for (loc, q) in questions_with_location(p) {
-        let mut seen = BTreeSet::new();
-        for choice in &q.choices {
-            if !seen.insert(choice.value.as_str()) {
+        let values = occurrences(q.choices.iter().map(|c| c.value.as_str()));
+        for (value, choice) in values.iter().zip(&q.choices) {
+            if value.contains('#') {
                 out.error(
                     "duplicate-id",
-                    format!("{loc}.choices.{}", choice.value),
+                    format!("{loc}.choices.{value}"),
                     format!(
                         "question `{}` lists the choice value `{}` twice: each choice needs its own value",
-                        q.id, choice.value
+                        q.id,
+                        escape(&choice.value)
                     ),
                 );
             }

@@ -50,6 +50,8 @@ text = { en = "Is the child in acute distress?", fr = "L'enfant est-il en détre
 [referral]
 pathway = { en = "Call the child protection focal point.", fr = "Appeler le point focal de protection." }
 safety_notes = { en = "Work in pairs.", fr = "Travailler en binôme." }
+# A number from the UK's range reserved for drama (Ofcom): real in shape, never anyone's.
+contacts = [{ name = { en = "Child protection focal point", fr = "Point focal de protection de l'enfance" }, phone = "+44 20 7946 0321" }]
 
 [[sections]]
 id = "about_you"

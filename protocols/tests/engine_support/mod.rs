@@ -18,6 +18,9 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+/// A reference number with a valid check character, as the phone writes it.
+pub const RESPONDENT: &str = "7K2M-QW3R-Q";
+
 pub fn load(name: &str, source: &str) -> Arc<Protocol> {
     Arc::new(parse_protocol(name, source).unwrap_or_else(|e| panic!("fixture {name}: {e}")))
 }
@@ -54,7 +57,7 @@ pub fn start_of(
         language: language.to_owned(),
         interviewer_languages: vec!["en".to_owned(), "fr".to_owned()],
         kind,
-        respondent: "7K2M-Q".to_owned(),
+        respondent: RESPONDENT.to_owned(),
         respondent_age: age,
         linked_child: None,
         site_type: observing.then(|| "bus_station".to_owned()),

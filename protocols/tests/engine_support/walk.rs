@@ -174,7 +174,9 @@ pub fn walk(
             continue;
         }
         let answered: Vec<String> = session.answers().keys().cloned().collect();
-        if consented && !answered.is_empty() && dice.chance(6) {
+        // Amendments wait like answers for a screening reopened by someone joining.
+        let screening = matches!(step, Step::Screening { .. });
+        if consented && !screening && !answered.is_empty() && dice.chance(6) {
             let question_id = dice.pick(&answered).clone();
             let question = protocol
                 .question(&question_id)

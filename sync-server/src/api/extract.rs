@@ -36,15 +36,60 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for WireJson<T> {
                 ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", r.body_text())
             }
         })?;
-        wire::from_json(&bytes).map(WireJson).map_err(|e| match e {
-            WireError::UnsupportedVersion { .. } => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "unsupported_wire_version",
-                e.to_string(),
-            ),
-            other => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", other.to_string()),
-        })
+        wire::from_json(&bytes)
+            .or_else(|first| integral_floats_as_integers(&bytes).ok_or(first))
+            .map(WireJson)
+            .map_err(|e| match e {
+                WireError::UnsupportedVersion { .. } => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unsupported_wire_version",
+                    e.to_string(),
+                ),
+                other => {
+                    ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", other.to_string())
+                }
+            })
     }
+}
+
+/// JSON does not tell `2` from `2.0` (nor does JSON Schema), but serde's
+/// integers refuse the second. On a failed read (never on the fast path)
+/// the body is read again with every whole-number float as an integer.
+fn integral_floats_as_integers<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    fn fix(node: &mut serde_json::Value) -> bool {
+        match node {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                let x = n.as_f64().unwrap_or(f64::NAN);
+                // Every float this large is whole; in range, it is exact.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let whole = if x.fract() != 0.0 || !x.is_finite() {
+                    None
+                } else if (0.0..18_446_744_073_709_551_616.0).contains(&x) {
+                    Some(serde_json::Value::from(x as u64))
+                } else if (-9_223_372_036_854_775_808.0..0.0).contains(&x) {
+                    Some(serde_json::Value::from(x as i64))
+                } else {
+                    None
+                };
+                match whole {
+                    Some(integer) => {
+                        *node = integer;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().fold(false, |c, i| fix(i) | c),
+            serde_json::Value::Object(map) => map.values_mut().fold(false, |c, v| fix(v) | c),
+            _ => false,
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if !fix(&mut value) {
+        return None;
+    }
+    let text = serde_json::to_vec(&value).ok()?;
+    wire::from_json(&text).ok()
 }
 
 /// The enrolled, unrevoked device that sent the request, within its rate.
@@ -96,12 +141,11 @@ impl FromRequestParts<AppState> for DeviceAuth {
                 "this device's access was revoked; ask your coordinator for a new enrolment code",
             ));
         }
-        if !state.limiter.try_acquire(device.device_id, Instant::now()) {
+        if let Err(wait) = state.limiter.try_acquire(&device.device_id, Instant::now()) {
             tracing::warn!(device = %device.device_id, "rate limited");
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many requests from this device; wait a minute and sync again",
+            return Err(ApiError::rate_limited(
+                "too many requests from this device; wait and sync again",
+                wait,
             ));
         }
         let principal = Principal {

@@ -5,7 +5,9 @@
 pub mod enrol;
 pub mod errors;
 pub mod extract;
+pub mod gzip;
 pub mod openapi;
+pub mod openapi_events;
 pub mod protocols;
 pub mod records;
 pub mod tombstones;
@@ -16,8 +18,6 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Json, Router};
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use tracing::Level;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -34,7 +34,11 @@ use openapi::HealthDoc;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub cache: Arc<ProtocolCache>,
+    /// Requests per device.
     pub limiter: Arc<RateLimiter>,
+    /// Enrolment attempts per source address, and from everyone.
+    pub enrol_by_source: Arc<RateLimiter<Option<std::net::IpAddr>>>,
+    pub enrol_limiter: Arc<RateLimiter<()>>,
     pub config: Arc<Config>,
 }
 
@@ -52,6 +56,14 @@ impl AppState {
             store,
             cache: Arc::new(ProtocolCache::default()),
             limiter: Arc::new(RateLimiter::new(config.rate_per_minute, config.rate_burst)),
+            enrol_by_source: Arc::new(RateLimiter::new(
+                config.enrol_per_minute_per_source,
+                config.enrol_per_minute_per_source,
+            )),
+            enrol_limiter: Arc::new(RateLimiter::new(
+                config.enrol_per_minute,
+                config.enrol_per_minute,
+            )),
             config: Arc::new(config),
         }
     }
@@ -81,13 +93,10 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
-        // One line per request at info: method, path, status, latency. Paths
-        // carry no identities and headers (tokens) are not logged.
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            gzip::gunzip,
+        ))
         .with_state(state)
 }
 
@@ -99,8 +108,8 @@ async fn healthz(State(_): State<AppState>) -> Json<serde_json::Value> {
 
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "health",
     responses((status = 200, description = "This document", content_type = "application/json")))]
-async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi_document())
+async fn openapi_json(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(openapi::served(openapi_document(), state.config.max_batch))
 }
 
 async fn method_not_allowed() -> impl IntoResponse {

@@ -5,7 +5,10 @@
 //! The wire types live in the `protocols` crate, which stays free of
 //! utoipa. They are described here by schema twins named after them; the
 //! test `openapi_schemas_match_wire_types` serialises real wire values and
-//! checks every twin lists exactly the same fields.
+//! checks every twin lists exactly the same fields. The twins are as strict
+//! as the server's reading of a request (enums, formats, required fields),
+//! and no stricter: anything the document allows, the server accepts
+//! (schemathesis checks both ways, `sync-server/tests/schemathesis.rs`).
 
 use std::collections::BTreeMap;
 
@@ -14,11 +17,15 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use uuid::Uuid;
 
 use super::errors::{ErrorBody, ErrorDetail};
+use super::openapi_events::{EventDoc, RedactionReportDoc};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Fieldkit sync API", version = "v1",
-         description = "Devices enrol, download published protocols and sync verified, anonymised records."),
+         description = "Devices enrol, download published protocols and sync verified, anonymised records. \
+Request bodies may be sent gzip-compressed (`Content-Encoding: gzip`); the body limit applies to the \
+unpacked body, and a body that unpacks past it is refused with 413 `body_too_large`. Any other \
+encoding is refused with 415 `unsupported_encoding`."),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&DeviceToken),
 )]
@@ -36,12 +43,29 @@ impl Modify for DeviceToken {
     }
 }
 
+/// `ok` while the server answers.
+#[derive(ToSchema)]
+#[schema(as = HealthStatus)]
+#[allow(dead_code)]
+pub enum HealthStatusDoc {
+    #[schema(rename = "ok")]
+    Ok,
+}
+
 #[derive(ToSchema)]
 #[schema(as = Health)]
 #[allow(dead_code)]
 pub struct HealthDoc {
-    /// Always `ok` while the server answers.
-    status: String,
+    status: HealthStatusDoc,
+}
+
+/// The wire format's version; this server speaks `v1` only.
+#[derive(ToSchema)]
+#[schema(as = WireVersion)]
+#[allow(dead_code)]
+pub enum WireVersionDoc {
+    #[schema(rename = "v1")]
+    V1,
 }
 
 #[derive(ToSchema)]
@@ -52,9 +76,9 @@ pub struct EnrolRequestDoc {
     code: String,
     /// A label for the phone, shown to the coordinator.
     device_name: String,
-    /// Required (R15): when and in which language the researcher accepted
-    /// the code of practice in the app.
-    code_of_practice: Option<CodeOfPracticeAcceptanceDoc>,
+    /// R15: when and in which language the researcher accepted the code of
+    /// practice in the app. Without it the server refuses the device (400).
+    code_of_practice: CodeOfPracticeAcceptanceDoc,
 }
 
 #[derive(ToSchema)]
@@ -62,8 +86,10 @@ pub struct EnrolRequestDoc {
 #[allow(dead_code)]
 pub struct CodeOfPracticeAcceptanceDoc {
     /// The app language it was read in, e.g. `en`.
+    #[schema(pattern = "^[A-Za-z][A-Za-z-]{0,15}$")]
     language: String,
-    /// RFC 3339.
+    /// Not more than a day in the future.
+    #[schema(value_type = String, format = DateTime)]
     accepted_at: String,
 }
 
@@ -96,21 +122,19 @@ pub struct ProtocolListingDoc {
 #[schema(as = RecordEnvelope)]
 #[allow(dead_code)]
 pub struct RecordEnvelopeDoc {
-    /// Always `v1`.
-    wire_version: String,
+    wire_version: WireVersionDoc,
     record_id: Uuid,
     device_id: Uuid,
     protocol_id: String,
     protocol_version: u32,
+    /// `sha256:<hex>`; a record whose hashes do not match is rejected in
+    /// the 200 answer, not refused.
     protocol_hash: String,
     /// Reference number, never a name (R21).
     respondent: String,
-    /// The session's events (see `protocols/src/engine/events.rs`).
-    #[schema(value_type = Vec<Object>)]
-    events: Vec<serde_json::Value>,
-    /// Counts of what anonymisation removed.
-    #[schema(value_type = Object)]
-    redactions: serde_json::Value,
+    /// The session's events, in order.
+    events: Vec<EventDoc>,
+    redactions: RedactionReportDoc,
     /// `sha256:<hex>` over every other field.
     content_hash: String,
 }
@@ -119,21 +143,43 @@ pub struct RecordEnvelopeDoc {
 #[schema(as = RecordBatch)]
 #[allow(dead_code)]
 pub struct RecordBatchDoc {
-    wire_version: String,
+    wire_version: WireVersionDoc,
+    /// At most the server's `max_batch` (413 beyond).
     records: Vec<RecordEnvelopeDoc>,
 }
+
+/// What happened to one record.
+#[derive(ToSchema)]
+#[schema(as = RecordOutcome)]
+#[allow(dead_code)]
+pub enum RecordOutcomeDoc {
+    #[schema(rename = "stored")]
+    Stored,
+    #[schema(rename = "duplicate")]
+    Duplicate,
+    #[schema(rename = "conflict")]
+    Conflict,
+    #[schema(rename = "rejected")]
+    Rejected,
+}
+
+/// The ethics rule a rejected record broke.
+#[derive(ToSchema)]
+#[schema(as = RuleId, pattern = "^R([1-9]|1[0-9]|2[0-7])$")]
+#[allow(dead_code)]
+pub struct RuleIdDoc(String);
 
 #[derive(ToSchema)]
 #[schema(as = RecordResult)]
 #[allow(dead_code)]
 pub struct RecordResultDoc {
     record_id: Uuid,
-    /// `stored`, `duplicate`, `conflict` or `rejected`.
-    status: String,
+    status: RecordOutcomeDoc,
     /// With `conflict`.
     message: Option<String>,
-    /// With `rejected`: the rule id (`R1`), if an ethics rule was broken.
-    rule: Option<String>,
+    /// With `rejected`: the rule id (`R1`), or null if no ethics rule was
+    /// broken (a bad hash, an unknown protocol).
+    rule: Option<RuleIdDoc>,
     /// With `rejected`: what was wrong and what to do.
     reason: Option<String>,
 }
@@ -142,6 +188,7 @@ pub struct RecordResultDoc {
 #[schema(as = BatchResponse)]
 #[allow(dead_code)]
 pub struct BatchResponseDoc {
+    /// One per record sent, in order.
     results: Vec<RecordResultDoc>,
 }
 
@@ -149,11 +196,12 @@ pub struct BatchResponseDoc {
 #[schema(as = Tombstone)]
 #[allow(dead_code)]
 pub struct TombstoneDoc {
-    wire_version: String,
+    wire_version: WireVersionDoc,
     tombstone_id: Uuid,
     record_id: Uuid,
+    /// Must be the sending device's own id (403 otherwise).
     device_id: Uuid,
-    /// `YYYY-MM-DD`.
+    #[schema(value_type = String, format = Date)]
     withdrawn_on: String,
 }
 
@@ -161,8 +209,21 @@ pub struct TombstoneDoc {
 #[schema(as = TombstoneBatch)]
 #[allow(dead_code)]
 pub struct TombstoneBatchDoc {
-    wire_version: String,
+    wire_version: WireVersionDoc,
+    /// At most the server's `max_batch` (413 beyond).
     tombstones: Vec<TombstoneDoc>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = TombstoneOutcome)]
+#[allow(dead_code)]
+pub enum TombstoneOutcomeDoc {
+    #[schema(rename = "deleted")]
+    Deleted,
+    #[schema(rename = "already_deleted")]
+    AlreadyDeleted,
+    #[schema(rename = "unknown")]
+    Unknown,
 }
 
 #[derive(ToSchema)]
@@ -171,8 +232,7 @@ pub struct TombstoneBatchDoc {
 pub struct TombstoneResultDoc {
     tombstone_id: Uuid,
     record_id: Uuid,
-    /// `deleted`, `already_deleted` or `unknown`.
-    status: String,
+    status: TombstoneOutcomeDoc,
 }
 
 #[derive(ToSchema)]
@@ -189,6 +249,89 @@ pub struct SyncStatusDoc {
     stored: u64,
     rejected: u64,
     tombstones: u64,
-    /// RFC 3339.
+    #[schema(value_type = Option<String>, format = DateTime)]
     last_received: Option<String>,
+}
+
+/// The document as served: this server's batch limit set in, and unsigned
+/// integers given their real range. (utoipa writes `u32` as `int32` from 0,
+/// which would tell a client 2^31 is too big when the server takes it.)
+pub fn served(doc: utoipa::openapi::OpenApi, max_batch: usize) -> serde_json::Value {
+    let mut json = serde_json::to_value(with_limits(doc, max_batch)).unwrap_or_default();
+    exact_unsigned(&mut json);
+    no_content_on_unit_variants(&mut json, "Consenter", "code");
+    json
+}
+
+/// An adjacently tagged enum (`{"role": "guardian"}`, `{"role":
+/// "participant", "code": "P1"}`) refuses the content key on a variant that
+/// has none; utoipa's schema does not say so, this does.
+fn no_content_on_unit_variants(doc: &mut serde_json::Value, schema: &str, content: &str) {
+    let Some(variants) = doc
+        .pointer_mut(&format!("/components/schemas/{schema}/oneOf"))
+        .and_then(serde_json::Value::as_array_mut)
+    else {
+        return;
+    };
+    for variant in variants {
+        let has_content = variant.pointer(&format!("/properties/{content}")).is_some();
+        if let (false, Some(object)) = (has_content, variant.as_object_mut()) {
+            object.insert(
+                "not".to_owned(),
+                serde_json::json!({ "required": [content] }),
+            );
+        }
+    }
+}
+
+fn exact_unsigned(node: &mut serde_json::Value) {
+    use serde_json::Value;
+    match node {
+        Value::Object(map) => {
+            let unsigned = map.get("minimum").and_then(Value::as_u64) == Some(0)
+                && map
+                    .get("format")
+                    .is_some_and(|f| f == "int32" || f == "int64");
+            if unsigned {
+                let widest = if map.get("format").is_some_and(|f| f == "int32") {
+                    u64::from(u32::MAX)
+                } else {
+                    u64::MAX
+                };
+                map.remove("format");
+                map.entry("maximum").or_insert_with(|| Value::from(widest));
+            }
+            map.values_mut().for_each(exact_unsigned);
+        }
+        Value::Array(items) => items.iter_mut().for_each(exact_unsigned),
+        _ => {}
+    }
+}
+
+/// Sets the batch limits of this server's configuration into the document,
+/// so it says exactly how many records one batch may carry.
+pub fn with_limits(
+    mut doc: utoipa::openapi::OpenApi,
+    max_batch: usize,
+) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::schema::{ArrayBuilder, Schema};
+    use utoipa::openapi::RefOr;
+    let Some(components) = doc.components.as_mut() else {
+        return doc;
+    };
+    for (schema, field, item) in [
+        ("RecordBatch", "records", "RecordEnvelope"),
+        ("TombstoneBatch", "tombstones", "Tombstone"),
+    ] {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(schema) {
+            object.properties.insert(
+                field.to_owned(),
+                ArrayBuilder::new()
+                    .items(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(item)))
+                    .max_items(Some(max_batch))
+                    .into(),
+            );
+        }
+    }
+    doc
 }

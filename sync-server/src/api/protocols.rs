@@ -15,8 +15,10 @@ use crate::store::StoreError;
 #[utoipa::path(get, path = "/api/v1/protocols", tag = "protocols",
     security(("device_token" = [])),
     responses(
-        (status = 200, description = "Published protocol versions", body = Vec<ProtocolListingDoc>),
+        (status = 200, description = "Published protocol versions", body = Vec<ProtocolListingDoc>,
+            headers(("Date" = String, description = "The server's time (an HTTP date, as on every answer): the phone compares its own clock with it at each sync and warns the researcher when they differ by more than 10 minutes"))),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
+        (status = 429, description = "Too many requests from this device", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 pub async fn list_protocols(
     State(state): State<AppState>,

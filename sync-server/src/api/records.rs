@@ -30,11 +30,12 @@ pub(super) fn check_batch_size(len: usize, max: usize, what: &str) -> Result<(),
     security(("device_token" = [])),
     request_body = RecordBatchDoc,
     responses(
-        (status = 200, description = "One result per record, in order", body = BatchResponseDoc),
+        (status = 200, description = "One result per record, in order", body = BatchResponseDoc,
+            headers(("Date" = String, description = "The server's time (an HTTP date, as on every answer): the phone compares its own clock with it at each sync and warns the researcher when they differ by more than 10 minutes"))),
         (status = 400, description = "Malformed JSON or another wire version", body = ErrorBody),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
         (status = 413, description = "Body or batch too large", body = ErrorBody),
-        (status = 429, description = "Too many requests from this device", body = ErrorBody),
+        (status = 429, description = "Too many requests from this device", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 pub async fn submit_records(
     State(state): State<AppState>,
@@ -95,8 +96,10 @@ fn log_result(auth: &DeviceAuth, record: uuid::Uuid, status: &RecordStatus) {
 #[utoipa::path(get, path = "/api/v1/status", tag = "sync",
     security(("device_token" = [])),
     responses(
-        (status = 200, description = "What the server holds from this device", body = SyncStatusDoc),
+        (status = 200, description = "What the server holds from this device", body = SyncStatusDoc,
+            headers(("Date" = String, description = "The server's time (an HTTP date, as on every answer): the phone compares its own clock with it at each sync and warns the researcher when they differ by more than 10 minutes"))),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
+        (status = 429, description = "Too many requests from this device", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 pub async fn sync_status(
     State(state): State<AppState>,

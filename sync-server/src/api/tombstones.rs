@@ -18,10 +18,13 @@ use crate::access::Access;
     security(("device_token" = [])),
     request_body = TombstoneBatchDoc,
     responses(
-        (status = 200, description = "One result per tombstone", body = TombstoneResponseDoc),
-        (status = 403, description = "A tombstone names another device", body = ErrorBody),
+        (status = 200, description = "One result per tombstone: `deleted` when the record was this device's and is now gone for good, `already_deleted` for a resend, `unknown` when this device has no such record on the server (the tombstone is kept for this device only, R9)", body = TombstoneResponseDoc,
+            headers(("Date" = String, description = "The server's time (an HTTP date, as on every answer): the phone compares its own clock with it at each sync and warns the researcher when they differ by more than 10 minutes"))),
+        (status = 400, description = "Malformed JSON or another wire version", body = ErrorBody),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
+        (status = 403, description = "A tombstone names another device", body = ErrorBody),
         (status = 413, description = "Body or batch too large", body = ErrorBody),
+        (status = 429, description = "Too many requests from this device", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 pub async fn submit_tombstones(
     State(state): State<AppState>,

@@ -69,6 +69,8 @@ pub fn codebook(
             if q.sensitive { "yes" } else { "" },
         )?;
     }
+    writeln!(out, "\n## Reading the CSV files\n")?;
+    writeln!(out, "{}", super::csv::FORMULA_RULE)?;
     definitions(protocol, out)?;
     Ok(())
 }

@@ -278,11 +278,8 @@ mod tests {
     use super::*;
 
     fn protocol() -> Protocol {
-        let shipped = library::SHIPPED
-            .iter()
-            .find(|s| s.file == "child-rapid-assessment.toml")
-            .unwrap();
-        parse_protocol(shipped.file, shipped.source).unwrap()
+        let file = "child-rapid-assessment.toml";
+        parse_protocol(file, &library::demo_source(file)).unwrap()
     }
 
     /// The facts as the engine's types say them: the oracle.

@@ -8,19 +8,20 @@ use fieldkit_protocols::{Protocol, Value};
 use serde_json::json;
 use time::OffsetDateTime;
 
+use super::csv::{number_field, text_field};
 use super::facts::{skip_text, stop_text, value_text, Answer, SessionFacts};
 use super::{for_each_session, AgeGroups, ExportError, RAPID_ASSESSMENT_CAVEAT};
 use crate::access::Principal;
 use crate::store::Store;
 
-/// Appends `field` to `line` quoted as RFC 4180 asks when needed.
-pub fn csv_field(line: &mut String, field: &str) {
-    if field.contains([',', '"', '\n', '\r']) {
-        line.push('"');
-        line.push_str(&field.replace('"', "\"\""));
-        line.push('"');
-    } else {
-        line.push_str(field);
+/// Appends an answer's cell: numbers as numbers, anything else as
+/// formula-safe text (see [`super::csv`]).
+fn value_field(line: &mut String, value: &Value, cell: &str) {
+    match value {
+        Value::Integer(_) | Value::Decimal(_) | Value::Count(_) | Value::Location { .. } => {
+            number_field(line, cell);
+        }
+        _ => text_field(line, cell),
     }
 }
 
@@ -75,7 +76,7 @@ pub fn csv_wide(
     );
     for (_, id) in columns(protocol) {
         line.push(',');
-        csv_field(&mut line, id);
+        text_field(&mut line, id);
     }
     writeln!(out, "{line}")?;
     let columns: Vec<usize> = columns(protocol).map(|(i, _)| i).collect();
@@ -83,16 +84,13 @@ pub fn csv_wide(
         line.clear();
         let e = &facts.record;
         line.push_str(&format!("{},{},", e.record_id, e.protocol_version));
-        csv_field(&mut line, &e.respondent);
-        line.push_str(&format!(
-            ",{},{},{:?},{},",
-            facts.started.date(),
-            facts.language,
-            facts.kind,
-            status(facts)
-        ));
+        text_field(&mut line, &e.respondent);
+        line.push_str(&format!(",{},", facts.started.date()));
+        // The language comes from the phone: text like any other.
+        text_field(&mut line, &facts.language);
+        line.push_str(&format!(",{:?},{},", facts.kind, status(facts)));
         if let Some(group) = age(protocol, facts).and_then(|a| groups.label(a)) {
-            line.push_str(group);
+            text_field(&mut line, group);
         }
         let mut cell = String::new();
         for &i in &columns {
@@ -100,7 +98,7 @@ pub fn csv_wide(
             if let Some(Answer::Given(value)) = facts.answer(i) {
                 cell.clear();
                 value_text(value, &mut cell);
-                csv_field(&mut line, &cell);
+                value_field(&mut line, value, &cell);
             }
         }
         writeln!(out, "{line}")?;
@@ -136,11 +134,13 @@ pub fn csv_long(
             }
             line.push_str(&facts.record.record_id.to_string());
             line.push(',');
-            csv_field(&mut line, id);
+            text_field(&mut line, id);
             line.push(',');
-            csv_field(&mut line, state);
+            text_field(&mut line, state);
             line.push(',');
-            csv_field(&mut line, &cell);
+            if let Some(value) = value {
+                value_field(&mut line, value, &cell);
+            }
             writeln!(out, "{line}")?;
         }
         Ok(())

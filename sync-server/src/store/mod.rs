@@ -14,6 +14,7 @@
 //! of `postgres/schema.rs` MIGRATIONS, and the SQLite schema). Every store
 //! test runs on both backends (`FIELDKIT_TEST_POSTGRES`, `scripts/test`).
 
+mod accounts;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -29,7 +30,10 @@ use crate::access::{Forbidden, Principal};
 
 pub use postgres::{PgOptions, PgStore};
 pub use sqlite::SqliteStore;
-pub use web::{ScanPurpose, ScannedRecord, WebSession, WebStore, WebUser};
+pub use web::{
+    AuditFilter, FailedLogin, LoginFailures, ScanPurpose, ScannedRecord, WebSession, WebStore,
+    WebUser, WebUserSummary,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -155,7 +159,8 @@ pub enum StoreOutcome {
     Duplicate,
     /// Same id, other content. The other content is kept apart for a person.
     Conflict,
-    /// A tombstone for this record arrived first: it is not stored (R9).
+    /// The id was withdrawn by its owner, or this device sent a tombstone
+    /// for it first: it is not stored, now or ever (R9).
     Withdrawn,
 }
 
@@ -165,6 +170,8 @@ pub struct AuditEntry {
     pub action: String,
     pub target: String,
     pub at: OffsetDateTime,
+    /// The source address, for logins.
+    pub source: Option<String>,
 }
 
 pub trait Store: WebStore + Send + Sync + 'static {
@@ -188,6 +195,13 @@ pub trait Store: WebStore + Send + Sync + 'static {
         code_of_practice: &CodeOfPracticeAcceptance,
         now: OffsetDateTime,
     ) -> Result<Option<Device>, StoreError>;
+    /// Whether a code is known, unused and unexpired (nothing is changed;
+    /// enrolment checks this first, then redeems atomically).
+    fn enrolment_code_pending(
+        &self,
+        code_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError>;
     fn devices(&self) -> Result<Vec<Device>, StoreError>;
     /// `false` if there is no such device.
@@ -205,8 +219,10 @@ pub trait Store: WebStore + Send + Sync + 'static {
     /// write lock is held once and briefly (verify before calling). Entries
     /// are handled in order and each on its own: `Some(outcome)` for a
     /// verified record, `None` for a rejection, which is counted as
-    /// `note_rejection` does; a `Withdrawn` record is counted as an R9
-    /// rejection. A database error rolls the whole batch back.
+    /// `note_rejection` does; a `Withdrawn` record (its id withdrawn for
+    /// good, or a tombstone from the same device came first, which makes
+    /// it final) is counted as an R9 rejection. A database error rolls the
+    /// whole batch back.
     fn store_batch(
         &self,
         device_id: Uuid,
@@ -221,7 +237,14 @@ pub trait Store: WebStore + Send + Sync + 'static {
         rule: Option<Rule>,
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
-    /// Deletes the record and its findings, keeping only the tombstone (R9).
+    /// Withdrawal (R9), which belongs to the record's owner and is final.
+    /// When the record is stored and `tombstone.device_id` sent it, deletes
+    /// it, its findings and the device's conflicting copies, and marks the
+    /// id withdrawn for good: `Deleted`, then `AlreadyDeleted` for resends.
+    /// Otherwise (an id not seen, or another device's record) nothing is
+    /// deleted and the tombstone is kept for its own device only: `Unknown`;
+    /// if that device later sends the id, `store_batch` refuses it and the
+    /// withdrawal becomes final. Always keeps the tombstone row.
     fn apply_tombstone(
         &self,
         tombstone: &Tombstone,

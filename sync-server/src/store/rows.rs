@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS tombstones (
     tombstone_id TEXT PRIMARY KEY, record_id TEXT NOT NULL, device_id TEXT NOT NULL,
     withdrawn_on TEXT NOT NULL, received_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tombstones_record ON tombstones (record_id);
+-- R9: ids withdrawn by the device that owns them, never stored again by anyone.
+-- A tombstone row alone (an id the server had not seen) binds only its device.
+CREATE TABLE IF NOT EXISTS withdrawals (
+    record_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS compliance_findings (
     id INTEGER PRIMARY KEY, record_id TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL,
     researcher TEXT NOT NULL, protocol_id TEXT NOT NULL, protocol_version INTEGER NOT NULL);
@@ -49,6 +53,23 @@ CREATE TABLE IF NOT EXISTS audit_log (
     id INTEGER PRIMARY KEY, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
     at TEXT NOT NULL);
 ";
+
+/// Databases from before `withdrawals` existed treated every tombstone as
+/// final for its id; they stay so (a withdrawn record must never come back).
+/// Run once, in the transaction that creates the table.
+pub(super) fn migrate_withdrawals(
+    tx: &rusqlite::Connection,
+    had_table: bool,
+) -> rusqlite::Result<()> {
+    if !had_table {
+        tx.execute(
+            "INSERT OR IGNORE INTO withdrawals (record_id, device_id, at)
+             SELECT record_id, device_id, received_at FROM tombstones",
+            [],
+        )?;
+    }
+    Ok(())
+}
 
 pub(super) fn ts(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).expect("UTC times always format")

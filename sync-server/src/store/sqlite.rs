@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::rows::{
-    device_row, langs, parse_ts, parse_uuid, to_device, ts, DEVICES_JOINED, DEVICE_COLUMNS, SCHEMA,
-    SQLITE_SCHEMA_VERSION,
+    device_row, langs, migrate_withdrawals, parse_ts, parse_uuid, to_device, ts, DEVICES_JOINED,
+    DEVICE_COLUMNS, SCHEMA, SQLITE_SCHEMA_VERSION,
 };
 use super::{
     AuditEntry, BatchEntry, ComplianceFinding, Device, NewEnrolment, PublishOutcome,
@@ -59,7 +59,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // One write transaction taken up front, so a second opener waits
         // (busy timeout) instead of deadlocking on a read-to-write upgrade.
-        conn.execute_batch("BEGIN IMMEDIATE")?;
+        conn.execute_batch("BEGIN IMMEDIATE;")?;
         let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if found > SQLITE_SCHEMA_VERSION {
             conn.execute_batch("ROLLBACK")?;
@@ -68,10 +68,28 @@ impl SqliteStore {
                 supported: SQLITE_SCHEMA_VERSION,
             });
         }
-        conn.execute_batch(&format!(
-            "{SCHEMA} {} PRAGMA user_version = {SQLITE_SCHEMA_VERSION}; COMMIT;",
-            super::web::WEB_SCHEMA
-        ))?;
+        let had_withdrawals = conn
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'withdrawals'",
+                [],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        let migrated = conn
+            .execute_batch(&format!(
+                "{SCHEMA} {} PRAGMA user_version = {SQLITE_SCHEMA_VERSION};",
+                super::web::WEB_SCHEMA
+            ))
+            .map_err(StoreError::from)
+            .and_then(|()| super::accounts::migrate(&conn))
+            .and_then(|()| migrate_withdrawals(&conn, had_withdrawals).map_err(StoreError::from));
+        conn.execute_batch(if migrated.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        })?;
+        migrated?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
@@ -241,6 +259,25 @@ impl Store for SqliteStore {
         }))
     }
 
+    fn enrolment_code_pending(
+        &self,
+        code_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let expires: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT expires_at FROM enrolments WHERE code_hash = ?1 AND redeemed_by IS NULL",
+                params![code_hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(match expires {
+            Some(at) => parse_ts(&at)? >= now,
+            None => false,
+        })
+    }
+
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError> {
         let conn = self.conn();
         let row = conn
@@ -353,25 +390,25 @@ impl Store for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let record = t.record_id.to_string();
-        let seen_before = tx
-            .query_row(
-                "SELECT 1 FROM tombstones WHERE record_id = ?1",
-                params![record],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        // Only the device that sent a record may withdraw it.
         let device = t.device_id.to_string();
-        let deleted = tx.execute(
-            "DELETE FROM records WHERE record_id = ?1 AND device_id = ?2",
-            params![record, device],
-        )?;
-        if deleted > 0 {
+        // Withdrawal belongs to the record's owner (R9): another device's
+        // tombstone never touches it, and is kept for its own device only.
+        let owner: Option<String> = tx
+            .query_row(
+                "SELECT device_id FROM records WHERE record_id = ?1",
+                params![record],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let already = withdrawn_by(&tx, &record, &device)?;
+        let deleted = owner.as_deref() == Some(device.as_str());
+        if deleted {
+            tx.execute("DELETE FROM records WHERE record_id = ?1", params![record])?;
             tx.execute(
                 "DELETE FROM compliance_findings WHERE record_id = ?1",
                 params![record],
             )?;
+            final_withdrawal(&tx, &record, &device, now)?;
         }
         tx.execute(
             "DELETE FROM conflicts WHERE record_id = ?1 AND device_id = ?2",
@@ -388,9 +425,9 @@ impl Store for SqliteStore {
             ],
         )?;
         tx.commit()?;
-        Ok(if deleted > 0 {
+        Ok(if deleted {
             TombstoneStatus::Deleted
-        } else if seen_before {
+        } else if already {
             TombstoneStatus::AlreadyDeleted
         } else {
             TombstoneStatus::Unknown
@@ -482,25 +519,9 @@ impl Store for SqliteStore {
         check(who, Access::ReadAuditLog)?;
         let conn = self.conn();
         let mut stmt =
-            conn.prepare("SELECT actor, action, target, at FROM audit_log ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (actor, action, target, at) = row?;
-            Ok(AuditEntry {
-                actor,
-                action,
-                target,
-                at: parse_ts(&at)?,
-            })
-        })
-        .collect()
+            conn.prepare("SELECT actor, action, target, at, source FROM audit_log ORDER BY id")?;
+        let rows = stmt.query_map([], super::accounts::entry_row)?;
+        rows.map(|row| super::accounts::to_entry(row?)).collect()
     }
 }
 
@@ -511,15 +532,22 @@ fn store_in(
     now: OffsetDateTime,
 ) -> Result<StoreOutcome, StoreError> {
     let id = rec.record_id.to_string();
+    let device = rec.device_id.to_string();
+    // Refused for good once its owner withdrew it, whoever sends it; and
+    // refused to a device that sent a tombstone for it first, which makes
+    // that withdrawal final (R9). Another device's tombstone does not count.
     let withdrawn = tx
         .query_row(
-            "SELECT 1 FROM tombstones WHERE record_id = ?1",
-            params![id],
+            "SELECT 1 FROM withdrawals WHERE record_id = ?1
+             UNION ALL SELECT 1 FROM tombstones WHERE record_id = ?1 AND device_id = ?2
+             LIMIT 1",
+            params![id, device],
             |_| Ok(()),
         )
         .optional()?
         .is_some();
     if withdrawn {
+        final_withdrawal(tx, &id, &device, now)?;
         return Ok(StoreOutcome::Withdrawn);
     }
     let existing: Option<String> = tx
@@ -576,6 +604,33 @@ fn store_in(
         }
     };
     Ok(outcome)
+}
+
+/// Whether this device's withdrawal of the id is already final.
+fn withdrawn_by(tx: &Connection, record: &str, device: &str) -> Result<bool, StoreError> {
+    Ok(tx
+        .query_row(
+            "SELECT 1 FROM withdrawals WHERE record_id = ?1 AND device_id = ?2",
+            params![record, device],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// The id is withdrawn by its owner: never stored again, by anyone (R9).
+/// The first owner's withdrawal stands if there is one already.
+fn final_withdrawal(
+    tx: &Connection,
+    record: &str,
+    device: &str,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT OR IGNORE INTO withdrawals (record_id, device_id, at) VALUES (?1, ?2, ?3)",
+        params![record, device, ts(now)],
+    )?;
+    Ok(())
 }
 
 /// Counts a rejection (no content is kept).

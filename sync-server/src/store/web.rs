@@ -8,10 +8,11 @@
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use time::OffsetDateTime;
 
+use super::accounts;
 use super::rows::{parse_ts, ts};
 use super::sqlite::SqliteStore;
-use super::StoreError;
-use crate::access::{check, Access, Principal, Role};
+use super::{AuditEntry, StoreError};
+use crate::access::{allows, check, Access, Principal, Role};
 
 pub(super) const WEB_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS web_users (
@@ -31,6 +32,61 @@ pub struct WebUser {
     pub login: String,
     pub role: Role,
     pub password_hash: String,
+    /// A disabled user cannot log in and has no sessions.
+    pub disabled: bool,
+}
+
+/// A web user as `user list` and the users page show them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebUserSummary {
+    pub login: String,
+    pub role: Role,
+    pub created_at: OffsetDateTime,
+    pub disabled_at: Option<OffsetDateTime>,
+    pub last_login_at: Option<OffsetDateTime>,
+}
+
+/// One failed login: when, and from which source address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedLogin {
+    pub at: OffsetDateTime,
+    pub source: String,
+}
+
+/// What login throttling needs to know, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginFailures {
+    /// Failed logins for this login name since its last success (or since
+    /// an admin enabled it or set its password).
+    pub by_login: Vec<FailedLogin>,
+    /// Failed logins from this source address, for any login.
+    pub by_source: Vec<FailedLogin>,
+}
+
+/// Which audit entries to list; `None` fields do not filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Part of the actor (`sam`, `Analyst:`, a device id).
+    pub who: Option<String>,
+    /// Part of the action (`export`, `login_failed`).
+    pub action: Option<String>,
+    /// First and last day, inclusive (UTC).
+    pub from: Option<time::Date>,
+    pub to: Option<time::Date>,
+    /// Most entries returned, newest first.
+    pub limit: u32,
+}
+
+impl Default for AuditFilter {
+    fn default() -> Self {
+        AuditFilter {
+            who: None,
+            action: None,
+            from: None,
+            to: None,
+            limit: 500,
+        }
+    }
 }
 
 impl std::fmt::Debug for WebUser {
@@ -95,6 +151,39 @@ pub trait WebStore {
         now: OffsetDateTime,
     ) -> Result<Option<WebSession>, StoreError>;
     fn end_web_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Every web user, by login.
+    fn web_users(&self) -> Result<Vec<WebUserSummary>, StoreError>;
+    /// Disables (`Some(now)`) or enables (`None`) a user; disabling ends
+    /// their sessions at once. `false` if there is no such user.
+    fn set_web_user_disabled(
+        &self,
+        login: &str,
+        disabled_at: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError>;
+    /// Replaces a user's password hash and ends their sessions at once.
+    fn set_web_password(&self, login: &str, password_hash: &str) -> Result<bool, StoreError>;
+    /// Removes a user and their sessions; the audit log keeps their entries.
+    fn remove_web_user(&self, login: &str) -> Result<bool, StoreError>;
+    /// The newest failed logins (at most `limit` of each) for a login name
+    /// and for a source address: the throttle's whole state, shared by
+    /// every server using this database.
+    fn login_failures(
+        &self,
+        login: &str,
+        source: &str,
+        limit: u32,
+    ) -> Result<LoginFailures, StoreError>;
+    /// Writes one audit entry as it is (logins carry their source address).
+    fn write_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// Audit entries matching `filter`, newest first: everything for
+    /// `ReadAuditLog`, only answer reads for `ReadDataAudit` (R22).
+    fn audit_entries(
+        &self,
+        who: &Principal,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Drops audit entries older than `before` (retention); returns how many.
+    fn prune_audit_log(&self, before: OffsetDateTime) -> Result<usize, StoreError>;
     /// Writes one audit entry (R22).
     fn audit(
         &self,
@@ -134,7 +223,7 @@ pub fn parse_role(text: &str) -> Option<Role> {
 impl WebStore for SqliteStore {
     fn add_web_user(&self, user: &WebUser, now: OffsetDateTime) -> Result<bool, StoreError> {
         let added = self.conn().execute(
-            "INSERT OR IGNORE INTO web_users VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO web_users (login, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![
                 user.login,
                 role_name(user.role),
@@ -146,20 +235,21 @@ impl WebStore for SqliteStore {
     }
 
     fn web_user(&self, login: &str) -> Result<Option<WebUser>, StoreError> {
-        let row: Option<(String, String)> = self
+        let row: Option<(String, String, bool)> = self
             .conn()
             .query_row(
-                "SELECT role, password_hash FROM web_users WHERE login = ?1",
+                "SELECT role, password_hash, disabled_at IS NOT NULL FROM web_users WHERE login = ?1",
                 params![login],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        row.map(|(role, password_hash)| {
+        row.map(|(role, password_hash, disabled)| {
             Ok(WebUser {
                 login: login.to_owned(),
                 role: parse_role(&role)
                     .ok_or_else(|| StoreError::Corrupt(format!("web user role `{role}`")))?,
                 password_hash,
+                disabled,
             })
         })
         .transpose()
@@ -188,7 +278,8 @@ impl WebStore for SqliteStore {
             .conn()
             .query_row(
                 "SELECT s.login, u.role, s.csrf, s.expires_at FROM web_sessions s
-                 JOIN web_users u ON u.login = s.login WHERE s.token_hash = ?1",
+                 JOIN web_users u ON u.login = s.login
+                 WHERE s.token_hash = ?1 AND u.disabled_at IS NULL",
                 params![token_hash],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
@@ -213,6 +304,55 @@ impl WebStore for SqliteStore {
             params![token_hash],
         )?;
         Ok(())
+    }
+
+    fn web_users(&self) -> Result<Vec<WebUserSummary>, StoreError> {
+        accounts::users(&self.conn())
+    }
+
+    fn set_web_user_disabled(
+        &self,
+        login: &str,
+        disabled_at: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError> {
+        accounts::set_disabled(&mut self.conn(), login, disabled_at)
+    }
+
+    fn set_web_password(&self, login: &str, password_hash: &str) -> Result<bool, StoreError> {
+        accounts::set_password(&mut self.conn(), login, password_hash)
+    }
+
+    fn remove_web_user(&self, login: &str) -> Result<bool, StoreError> {
+        accounts::remove(&self.conn(), login)
+    }
+
+    fn login_failures(
+        &self,
+        login: &str,
+        source: &str,
+        limit: u32,
+    ) -> Result<LoginFailures, StoreError> {
+        accounts::login_failures(&self.conn(), login, source, limit)
+    }
+
+    fn write_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        accounts::write(&self.conn(), entry)
+    }
+
+    fn audit_entries(
+        &self,
+        who: &Principal,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let reads_only = !allows(who.role, Access::ReadAuditLog);
+        if reads_only {
+            check(who, Access::ReadDataAudit)?;
+        }
+        accounts::entries(&self.conn(), filter, reads_only)
+    }
+
+    fn prune_audit_log(&self, before: OffsetDateTime) -> Result<usize, StoreError> {
+        accounts::prune(&self.conn(), before)
     }
 
     fn audit(

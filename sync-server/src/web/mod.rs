@@ -4,11 +4,17 @@
 //! session's CSRF token. What each role sees follows `access::allows` (R22).
 
 pub mod analyst;
+pub mod audit;
 pub mod auth;
 pub mod compliance;
 pub mod coverage;
 pub mod devices;
 pub mod download;
+pub mod headers;
+pub mod login;
+pub mod request_log;
+pub mod throttle;
+pub mod users;
 
 use std::fmt::Write as _;
 
@@ -26,7 +32,8 @@ pub use auth::{hash_password, User};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/web") }))
-        .route("/login", get(auth::login_form).post(auth::login))
+        .route(headers::STYLESHEET, get(headers::stylesheet))
+        .route("/login", get(login::login_form).post(login::login))
         .route("/logout", post(auth::logout))
         .route("/web", get(home))
         .route("/web/compliance", get(compliance::page))
@@ -36,6 +43,14 @@ pub fn routes() -> Router<AppState> {
         .route("/web/devices/revoke", post(devices::revoke))
         .route("/web/tables", get(analyst::page))
         .route("/web/export", get(download::export))
+        .route("/web/audit", get(audit::page))
+        .route("/web/audit.csv", get(audit::csv))
+        .route("/web/users", get(users::page))
+        .route("/web/users/add", post(users::add))
+        .route("/web/users/disable", post(users::disable))
+        .route("/web/users/enable", post(users::enable))
+        .route("/web/users/remove", post(users::remove))
+        .route("/web/users/password", post(users::password))
 }
 
 /// HTML-escapes text for element content and quoted attributes.
@@ -53,14 +68,6 @@ pub fn esc(text: &str) -> String {
     }
     out
 }
-
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b}
-header{background:#1d3557;color:#fff;padding:.6em 1em;display:flex;gap:1.2em;align-items:center}
-header a{color:#fff}main{padding:1em 1.5em;max-width:80em}
-table{border-collapse:collapse;margin:.6em 0 1.4em}td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left}
-th{background:#eef}td.n{text-align:right}.caveat{background:#fff3cd;border:1px solid #e0c36a;padding:.6em}
-.gap{background:#f8d7da}.window{background:#d1e7dd}.muted{color:#666}form.inline{display:inline}
-.rule{font-weight:bold;white-space:nowrap}";
 
 /// Wraps `body` in the shared layout, with a menu fitting `who`'s role.
 pub fn layout(title: &str, who: Option<&User>, body: &str) -> Html<String> {
@@ -88,6 +95,8 @@ pub fn layout(title: &str, who: Option<&User>, body: &str) -> Html<String> {
             menu.push_str("<a href=\"/web/devices\">Devices</a>");
         }
         link(&mut menu, Access::ReadAnswers, "/web/tables", "Tables");
+        link(&mut menu, Access::ManageUsers, "/web/users", "Users");
+        link(&mut menu, Access::ReadDataAudit, "/web/audit", "Audit log");
         let _ = write!(
             menu,
             "<span class=\"muted\">{} ({:?})</span><form class=\"inline\" method=\"post\" action=\"/logout\">\
@@ -99,9 +108,10 @@ pub fn layout(title: &str, who: Option<&User>, body: &str) -> Html<String> {
     }
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} - Fieldkit</title>\
-         <style>{STYLE}</style></head><body><header><strong>Fieldkit</strong>{menu}</header>\
+         <link rel=\"stylesheet\" href=\"{}\"></head><body><header><strong>Fieldkit</strong>{menu}</header>\
          <main><h1>{}</h1>{body}</main></body></html>",
         esc(title),
+        headers::STYLESHEET,
         esc(title)
     ))
 }
@@ -219,6 +229,8 @@ async fn home(user: User) -> Redirect {
         "/web/compliance"
     } else if allows(role, Access::ReadAnswers) {
         "/web/tables"
+    } else if allows(role, Access::ReadDataAudit) {
+        "/web/audit"
     } else {
         "/login"
     })

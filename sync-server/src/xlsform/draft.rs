@@ -195,6 +195,7 @@ pub(crate) fn protocol(
         observation: None,
         sections,
         closing: closing.unwrap_or_else(|| todo("thank the respondent and say what happens next")),
+        demo: false,
     }
 }
 

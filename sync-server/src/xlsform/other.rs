@@ -36,6 +36,7 @@ pub(crate) fn follow_up(
         constraint: None,
         constraint_message: None,
         card: None,
+        not_identifying_because: None,
     }
 }
 

@@ -368,6 +368,7 @@ impl Builder<'_> {
             constraint: self.checked(row, "constraint", constraint)?,
             constraint_message: self.languages.text(self.sheet, row, "constraint_message"),
             card: None,
+            not_identifying_because: None,
         };
         let follow_up =
             or_other.then(|| other::follow_up(self.languages, &question, group_relevant));

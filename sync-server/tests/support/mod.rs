@@ -7,6 +7,8 @@
 //! against both backends.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::sync::Arc;
 
 use fieldkit_protocols::anonymise::RedactionReport;
@@ -23,8 +25,7 @@ use fieldkit_sync_server::store::postgres::scratch::ScratchDatabase;
 use fieldkit_sync_server::store::{self, Store};
 use fieldkit_sync_server::Config;
 use serde_json::json;
-use time::macros::datetime;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub const CHILD_FILE: &str = "child-rapid-assessment.toml";
@@ -72,12 +73,12 @@ impl TestStore {
         }
     }
 
-    /// Publishes a shipped protocol and returns it.
+    /// Publishes a shipped protocol (with the demo study, as `demo` does)
+    /// and returns it.
     pub fn publish_shipped(&self, file: &str) -> Arc<Protocol> {
-        let shipped = library::SHIPPED.iter().find(|s| s.file == file).unwrap();
+        let source = library::demo_source(file);
         let (protocol, _) =
-            admin::publish_source(&**self, file, shipped.source, OffsetDateTime::now_utc())
-                .unwrap();
+            admin::publish_source(&**self, file, &source, OffsetDateTime::now_utc()).unwrap();
         Arc::new(protocol)
     }
 
@@ -110,6 +111,46 @@ impl TestStore {
         }
     }
 
+    /// One query's rows, every value as text (`None` for NULL), on either
+    /// backend: write SQL both understand, with values quoted by [`sql_text`].
+    pub fn query(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        match &self.db {
+            Some(db) => db.query(sql).unwrap(),
+            None => {
+                let conn = rusqlite::Connection::open_with_flags(
+                    self.dir.path().join("fieldkit.sqlite3"),
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .unwrap();
+                let mut stmt = conn.prepare(sql).unwrap();
+                let width = stmt.column_count();
+                stmt.query_map([], |r| {
+                    (0..width)
+                        .map(|i| {
+                            Ok(match r.get_ref(i)? {
+                                rusqlite::types::ValueRef::Null => None,
+                                rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
+                                rusqlite::types::ValueRef::Real(x) => Some(x.to_string()),
+                                rusqlite::types::ValueRef::Text(t)
+                                | rusqlite::types::ValueRef::Blob(t) => {
+                                    Some(String::from_utf8_lossy(t).into_owned())
+                                }
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+            }
+        }
+    }
+
+    /// The single number a `SELECT COUNT(*) ...` query returns.
+    pub fn count(&self, sql: &str) -> i64 {
+        self.query(sql)[0][0].as_deref().unwrap().parse().unwrap()
+    }
+
     /// The `fieldkit-server` binary pointed at this store: `--data` is the
     /// folder, and `FIELDKIT_DATABASE` names the PostgreSQL database if any.
     pub fn cli(&self, binary: &str) -> std::process::Command {
@@ -130,6 +171,11 @@ impl TestStore {
             "sqlite"
         }
     }
+}
+
+/// `text` as an SQL string literal, for [`TestStore::query`].
+pub fn sql_text(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// A second server instance over a [`TestServer`]'s store; stops when dropped.
@@ -214,7 +260,8 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
-    /// Publishes a shipped protocol and returns it.
+    /// Publishes a shipped protocol (with the demo study, as `demo` does)
+    /// and returns it.
     pub fn publish_shipped(&self, file: &str) -> Arc<Protocol> {
         self.store.publish_shipped(file)
     }
@@ -297,8 +344,14 @@ impl TestServer {
     }
 }
 
-pub fn at(n: usize) -> OffsetDateTime {
-    datetime!(2026-03-06 10:00 UTC) + Duration::seconds(n as i64)
+/// A reference number with a valid check character, as the phone writes it
+/// (the server refuses anything else, R21).
+pub const RESPONDENT: &str = "7K2M-QW3R-Q";
+
+/// The device time of event `n`, as the phone sends it: cut to the day (the
+/// child protocol's precision, R21), today, so no time finding is made.
+pub fn at(_n: usize) -> OffsetDateTime {
+    OffsetDateTime::now_utc().date().midnight().assume_utc()
 }
 
 pub fn start(protocol: &Protocol, age: Option<u8>) -> SessionStart {
@@ -310,7 +363,7 @@ pub fn start(protocol: &Protocol, age: Option<u8>) -> SessionStart {
         language: "en".to_owned(),
         interviewer_languages: vec!["en".to_owned()],
         kind: SessionKind::Full,
-        respondent: "7K2M-Q".to_owned(),
+        respondent: RESPONDENT.to_owned(),
         respondent_age: age,
         linked_child: None,
         site_type: None,
@@ -400,7 +453,7 @@ pub fn seal(device: Uuid, protocol: &Protocol, events: Vec<Event>) -> RecordEnve
         protocol_id: protocol.id.clone(),
         protocol_version: protocol.version,
         protocol_hash: protocol.content_hash(),
-        respondent: "7K2M-Q".to_owned(),
+        respondent: RESPONDENT.to_owned(),
         events,
         redactions: RedactionReport::default(),
         content_hash: ContentHash(String::new()),
@@ -421,9 +474,9 @@ pub fn position(events: &[Event], pred: impl Fn(&EventKind) -> bool) -> usize {
         .expect("event present in the log")
 }
 
+/// A shipped protocol as `demo` publishes it.
 pub fn shipped_protocol(file: &str) -> Protocol {
-    let s = library::SHIPPED.iter().find(|s| s.file == file).unwrap();
-    parse_protocol(file, s.source).unwrap()
+    parse_protocol(file, &library::demo_source(file)).unwrap()
 }
 
 pub fn is_consent_by(kind: &EventKind, who: &Consenter) -> bool {

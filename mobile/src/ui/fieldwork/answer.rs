@@ -11,6 +11,7 @@ use fieldkit_protocols::model::{Question, QuestionKind};
 use super::model::{parse_input, Action, InputProblem, Interview};
 use super::use_lang;
 use crate::ui::i18n::{fill, text, Key, Lang};
+use crate::ui::text_field::TextField;
 use crate::ui::widgets::ErrorLine;
 
 fn problem_text(lang: Lang, problem: InputProblem) -> String {
@@ -31,6 +32,8 @@ pub(crate) fn QuestionPanel(question_id: String, act: Callback<Action>) -> Eleme
     let mut problem = use_signal(|| None::<String>);
     let mut amending = use_signal(|| None::<String>);
     let mut note = use_signal(String::new);
+    // Each note added starts a fresh, empty note field.
+    let mut notes_added = use_signal(|| 0u32);
     let guard = current.read();
     let Some(interview) = guard.as_ref() else {
         return rsx! {};
@@ -89,7 +92,7 @@ pub(crate) fn QuestionPanel(question_id: String, act: Callback<Action>) -> Eleme
         }
         if focus_group {
             label { r#for: "note", {text(lang, Key::FwNote)} }
-            textarea { id: "note", value: "{note}", oninput: move |e| note.set(e.value()) }
+            TextField { id: "note", multiline: true, generation: notes_added().to_string(), on_text: move |t| note.set(t) }
             button {
                 id: "add-note",
                 class: "secondary wide",
@@ -97,6 +100,7 @@ pub(crate) fn QuestionPanel(question_id: String, act: Callback<Action>) -> Eleme
                     let t = note.read().trim().to_owned();
                     if !t.is_empty() {
                         note.set(String::new());
+                        notes_added += 1;
                         act.call(Action::Note(t));
                     }
                 },
@@ -148,7 +152,7 @@ fn AmendPanel(
             p { lang: "{lang_code}", {question.text.show(&lang_code).to_owned()} }
             AnswerInput { question, lang_code: lang_code.clone(), parts }
             label { r#for: "amend-reason", {text(lang, Key::FwAmendReason)} }
-            input { id: "amend-reason", r#type: "text", value: "{reason}", oninput: move |e| reason.set(e.value()) }
+            TextField { id: "amend-reason", r#type: "text", on_text: move |t| reason.set(t) }
             ErrorLine { message: problem() }
             div { class: "actions",
                 button { id: "amend-cancel", class: "secondary", onclick: move |_| done.call(()), {text(lang, Key::FwCancel)} }
@@ -241,15 +245,14 @@ fn AnswerInput(question: Question, lang_code: String, parts: Signal<Vec<String>>
                 kind,
                 QuestionKind::Integer | QuestionKind::Decimal | QuestionKind::Tally
             );
-            let value = chosen.first().cloned().unwrap_or_default();
             rsx! {
-                input {
+                TextField {
                     id: "answer",
+                    generation: question.id.clone(),
                     r#type: match kind { QuestionKind::Date => "date", QuestionKind::Time => "time", _ => "text" },
                     inputmode: if numeric { "decimal" } else { "text" },
                     autocomplete: "off",
-                    value: "{value}",
-                    oninput: move |e| parts.set(vec![e.value()]),
+                    on_text: move |t| parts.set(vec![t]),
                 }
             }
         }

@@ -18,6 +18,7 @@ use super::{
 };
 use crate::ui::i18n::{fill, text, Key};
 use crate::ui::services::Services;
+use crate::ui::text_field::TextField;
 use crate::ui::widgets::{ErrorLine, ServiceProblem};
 use crate::vault::SessionStatus;
 
@@ -33,9 +34,15 @@ pub(crate) fn HomeScreen() -> Element {
     let sync_now = use_context::<SyncNow>().0;
 
     let loaded = with_store(&services, |s| {
-        Ok((s.protocols(), s.sessions()?, s.outbox()?, s.last_sync()))
+        Ok((
+            s.protocols(),
+            s.sessions()?,
+            s.outbox()?,
+            s.last_sync(),
+            s.clock_check(),
+        ))
     });
-    let (protocols, sessions, outbox, last_sync) = match loaded {
+    let (protocols, sessions, outbox, last_sync, clock) = match loaded {
         Ok(data) => data,
         Err(e) => {
             return rsx! {
@@ -74,8 +81,19 @@ pub(crate) fn HomeScreen() -> Element {
     let done = sync.acknowledged;
     let total = sync.total().max(1);
 
+    let clock_warning = clock
+        .filter(|c| c.is_off())
+        .map(|c| clock_warning(lang, &c));
+
     rsx! {
         h1 { {text(lang, Key::FwHomeTitle)} }
+        // Before anything else: a wrong clock misdates every session.
+        if let Some(warning) = clock_warning {
+            section { id: "clock-warning", class: "card warning", role: "alert",
+                h2 { {text(lang, Key::FwClockTitle)} }
+                p { "{warning}" }
+            }
+        }
         p { id: "offline", class: "offline-note", role: "status", {text(lang, Key::FwOffline)} }
         section { class: "card", id: "sync-card",
             h2 { {text(lang, Key::FwSyncStatus)} }
@@ -165,6 +183,35 @@ pub(crate) fn HomeScreen() -> Element {
             }
         }
     }
+}
+
+/// What the home screen says when the phone's clock is off (issue 14).
+fn clock_warning(lang: crate::ui::i18n::Lang, check: &crate::sync::ClockCheck) -> String {
+    let off = check.phone_ahead_by();
+    // The largest unit it reaches, rounded: 2 days 23 hours is 3 days.
+    let seconds = off.whole_seconds().unsigned_abs();
+    let amount = match seconds {
+        86_400.. => match (seconds + 43_200) / 86_400 {
+            1 => text(lang, Key::FwOneDay).to_owned(),
+            days => fill(lang, Key::FwDays, &[("n", &days.to_string())]),
+        },
+        3_600.. => match (seconds + 1_800) / 3_600 {
+            1 => text(lang, Key::FwOneHour).to_owned(),
+            hours => fill(lang, Key::FwHours, &[("n", &hours.to_string())]),
+        },
+        _ => fill(
+            lang,
+            Key::FwMinutes,
+            &[("n", &((seconds + 30) / 60).to_string())],
+        ),
+    };
+    let key = if off.is_positive() {
+        Key::FwClockAhead
+    } else {
+        Key::FwClockBehind
+    };
+    let when = super::when(lang, Some(check.server));
+    fill(lang, key, &[("amount", &amount), ("when", &when)])
 }
 
 fn resume(services: &Services, draft: &crate::vault::SessionSummary) -> Result<Interview, String> {
@@ -264,23 +311,22 @@ pub(crate) fn StartScreen(protocol: Arc<Protocol>) -> Element {
         p { class: "step", {protocol.title.show(lang.code()).to_owned()} }
         h1 { {text(lang, Key::FwStartTitle)} }
         label { r#for: "reference", {text(lang, Key::FwRefLabel)} }
-        input {
+        TextField {
             id: "reference",
+            initial: fresh,
             r#type: "text",
             class: "code",
             autocomplete: "off",
-            value: "{reference}",
-            oninput: move |e| reference.set(e.value()),
+            on_text: move |t| reference.set(t),
         }
         p { class: "muted", {text(lang, Key::FwRefHelp)} }
         if !observing {
             label { r#for: "age", {text(lang, Key::FwAgeLabel)} }
-            input {
+            TextField {
                 id: "age",
                 r#type: "text",
                 inputmode: "numeric",
-                value: "{age}",
-                oninput: move |e| age.set(e.value()),
+                on_text: move |t| age.set(t),
             }
         }
         if let Some(obs) = protocol.observation.clone() {

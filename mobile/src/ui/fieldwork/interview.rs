@@ -82,6 +82,7 @@ pub(crate) fn InterviewScreen() -> Element {
     let present = interview.session().others_present();
     let over = interview.is_over();
     let observing = interview.protocol().observation.is_some();
+    let demo = interview.protocol().demo;
     // A child may join a focus group late, up to the protocol's maximum;
     // the engine then asks their consent before anything else.
     let late_joiner = interview
@@ -127,6 +128,10 @@ pub(crate) fn InterviewScreen() -> Element {
                     }
                 }
             }
+        }
+        // A demo protocol's contacts are not real: say so on every screen.
+        if demo {
+            p { id: "demo-banner", class: "preview-banner", role: "status", {text(lang, Key::FwDemoBanner)} }
         }
         if present == OthersPresent::Employer && !over {
             p { id: "employer-guidance", class: "warning", role: "alert", {text(lang, Key::FwEmployerGuidance)} }

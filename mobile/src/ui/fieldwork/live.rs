@@ -17,8 +17,8 @@ use super::SyncRun;
 use crate::ui::services::ServiceError;
 use crate::ui::vault_services::{to_service_error, VaultServices};
 use crate::vault::{
-    IdentityStore, OutboxEntry, PersonalDetails, PinnedProtocol, SessionSummary, SupervisorCode,
-    WithdrawalReport,
+    IdentityState, IdentityStore, OutboxEntry, PersonalDetails, PinnedProtocol, SessionSummary,
+    SupervisorCode, WithdrawalReport,
 };
 
 /// Kept among the vault's sealed drafts for a phone that has no id from
@@ -123,31 +123,37 @@ impl FieldworkStore for VaultServices {
         OffsetDateTime::parse(&kept, &time::format_description::well_known::Rfc3339).ok()
     }
 
+    fn clock_check(&self) -> Option<crate::sync::ClockCheck> {
+        let kept = self
+            .with_open(|v| v.get_draft(crate::ui::network::CLOCK_DRAFT))
+            .ok()??;
+        crate::sync::ClockCheck::from_text(&kept)
+    }
+
     fn start_sync(&self) -> Result<UnboundedReceiver<SyncRun>, ServiceError> {
         crate::ui::network::start_sync(self)
     }
 
+    /// The vault deletes their identity entry itself, open store or not.
     fn withdraw(&self, respondent: &RefNumber) -> Result<WithdrawalReport, ServiceError> {
-        let report = self.with_open(|v| v.withdraw(respondent))?;
-        // Their personal details go too, if the store is open.
-        let _ = self.with_identity(|s| s.remove(respondent));
-        Ok(report)
+        self.with_open(|v| v.withdraw(respondent))
+    }
+
+    fn identity_state(&self) -> Result<IdentityState, ServiceError> {
+        self.with_open(|v| v.identity_state())
+    }
+
+    fn set_up_identity(&self, supervisor: &str, code: &str) -> Result<(), ServiceError> {
+        let code = SupervisorCode::new(code);
+        let mut store = self.with_open(|v| v.create_identity_store(&code, supervisor))?;
+        // Set up, not opened: adding a name takes the code again.
+        store.lock();
+        Ok(())
     }
 
     fn open_identity(&self, supervisor_code: &str) -> Result<(), ServiceError> {
         let code = SupervisorCode::new(supervisor_code);
-        let dir = self.dir();
-        let store = if IdentityStore::exists(dir) {
-            IdentityStore::open(dir, &code)
-        } else {
-            IdentityStore::create_with(dir, &code, self.kdf())
-        }
-        .map_err(|e| match e {
-            crate::vault::VaultError::WrongSupervisorCode => ServiceError::Failed(
-                "that supervisor's code does not open the identity store".into(),
-            ),
-            other => to_service_error(other),
-        })?;
+        let store = self.with_open(|v| v.open_identity_store(&code))?;
         *self.identity.lock().unwrap_or_else(|p| p.into_inner()) = Some(store);
         Ok(())
     }

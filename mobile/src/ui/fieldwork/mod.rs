@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 mod answer;
 mod home;
+mod identity;
 mod interview;
 pub mod live;
 pub mod model;
@@ -79,7 +80,7 @@ pub fn FieldworkRoot() -> Element {
             Route::Home => rsx! { home::HomeScreen {} },
             Route::Start(protocol) => rsx! { home::StartScreen { protocol } },
             Route::Interview => rsx! { interview::InterviewScreen {} },
-            Route::Identity => rsx! { records::IdentityScreen {} },
+            Route::Identity => rsx! { identity::IdentityScreen {} },
             Route::Withdraw(code) => rsx! { records::WithdrawScreen { code } },
             Route::Sync => rsx! { records::SyncScreen {} },
             Route::Language => rsx! { records::LanguageSwitch {} },

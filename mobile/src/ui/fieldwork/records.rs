@@ -1,101 +1,15 @@
-//! The identity store, withdrawal (R9), record status and the language switch.
+//! Withdrawal (R9), record status and the language switch.
 
 use dioxus::prelude::*;
 use fieldkit_protocols::refnum::RefNumber;
-use uuid::Uuid;
 
 use super::{use_lang, when, with_store, HomeButton, SyncNow, SyncRun};
 use crate::ui::i18n::{fill, text, Key, Lang};
 use crate::ui::services::Services;
 use crate::ui::state::AppModel;
+use crate::ui::text_field::TextField;
 use crate::ui::widgets::{service_error_text, ErrorLine, ServiceProblem};
-use crate::vault::{OutboxItem, OutboxState, PersonalDetails};
-
-#[component]
-pub(crate) fn IdentityScreen() -> Element {
-    let lang = use_lang();
-    let services = use_context::<Services>();
-    let mut code = use_signal(String::new);
-    let mut fields = use_signal(|| [const { String::new() }; 5]);
-    let mut saved = use_signal(|| None::<String>);
-    let mut error = use_signal(|| None::<String>);
-    let mut refresh = use_signal(|| 0u32);
-    let _ = refresh();
-    let open = services.fieldwork().is_some_and(|s| s.identity_open());
-
-    let (s_open, s_save, s_close) = (services.clone(), services.clone(), services);
-    rsx! {
-        h1 { {text(lang, Key::FwIdentityTitle)} }
-        p { class: "intro", {text(lang, Key::FwIdentityIntro)} }
-        if !open {
-            label { r#for: "supervisor-code", {text(lang, Key::FwSupervisorCode)} }
-            input { id: "supervisor-code", r#type: "password", autocomplete: "off", value: "{code}", oninput: move |e| code.set(e.value()) }
-            ErrorLine { message: error() }
-            div { class: "actions",
-                HomeButton {}
-                button {
-                    id: "open-identity-store",
-                    class: "primary",
-                    onclick: move |_| {
-                        let result = with_store(&s_open, |s| s.open_identity(&code.read()));
-                        code.set(String::new());
-                        match result {
-                            Ok(()) => { error.set(None); refresh += 1; }
-                            Err(e) => error.set(Some(service_error_text(lang, &e))),
-                        }
-                    },
-                    {text(lang, Key::FwOpen)}
-                }
-            }
-        } else {
-            for (i, (id, key)) in [("name", Key::FwName), ("nickname", Key::FwNickname), ("contact", Key::FwContact), ("place", Key::FwPlace), ("notes", Key::FwIdentityNotes)].into_iter().enumerate() {
-                label { r#for: "person-{id}", {text(lang, key)} }
-                input {
-                    id: "person-{id}",
-                    r#type: "text",
-                    autocomplete: "off",
-                    value: "{fields.read()[i]}",
-                    oninput: move |e| fields.write()[i] = e.value(),
-                }
-            }
-            if let Some(code) = saved() {
-                p { id: "saved-as", class: "ok", role: "status", {fill(lang, Key::FwSavedAs, &[("code", &code)])} }
-            }
-            ErrorLine { message: error() }
-            div { class: "actions",
-                button {
-                    id: "save-identity",
-                    class: "primary",
-                    onclick: move |_| {
-                        let reference = RefNumber::from_uuid(Uuid::new_v4());
-                        let [name, nickname, contact, place, notes] = fields.read().clone();
-                        let details = PersonalDetails { name, nickname, contact, place, notes };
-                        match with_store(&s_save, |s| s.put_identity(&reference, &details)) {
-                            Ok(()) => {
-                                fields.set([const { String::new() }; 5]);
-                                saved.set(Some(reference.to_string()));
-                            }
-                            Err(e) => error.set(Some(service_error_text(lang, &e))),
-                        }
-                    },
-                    {text(lang, Key::FwSaveIdentity)}
-                }
-                button {
-                    id: "close-identity",
-                    class: "secondary",
-                    onclick: move |_| {
-                        if let Some(s) = s_close.fieldwork() { s.close_identity(); }
-                        fields.set([const { String::new() }; 5]);
-                        saved.set(None);
-                        refresh += 1;
-                    },
-                    {text(lang, Key::FwClose)}
-                }
-                HomeButton {}
-            }
-        }
-    }
-}
+use crate::vault::{IdentityDeletion, OutboxItem, OutboxState, WithdrawalReport};
 
 /// A respondent withdraws (R9): confirm the reference number, then delete.
 #[component]
@@ -109,12 +23,12 @@ pub(crate) fn WithdrawScreen(code: String) -> Element {
         h1 { {text(lang, Key::FwWithdrawTitle)} }
         p { class: "intro", {text(lang, Key::FwWithdrawIntro)} }
         label { r#for: "withdraw-ref", {text(lang, Key::FwRefLabel)} }
-        input {
+        TextField {
             id: "withdraw-ref",
+            initial: code,
             r#type: "text",
             class: "code",
-            value: "{typed}",
-            oninput: move |e| { typed.set(e.value()); confirming.set(None); },
+            on_text: move |t| { typed.set(t); confirming.set(None); },
         }
         match confirming() {
             None => rsx! {
@@ -141,11 +55,7 @@ pub(crate) fn WithdrawScreen(code: String) -> Element {
                             confirming.set(None);
                             let result = with_store(&services, |s| s.withdraw(&reference));
                             outcome.set(Some(match result {
-                                Ok(r) => Ok(fill(lang, Key::FwWithdrawDone, &[
-                                    ("sessions", &r.sessions_deleted.to_string()),
-                                    ("unsent", &r.unsent_deleted.to_string()),
-                                    ("tombstones", &r.tombstones_queued.to_string()),
-                                ])),
+                                Ok(r) => Ok(withdrawal_text(lang, &r)),
                                 Err(e) => Err(service_error_text(lang, &e)),
                             }));
                         },
@@ -160,6 +70,29 @@ pub(crate) fn WithdrawScreen(code: String) -> Element {
             None => rsx! {},
         }
     }
+}
+
+/// What a withdrawal deleted, in words: sessions, records, deletion requests
+/// for the server, and the identity entry.
+fn withdrawal_text(lang: Lang, report: &WithdrawalReport) -> String {
+    let counts = fill(
+        lang,
+        Key::FwWithdrawDone,
+        &[
+            ("sessions", &report.sessions_deleted.to_string()),
+            ("records", &report.records_deleted.to_string()),
+            ("tombstones", &report.tombstones_queued.to_string()),
+        ],
+    );
+    let identity = text(
+        lang,
+        match report.identity {
+            IdentityDeletion::Deleted => Key::FwWithdrawIdentityDeleted,
+            IdentityDeletion::NoneStored => Key::FwWithdrawIdentityNone,
+            IdentityDeletion::NoStore => Key::FwWithdrawNoIdentityStore,
+        },
+    );
+    format!("{counts} {identity}")
 }
 
 /// Every record in the outbox with its state, and the rule id of a rejection.

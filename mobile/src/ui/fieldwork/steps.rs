@@ -9,6 +9,7 @@ use super::model::{Action, Interview};
 use super::observation::ObservationPanel;
 use super::{use_lang, HomeButton};
 use crate::ui::i18n::{fill, text, Key};
+use crate::ui::text_field::TextField;
 use crate::ui::widgets::ErrorLine;
 
 #[component]
@@ -112,8 +113,12 @@ pub(crate) fn StepView(act: Callback<Action>, queued: Option<Result<(), String>>
                 .map(|i| i.text.show(&sl).to_owned())
                 .unwrap_or_default();
             let (yes_id, no_id) = (item_id.clone(), item_id);
+            let again = interview.session().screening_reopened();
             rsx! {
                 p { class: "step", {fill(lang, Key::FwScreeningTitle, &[("n", &n.to_string()), ("total", &items.len().to_string())])} }
+                if again {
+                    p { id: "screening-again", class: "warning", {text(lang, Key::FwScreeningAgain)} }
+                }
                 h1 { lang: "{sl}", {item_text} }
                 div { class: "actions",
                     button { id: "screen-yes", class: "danger", onclick: move |_| act.call(Action::Screen { item_id: yes_id.clone(), positive: true }), {text(lang, Key::FwYes)} }
@@ -130,6 +135,9 @@ pub(crate) fn StepView(act: Callback<Action>, queued: Option<Result<(), String>>
         },
         Step::RapportCheckpoint => rsx! {
             h1 { {text(lang, Key::FwRapportTitle)} }
+            if interview.session().rapport_lapsed() {
+                p { id: "rapport-again", class: "warning", {text(lang, Key::FwRapportAgain)} }
+            }
             p { class: "intro", {text(lang, Key::FwRapportBody)} }
             Next { id: "rapport-confirm", label: Key::FwRapportConfirm, onclick: move |_| act.call(Action::RapportConfirmed) }
         },
@@ -156,6 +164,7 @@ pub(crate) fn StepView(act: Callback<Action>, queued: Option<Result<(), String>>
                     contacts: Vec::new(),
                     safety_notes: Default::default(),
                 });
+            let demo = p.demo;
             rsx! {
                 h1 { class: "danger-title", {text(lang, Key::FwReferralTitle)} }
                 p { id: "pathway", lang: "{sl}", {referral.pathway.show(&sl).to_owned()} }
@@ -164,7 +173,12 @@ pub(crate) fn StepView(act: Callback<Action>, queued: Option<Result<(), String>>
                     for c in referral.contacts {
                         li {
                             span { lang: "{sl}", {c.name.show(&sl).to_owned()} }
-                            a { class: "phone", href: "tel:{c.phone}", "{c.phone}" }
+                            // A demo contact has no number to dial.
+                            if demo {
+                                span { class: "phone demo", "{c.phone}" }
+                            } else {
+                                a { class: "phone", href: "tel:{c.phone}", "{c.phone}" }
+                            }
                         }
                     }
                 }
@@ -272,7 +286,8 @@ fn RosterPanel(
         p { id: "roster-count", {count} }
         ul { class: "roster", for code in codes { li { class: "ref", "{code}" } } }
         label { r#for: "participant-age", {text(lang, Key::FwAgeLabel)} }
-        input { id: "participant-age", r#type: "text", inputmode: "numeric", value: "{age}", oninput: move |e| age.set(e.value()) }
+        // One field per participant: the next one starts empty.
+        TextField { id: "participant-age", generation: next_code.clone(), r#type: "text", inputmode: "numeric", on_text: move |t| age.set(t) }
         div { class: "actions",
             button {
                 id: "add-participant",

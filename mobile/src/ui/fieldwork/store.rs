@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::SyncRun;
 use crate::ui::services::ServiceError;
-use crate::vault::{OutboxEntry, PersonalDetails, SessionSummary, WithdrawalReport};
+use crate::vault::{IdentityState, OutboxEntry, PersonalDetails, SessionSummary, WithdrawalReport};
 
 /// Where records stand, for the home and sync screens.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -68,11 +68,20 @@ pub trait FieldworkStore: Send + Sync {
     fn finish(&self, session_id: Uuid, record: &RecordEnvelope) -> Result<(), ServiceError>;
     fn outbox(&self) -> Result<Vec<OutboxEntry>, ServiceError>;
     fn last_sync(&self) -> Option<OffsetDateTime>;
+    /// This phone's clock against the server's, at the latest sync.
+    fn clock_check(&self) -> Option<crate::sync::ClockCheck> {
+        None
+    }
     /// A respondent withdraws (R9).
     fn withdraw(&self, respondent: &RefNumber) -> Result<WithdrawalReport, ServiceError>;
 
-    /// Opens (or on first use creates) the identity store with the
-    /// supervisor's code.
+    /// Whether the identity store is set up, and who set its code.
+    fn identity_state(&self) -> Result<IdentityState, ServiceError>;
+    /// The supervisor sets the code of a new identity store (a code the
+    /// strength floor accepts); the store stays closed afterwards.
+    fn set_up_identity(&self, supervisor: &str, code: &str) -> Result<(), ServiceError>;
+    /// Opens the identity store with the supervisor's code. Wrong codes
+    /// count; the last allowed one erases the identity store alone.
     fn open_identity(&self, supervisor_code: &str) -> Result<(), ServiceError>;
     fn identity_open(&self) -> bool;
     fn close_identity(&self);

@@ -5,6 +5,7 @@ use dioxus::prelude::*;
 use crate::ui::i18n::{text, Key};
 use crate::ui::services::Services;
 use crate::ui::state::{check_enrol_form, EnrolProblem, FirstRunStep};
+use crate::ui::text_field::TextField;
 use crate::ui::widgets::{off_the_screen, service_error_text, use_model, ErrorLine, StepHeader};
 
 #[component]
@@ -51,28 +52,28 @@ pub fn EnrolScreen() -> Element {
         StepHeader { step: FirstRunStep::Enrol, title: Key::EnrolTitle }
         p { class: "intro", {text(lang, Key::EnrolIntro)} }
         label { r#for: "server", {text(lang, Key::EnrolServerLabel)} }
-        input {
+        TextField {
             id: "server",
+            initial: defaults.server.clone(),
             r#type: "url",
             inputmode: "url",
             autocomplete: "off",
-            spellcheck: "false",
+            spellcheck: false,
             placeholder: "https://",
-            value: "{server}",
             disabled: connecting(),
-            oninput: move |e| server.set(e.value()),
+            on_text: move |t| server.set(t),
         }
         label { r#for: "code", {text(lang, Key::EnrolCodeLabel)} }
-        input {
+        TextField {
             id: "code",
+            initial: defaults.code,
             r#type: "text",
             class: "code",
             autocomplete: "one-time-code",
             autocapitalize: "characters",
-            spellcheck: "false",
-            value: "{code}",
+            spellcheck: false,
             disabled: connecting(),
-            oninput: move |e| code.set(e.value()),
+            on_text: move |t| code.set(t),
         }
         ErrorLine { message: error() }
         if connecting() {

@@ -11,3 +11,4 @@ pub use enrol::EnrolScreen;
 pub use language::LanguageScreen;
 pub use locked::LockedScreen;
 pub use passphrase::PassphraseScreen;
+pub(crate) use passphrase::StrengthMeter;

@@ -1,13 +1,15 @@
 //! First-run step 2: the passphrase that wraps the vault key.
 
 use dioxus::prelude::*;
+use zeroize::Zeroizing;
 
 use crate::ui::i18n::{fill, text, Key, Lang};
 use crate::ui::services::Services;
 use crate::ui::state::FirstRunStep;
 use crate::ui::strength::{assess, Hint, Level};
+use crate::ui::text_field::TextField;
 use crate::ui::widgets::{
-    service_error_text, set_secret, use_model, use_secret, ErrorLine, StepHeader,
+    off_the_screen, service_error_text, set_secret, use_model, use_secret, ErrorLine, StepHeader,
 };
 
 #[component]
@@ -25,40 +27,47 @@ pub fn PassphraseScreen() -> Element {
     let can_continue = assessment.level >= Level::Good && matches;
     let can_go_back = model.read().can_go_back();
 
+    // Making the vault derives its key (a fifth of a second here, longer
+    // on an old phone): off the screen, which says so meanwhile.
+    let mut creating = use_signal(|| false);
     let submit = move |_| {
-        if !can_continue {
+        if !can_continue || creating() {
             return;
         }
-        let result = services.create_vault(&passphrase.read());
-        match result {
-            Ok(()) => {
-                set_secret(passphrase, String::new());
-                set_secret(confirm, String::new());
-                model.write().vault_created();
+        let typed = Zeroizing::new(passphrase.read().clone());
+        creating.set(true);
+        let services = services.clone();
+        spawn(async move {
+            let result = off_the_screen(move || services.create_vault(&typed)).await;
+            creating.set(false);
+            match result {
+                Ok(()) => {
+                    set_secret(passphrase, String::new());
+                    set_secret(confirm, String::new());
+                    model.write().vault_created();
+                }
+                Err(e) => error.set(Some(service_error_text(lang, &e))),
             }
-            Err(e) => error.set(Some(service_error_text(lang, &e))),
-        }
+        });
     };
 
     rsx! {
         StepHeader { step: FirstRunStep::Passphrase, title: Key::PassphraseTitle }
         p { class: "intro", {text(lang, Key::PassphraseIntro)} }
         label { r#for: "passphrase", {text(lang, Key::PassphraseLabel)} }
-        input {
+        TextField {
             id: "passphrase",
             r#type: "password",
             autocomplete: "new-password",
-            value: "{passphrase}",
-            oninput: move |e| set_secret(passphrase, e.value()),
+            on_text: move |t| set_secret(passphrase, t),
         }
         StrengthMeter { level: assessment.level, hints: assessment.hints, empty: passphrase.read().is_empty() }
         label { r#for: "confirm", {text(lang, Key::PassphraseConfirmLabel)} }
-        input {
+        TextField {
             id: "confirm",
             r#type: "password",
             autocomplete: "new-password",
-            value: "{confirm}",
-            oninput: move |e| set_secret(confirm, e.value()),
+            on_text: move |t| set_secret(confirm, t),
         }
         if mismatch_shown {
             p { class: "error", role: "alert", {text(lang, Key::PassphraseMismatch)} }
@@ -66,6 +75,9 @@ pub fn PassphraseScreen() -> Element {
         ErrorLine { message: error() }
         if !can_continue {
             p { class: "requirement", {text(lang, Key::PassphraseRequirement)} }
+        }
+        if creating() {
+            p { id: "creating-vault", class: "intro", role: "status", {text(lang, Key::CreatingVault)} }
         }
         div { class: "actions",
             if can_go_back {
@@ -79,7 +91,8 @@ pub fn PassphraseScreen() -> Element {
             button {
                 id: "continue",
                 class: "primary",
-                disabled: !can_continue,
+                disabled: !can_continue || creating(),
+                aria_busy: creating(),
                 onclick: submit,
                 {text(lang, Key::Continue)}
             }
@@ -109,7 +122,7 @@ fn hint_key(hint: Hint) -> Key {
 /// A five-segment bar, the level in words (colour is never the only signal),
 /// and what would make the passphrase stronger.
 #[component]
-fn StrengthMeter(level: Level, hints: Vec<Hint>, empty: bool) -> Element {
+pub(crate) fn StrengthMeter(level: Level, hints: Vec<Hint>, empty: bool) -> Element {
     let (_, lang): (_, Lang) = use_model();
     let filled = if empty { 0 } else { level as usize + 1 };
     let level_name = text(lang, level_key(level));

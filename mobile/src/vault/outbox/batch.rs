@@ -4,13 +4,13 @@
 //!
 //! Crash safety is unchanged: if the phone dies before the batch's commit,
 //! none of its answers are kept and the next sync resends those records,
-//! which the server answers as `duplicate`. Sent and acknowledged leave the
-//! sealed details alone; a stale rejection reason there is never shown, as
-//! the state column decides whether an entry is rejected.
+//! which the server answers as `duplicate`. Every state change re-seals the
+//! entry's details, which are bound to the state.
 
 use rusqlite::params;
 use uuid::Uuid;
 
+use super::super::ledger::Table;
 use super::{reseal_state, OutboxEntry, OutboxState, Retention, Vault, VaultError};
 
 impl Vault {
@@ -34,9 +34,9 @@ impl Vault {
         after: i64,
         limit: usize,
     ) -> Result<(Vec<OutboxEntry>, i64), VaultError> {
-        self.key.as_ref().ok_or(VaultError::Locked)?;
+        let conn = &self.open()?.conn;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let last: Option<i64> = self.conn.query_row(
+        let last: Option<i64> = conn.query_row(
             "SELECT MAX(position) FROM (SELECT position FROM outbox
              WHERE state = 'pending' AND position > ?1 ORDER BY position LIMIT ?2)",
             params![after, limit],
@@ -53,46 +53,43 @@ impl Vault {
         Ok((entries, last))
     }
 
-    /// Sets the state of many entries at once, all or nothing. Marking
-    /// entries sent or acknowledged touches only the state column (under
-    /// [`Retention::PurgeAcknowledged`] the content goes too); a rejection
-    /// re-seals the entry's details to keep the reason and rule. An id that
-    /// is not in the outbox fails the whole batch with
-    /// [`VaultError::NotInOutbox`].
+    /// Sets the state of many entries at once, all or nothing, re-sealing
+    /// each entry's details for its new state. Under
+    /// [`Retention::PurgeAcknowledged`] an acknowledged entry's content goes
+    /// too, and is scrubbed from the WAL. An id that is not in the outbox
+    /// fails the whole batch with [`VaultError::NotInOutbox`].
     pub fn mark_batch(&mut self, changes: &[(Uuid, OutboxState)]) -> Result<(), VaultError> {
         let purge = self.retention() == Retention::PurgeAcknowledged;
-        let key = self.key.as_ref().ok_or(VaultError::Locked)?;
+        let open = self.open_mut()?;
         if changes.is_empty() {
             return Ok(());
         }
-        let tx = self.conn.transaction()?;
-        {
-            let mut set = tx.prepare_cached("UPDATE outbox SET state = ?2 WHERE record_id = ?1")?;
-            let mut purge_content =
-                tx.prepare_cached("UPDATE outbox SET payload = NULL WHERE record_id = ?1")?;
+        let purged = open.write(|w| {
+            let mut purged = false;
             for (record_id, state) in changes {
-                let id = record_id.to_string();
-                if let OutboxState::Rejected { .. } = state {
-                    reseal_state(&tx, key, *record_id, state)?;
-                    continue;
-                }
-                if set.execute(params![id, state.column()])? == 0 {
-                    return Err(VaultError::NotInOutbox {
-                        record_id: *record_id,
-                    });
-                }
+                reseal_state(w, *record_id, state)?;
                 if purge && *state == OutboxState::Acknowledged {
-                    purge_content.execute([&id])?;
+                    let id = record_id.to_string();
+                    w.execute(
+                        Table::Outbox,
+                        "record_id = ?1",
+                        [&id],
+                        "UPDATE outbox SET payload = NULL WHERE record_id = ?1",
+                        params![id],
+                    )?;
+                    purged = true;
                 }
             }
+            Ok(purged)
+        })?;
+        if purged {
+            crate::vault::wipe::scrub(&open.conn)?;
         }
-        tx.commit()?;
         Ok(())
     }
 
     fn count_outbox(&self, condition: &str) -> Result<usize, VaultError> {
-        self.key.as_ref().ok_or(VaultError::Locked)?;
-        let count: i64 = self.conn.query_row(
+        let count: i64 = self.open()?.conn.query_row(
             &format!("SELECT COUNT(*) FROM outbox WHERE {condition}"),
             [],
             |row| row.get(0),

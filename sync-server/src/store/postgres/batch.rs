@@ -22,25 +22,19 @@ pub(super) async fn store_entries(
     entries: &[BatchEntry],
     now: OffsetDateTime,
 ) -> Result<Vec<Option<StoreOutcome>>, StoreError> {
-    let ids: Vec<Uuid> = entries
+    let (ids, devices): (Vec<Uuid>, Vec<Uuid>) = entries
         .iter()
         .filter_map(|e| match e {
-            BatchEntry::Verified(rec) => Some(rec.record_id),
+            BatchEntry::Verified(rec) => Some((rec.record_id, rec.device_id)),
             BatchEntry::Rejected { .. } => None,
         })
-        .collect();
+        .unzip();
     if ids.is_empty() {
         return Ok(vec![None; entries.len()]);
     }
-    let withdrawn: HashSet<Uuid> = tx
-        .query(
-            "SELECT record_id FROM tombstones WHERE record_id = ANY($1)",
-            &[&ids],
-        )
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    // Records are read before withdrawals: an owner's withdrawal committing
+    // in between (another device's lock) then shows in the second read, so
+    // a withdrawn id is never taken for a new one.
     let mut existing: HashMap<Uuid, String> = tx
         .query(
             "SELECT record_id, content_hash FROM records WHERE record_id = ANY($1)",
@@ -49,6 +43,21 @@ pub(super) async fn store_entries(
         .await?
         .iter()
         .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    // Refused for good once its owner withdrew it, whoever sends it; and
+    // refused to a device that sent a tombstone for it first, which makes
+    // that withdrawal final (R9). Another device's tombstone does not count.
+    let withdrawn: HashSet<Uuid> = tx
+        .query(
+            "SELECT record_id FROM withdrawals WHERE record_id = ANY($1)
+             UNION SELECT t.record_id FROM tombstones t
+                 JOIN unnest($1::uuid[], $2::uuid[]) AS x(r, d)
+                 ON t.record_id = x.r AND t.device_id = x.d",
+            &[&ids, &devices],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
         .collect();
 
     let mut outcomes = Vec::with_capacity(entries.len());
@@ -104,6 +113,17 @@ pub(super) async fn store_entries(
             }
         }
     }
+    let (refused, owners): (Vec<Uuid>, Vec<Uuid>) = entries
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(entry, outcome)| match (entry, outcome) {
+            (BatchEntry::Verified(rec), Some(StoreOutcome::Withdrawn)) => {
+                Some((rec.record_id, rec.device_id))
+            }
+            _ => None,
+        })
+        .unzip();
+    final_withdrawals(tx, &refused, &owners, now).await?;
     insert_findings(tx, fresh.iter().filter(|r| inserted.contains(&r.record_id))).await?;
     insert_conflicts(tx, &conflicts, now).await?;
     Ok(outcomes)
@@ -147,6 +167,27 @@ async fn insert_records(
         .iter()
         .map(|r| r.get(0))
         .collect())
+}
+
+/// Each id is withdrawn by the device beside it: never stored again, by
+/// anyone (R9). The first owner's withdrawal stands if there is one already.
+pub(super) async fn final_withdrawals(
+    tx: &Transaction<'_>,
+    ids: &[Uuid],
+    devices: &[Uuid],
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    tx.execute(
+        "INSERT INTO withdrawals (record_id, device_id, at)
+         SELECT r, d, $3 FROM unnest($1::uuid[], $2::uuid[]) AS x(r, d)
+         ON CONFLICT DO NOTHING",
+        &[&ids, &devices, &now],
+    )
+    .await?;
+    Ok(())
 }
 
 async fn insert_findings<'a>(

@@ -138,6 +138,12 @@ const TABLES: &[Table] = &[
         sqlite_id: None,
     },
     Table {
+        name: "withdrawals",
+        columns: &[("record_id", Id), ("device_id", Id), ("at", Time)],
+        key: 1,
+        sqlite_id: None,
+    },
+    Table {
         name: "compliance_findings",
         columns: &[
             ("id", Int),
@@ -159,6 +165,7 @@ const TABLES: &[Table] = &[
             ("action", Text),
             ("target", Text),
             ("at", Time),
+            ("source", Text),
         ],
         key: 1,
         sqlite_id: None,
@@ -170,6 +177,7 @@ const TABLES: &[Table] = &[
             ("role", Text),
             ("password_hash", Text),
             ("created_at", Time),
+            ("disabled_at", Time),
         ],
         key: 1,
         sqlite_id: None,

@@ -18,6 +18,7 @@
 //! inserts use `ON CONFLICT` so two instances racing on one record id get
 //! "stored" once and "duplicate" (or "conflict") otherwise.
 
+mod accounts;
 mod batch;
 mod connect;
 pub mod copy;

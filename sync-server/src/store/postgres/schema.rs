@@ -20,10 +20,11 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "protocols, devices, records, tombstones, findings, audit, web logins",
-    sql: "
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "protocols, devices, records, tombstones, findings, audit, web logins",
+        sql: "
 CREATE TABLE protocols (
     protocol_id text NOT NULL, version bigint NOT NULL, content_hash text NOT NULL,
     source_toml text NOT NULL, published_at timestamptz NOT NULL,
@@ -72,7 +73,27 @@ CREATE TABLE web_sessions (
     login text NOT NULL REFERENCES web_users(login) ON DELETE CASCADE,
     csrf text NOT NULL, expires_at timestamptz NOT NULL);
 ",
-}];
+    },
+    Migration {
+        version: 2,
+        description: "disabled web users, audit sources, final withdrawals (R9)",
+        sql: "
+ALTER TABLE audit_log ADD COLUMN source text;
+ALTER TABLE web_users ADD COLUMN disabled_at timestamptz;
+-- Login throttling counts failures per login and per source address.
+CREATE INDEX audit_target ON audit_log (target, action, id);
+CREATE INDEX audit_source ON audit_log (source, action, id);
+-- R9: ids withdrawn by the device that owns them, never stored again by anyone.
+-- A tombstone row alone (an id the server had not seen) binds only its device.
+CREATE TABLE withdrawals (
+    record_id uuid PRIMARY KEY, device_id uuid NOT NULL, at timestamptz NOT NULL);
+-- Before this table, every tombstone was final for its id: it stays so.
+INSERT INTO withdrawals (record_id, device_id, at)
+    SELECT DISTINCT ON (record_id) record_id, device_id, received_at
+    FROM tombstones ORDER BY record_id, received_at;
+",
+    },
+];
 
 /// The newest schema version this binary knows.
 pub fn latest() -> i32 {

@@ -53,6 +53,26 @@ impl ScratchDatabase {
         run(&self.url, sql)
     }
 
+    /// The rows of one query, every value as text (`None` for NULL), as
+    /// `psql` shows them: for tests that look at what was stored.
+    pub fn query(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, StoreError> {
+        run_with(&self.url, |client| async move {
+            Ok(client
+                .simple_query(sql)
+                .await?
+                .iter()
+                .filter_map(|message| match message {
+                    tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                        (0..row.len())
+                            .map(|i| row.get(i).map(str::to_owned))
+                            .collect(),
+                    ),
+                    _ => None,
+                })
+                .collect())
+        })
+    }
+
     /// Whether any row of any table holds `needle` in its text form: a
     /// scan of everything stored, as reading the SQLite file's bytes is.
     pub fn contains_text(&self, needle: &str) -> Result<bool, StoreError> {

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::batch::{store_entries, Rejections};
+use super::batch::{final_withdrawals, store_entries, Rejections};
 use super::{device_lock_key, micros, version_from, PgStore};
 use crate::access::{check, Access, Principal};
 use crate::store::rows::langs;
@@ -220,6 +220,25 @@ impl Store for PgStore {
         })
     }
 
+    fn enrolment_code_pending(
+        &self,
+        code_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.block(async {
+            Ok(self
+                .client()
+                .await?
+                .query_opt(
+                    "SELECT 1 FROM enrolments
+                     WHERE code_hash = $1 AND redeemed_by IS NULL AND expires_at >= $2",
+                    &[&code_hash, &now],
+                )
+                .await?
+                .is_some())
+        })
+    }
+
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError> {
         self.block(async {
             let client = self.client().await?;
@@ -349,26 +368,32 @@ impl Store for PgStore {
             // The same lock as the device's batches: a record and its
             // tombstone sent to two instances at once are applied in turn.
             lock_device(&tx, t.device_id).await?;
-            let seen_before = tx
+            // Withdrawal belongs to the record's owner (R9): another device's
+            // tombstone never touches it, and is kept for its own device only.
+            let owner: Option<Uuid> = tx
                 .query_opt(
-                    "SELECT 1 FROM tombstones WHERE record_id = $1",
+                    "SELECT device_id FROM records WHERE record_id = $1",
                     &[&t.record_id],
                 )
                 .await?
-                .is_some();
-            // Only the device that sent a record may withdraw it.
-            let deleted = tx
-                .execute(
-                    "DELETE FROM records WHERE record_id = $1 AND device_id = $2",
+                .map(|r| r.get(0));
+            let already = tx
+                .query_opt(
+                    "SELECT 1 FROM withdrawals WHERE record_id = $1 AND device_id = $2",
                     &[&t.record_id, &t.device_id],
                 )
-                .await?;
-            if deleted > 0 {
+                .await?
+                .is_some();
+            let deleted = owner == Some(t.device_id);
+            if deleted {
+                tx.execute("DELETE FROM records WHERE record_id = $1", &[&t.record_id])
+                    .await?;
                 tx.execute(
                     "DELETE FROM compliance_findings WHERE record_id = $1",
                     &[&t.record_id],
                 )
                 .await?;
+                final_withdrawals(&tx, &[t.record_id], &[t.device_id], now).await?;
             }
             tx.execute(
                 "DELETE FROM conflicts WHERE record_id = $1 AND device_id = $2",
@@ -387,9 +412,9 @@ impl Store for PgStore {
             )
             .await?;
             tx.commit().await?;
-            Ok(if deleted > 0 {
+            Ok(if deleted {
                 TombstoneStatus::Deleted
-            } else if seen_before {
+            } else if already {
                 TombstoneStatus::AlreadyDeleted
             } else {
                 TombstoneStatus::Unknown
@@ -485,19 +510,11 @@ impl Store for PgStore {
                 .client()
                 .await?
                 .query(
-                    "SELECT actor, action, target, at FROM audit_log ORDER BY id",
+                    "SELECT actor, action, target, at, source FROM audit_log ORDER BY id",
                     &[],
                 )
                 .await?;
-            Ok(rows
-                .iter()
-                .map(|r| AuditEntry {
-                    actor: r.get(0),
-                    action: r.get(1),
-                    target: r.get(2),
-                    at: r.get(3),
-                })
-                .collect())
+            Ok(rows.iter().map(super::web::to_entry).collect())
         })
     }
 }

@@ -5,12 +5,26 @@
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{PgStore, SCAN_CHUNK};
-use crate::access::{check, Access, Principal};
+use super::{accounts, PgStore, SCAN_CHUNK};
+use crate::access::{allows, check, Access, Principal};
 use crate::store::web::{parse_role, role_name};
-use crate::store::{ScanPurpose, ScannedRecord, StoreError, WebSession, WebStore, WebUser};
+use crate::store::{
+    AuditEntry, AuditFilter, LoginFailures, ScanPurpose, ScannedRecord, StoreError, WebSession,
+    WebStore, WebUser, WebUserSummary,
+};
 
-fn role(text: &str) -> Result<crate::access::Role, StoreError> {
+/// One row of `SELECT actor, action, target, at, source FROM audit_log`.
+pub(super) fn to_entry(r: &tokio_postgres::Row) -> AuditEntry {
+    AuditEntry {
+        actor: r.get(0),
+        action: r.get(1),
+        target: r.get(2),
+        at: r.get(3),
+        source: r.get(4),
+    }
+}
+
+pub(super) fn role(text: &str) -> Result<crate::access::Role, StoreError> {
     parse_role(text).ok_or_else(|| StoreError::Corrupt(format!("web user role `{text}`")))
 }
 
@@ -21,7 +35,8 @@ impl WebStore for PgStore {
                 .client()
                 .await?
                 .execute(
-                    "INSERT INTO web_users VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    "INSERT INTO web_users (login, role, password_hash, created_at)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                     &[
                         &user.login,
                         &role_name(user.role),
@@ -40,7 +55,8 @@ impl WebStore for PgStore {
                 .client()
                 .await?
                 .query_opt(
-                    "SELECT role, password_hash FROM web_users WHERE login = $1",
+                    "SELECT role, password_hash, disabled_at IS NOT NULL
+                     FROM web_users WHERE login = $1",
                     &[&login],
                 )
                 .await?;
@@ -49,6 +65,7 @@ impl WebStore for PgStore {
                     login: login.to_owned(),
                     role: role(r.get(0))?,
                     password_hash: r.get(1),
+                    disabled: r.get(2),
                 })
             })
             .transpose()
@@ -85,7 +102,7 @@ impl WebStore for PgStore {
                 .prepare_cached(
                     "SELECT s.login, u.role, s.csrf FROM web_sessions s
                      JOIN web_users u ON u.login = s.login
-                     WHERE s.token_hash = $1 AND s.expires_at > $2",
+                     WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
                 )
                 .await?;
             let row = client.query_opt(&statement, &[&token_hash, &now]).await?;
@@ -112,6 +129,85 @@ impl WebStore for PgStore {
                 )
                 .await?;
             Ok(())
+        })
+    }
+
+    fn web_users(&self) -> Result<Vec<WebUserSummary>, StoreError> {
+        self.block(accounts::users(self))
+    }
+
+    fn set_web_user_disabled(
+        &self,
+        login: &str,
+        disabled_at: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError> {
+        self.block(accounts::set_disabled(self, login, disabled_at))
+    }
+
+    fn set_web_password(&self, login: &str, password_hash: &str) -> Result<bool, StoreError> {
+        self.block(accounts::set_password(self, login, password_hash))
+    }
+
+    fn remove_web_user(&self, login: &str) -> Result<bool, StoreError> {
+        self.block(async {
+            let removed = self
+                .client()
+                .await?
+                .execute("DELETE FROM web_users WHERE login = $1", &[&login])
+                .await?;
+            Ok(removed == 1)
+        })
+    }
+
+    fn login_failures(
+        &self,
+        login: &str,
+        source: &str,
+        limit: u32,
+    ) -> Result<LoginFailures, StoreError> {
+        self.block(accounts::login_failures(self, login, source, limit))
+    }
+
+    fn write_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.block(async {
+            self.client()
+                .await?
+                .execute(
+                    "INSERT INTO audit_log (actor, action, target, at, source)
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[
+                        &entry.actor,
+                        &entry.action,
+                        &entry.target,
+                        &entry.at,
+                        &entry.source,
+                    ],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn audit_entries(
+        &self,
+        who: &Principal,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let reads_only = !allows(who.role, Access::ReadAuditLog);
+        if reads_only {
+            check(who, Access::ReadDataAudit)?;
+        }
+        self.block(accounts::entries(self, filter, reads_only))
+    }
+
+    fn prune_audit_log(&self, before: OffsetDateTime) -> Result<usize, StoreError> {
+        self.block(async {
+            let dropped = self
+                .client()
+                .await?
+                .execute("DELETE FROM audit_log WHERE at < $1", &[&before])
+                .await?;
+            Ok(dropped as usize)
         })
     }
 

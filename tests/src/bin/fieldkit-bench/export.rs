@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use fieldkit_protocols::{library, Protocol};
 use fieldkit_sync_server::config::DatabaseUrl;
 use fieldkit_sync_server::store::postgres::scratch::ScratchDatabase;
@@ -118,12 +118,9 @@ pub fn postgres_export(admin_url: &str, size: usize) -> Result<Vec<Figure>> {
 }
 
 fn publish(store: &dyn Store) -> Result<Arc<Protocol>> {
-    let shipped = library::SHIPPED
-        .iter()
-        .find(|s| s.file == CHILD_FILE)
-        .context("the child protocol is shipped")?;
+    let source = library::demo_source(CHILD_FILE);
     let (protocol, _) =
-        admin::publish_source(store, CHILD_FILE, shipped.source, OffsetDateTime::now_utc())?;
+        admin::publish_source(store, CHILD_FILE, &source, OffsetDateTime::now_utc())?;
     Ok(Arc::new(protocol))
 }
 
@@ -133,7 +130,7 @@ fn templates(protocol: &Arc<Protocol>) -> Result<Vec<(Uuid, String)>> {
     (0..TEMPLATES)
         .map(|n| {
             let age = 8 + (n % 10) as u8;
-            let envelope = seal(device, protocol, completed_session_with(protocol, age));
+            let envelope = seal(device, protocol, &completed_session_with(protocol, age));
             Ok((envelope.record_id, serde_json::to_string(&envelope)?))
         })
         .collect()

@@ -46,7 +46,7 @@ async fn devices_with_records(
     for n in 0..8 {
         let (device, token) = server.enrol(&format!("researcher {n}")).await?;
         let records = (0..PER_DEVICE_RECORDS)
-            .map(|_| seal(device, protocol, completed_session(protocol)))
+            .map(|_| seal(device, protocol, &completed_session(protocol)))
             .collect();
         devices.push((token, records));
     }
