@@ -14,6 +14,7 @@ pub mod lint;
 pub mod model;
 pub mod outline;
 pub mod parse;
+pub mod piping;
 pub mod refnum;
 pub mod rules;
 pub mod strength;

@@ -414,7 +414,7 @@ fn a_repeat_group_is_refused_naming_its_row() {
     ]);
     assert!(
         message.starts_with(
-            "broken.xlsx, sheet survey, row 3: `begin_repeat`: repeat groups are not supported"
+            "broken.xlsx, sheet survey, row 3: `begin repeat`: repeat groups are not supported"
         ),
         "{message}"
     );
@@ -494,7 +494,7 @@ fn unknown_and_identifying_types_are_refused_naming_the_row() {
     );
     let message = import_error(&[HEADER, &["image", "photo", "Photo of the child"]]);
     assert!(
-        message.contains("row 2") && message.contains("identify children"),
+        message.contains("row 2") && message.contains("identifies a child (R21"),
         "{message}"
     );
     let message = import_error(&[HEADER, &["select_one colours", "colour", "Colour"]]);
@@ -523,12 +523,20 @@ fn a_file_that_is_not_a_spreadsheet_is_refused() {
         "{message}"
     );
     let message = import(
-        &forms::workbook(&[("questions", &[&["type"]])]),
+        &forms::workbook(&[("questions", &[&["type"]]), ("lists", &[&["name"]])]),
         "form.xlsx",
     )
     .unwrap_err()
     .to_string();
     assert!(message.contains("no `survey` sheet"), "{message}");
+    // Like pyxform, a workbook of one sheet is that survey, whatever its name.
+    let message = import(&forms::workbook(&[("Sheet1", &[&["type"]])]), "form.xlsx")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("sheet survey: there is no `name` column"),
+        "{message}"
+    );
 }
 
 #[path = "xlsform/xpath_props.rs"]
@@ -539,6 +547,12 @@ mod pyxform;
 
 #[path = "xlsform/import_props.rs"]
 mod import_props;
+
+#[path = "xlsform/odk.rs"]
+mod odk;
+
+#[path = "xlsform/parity.rs"]
+mod parity;
 
 #[test]
 fn nested_groups_language_names_and_uppercase_names() {

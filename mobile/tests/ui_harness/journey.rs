@@ -17,8 +17,10 @@ pub fn first_run_and_enrol(ui: &mut Ui, server: &str, code: &str) {
     ui.wait_for_enrolment();
 }
 
-pub fn complete_child_interview(ui: &mut Ui, age: &str) {
-    ui.click("start-child-rapid-assessment");
+/// Starts a child interview with `protocol_id` in English and goes through
+/// introduction, data use, both consents and a negative screen.
+pub fn begin_child_interview(ui: &mut Ui, protocol_id: &str, age: &str) {
+    ui.click(&format!("start-{protocol_id}"));
     ui.type_into("age", age);
     ui.click("session-lang-en");
     ui.click("begin");
@@ -29,6 +31,10 @@ pub fn complete_child_interview(ui: &mut Ui, age: &str) {
     while ui.text().contains("Screening") {
         ui.click("screen-no");
     }
+}
+
+pub fn complete_child_interview(ui: &mut Ui, age: &str) {
+    begin_child_interview(ui, "child-rapid-assessment", age);
     ui.type_into("answer", age);
     ui.click("save-answer");
     for _ in 0..80 {

@@ -143,6 +143,20 @@ impl Ctx<'_> {
                 }
             },
             Expr::Answered(target) => Val::Bool(self.target(target)? != Val::Missing),
+            Expr::Matches { target, pattern } => match self.target(target)? {
+                Val::Missing => Val::Bool(false),
+                Val::Str(s) => Val::Bool(
+                    super::pattern::compile(pattern)
+                        .map_err(EvalError)?
+                        .is_match(&s),
+                ),
+                other => {
+                    return fail(format!(
+                        "matches({target}, ...) needs a text answer, but `{target}` is {}",
+                        other.describe()
+                    ))
+                }
+            },
             Expr::Length(target) => match self.target(target)? {
                 Val::Missing => Val::Missing,
                 Val::Str(s) => Val::Int(i64::try_from(s.chars().count()).unwrap_or(i64::MAX)),

@@ -12,7 +12,8 @@
 //! unary   := "-" unary | primary
 //! primary := integer | decimal | string | "true" | "false" | "." | id
 //!          | "selected(" target "," string ")" | "count_selected(" target ")"
-//!          | "answered(" target ")" | "length(" target ")" | "(" expr ")"
+//!          | "answered(" target ")" | "length(" target ")"
+//!          | "matches(" target "," string ")" | "(" expr ")"
 //! target  := id | "."
 //! ```
 //!
@@ -25,6 +26,7 @@
 
 mod eval;
 mod parse;
+mod pattern;
 #[cfg(test)]
 mod tests;
 
@@ -70,6 +72,12 @@ pub enum Expr {
     Answered(Target),
     /// `length(.)`: characters of a text answer.
     Length(Target),
+    /// `matches(., '^[0-9]+$')`: the text answer contains a match of the
+    /// regular expression (XLSForm's `regex()`); unanswered never matches.
+    Matches {
+        target: Target,
+        pattern: String,
+    },
 }
 
 /// What a function looks at: a question or the current answer.
@@ -156,7 +164,8 @@ impl Expr {
             Expr::Selected { target, .. }
             | Expr::CountSelected(target)
             | Expr::Answered(target)
-            | Expr::Length(target) => {
+            | Expr::Length(target)
+            | Expr::Matches { target, .. } => {
                 if let Target::Question(id) = target {
                     ids.insert(id.clone());
                 }
@@ -180,6 +189,10 @@ impl Expr {
                     | Expr::CountSelected(Target::Current)
                     | Expr::Answered(Target::Current)
                     | Expr::Length(Target::Current)
+                    | Expr::Matches {
+                        target: Target::Current,
+                        ..
+                    }
             );
         });
         found
@@ -292,6 +305,11 @@ impl fmt::Display for Expr {
             Expr::CountSelected(t) => write!(f, "count_selected({t})"),
             Expr::Answered(t) => write!(f, "answered({t})"),
             Expr::Length(t) => write!(f, "length({t})"),
+            Expr::Matches { target, pattern } => {
+                write!(f, "matches({target}, ")?;
+                write_string(f, pattern)?;
+                f.write_str(")")
+            }
         }
     }
 }

@@ -453,6 +453,25 @@ impl Parser {
                 };
                 Expr::Selected { target, value }
             }
+            "matches" => {
+                let target = self.target(name)?;
+                self.expect(&Tok::Comma, "between the answer and the pattern")?;
+                let (tok, pattern_column) = self.advance();
+                let Tok::Str(pattern) = tok else {
+                    return error(
+                        pattern_column,
+                        format!(
+                            "`matches` takes a pattern in quotes, e.g. matches(., '^[0-9]{{4}}$'); found {}",
+                            tok.describe()
+                        ),
+                    );
+                };
+                super::pattern::compile(&pattern).map_err(|message| ExprError {
+                    column: pattern_column,
+                    message,
+                })?;
+                Expr::Matches { target, pattern }
+            }
             "count_selected" => Expr::CountSelected(self.target(name)?),
             "answered" => Expr::Answered(self.target(name)?),
             "length" => Expr::Length(self.target(name)?),
@@ -460,7 +479,7 @@ impl Parser {
                 return error(
                     column,
                     format!(
-                    "unknown function `{name}`: use selected, count_selected, answered or length"
+                    "unknown function `{name}`: use selected, count_selected, answered, length or matches"
                 ),
                 )
             }

@@ -245,6 +245,28 @@ proptest! {
     }
 }
 
+#[test]
+fn matches_finds_a_pattern_in_a_text_answer() {
+    let e = parse(r"matches(., '^[0-9]{3}-[0-9]{4}$')").unwrap();
+    assert_eq!(e.to_string(), r"matches(., '^[0-9]{3}-[0-9]{4}$')");
+    assert_eq!(parse(&e.to_string()).unwrap(), e);
+    let no_answers: BTreeMap<String, Value> = BTreeMap::new();
+    let text = |s: &str| Value::Text(s.to_owned());
+    assert!(e.eval(&no_answers, Some(&text("555-1234"))).unwrap());
+    assert!(!e.eval(&no_answers, Some(&text("5551234"))).unwrap());
+    // Like ODK's regex(): a match anywhere counts unless the pattern anchors it.
+    let anywhere = parse("matches(code, '[0-9]')").unwrap();
+    let answers = BTreeMap::from([("code".to_owned(), text("ab3"))]);
+    assert!(anywhere.eval(&answers, None).unwrap());
+    assert!(
+        !anywhere.eval(&no_answers, None).unwrap(),
+        "unanswered never matches"
+    );
+    assert_eq!(anywhere.references(), ["code"]);
+    let bad = parse(r"matches(., '(?=x)')").unwrap_err();
+    assert!(bad.message.contains("look-around"), "{}", bad.message);
+}
+
 /// A flat chain is parsed in a loop, but the tree it builds is walked
 /// recursively (evaluation, printing, dropping): 90,000 terms must be refused
 /// with an error at the operator that crosses the limit, not crash.

@@ -112,11 +112,17 @@ fn choice_and_text_use(
                 check_value(q, value, &mut problems);
             }
         }
-        Expr::Length(target) => {
+        Expr::Length(target) | Expr::Matches { target, .. } => {
             if let Some(q) = question(target) {
                 if !q.kind.is_free_text() {
+                    let what = if matches!(e, Expr::Length(_)) {
+                        "length({target}) counts the characters of"
+                    } else {
+                        "matches({target}, ...) looks for a pattern in"
+                    };
                     problems.push(format!(
-                        "length({target}) counts the characters of a text answer, but `{}` is {}",
+                        "{} a text answer, but `{}` is {}",
+                        what.replace("{target}", &target.to_string()),
                         q.id,
                         kind_name(q.kind)
                     ));

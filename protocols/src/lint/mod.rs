@@ -87,6 +87,7 @@ mod floors;
 mod identifying;
 mod locate;
 pub mod normalise;
+mod piping;
 mod placeholders;
 mod questions;
 mod structure;
@@ -185,6 +186,7 @@ pub fn lint(protocol: &Protocol) -> Vec<Finding> {
     floors::check(protocol, &mut out);
     identifying::check(protocol, &mut out);
     wording::check(protocol, &mut out);
+    piping::check(protocol, &mut out);
     let mut findings = out.0;
     findings.sort_by(|a, b| {
         (a.severity, &a.location, &a.code, &a.message).cmp(&(

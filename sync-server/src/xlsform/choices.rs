@@ -13,6 +13,7 @@ pub(crate) fn read_lists(
     file: &str,
     sheet: Option<&Sheet>,
     languages: &Languages,
+    notes: &mut Vec<String>,
 ) -> Result<BTreeMap<String, Vec<Choice>>, ImportError> {
     let mut lists: BTreeMap<String, Vec<Choice>> = BTreeMap::new();
     let Some(sheet) = sheet else {
@@ -23,14 +24,21 @@ pub(crate) fn read_lists(
         sheet: "choices",
         column,
     };
+    if sheet.rows.is_empty() {
+        return Ok(lists);
+    }
+    sheet.one_header_per_column(file, "choices")?;
+    super::unused::check(
+        file,
+        "choices",
+        sheet,
+        &["list_name", "name", "label"],
+        notes,
+    )?;
     let list_column = sheet
         .column("list_name")
-        .or_else(|| sheet.column("list name"))
         .ok_or_else(|| missing("list_name"))?;
-    let name_column = sheet
-        .column("name")
-        .or_else(|| sheet.column("value"))
-        .ok_or_else(|| missing("name"))?;
+    let name_column = sheet.column("name").ok_or_else(|| missing("name"))?;
     for row in &sheet.rows {
         let at_row = |message: String| ImportError::AtRow {
             file: file.to_owned(),
@@ -48,11 +56,19 @@ pub(crate) fn read_lists(
                 "this choice in list `{list}` has no name (the value stored when it is chosen)"
             )));
         }
-        let label = languages.text(sheet, row, "label").ok_or_else(|| {
-            at_row(format!(
-                "the choice `{value}` in list `{list}` has no label"
-            ))
-        })?;
+        let label = match languages.text(sheet, row, "label") {
+            Some(label) => label,
+            None => {
+                notes.push(format!("sheet choices, row {}: the choice `{value}` in list `{list}` has no label, so its name is its label in every language; write a label", row.number));
+                languages.fixed(|_| value.to_owned())
+            }
+        };
+        // `${Name}` as the question's id; `survey` checks the question exists.
+        let label = super::piping::rewrite(label, &|name| {
+            super::question_id(name)
+                .ok_or_else(|| format!("`${{{name}}}` cannot be a question name"))
+        })
+        .map_err(|message| at_row(format!("column `label`: {message}")))?;
         lists.entry(list.to_owned()).or_default().push(Choice {
             value: value.to_owned(),
             label,

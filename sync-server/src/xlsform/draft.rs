@@ -12,12 +12,25 @@ use fieldkit_protocols::model::{
 };
 use fieldkit_protocols::{Protocol, Text};
 
-use super::languages::{language_code, Languages};
+use super::languages::Languages;
 use super::sheets::Sheet;
 use super::ImportError;
 
 /// Marks text the author must write; the checklist treats it as blank.
 pub(crate) const TODO: &str = "TODO";
+
+/// The settings columns the import reads (with pyxform's other spellings).
+pub(crate) const SETTINGS_USED: [&str; 9] = [
+    "form_id",
+    "set_form_id",
+    "id_string",
+    "version",
+    "form_title",
+    "set_form_title",
+    "title",
+    "default_language",
+    "fieldkit::method",
+];
 
 /// What the `settings` sheet says.
 #[derive(Debug, Clone)]
@@ -25,10 +38,13 @@ pub(crate) struct Settings {
     pub id: String,
     pub version: u32,
     pub title: Option<String>,
-    pub default_language: String,
+    /// `default_language` as written: a code, a name or `Name (code)`.
+    pub default_language: Option<String>,
     pub method: Method,
     /// The method came from `fieldkit::method`, not assumed.
     pub method_given: bool,
+    /// What reading the settings decided, for the checklist.
+    pub notes: Vec<String>,
 }
 
 impl Settings {
@@ -46,21 +62,30 @@ impl Settings {
             row: row.map_or(2, |r| r.number),
             message,
         };
+        // pyxform's other spellings of the settings columns.
+        let value = |names: &[&str]| -> &str {
+            names
+                .iter()
+                .map(|n| value(n))
+                .find(|v| !v.is_empty())
+                .unwrap_or("")
+        };
         let stem = file.rsplit(['/', '\\']).next().unwrap_or(file);
         let stem = stem.rsplit_once('.').map_or(stem, |(stem, _)| stem);
-        let id_source = match value("form_id") {
+        let id_source = match value(&["form_id", "set_form_id", "id_string"]) {
             "" => stem,
             id => id,
         };
-        let version = match value("version") {
+        let mut notes = Vec::new();
+        let version = match value(&["version"]) {
             "" => 1,
-            v => v.parse::<u32>().map_err(|_| {
-                at_row(format!(
-                    "version `{v}` is not a whole number; Fieldkit versions are 1, 2, 3..."
-                ))
-            })?,
+            v => {
+                let (version, how) = super::version::read(v).map_err(at_row)?;
+                notes.extend(how.map(|how| format!("settings: version `{v}` {how}")));
+                version
+            }
         };
-        let method_text = value("fieldkit::method");
+        let method_text = value(&["fieldkit::method"]);
         let method = match method_text {
             "" => Method::ChildInterview,
             m => Method::ALL
@@ -77,13 +102,13 @@ impl Settings {
         Ok(Settings {
             id: protocol_id(id_source),
             version,
-            title: Some(value("form_title").to_owned()).filter(|t| !t.is_empty()),
-            default_language: match value("default_language") {
-                "" => "en".to_owned(),
-                lang => language_code(lang),
-            },
+            title: Some(value(&["form_title", "set_form_title", "title"]).to_owned())
+                .filter(|t| !t.is_empty()),
+            default_language: Some(value(&["default_language"]).to_owned())
+                .filter(|l| !l.is_empty()),
             method,
             method_given: !method_text.is_empty(),
+            notes,
         })
     }
 
@@ -234,6 +259,7 @@ pub(crate) fn checklist(
                 .to_owned(),
         );
     }
+    list.extend(settings.notes.iter().cloned());
     list.extend(notes);
     list
 }

@@ -1,7 +1,8 @@
 //! Importing an XLSForm (the spreadsheet format of ODK, KoBoToolbox and
 //! SurveyCTO) as a draft Fieldkit protocol.
 //!
-//! Stages, one module each: `sheets` reads the workbook, `languages` maps
+//! Stages, one module each: `sheets` reads the workbook (`headers` reads its
+//! header row as pyxform does), `version` maps the settings version, `languages` maps
 //! language columns to codes, `choices` reads the choice lists, `types` reads
 //! the type column, [`xpath`] translates skip logic and constraints, `survey`
 //! turns survey rows into sections and questions (`other` adds or_other's
@@ -11,7 +12,13 @@
 //!
 //! Choices made where XLSForm and Fieldkit differ:
 //! - a `note` becomes the start of the next question's hint (Fieldkit sections
-//!   have no intro text); notes after the last question become the closing text;
+//!   have no intro text) when ODK would show it under the same condition as
+//!   that question, and is refused otherwise; notes after the last question
+//!   become the closing text;
+//! - `${name}` in a label, hint or choice label becomes `${id}`, which the
+//!   phone fills with the answer (`piping`);
+//! - columns it does not carry over are listed in the checklist (`unused`),
+//!   media cells are refused until protocol bundles exist;
 //! - questions outside any group go to a section named after the form (`main`);
 //! - a group's `relevant` is added (with `and`) to each question inside it;
 //! - a `calculate` is inlined where skip logic or constraints use it;
@@ -24,11 +31,15 @@
 
 mod choices;
 mod draft;
+mod headers;
 mod languages;
 mod other;
+mod piping;
 mod sheets;
 mod survey;
 mod types;
+mod unused;
+mod version;
 pub mod xpath;
 
 use fieldkit_protocols::Protocol;
@@ -84,10 +95,21 @@ pub enum ImportError {
 pub fn import(bytes: &[u8], file_name: &str) -> Result<Imported, ImportError> {
     let workbook = sheets::read_workbook(bytes, file_name)?;
     let settings = draft::Settings::read(workbook.settings.as_ref(), file_name)?;
-    let mut sheets = vec![&workbook.survey];
-    sheets.extend(workbook.choices.as_ref());
-    let languages = languages::Languages::from_sheets(&settings.default_language, &sheets);
+    let mut sheets = vec![("survey", &workbook.survey)];
+    sheets.extend(workbook.choices.as_ref().map(|c| ("choices", c)));
+    let languages =
+        languages::Languages::from_sheets(settings.default_language.as_deref(), &sheets);
     let title = settings.title(&languages);
+    let mut notes = languages.notes.clone();
+    if let Some(sheet) = &workbook.settings {
+        unused::check(
+            file_name,
+            "settings",
+            sheet,
+            &draft::SETTINGS_USED,
+            &mut notes,
+        )?;
+    }
     let form = survey::convert(
         file_name,
         &workbook.survey,
@@ -97,7 +119,8 @@ pub fn import(bytes: &[u8], file_name: &str) -> Result<Imported, ImportError> {
     )?;
     let protocol = draft::protocol(&settings, &languages, form.sections, form.closing);
     let toml = fieldkit_protocols::to_toml(&protocol);
-    let checklist = draft::checklist(&protocol, &settings, form.notes);
+    notes.extend(form.notes);
+    let checklist = draft::checklist(&protocol, &settings, notes);
     tracing::info!(
         id = %protocol.id,
         questions = protocol.questions().count(),

@@ -4,8 +4,7 @@
 use fieldkit_protocols::model::{Question, QuestionKind};
 
 use super::languages::Languages;
-use super::survey::and;
-use super::xpath::Node;
+use super::xpath::{and, Node};
 
 /// `{id}_other`: free text, asked only when "other" is chosen.
 pub(crate) fn follow_up(

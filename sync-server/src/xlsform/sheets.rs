@@ -5,6 +5,7 @@ use std::io::Cursor;
 
 use calamine::{open_workbook_auto_from_rs, Data, Reader};
 
+use super::headers::{self, Header};
 use super::ImportError;
 
 /// One row of a sheet: its 1-based spreadsheet row number and its cells,
@@ -18,16 +19,44 @@ pub(crate) struct Row {
 /// A sheet as a table of trimmed text cells under a header row.
 #[derive(Debug, Clone)]
 pub(crate) struct Sheet {
-    pub header: Vec<String>,
+    /// The header row, read as pyxform reads it.
+    pub header: Vec<Header>,
+    /// The spreadsheet row number of the header.
+    pub header_row: usize,
     pub rows: Vec<Row>,
 }
 
 impl Sheet {
-    /// The index of the column named `name` (case-insensitive, exact otherwise).
-    pub fn column(&self, name: &str) -> Option<usize> {
+    /// The index of the column `base` (canonical name, see `headers`) when
+    /// it is not given per language.
+    pub fn column(&self, base: &str) -> Option<usize> {
         self.header
             .iter()
-            .position(|h| h.eq_ignore_ascii_case(name))
+            .position(|h| h.base == base && h.lang.is_none())
+    }
+
+    /// Refuses two headers that mean the same column (`relevant` and
+    /// `bind::relevant`), as pyxform does.
+    pub fn one_header_per_column(
+        &self,
+        file: &str,
+        sheet: &'static str,
+    ) -> Result<(), ImportError> {
+        for (i, h) in self.header.iter().enumerate() {
+            let same = |o: &&Header| !h.base.is_empty() && o.base == h.base && o.lang == h.lang;
+            if let Some(other) = self.header[i + 1..].iter().find(same) {
+                return Err(ImportError::AtRow {
+                    file: file.to_owned(),
+                    sheet,
+                    row: self.header_row,
+                    message: format!(
+                        "the columns `{}` and `{}` mean the same thing; keep one",
+                        h.original, other.original
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -59,9 +88,12 @@ pub(crate) fn read_workbook(bytes: &[u8], file: &str) -> Result<Workbook, Import
             message: err.to_string(),
         })?;
     let names = book.sheet_names();
+    // pyxform reads a workbook of one sheet, whatever its name, as the survey.
+    let only = (names.len() == 1).then(|| names[0].clone());
     let mut read = |wanted: &'static str| -> Result<Option<Sheet>, ImportError> {
         // XLSForm tools accept "Survey" as well as "survey".
-        let Some(actual) = names.iter().find(|n| n.trim().eq_ignore_ascii_case(wanted)) else {
+        let found = names.iter().find(|n| n.trim().eq_ignore_ascii_case(wanted));
+        let Some(actual) = found.or(only.as_ref().filter(|_| wanted == "survey")) else {
             return Ok(None);
         };
         let range = book
@@ -95,22 +127,35 @@ fn to_sheet(range: &calamine::Range<Data>) -> Sheet {
             .chain(cells.iter().map(cell_text))
             .collect(),
     });
-    let header = rows
+    let (header, header_row) = rows
         .by_ref()
         .find(|row| !row.is_blank())
-        .map(|row| row.cells)
-        .unwrap_or_default();
+        .map_or((Vec::new(), 1), |row| (row.cells, row.number));
+    // Like pyxform, cells under no header are no part of the form.
+    let under_header = |row: &Row| {
+        row.cells
+            .iter()
+            .zip(&header)
+            .any(|(cell, head)| !cell.is_empty() && !head.is_empty())
+    };
+    let rows = rows.filter(under_header).collect();
     Sheet {
-        header,
-        rows: rows.filter(|row| !row.is_blank()).collect(),
+        header: headers::read(&header),
+        header_row,
+        rows,
     }
 }
 
-/// A cell as the text an author typed: `1` for a numeric 1, not `1.0`.
+/// A cell as the text an author typed: `1` for a numeric 1, not `1.0`, and
+/// (like pyxform) with typographic quotes made plain, so `‘other’` in a
+/// condition is the text `'other'`.
 fn cell_text(cell: &Data) -> String {
     match cell {
         Data::Empty | Data::Error(_) => String::new(),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_owned(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s
+            .trim()
+            .replace(['\u{2018}', '\u{2019}'], "'")
+            .replace(['\u{201c}', '\u{201d}'], "\""),
         Data::Int(i) => i.to_string(),
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Data::Float(f) => f.to_string(),

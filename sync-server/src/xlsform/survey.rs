@@ -9,7 +9,7 @@ use super::languages::{self, Languages};
 use super::other;
 use super::sheets::{Row, Sheet};
 use super::types::{kind_of, RowType};
-use super::xpath::{self, Node};
+use super::xpath::{self, and, Node, Shape};
 use super::{question_id, ImportError};
 
 /// What the survey sheet becomes.
@@ -38,6 +38,26 @@ struct Columns {
     disaggregation: Option<usize>,
 }
 
+/// The survey columns the import reads; any other column with text in it is
+/// named in the checklist (`unused`).
+const USED: [&str; 15] = [
+    "type",
+    "name",
+    "label",
+    "hint",
+    "required",
+    "relevant",
+    "constraint",
+    "constraint_message",
+    "calculation",
+    "default",
+    "choice_filter",
+    "fieldkit::purpose",
+    "fieldkit::sensitive",
+    "fieldkit::identifying",
+    "fieldkit::disaggregation",
+];
+
 /// An open group: its section id, title, condition and how often it resumed.
 struct Group {
     id: String,
@@ -56,11 +76,16 @@ struct Builder<'a> {
     lists_with_other: BTreeSet<String>,
     /// XLSForm name -> Fieldkit id, for every question in the form.
     ids: BTreeMap<String, String>,
+    /// Fieldkit id -> the kind of value its answer is, for ODK's comparisons.
+    shapes: BTreeMap<String, Shape>,
     /// Translated calculations, by XLSForm name, with whether one was used.
-    calculations: BTreeMap<String, (Node, bool)>,
+    /// One that does not translate only matters where something uses it.
+    calculations: BTreeMap<String, (Result<Node, ImportError>, bool)>,
     groups: Vec<Group>,
     sections: Vec<Section>,
-    pending_notes: Vec<Text>,
+    /// Notes waiting for the next question: text, the condition under which
+    /// ODK shows them (Fieldkit text), and their row.
+    pending_notes: Vec<(Text, Option<String>, usize)>,
     notes: Vec<String>,
     default_section: Text,
 }
@@ -87,6 +112,9 @@ pub(crate) fn convert(
         identifying: column("fieldkit::identifying"),
         disaggregation: column("fieldkit::disaggregation"),
     };
+    sheet.one_header_per_column(file, "survey")?;
+    let mut notes = Vec::new();
+    super::unused::check(file, "survey", sheet, &USED, &mut notes)?;
     for (index, name) in [(columns.kind, "type"), (columns.name, "name")] {
         if index.is_none() {
             return Err(ImportError::MissingColumn {
@@ -101,14 +129,15 @@ pub(crate) fn convert(
         sheet,
         languages,
         columns,
-        lists: super::choices::read_lists(file, choices, languages)?,
+        lists: super::choices::read_lists(file, choices, languages, &mut notes)?,
         lists_with_other: BTreeSet::new(),
         ids: BTreeMap::new(),
+        shapes: BTreeMap::new(),
         calculations: BTreeMap::new(),
         groups: Vec::new(),
         sections: Vec::new(),
         pending_notes: Vec::new(),
-        notes: Vec::new(),
+        notes,
         default_section: form_title.clone(),
     };
     builder.collect_ids()?;
@@ -161,6 +190,8 @@ impl Builder<'_> {
                     format!("the name `{id}` is already used on row {first}"),
                 ));
             }
+            let shape = self.shape_of(&row_type);
+            self.shapes.insert(id.clone(), shape);
             if let RowType::Question {
                 or_other: true,
                 list,
@@ -168,6 +199,7 @@ impl Builder<'_> {
             } = &row_type
             {
                 rows_by_id.insert(format!("{id}_other"), row.number);
+                self.shapes.insert(format!("{id}_other"), Shape::Text);
                 // Like pyxform: `or_other` adds "other" to the list, so every
                 // question using that list offers it.
                 self.lists_with_other.extend(list.clone());
@@ -178,6 +210,30 @@ impl Builder<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The kind of value a row's answer is.
+    fn shape_of(&self, row_type: &RowType) -> Shape {
+        let RowType::Question { kind, list, .. } = row_type else {
+            return Shape::Other;
+        };
+        match kind {
+            QuestionKind::Integer | QuestionKind::Decimal => Shape::Number,
+            QuestionKind::Text => Shape::Text,
+            QuestionKind::Date => Shape::Date,
+            QuestionKind::SingleChoice => Shape::Choice {
+                numeric: list
+                    .as_ref()
+                    .and_then(|l| self.lists.get(l))
+                    .is_some_and(|choices| {
+                        choices
+                            .iter()
+                            .all(|c| c.value.trim().parse::<f64>().is_ok())
+                    }),
+            },
+            QuestionKind::MultipleChoice | QuestionKind::Ranking => Shape::Multiple,
+            _ => Shape::Other,
+        }
     }
 
     fn row(&mut self, row: &Row) -> Result<(), ImportError> {
@@ -193,14 +249,14 @@ impl Builder<'_> {
             RowType::BeginGroup => self.begin_group(row)?,
             RowType::EndGroup => self.end_group(row)?,
             RowType::Note => {
-                if !row.cell(self.columns.relevant).is_empty() {
-                    return Err(self.error(row, "a note with a relevant condition cannot be imported: Fieldkit shows notes as part of the next question's hint, which would show it unconditionally; move the note's text into a question's hint"));
-                }
                 let text = self
                     .languages
                     .text(self.sheet, row, "label")
                     .ok_or_else(|| self.error(row, "this note has no label"))?;
-                self.pending_notes.push(text);
+                let text = self.piped(row, "label", text)?;
+                let condition = self.effective_relevant(row)?;
+                let condition = self.checked(row, "relevant", condition)?;
+                self.pending_notes.push((text, condition, row.number));
             }
             RowType::Calculate => self.calculate(row)?,
             RowType::Metadata(what) => self.notes.push(format!(
@@ -213,7 +269,8 @@ impl Builder<'_> {
                 kind,
                 list,
                 or_other,
-            } => self.question(row, kind, list.as_deref(), or_other)?,
+                constraint,
+            } => self.question(row, kind, list.as_deref(), or_other, constraint)?,
         }
         Ok(())
     }
@@ -224,6 +281,9 @@ impl Builder<'_> {
             .languages
             .text(self.sheet, row, "label")
             .unwrap_or_else(|| self.languages.fixed(|_| id.clone()));
+        if title.0.values().any(|t| t.contains("${")) {
+            return Err(self.error(row, "a group's label cannot show an answer (`${name}`); Fieldkit shows it as a section title before any answer in it: write it without"));
+        }
         let relevant = self.translate(row, "relevant", false)?;
         // A nested group's condition includes its parent's.
         let relevant = match (
@@ -291,8 +351,8 @@ impl Builder<'_> {
             return Err(self.error(row, "this calculate has no calculation"));
         }
         let node = self
-            .translate(row, "calculation", false)?
-            .expect("checked non-empty above");
+            .translate(row, "calculation", false)
+            .map(|node| node.expect("checked non-empty above"));
         self.calculations.insert(name, (node, false));
         Ok(())
     }
@@ -303,6 +363,7 @@ impl Builder<'_> {
         kind: QuestionKind,
         list: Option<&str>,
         or_other: bool,
+        type_constraint: Option<&'static str>,
     ) -> Result<(), ImportError> {
         for (index, column) in [
             (self.columns.choice_filter, "choice_filter"),
@@ -323,6 +384,7 @@ impl Builder<'_> {
             .languages
             .text(self.sheet, row, "label")
             .ok_or_else(|| self.error(row, format!("the question `{id}` has no label")))?;
+        let text = self.piped(row, "label", text)?;
         let mut choices = match list {
             Some(list) => self.lists.get(list).cloned().ok_or_else(|| {
                 self.error(
@@ -332,12 +394,11 @@ impl Builder<'_> {
             })?,
             None => Vec::new(),
         };
+        if let Some(list) = list {
+            self.check_choice_labels(row, list, &choices)?;
+        }
         let group_relevant = self.groups.last().and_then(|g| g.relevant.clone());
-        let own_relevant = self.translate(row, "relevant", false)?;
-        let relevant = match (group_relevant.clone(), own_relevant) {
-            (Some(group), Some(own)) => Some(and(group, own)),
-            (group, own) => own.or(group),
-        };
+        let relevant = self.effective_relevant(row)?;
         let disaggregation = match row.cell(self.columns.disaggregation) {
             "" => None,
             dim => Some(Dimension::ALL.into_iter().find(|d| d.as_str() == dim.to_lowercase()).ok_or_else(|| {
@@ -345,7 +406,11 @@ impl Builder<'_> {
             })?),
         };
         let required = self.yes_no(row, self.columns.required, "required")?;
-        let constraint = self.translate(row, "constraint", true)?;
+        let constraint = match (type_constraint, self.translate(row, "constraint", true)?) {
+            (Some(own), Some(written)) => Some(and(Node::Raw(own), written)),
+            (Some(own), None) => Some(Node::Raw(own)),
+            (None, written) => written,
+        };
         let list_has_other = list.is_some_and(|l| self.lists_with_other.contains(l));
         if list_has_other && !choices.iter().any(|c| c.value == "other") {
             choices.push(Choice {
@@ -353,10 +418,11 @@ impl Builder<'_> {
                 label: self.languages.fixed(other::other_word),
             });
         }
+        let relevant = self.checked(row, "relevant", relevant)?;
         let question = Question {
             id: id.clone(),
             text,
-            hint: self.hint(row),
+            hint: self.hint(row, &id, relevant.as_deref())?,
             kind,
             choices,
             required,
@@ -364,9 +430,12 @@ impl Builder<'_> {
             sensitive: self.yes_no(row, self.columns.sensitive, "fieldkit::sensitive")?,
             identifying: self.yes_no(row, self.columns.identifying, "fieldkit::identifying")?,
             disaggregation,
-            relevant: self.checked(row, "relevant", relevant)?,
+            relevant,
             constraint: self.checked(row, "constraint", constraint)?,
-            constraint_message: self.languages.text(self.sheet, row, "constraint_message"),
+            constraint_message: match self.languages.text(self.sheet, row, "constraint_message") {
+                Some(message) => Some(self.piped(row, "constraint_message", message)?),
+                None => None,
+            },
             card: None,
             not_identifying_because: None,
         };
@@ -384,11 +453,96 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// `text` with each `${name}` as the Fieldkit id of that question, so
+    /// the phone shows the answer there as ODK does.
+    fn piped(&self, row: &Row, column: &str, text: Text) -> Result<Text, ImportError> {
+        let resolve = |name: &str| -> Result<String, String> {
+            if let Some(id) = self.ids.get(name) {
+                return Ok(id.clone());
+            }
+            Err(
+                if self.calculations.contains_key(name) || self.is_calculate(name) {
+                    format!("`${{{name}}}` is a calculation, and Fieldkit keeps no calculated values, so a text cannot show it; show the answers it is made from instead")
+                } else {
+                    format!("`${{{name}}}` is not a question in this form")
+                },
+            )
+        };
+        super::piping::rewrite(text, &resolve)
+            .map_err(|message| self.error(row, format!("column `{column}`: {message}")))
+    }
+
+    fn is_calculate(&self, name: &str) -> bool {
+        self.sheet.rows.iter().any(|r| {
+            r.cell(self.columns.name) == name && matches!(self.row_type(r), Ok(RowType::Calculate))
+        })
+    }
+
+    /// Choice labels may show answers too; each must name a question.
+    fn check_choice_labels(
+        &self,
+        row: &Row,
+        list: &str,
+        choices: &[Choice],
+    ) -> Result<(), ImportError> {
+        let known: BTreeSet<&String> = self.ids.values().collect();
+        for choice in choices {
+            for text in choice.label.0.values() {
+                for id in fieldkit_protocols::piping::references(text) {
+                    if !known.contains(&id) {
+                        return Err(self.error(row, format!("the choice `{}` of list `{list}` shows `${{{id}}}`, which is not a question of this form (calculations cannot be shown)", choice.value)));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The row's own `relevant` and those of the groups around it.
+    fn effective_relevant(&mut self, row: &Row) -> Result<Option<Node>, ImportError> {
+        let group_relevant = self.groups.last().and_then(|g| g.relevant.clone());
+        let own_relevant = self.translate(row, "relevant", false)?;
+        Ok(match (group_relevant, own_relevant) {
+            (Some(group), Some(own)) => Some(and(group, own)),
+            (group, own) => own.or(group),
+        })
+    }
+
     /// The row's hint, after any notes that came just before the question.
-    fn hint(&mut self, row: &Row) -> Option<Text> {
+    /// A note opens the hint only when ODK would show it under the same
+    /// condition as the question; otherwise it would appear (or vanish)
+    /// where ODK does not show it, so it is refused where it stands.
+    fn hint(
+        &mut self,
+        row: &Row,
+        id: &str,
+        relevant: Option<&str>,
+    ) -> Result<Option<Text>, ImportError> {
         let notes = std::mem::take(&mut self.pending_notes);
-        let hint = self.languages.text(self.sheet, row, "hint");
-        languages::merge_texts(notes.into_iter().chain(hint))
+        if let Some((_, condition, note_row)) =
+            notes.iter().find(|(_, c, _)| c.as_deref() != relevant)
+        {
+            let shown =
+                |c: Option<&str>| c.map_or_else(|| "always".to_owned(), |c| format!("when `{c}`"));
+            return Err(ImportError::AtRow {
+                file: self.file.to_owned(),
+                sheet: "survey",
+                row: *note_row,
+                message: format!(
+                    "this note is shown {}, but Fieldkit shows a note in the hint of the next question, `{id}` (row {}), which is asked {}; move the note next to a question asked under the same condition, or into a question's hint",
+                    shown(condition.as_deref()),
+                    row.number,
+                    shown(relevant)
+                ),
+            });
+        }
+        let hint = match self.languages.text(self.sheet, row, "hint") {
+            Some(hint) => Some(self.piped(row, "hint", hint)?),
+            None => None,
+        };
+        Ok(languages::merge_texts(
+            notes.into_iter().map(|(text, _, _)| text).chain(hint),
+        ))
     }
 
     fn yes_no(&self, row: &Row, index: Option<usize>, column: &str) -> Result<bool, ImportError> {
@@ -420,9 +574,17 @@ impl Builder<'_> {
             if let Some(id) = self.ids.get(name) {
                 return Ok(Node::Ref(id.clone()));
             }
-            if let Some((node, _)) = self.calculations.get(name) {
-                used.borrow_mut().push(name.to_owned());
-                return Ok(Node::Group(Box::new(node.clone())));
+            match self.calculations.get(name) {
+                Some((Ok(node), _)) => {
+                    used.borrow_mut().push(name.to_owned());
+                    return Ok(Node::Group(Box::new(node.clone())));
+                }
+                Some((Err(error), _)) => {
+                    return Err(format!(
+                        "`${{{name}}}` is a calculation Fieldkit cannot use here: {error}"
+                    ));
+                }
+                None => {}
             }
             let later = self
                 .sheet
@@ -437,15 +599,27 @@ impl Builder<'_> {
                 format!("`${{{name}}}` is not a question in this form")
             })
         };
-        let node = xpath::translate(source, &resolve, allow_current).map_err(|error| {
-            ImportError::Expression {
-                file: self.file.to_owned(),
-                sheet: "survey",
-                row: row.number,
-                column,
-                expression: source.to_owned(),
-                error,
-            }
+        let current = self
+            .row_type(row)
+            .map(|t| self.shape_of(&t))
+            .unwrap_or(Shape::Other);
+        let shapes = |id: Option<&str>| match id {
+            None => current,
+            Some(id) => self.shapes.get(id).copied().unwrap_or(Shape::Other),
+        };
+        let context = xpath::Context {
+            resolve: &resolve,
+            shapes: &shapes,
+            allow_current,
+            condition: column != "calculation",
+        };
+        let node = xpath::translate(source, &context).map_err(|error| ImportError::Expression {
+            file: self.file.to_owned(),
+            sheet: "survey",
+            row: row.number,
+            column,
+            expression: source.to_owned(),
+            error,
         })?;
         for name in used.into_inner() {
             if let Some(entry) = self.calculations.get_mut(&name) {
@@ -497,25 +671,32 @@ impl Builder<'_> {
                 ),
             });
         }
-        for (name, (_, used)) in &self.calculations {
+        for (name, (translated, used)) in &self.calculations {
             if !used {
-                self.notes.push(format!("the calculate `{name}` was dropped: nothing in skip logic or constraints uses it, and Fieldkit stores no calculated values"));
+                let untranslatable = match translated {
+                    Err(error) => format!(" (nor could it be translated: {error})"),
+                    Ok(_) => String::new(),
+                };
+                self.notes.push(format!("the calculate `{name}` was dropped: nothing in skip logic or constraints uses it, and Fieldkit stores no calculated values{untranslatable}"));
             }
         }
         self.sections.retain(|s| !s.questions.is_empty());
-        let closing = languages::merge_texts(std::mem::take(&mut self.pending_notes));
+        let closing_notes = std::mem::take(&mut self.pending_notes);
+        if let Some((_, Some(condition), note_row)) =
+            closing_notes.iter().find(|(_, c, _)| c.is_some())
+        {
+            return Err(ImportError::AtRow {
+                file: self.file.to_owned(),
+                sheet: "survey",
+                row: *note_row,
+                message: format!("this note comes after the last question and is shown only when `{condition}`, but Fieldkit's closing text is always shown; remove the condition or move the note before a question asked under it"),
+            });
+        }
+        let closing = languages::merge_texts(closing_notes.into_iter().map(|(text, _, _)| text));
         Ok(Form {
             sections: self.sections,
             closing,
             notes: self.notes,
         })
     }
-}
-
-pub(crate) fn and(left: Node, right: Node) -> Node {
-    Node::Binary(
-        "and",
-        Box::new(Node::Group(Box::new(left))),
-        Box::new(Node::Group(Box::new(right))),
-    )
 }

@@ -1,4 +1,6 @@
-//! The `type` column: what each survey row is, and what Fieldkit refuses.
+//! The `type` column: what each survey row is, read with pyxform's spellings
+//! (`select one from LIST`, `add integer prompt`, `q date`...), and what
+//! Fieldkit refuses and why.
 
 use fieldkit_protocols::QuestionKind;
 
@@ -8,10 +10,13 @@ pub(crate) enum RowType {
     Blank,
     Question {
         kind: QuestionKind,
-        /// The choice list for selects and rankings.
+        /// The choice list for selects and rankings, as written (pyxform
+        /// keeps its case).
         list: Option<String>,
         /// `or_other`: an extra "other" choice and a follow-up text question.
         or_other: bool,
+        /// A constraint the type itself carries (`percentage`: 0 to 100).
+        constraint: Option<&'static str>,
     },
     Note,
     Calculate,
@@ -30,87 +35,298 @@ impl RowType {
     }
 }
 
+/// pyxform's select commands (`aliases.select`), longest first so that
+/// `select one from` wins over `select one`.
+const SELECTS: [(&str, Select); 16] = [
+    ("add select multiple prompt using", Select::Multiple),
+    ("add select one prompt using", Select::One),
+    ("select all that apply from", Select::Multiple),
+    ("select multiple from file", Select::FromFile),
+    ("select_multiple_from_file", Select::FromFile),
+    ("select all that apply", Select::Multiple),
+    ("select one from file", Select::FromFile),
+    ("select_one_from_file", Select::FromFile),
+    ("select_one_external", Select::External),
+    ("select one external", Select::External),
+    ("select one from", Select::One),
+    ("select_multiple", Select::Multiple),
+    ("select_one", Select::One),
+    ("select one", Select::One),
+    ("select1", Select::One),
+    ("rank", Select::Rank),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Select {
+    One,
+    Multiple,
+    Rank,
+    FromFile,
+    External,
+}
+
 /// Reads a `type` cell such as `select_one work_types or_other`.
 pub(crate) fn kind_of(cell: &str) -> Result<RowType, String> {
-    let lower = cell.trim().to_lowercase();
-    let words: Vec<&str> = lower.split_whitespace().collect();
-    // "select one x" and "begin group" are accepted spellings of "select_one x" and "begin_group".
-    let (head, rest) = match words.as_slice() {
-        [] => return Ok(RowType::Blank),
-        [first, second, rest @ ..] if matches!(*first, "select" | "begin" | "end") => {
-            (format!("{first}_{second}"), rest)
+    let words: Vec<&str> = cell.split_whitespace().collect();
+    if words.is_empty() {
+        return Ok(RowType::Blank);
+    }
+    let spaced = words.join(" ");
+    let lower = spaced.to_lowercase();
+    for (command, select) in SELECTS {
+        let Some(rest) = lower.strip_prefix(command) else {
+            continue;
+        };
+        if !rest.is_empty() && !rest.starts_with(' ') {
+            continue;
         }
-        [first, rest @ ..] => ((*first).to_owned(), rest),
+        // The list name keeps the case it was written in.
+        let rest_words: Vec<&str> = spaced[command.len()..].split_whitespace().collect();
+        return select_type(cell, command, select, &rest_words);
+    }
+    if let Some(group) = control(&lower) {
+        return group;
+    }
+    Ok(simple(&lower))
+}
+
+fn select_type(
+    cell: &str,
+    command: &str,
+    select: Select,
+    rest: &[&str],
+) -> Result<RowType, String> {
+    let (list, options) = match rest {
+        [] => {
+            return Err(format!(
+                "`{cell}` needs the name of a choice list: `{command} list_name`"
+            ))
+        }
+        [list, options @ ..] => (*list, options.join(" ").to_lowercase()),
     };
-    let simple = |kind| {
-        Ok(RowType::Question {
-            kind,
+    let or_other = match options.as_str() {
+        "" => false,
+        "or_other" | "or other" | "or specify other" if select != Select::Rank => true,
+        _ => {
+            return Err(format!(
+                "`{cell}` is not a type Fieldkit understands: after the list name only `or_other` may follow; write `{command} {list}` or `{command} {list} or_other`"
+            ))
+        }
+    };
+    let kind = match select {
+        Select::One => QuestionKind::SingleChoice,
+        Select::Multiple => QuestionKind::MultipleChoice,
+        Select::Rank => QuestionKind::Ranking,
+        Select::FromFile => return Ok(RowType::Unsupported(format!(
+            "`{cell}`: choices from a file are not supported yet; copy the file's rows into the choices sheet (list_name `{}`, name, label) and write `select_one {}`",
+            list.trim_end_matches(".csv").trim_end_matches(".xml"),
+            list.trim_end_matches(".csv").trim_end_matches(".xml"),
+        ))),
+        Select::External => return Ok(RowType::Unsupported(format!(
+            "`{cell}`: external choices are not supported yet; move the list `{list}` from the external_choices sheet (or its file) into the choices sheet and write `select_one {list}`"
+        ))),
+    };
+    Ok(RowType::Question {
+        kind,
+        list: Some(list.to_owned()),
+        or_other,
+        constraint: None,
+    })
+}
+
+/// `begin group`, `end_group`, `begin repeat`, `begin loop over list`...
+fn control(lower: &str) -> Option<Result<RowType, String>> {
+    let (verb, rest) = lower.split_once([' ', '_'])?;
+    if !matches!(verb, "begin" | "end") {
+        return None;
+    }
+    let kind = ["group", "repeat", "looped group", "lgroup", "loop"]
+        .into_iter()
+        .find(|k| {
+            rest == *k || rest.starts_with(&format!("{k} ")) || rest.replace('_', " ") == *k
+        })?;
+    Some(Ok(match (verb, kind) {
+        ("begin", "group") => RowType::BeginGroup,
+        ("end", "group") => RowType::EndGroup,
+        _ => RowType::Unsupported(format!("`{verb} {kind}`: {}", REPEATS)),
+    }))
+}
+
+const REPEATS: &str = "repeat groups are not supported yet: a Fieldkit session asks each question once (R7). Ask for a count instead, or use a separate protocol per person or item";
+
+/// pyxform's plain types and their `q x` / `add x prompt` spellings.
+fn simple(lower: &str) -> RowType {
+    let plain = lower
+        .strip_prefix("q ")
+        .or_else(|| {
+            lower
+                .strip_prefix("add ")
+                .and_then(|s| s.strip_suffix(" prompt"))
+        })
+        .unwrap_or(lower);
+    let question = |kind| RowType::Question {
+        kind,
+        list: None,
+        or_other: false,
+        constraint: None,
+    };
+    let within = |constraint| RowType::Question {
+        kind: QuestionKind::Integer,
+        list: None,
+        or_other: false,
+        constraint: Some(constraint),
+    };
+    match plain {
+        "integer" | "int" => question(QuestionKind::Integer),
+        "decimal" => question(QuestionKind::Decimal),
+        "text" | "string" => question(QuestionKind::Text),
+        "date" => question(QuestionKind::Date),
+        "time" => question(QuestionKind::Time),
+        "geopoint" | "gps" | "location" => question(QuestionKind::CoarseLocation),
+        "percentage" => within(". >= 0 and . <= 100"),
+        // pyxform's `phone number` asks for one (digits only); `phonenumber`
+        // is the phone's own number, metadata.
+        "phone number" => RowType::Question {
+            kind: QuestionKind::Text,
             list: None,
             or_other: false,
-        })
-    };
-    match (head.as_str(), rest) {
-        ("select_one" | "select_multiple" | "rank", [list, options @ ..]) => {
-            let or_other = match options {
-                [] => false,
-                ["or_other"] if head != "rank" => true,
-                _ => return Err(format!("`{cell}` is not a type Fieldkit understands; write e.g. `{head} {list}` or `{head} {list} or_other`")),
-            };
-            let kind = match head.as_str() {
-                "select_one" => QuestionKind::SingleChoice,
-                "select_multiple" => QuestionKind::MultipleChoice,
-                _ => QuestionKind::Ranking,
-            };
-            Ok(RowType::Question {
-                kind,
-                list: Some((*list).to_owned()),
-                or_other,
-            })
-        }
-        ("select_one" | "select_multiple" | "rank", []) => Err(format!(
-            "`{cell}` needs the name of a choice list: `{head} list_name`"
-        )),
-        ("select_one_from_file" | "select_multiple_from_file", _) => {
-            Ok(RowType::Unsupported(unsupported(&head)))
-        }
-        (_, [_, ..]) => Err(format!(
-            "`{cell}` is not a question type Fieldkit understands"
-        )),
-        ("integer" | "int", []) => simple(QuestionKind::Integer),
-        ("decimal", []) => simple(QuestionKind::Decimal),
-        ("text" | "string", []) => simple(QuestionKind::Text),
-        ("date", []) => simple(QuestionKind::Date),
-        ("time", []) => simple(QuestionKind::Time),
-        ("geopoint", []) => simple(QuestionKind::CoarseLocation),
-        ("note", []) => Ok(RowType::Note),
-        ("calculate", []) => Ok(RowType::Calculate),
-        ("begin_group", []) => Ok(RowType::BeginGroup),
-        ("end_group", []) => Ok(RowType::EndGroup),
-        ("start" | "end" | "today", []) => Ok(RowType::Metadata(
+            constraint: Some("matches(., '^[0-9]*$')"),
+        },
+        "number of days in last month" => within(". >= 0 and . <= 31"),
+        "number of days in last six months" => within(". >= 0 and . <= 183"),
+        "number of days in last year" => within(". >= 0 and . <= 365"),
+        "note" => RowType::Note,
+        "calculate" => RowType::Calculate,
+        "start" | "end" | "today" | "start time" | "end time" | "get start time"
+        | "get end time" | "get today" => RowType::Metadata(
             "Fieldkit records the session times itself, coarsened to privacy.timestamp_precision",
-        )),
-        (
-            "deviceid" | "imei" | "subscriberid" | "simserial" | "phonenumber" | "username"
-            | "email" | "audit" | "start-geopoint",
-            [],
-        ) => Ok(RowType::Metadata(
+        ),
+        "deviceid" | "device id" | "get device id" | "imei" | "subscriberid" | "subscriber id"
+        | "get subscriber id" | "simserial" | "sim id" | "get sim id" | "phonenumber"
+        | "get phone number" | "username" | "email" | "uri:deviceid"
+        | "uri:subscriberid" | "uri:simserial" | "uri:phonenumber" | "uri:username"
+        | "uri:email" | "audit" => RowType::Metadata(
             "Fieldkit never records device, phone or user identifiers (R21)",
-        )),
-        (other, []) => Ok(RowType::Unsupported(unsupported(other))),
+        ),
+        "hidden" => RowType::Metadata(
+            "a hidden value is never asked, and Fieldkit keeps only what the respondent answered",
+        ),
+        "start-geopoint" | "background-geopoint" => RowType::Metadata(
+            "Fieldkit never records where the phone is on its own; a geopoint question keeps only a coarse location (R21)",
+        ),
+        _ => RowType::Unsupported(unsupported(&plain.replace(' ', "_"))),
     }
 }
 
 fn unsupported(kind: &str) -> String {
     let why = match kind {
-        "begin_repeat" | "end_repeat" => "repeat groups are not supported: a Fieldkit session asks each question once. Ask for a count instead, or use a separate protocol per person or item",
-        "image" | "photo" | "audio" | "video" | "file" | "background-audio" => "photo, audio, video and file answers are not supported: they identify children (R21). Audio recording is a consent setting of the whole protocol (consent.audio_recording)",
-        "barcode" => "barcode answers are not supported: scanned codes are identifiers that would leave the device",
+        "image" | "photo" | "picture" | "audio" | "video" | "file" | "background-audio" => "photo, audio, video and file answers are refused on principle: a picture or a recording identifies a child (R21, the child must not be identifiable). Audio recording is a consent setting of the whole protocol (consent.audio_recording)",
+        "barcode" => "barcode answers are not supported: scanned codes are identifiers that would leave the device (R21)",
         "geotrace" | "geoshape" => "traces and shapes are not supported; Fieldkit keeps only a coarse location (geopoint)",
-        "datetime" | "datetime-local" => "date-and-time answers are not supported; use one date and one time question",
+        "datetime" | "date_time" | "datetime-local" => "date-and-time answers are not supported yet; use one date and one time question",
         "acknowledge" | "trigger" => "acknowledge is not supported; use a note, which becomes part of the next question's hint",
         "range" => "range is not supported; use an integer question with a constraint such as `. >= 1 and . <= 5`",
-        "hidden" | "xml-external" | "csv-external" | "select_one_from_file" | "select_multiple_from_file" => "external data is not supported: everything a Fieldkit protocol uses lives in the protocol itself",
-        _ => return format!("the question type `{kind}` is unknown; Fieldkit takes select_one, select_multiple, rank, integer, decimal, text, date, time, geopoint, note, calculate and groups"),
+        "xml-external" | "csv-external" | "osm" => "external and hidden data are not supported: everything a Fieldkit protocol uses lives in the protocol itself",
+        _ => return format!("the question type `{kind}` is unknown; Fieldkit takes pyxform's select_one, select_multiple, rank, integer, decimal, text, date, time, geopoint, note, calculate and groups, in any of pyxform's spellings"),
     };
     format!("`{kind}`: {why}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(cell: &str) -> (QuestionKind, String, bool) {
+        match kind_of(cell).unwrap() {
+            RowType::Question {
+                kind,
+                list: Some(list),
+                or_other,
+                ..
+            } => (kind, list, or_other),
+            other => panic!("{cell}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pyxform_select_spellings_name_their_list() {
+        use QuestionKind::*;
+        assert_eq!(
+            list("select one from yes_no"),
+            (SingleChoice, "yes_no".into(), false)
+        );
+        assert_eq!(
+            list("select all that apply from Fruits or specify other"),
+            (MultipleChoice, "Fruits".into(), true)
+        );
+        assert_eq!(
+            list("select_one YesNo"),
+            (SingleChoice, "YesNo".into(), false)
+        );
+        assert_eq!(
+            list("Select_Multiple  colours  or_other"),
+            (MultipleChoice, "colours".into(), true)
+        );
+        assert_eq!(
+            list("add select one prompt using sexes"),
+            (SingleChoice, "sexes".into(), false)
+        );
+        assert_eq!(list("select1 x"), (SingleChoice, "x".into(), false));
+        assert_eq!(list("rank things"), (Ranking, "things".into(), false));
+    }
+
+    #[test]
+    fn prompt_spellings_and_builtin_constraints() {
+        for (cell, kind) in [
+            ("add integer prompt", QuestionKind::Integer),
+            ("q date", QuestionKind::Date),
+            ("gps", QuestionKind::CoarseLocation),
+            ("String", QuestionKind::Text),
+        ] {
+            assert!(
+                matches!(kind_of(cell).unwrap(), RowType::Question { kind: k, .. } if k == kind),
+                "{cell}"
+            );
+        }
+        assert!(matches!(
+            kind_of("percentage").unwrap(),
+            RowType::Question {
+                constraint: Some(". >= 0 and . <= 100"),
+                ..
+            }
+        ));
+        // pyxform's `phone number` is a question; `phonenumber` the phone's own.
+        assert!(matches!(
+            kind_of("phone number").unwrap(),
+            RowType::Question {
+                kind: QuestionKind::Text,
+                constraint: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            kind_of("phonenumber").unwrap(),
+            RowType::Metadata(_)
+        ));
+        assert_eq!(kind_of("begin_group").unwrap(), RowType::BeginGroup);
+        assert_eq!(kind_of("End Group").unwrap(), RowType::EndGroup);
+    }
+
+    #[test]
+    fn refusals_say_why_and_what_to_write() {
+        let RowType::Unsupported(photo) = kind_of("add photo prompt").unwrap() else {
+            panic!()
+        };
+        assert!(photo.contains("R21"), "{photo}");
+        let RowType::Unsupported(repeat) = kind_of("begin repeat").unwrap() else {
+            panic!()
+        };
+        assert!(repeat.contains("repeat groups"), "{repeat}");
+        let RowType::Unsupported(file) = kind_of("select_one_from_file towns.csv").unwrap() else {
+            panic!()
+        };
+        assert!(file.contains("select_one towns"), "{file}");
+        let bad = kind_of("select_one list extra").unwrap_err();
+        assert!(bad.contains("only `or_other` may follow"), "{bad}");
+    }
 }

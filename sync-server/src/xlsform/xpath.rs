@@ -2,10 +2,21 @@
 //!
 //! Supported: `${q}` references, `.` (constraints only), numbers, strings,
 //! `true()`/`false()`, `= != < <= > >=`, `+ - * div`, `and`/`or`/`not(...)`,
-//! `selected(${q}, 'v')`, `count-selected(${q})`, `string-length(.)`, and the
-//! idiom `${q} != ''` / `${q} = ''`, which becomes `answered(q)` / `not (answered(q))`.
-//! Everything else is refused with the column where it starts, so the author
-//! knows exactly what to rewrite.
+//! `selected(${q} or ., 'v')`, `count-selected(${q} or .)`, `string-length(.)`,
+//! `regex(., 'pattern')`, and the idiom `${q} != ''` / `${q} = ''`, which
+//! becomes `answered(q)` / `not (answered(q))`. Everything else is refused
+//! with the column where it starts, so the author knows exactly what to rewrite.
+//!
+//! The translation keeps ODK's meaning where Fieldkit's language differs:
+//! - an unanswered question is `''` in ODK, so `${q} != 'yes'` holds while
+//!   `q` is unanswered: it becomes `not (q = 'yes')` (Fieldkit's `!=` is
+//!   false for an unanswered question); two unanswered questions are equal;
+//! - a multiple-choice answer is its values joined by spaces, so
+//!   `${fruit} = 'apple'` means exactly one choice, apple:
+//!   `count_selected(fruit) = 1 and selected(fruit, 'apple')`;
+//! - comparisons that ODK evaluates as numbers on texts (always false) or
+//!   that Fieldkit cannot evaluate (a choice compared with a number) are
+//!   refused at import, as is a bare number or answer used as a condition.
 
 use std::fmt;
 
@@ -30,35 +41,67 @@ pub(crate) enum Node {
     Call(&'static str, Vec<Node>),
     /// An inlined calculation, always printed in parentheses.
     Group(Box<Node>),
+    /// Fieldkit expression text the import writes itself (a type's own
+    /// constraint), printed in parentheses where it is an operand.
+    Raw(&'static str),
 }
 
 /// How a `${name}` reference resolves: a question id, an inlined calculation,
 /// or `None` when the name is unknown (the message says why).
 pub(crate) type Resolve<'a> = &'a dyn Fn(&str) -> Result<Node, String>;
 
-/// Translates `xpath`; `allow_current` permits `.` (constraints).
-pub(crate) fn translate(
-    xpath: &str,
-    resolve: Resolve<'_>,
-    allow_current: bool,
-) -> Result<Node, XPathError> {
+/// What kind of value an answer is, for ODK's comparison rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Number,
+    Text,
+    /// A single choice; `numeric` when every choice value is a number.
+    Choice {
+        numeric: bool,
+    },
+    Multiple,
+    Date,
+    /// A yes/no, a location, or something unknown: not checked.
+    Other,
+    Condition,
+}
+
+/// The shape of a question id (`Some`) or of `.` (`None`).
+pub(crate) type Shapes<'a> = &'a dyn Fn(Option<&str>) -> Shape;
+
+/// Everything a translation needs from the form around the expression.
+pub(crate) struct Context<'a> {
+    pub resolve: Resolve<'a>,
+    pub shapes: Shapes<'a>,
+    /// `.` is allowed (constraints).
+    pub allow_current: bool,
+    /// The whole expression is a condition (relevant, constraint), not a value.
+    pub condition: bool,
+}
+
+/// Translates `xpath`.
+pub(crate) fn translate(xpath: &str, context: &Context<'_>) -> Result<Node, XPathError> {
     let tokens = tokenize(xpath)?;
     let mut parser = Parser {
         tokens,
         at: 0,
-        resolve,
-        allow_current,
+        resolve: context.resolve,
+        shapes: context.shapes,
+        allow_current: context.allow_current,
         end_column: xpath.chars().count() + 1,
         depth: 0,
     };
     let node = parser.or()?;
-    match parser.tokens.get(parser.at) {
-        None => Ok(node),
-        Some((_, column)) => Err(XPathError {
+    if let Some((_, column)) = parser.tokens.get(parser.at) {
+        return Err(XPathError {
             column: *column,
             message: "unexpected text after the end of the expression".to_owned(),
-        }),
+        });
     }
+    if context.condition {
+        parser.condition(&node, 1)?;
+    }
+    Ok(node)
 }
 
 /// Translates with `${name}` meaning the question `name` (lowercased), for
@@ -69,7 +112,13 @@ pub fn translate_xpath(xpath: &str, allow_current: bool) -> Result<String, XPath
             .map(Node::Ref)
             .ok_or_else(|| format!("`{name}` is not a usable question name"))
     };
-    translate(xpath, &resolve, allow_current).map(|n| n.to_string())
+    let context = Context {
+        resolve: &resolve,
+        shapes: &|_| Shape::Other,
+        allow_current,
+        condition: false,
+    };
+    translate(xpath, &context).map(|n| n.to_string())
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -164,6 +213,7 @@ struct Parser<'a> {
     tokens: Vec<(Token, usize)>,
     at: usize,
     resolve: Resolve<'a>,
+    shapes: Shapes<'a>,
     allow_current: bool,
     end_column: usize,
     depth: usize,
@@ -258,6 +308,7 @@ impl Parser<'_> {
 
     fn comparison(&mut self) -> Result<Node, XPathError> {
         let left = self.sum()?;
+        let column = self.column();
         let Some(op) = self.op(&["=", "!=", "<", "<=", ">", ">="]) else {
             return Ok(left);
         };
@@ -267,15 +318,137 @@ impl Parser<'_> {
         let answered = |n: &Node| Node::Call("answered", vec![n.clone()]);
         match (op, &left, &right) {
             ("!=", q @ Node::Ref(_), r) | ("!=", r, q @ Node::Ref(_)) if blank(r) => {
-                Ok(answered(q))
+                return Ok(answered(q))
             }
             ("=", q @ Node::Ref(_), r) | ("=", r, q @ Node::Ref(_)) if blank(r) => {
-                Ok(Node::Not(Box::new(answered(q))))
+                return Ok(Node::Not(Box::new(answered(q))))
             }
             _ if blank(&left) || blank(&right) => {
-                self.fail("comparing with '' is only supported as ${question} = '' or != ''")
+                return self
+                    .fail("comparing with '' is only supported as ${question} = '' or != ''")
             }
-            _ => Ok(Node::Binary(op, Box::new(left), Box::new(right))),
+            _ => {}
+        }
+        let fail = |message: String| Err(XPathError { column, message });
+        let (ls, rs) = (self.shape(&left), self.shape(&right));
+        // A multiple-choice answer is its values joined by spaces in ODK.
+        if let (Shape::Multiple, _) | (_, Shape::Multiple) = (ls, rs) {
+            let (q, other) = if ls == Shape::Multiple {
+                (&left, &right)
+            } else {
+                (&right, &left)
+            };
+            return match (op, other) {
+                ("=" | "!=", Node::Str(v)) if !v.contains(char::is_whitespace) => {
+                    let exactly = and(
+                        Node::Binary(
+                            "=",
+                            Box::new(Node::Call("count_selected", vec![q.clone()])),
+                            Box::new(Node::Number("1".to_owned())),
+                        ),
+                        Node::Call("selected", vec![q.clone(), Node::Str(v.clone())]),
+                    );
+                    Ok(if op == "=" { exactly } else { Node::Not(Box::new(exactly)) })
+                }
+                _ => fail(format!(
+                    "`{}` can hold several choices: test one with selected({}, 'value') or count them with count-selected({})",
+                    q, xpath_name(q), xpath_name(q)
+                )),
+            };
+        }
+        let text_like = |s: Shape, n: &Node| {
+            matches!(s, Shape::Text | Shape::Choice { numeric: false })
+                || matches!(n, Node::Str(v) if v.trim().parse::<f64>().is_err())
+        };
+        let number_like = |s: Shape| s == Shape::Number;
+        if matches!(op, "<" | "<=" | ">" | ">=")
+            && (text_like(ls, &left) || text_like(rs, &right))
+            && !(ls == Shape::Date || rs == Shape::Date)
+        {
+            return fail(format!(
+                "`{op}` compares numbers in ODK, and a text is no number (the comparison is always false); compare a number question, or test the text with = or !="
+            ));
+        }
+        if (number_like(ls) && text_like(rs, &right)) || (text_like(ls, &left) && number_like(rs)) {
+            return fail(
+                "a number is compared with a text here; in ODK that is always false. Quote the value if the answer is a choice or a text ('1'), or compare the number question with a number".to_owned(),
+            );
+        }
+        if matches!(ls, Shape::Choice { numeric: false } | Shape::Text)
+            && matches!(right, Node::Number(_))
+            || matches!(rs, Shape::Choice { numeric: false } | Shape::Text)
+                && matches!(left, Node::Number(_))
+        {
+            return fail(
+                "a choice or text answer is compared with a number; write the value in quotes, e.g. '1'".to_owned(),
+            );
+        }
+        let compared = Node::Binary(op, Box::new(left.clone()), Box::new(right.clone()));
+        let both_answers = matches!(left, Node::Ref(_)) && matches!(right, Node::Ref(_));
+        let neither = || {
+            and(
+                Node::Not(Box::new(answered(&left))),
+                Node::Not(Box::new(answered(&right))),
+            )
+        };
+        Ok(match op {
+            // ODK: '' != 'x' holds, and two unanswered questions are equal.
+            "!=" if both_answers => and(
+                Node::Not(Box::new(Node::Binary(
+                    "=",
+                    Box::new(left.clone()),
+                    Box::new(right.clone()),
+                ))),
+                Node::Binary("or", Box::new(answered(&left)), Box::new(answered(&right))),
+            ),
+            "!=" => Node::Not(Box::new(Node::Binary("=", Box::new(left), Box::new(right)))),
+            "=" if both_answers => Node::Binary(
+                "or",
+                Box::new(Node::Group(Box::new(compared))),
+                Box::new(Node::Group(Box::new(neither()))),
+            ),
+            _ => compared,
+        })
+    }
+
+    /// The kind of value `node` is.
+    fn shape(&self, node: &Node) -> Shape {
+        match node {
+            Node::Ref(id) => (self.shapes)(Some(id)),
+            Node::Current => (self.shapes)(None),
+            Node::Number(_) => Shape::Number,
+            Node::Str(_) => Shape::Text,
+            Node::Group(inner) => self.shape(inner),
+            Node::Call("count_selected" | "length", _) => Shape::Number,
+            Node::Binary("+" | "-" | "*" | "/", ..) => Shape::Number,
+            Node::Bool(_) | Node::Not(_) | Node::Binary(..) | Node::Call(..) | Node::Raw(_) => {
+                Shape::Condition
+            }
+        }
+    }
+
+    /// Refuses a value where ODK expects a condition: a number, a text or an
+    /// answer that is not yes/no (ODK and Fieldkit read those differently).
+    fn condition(&self, node: &Node, column: usize) -> Result<(), XPathError> {
+        let fail = |message: String| Err(XPathError { column, message });
+        match node {
+            Node::Binary("and" | "or", left, right) => {
+                self.condition(left, column)?;
+                self.condition(right, column)
+            }
+            Node::Not(inner) | Node::Group(inner) => self.condition(inner, column),
+            Node::Number(n) => fail(format!(
+                "the number `{n}` stands where a condition belongs; ODK reads 0 as false and any other number as true: write true() or false()"
+            )),
+            Node::Str(_) => fail("a text stands where a condition belongs: compare it, e.g. ${q} = 'yes'".to_owned()),
+            other => match self.shape(other) {
+                Shape::Condition | Shape::Other => Ok(()),
+                _ => fail(format!(
+                    "`{other}` is an answer or a number, not a condition: compare it, e.g. {} != '' or {} > 0",
+                    xpath_name(other),
+                    xpath_name(other)
+                )),
+            },
         }
     }
 
@@ -371,11 +544,12 @@ impl Parser<'_> {
         self.expect(&Token::Close, "`)` after the function's arguments")?;
         let fail = |message: String| Err(XPathError { column, message });
         let question = |n: &Node| matches!(n, Node::Ref(_));
+        let current = |n: &Node| matches!(n, Node::Current);
         match (name, args.as_slice()) {
             ("true", []) => Ok(Node::Bool(true)),
             ("false", []) => Ok(Node::Bool(false)),
             ("not", [inner]) => Ok(Node::Not(Box::new(inner.clone()))),
-            ("selected", [q, Node::Str(v) | Node::Number(v)]) if question(q) => Ok(Node::Call(
+            ("selected", [q, Node::Str(v) | Node::Number(v)]) if question(q) || current(q) => Ok(Node::Call(
                 "selected",
                 vec![q.clone(), Node::Str(v.clone())],
             )),
@@ -383,13 +557,20 @@ impl Parser<'_> {
                 "selected() takes a question and a choice value: selected(${q}, 'value')"
                     .to_owned(),
             ),
-            ("count-selected", [q]) if question(q) => {
+            ("count-selected", [q]) if question(q) || current(q) => {
                 Ok(Node::Call("count_selected", vec![q.clone()]))
             }
             ("count-selected", _) => {
                 fail("count-selected() takes one question: count-selected(${q})".to_owned())
             }
             ("string-length", [Node::Current]) => Ok(Node::Call("length", vec![Node::Current])),
+            ("regex", [Node::Current, Node::Str(pattern)]) => {
+                Ok(Node::Call("matches", vec![Node::Current, Node::Str(java_classes(pattern))]))
+            }
+            ("regex", _) => fail(
+                "regex() is supported on the answer being given: regex(., 'pattern') in a constraint"
+                    .to_owned(),
+            ),
             ("string-length", _) => fail(
                 "string-length() is only supported on the current answer: string-length(.)"
                     .to_owned(),
@@ -401,9 +582,64 @@ impl Parser<'_> {
     }
 }
 
+/// How an author would write `node` in XLSForm, for messages.
+fn xpath_name(node: &Node) -> String {
+    match node {
+        Node::Ref(id) => format!("${{{id}}}"),
+        other => other.to_string(),
+    }
+}
+
+/// Java's `\d`, `\w` and `\s` (what ODK's regex() uses) are ASCII classes;
+/// Rust's are Unicode. Spelled out so a pattern accepts exactly what ODK does.
+fn java_classes(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut chars = pattern.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(next) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let class = match next {
+                    'd' => Some("0-9"),
+                    'w' => Some("0-9A-Za-z_"),
+                    's' => Some(" \\t\\n\\x0B\\f\\r"),
+                    _ => None,
+                };
+                match (class, in_class) {
+                    (Some(class), true) => out.push_str(class),
+                    (Some(class), false) => {
+                        out.push('[');
+                        out.push_str(class);
+                        out.push(']');
+                    }
+                    (None, _) => {
+                        out.push(c);
+                        out.push(next);
+                    }
+                }
+            }
+            '[' => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Binding strength, for printing only the parentheses that are needed.
 fn strength(node: &Node) -> u8 {
     match node {
+        Node::Raw(_) => 0,
         Node::Binary("or", ..) => 1,
         Node::Binary("and", ..) => 2,
         Node::Not(_) => 3,
@@ -412,6 +648,14 @@ fn strength(node: &Node) -> u8 {
         Node::Binary(..) => 4,
         _ => 7,
     }
+}
+
+pub(crate) fn and(left: Node, right: Node) -> Node {
+    Node::Binary(
+        "and",
+        Box::new(Node::Group(Box::new(left))),
+        Box::new(Node::Group(Box::new(right))),
+    )
 }
 
 impl fmt::Display for Node {
@@ -426,6 +670,7 @@ impl fmt::Display for Node {
             Node::Bool(b) => write!(f, "{b}"),
             Node::Not(inner) => write!(f, "not ({inner})"),
             Node::Group(inner) => write!(f, "({inner})"),
+            Node::Raw(text) => f.write_str(text),
             Node::Call(name, args) => {
                 write!(f, "{name}(")?;
                 for (i, arg) in args.iter().enumerate() {

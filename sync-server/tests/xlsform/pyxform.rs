@@ -12,10 +12,10 @@ use serde_json::Value as Json;
 
 use super::forms;
 
-/// A Python interpreter that can import pyxform: `FIELDKIT_PYTHON` if set,
+/// A Python interpreter that can import `modules`: `FIELDKIT_PYTHON` if set,
 /// else `python3`, else the venv `scripts/setup` makes when the system Python
 /// refuses user installs (PEP 668).
-fn python_with_pyxform() -> Option<PathBuf> {
+pub(super) fn python_with_pyxform(modules: &[&str]) -> Option<PathBuf> {
     let venv = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
@@ -28,7 +28,7 @@ fn python_with_pyxform() -> Option<PathBuf> {
     };
     candidates.into_iter().find(|python| {
         Command::new(python)
-            .args(["-c", "import pyxform"])
+            .args(["-c", &format!("import {}", modules.join(", "))])
             .output()
             .is_ok_and(|o| o.status.success())
     })
@@ -36,7 +36,7 @@ fn python_with_pyxform() -> Option<PathBuf> {
 
 /// pyxform's JSON for an .xlsx file, or `None` when pyxform is unavailable.
 fn pyxform_json(bytes: &[u8], name: &str) -> Option<Json> {
-    let Some(python) = python_with_pyxform() else {
+    let Some(python) = python_with_pyxform(&["pyxform"]) else {
         println!(
             "note: pyxform is not installed (run scripts/setup); skipping the pyxform comparison"
         );

@@ -38,7 +38,11 @@ pub(crate) fn QuestionPanel(question_id: String, act: Callback<Action>) -> Eleme
     let Some(interview) = guard.as_ref() else {
         return rsx! {};
     };
-    let Some(q) = interview.question(&question_id).cloned() else {
+    // Its texts in the session language, with earlier answers piped in.
+    let Some(q) = interview
+        .question(&question_id)
+        .map(|q| interview.session().shown_question(q))
+    else {
         return rsx! {};
     };
     let sl = interview.language().to_owned();

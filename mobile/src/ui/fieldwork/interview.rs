@@ -41,7 +41,7 @@ pub(crate) fn InterviewScreen() -> Element {
             Action::Answer { question_id, .. } | Action::Amend { question_id, .. } => interview
                 .question(question_id)
                 .and_then(|q| q.constraint_message.as_ref())
-                .map(|m| m.show(interview.language()).to_owned()),
+                .map(|m| interview.show(m)),
             _ => None,
         };
         let result = with_store(&services, |store| {

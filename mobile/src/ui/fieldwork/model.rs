@@ -105,11 +105,6 @@ impl PartialEq for Interview {
     }
 }
 
-/// Text in the session's language.
-fn show(text: &fieldkit_protocols::Text, lang: &str) -> String {
-    text.show(lang).to_owned()
-}
-
 impl Interview {
     /// Starts a session: records `SessionStarted` and stores it.
     pub fn start<E: ToString>(
@@ -364,27 +359,12 @@ impl Interview {
 
     /// Shows `value` as the person chose it, in the session language.
     pub fn describe(&self, question: &Question, value: &Value) -> String {
-        let lang = self.language();
-        let label = |v: &String| {
-            question
-                .choices
-                .iter()
-                .find(|c| &c.value == v)
-                .map_or_else(|| v.clone(), |c| show(&c.label, lang))
-        };
-        match value {
-            Value::Bool(true) => "✓".into(),
-            Value::Bool(false) => "✗".into(),
-            Value::Integer(n) => n.to_string(),
-            Value::Decimal(n) => n.to_string(),
-            Value::Count(n) => n.to_string(),
-            Value::Text(t) | Value::Date(t) | Value::Time(t) => t.clone(),
-            Value::Choice(v) => label(v),
-            Value::Choices(vs) | Value::Ranking(vs) => {
-                vs.iter().map(label).collect::<Vec<_>>().join(", ")
-            }
-            Value::Location { lat, lon } => format!("{lat}, {lon}"),
-        }
+        fieldkit_protocols::piping::display(question, value, self.language())
+    }
+
+    /// A text in the session language, with earlier answers piped in.
+    pub fn show(&self, text: &fieldkit_protocols::Text) -> String {
+        self.session.show(text)
     }
 
     /// The record that leaves the phone: anonymised (with the respondent's

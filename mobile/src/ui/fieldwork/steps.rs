@@ -152,7 +152,7 @@ pub(crate) fn StepView(act: Callback<Action>, queued: Option<Result<(), String>>
         Step::Observation => rsx! { ObservationPanel { act } },
         Step::Closing => rsx! {
             h1 { {text(lang, Key::FwClosingTitle)} }
-            blockquote { id: "closing", lang: "{sl}", {p.closing.show(&sl).to_owned()} }
+            blockquote { id: "closing", lang: "{sl}", {interview.show(&p.closing)} }
             Next { id: "finish", label: Key::FwFinish, onclick: move |_| act.call(Action::Complete) }
         },
         Step::Referral => {

@@ -1,0 +1,345 @@
+"""ODK's side of the XLSForm parity test (sync-server/tests/xlsform/parity.rs).
+
+For each form named on the command line: convert it with pyxform, and if that
+works, report its questions (type, required, labels and choices per language,
+from pyxform's JSON) and walk it like an enumerator would, several times, with
+generated answers. Every relevance and constraint is evaluated on pyxform's
+XForm (its bind expressions, over its primary instance) with elementpath, an
+XPath implementation independent of Fieldkit, under ODK's rules: an
+unanswered question is an empty node (''), a number compared with '' is NaN,
+a multiple-choice answer is its values joined by spaces, and a question that
+is not relevant is cleared. Prints one JSON object per form, one per line; only forms named
+`walk:PATH` are walked (the others only say whether pyxform converts them).
+"""
+
+import copy
+import json
+import math
+import random
+import re
+import sys
+from decimal import Decimal
+from xml.etree import ElementTree as ET
+
+import elementpath
+from elementpath import XPathContext
+from elementpath.xpath1 import XPath1Parser
+from pyxform.xls2xform import convert
+
+XF = "{http://www.w3.org/2002/xforms}"
+CASES = 24
+
+
+class OdkParser(XPath1Parser):
+    """XPath 1.0 plus the ODK functions XLSForms use."""
+
+    symbol_table = dict(XPath1Parser.symbol_table)
+
+
+method = OdkParser.method
+function = OdkParser.function
+
+
+@method(function("selected", nargs=2, sequence_types=("xs:string?", "xs:string?", "xs:boolean")))
+def evaluate_selected(self, context=None):
+    value = self.get_argument(context, 0, cls=str) or ""
+    choice = self.get_argument(context, 1, cls=str) or ""
+    return choice.strip() in value.split()
+
+
+@method(function("count-selected", nargs=1, sequence_types=("xs:string?", "xs:double")))
+def evaluate_count_selected(self, context=None):
+    return float(len((self.get_argument(context, 0, cls=str) or "").split()))
+
+
+@method(function("regex", nargs=2, sequence_types=("xs:string?", "xs:string?", "xs:boolean")))
+def evaluate_regex(self, context=None):
+    value = self.get_argument(context, 0, cls=str) or ""
+    pattern = self.get_argument(context, 1, cls=str) or ""
+    # Java's regex classes (\d, \w, \s) are ASCII, as re.ASCII makes them.
+    return re.search(pattern, value, flags=re.ASCII) is not None
+
+
+OPS = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def number(value):
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float, Decimal)):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return math.nan
+
+
+def evaluate__odk_comparison(self, context=None):
+    """XPath 1.0 comparison (section 3.4): node-sets compare by any pair of
+    string values, a number side makes it numeric ('' is NaN), ordering is
+    always numeric. elementpath refuses '' as a number instead."""
+    op = OPS[self.symbol]
+
+    def operand(token):
+        items = token.select(copy.copy(context))
+        values = []
+        for item in items:
+            if isinstance(item, (str, int, float, bool, Decimal)):
+                values.append(item)
+            else:
+                values.append(("node", self.string_value(item)))
+        return values
+
+    left, right = operand(self[0]), operand(self[1])
+    for a in left:
+        for b in right:
+            a_node, b_node = isinstance(a, tuple), isinstance(b, tuple)
+            av = a[1] if a_node else a
+            bv = b[1] if b_node else b
+            if isinstance(av, bool) or isinstance(bv, bool):
+                if self.symbol in ("=", "!="):
+                    if op(bool(av), bool(bv)):
+                        return True
+                elif op(number(av), number(bv)):
+                    return True
+            elif self.symbol in ("=", "!=") and isinstance(av, str) and isinstance(bv, str):
+                if op(av, bv):
+                    return True
+            elif op(number(av), number(bv)):
+                return True
+    return False
+
+
+for symbol in OPS:
+    method(symbol)(evaluate__odk_comparison)
+
+
+PARSER = OdkParser(namespaces={"jr": "http://openrosa.org/javarosa"})
+PARSED = {}
+
+
+def parsed(expression):
+    if expression not in PARSED:
+        PARSED[expression] = PARSER.parse(expression)
+    return PARSED[expression]
+
+
+def evaluate(root, expression, item):
+    token = parsed(expression)
+    context = XPathContext(root, item=item)
+    return bool(token.boolean_value(token.select(context)))
+
+
+def label_dict(label, default):
+    if isinstance(label, dict):
+        return {str(k): str(v) for k, v in label.items()}
+    if label:
+        return {default: str(label)}
+    return {}
+
+
+def questions_of(node, path, out, groups):
+    """Questions in form order with their XForm path and enclosing groups."""
+    for child in node.get("children", []) or []:
+        kind = child.get("type", "")
+        name = child.get("name", "")
+        child_path = f"{path}/{name}"
+        if kind in ("group", "repeat") and name != "meta":
+            questions_of(child, child_path, out, groups + [child_path])
+        elif kind not in ("group", "repeat"):
+            out.append((child, child_path, groups))
+
+
+def kind_of(bind, control):
+    """The kind of question, from the XForm: its body control and bind type."""
+    bind_type = bind.get("type") if bind is not None else None
+    if control is None or bind is None:
+        return "none"
+    if bind.get("readonly") == "true()" and control == "input" and not bind.get("calculate"):
+        return "note"
+    if control == "select1":
+        return "select one"
+    if control == "select":
+        return "select all that apply"
+    if control == "rank":
+        return "rank"
+    return {
+        "int": "integer",
+        "decimal": "decimal",
+        "string": "text",
+        "date": "date",
+        "time": "time",
+        "geopoint": "geopoint",
+    }.get(bind_type, bind_type or "none")
+
+
+def literals(xform):
+    strings = set(re.findall(r"'([^']*)'", xform)) | set(re.findall(r'"([^"<>=]*)"', xform))
+    numbers = set()
+    for n in re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])", xform):
+        try:
+            numbers.add(float(n))
+        except ValueError:
+            pass
+    return sorted(s for s in strings if len(s) < 20), sorted(numbers)
+
+
+def generate(kind, choices, strings, numbers, rng):
+    whole = [int(n) + d for n in numbers if abs(n) < 1e6 for d in (-1, 0, 1)] + [0, 1, 5, 17, 18, 100]
+    if kind == "integer":
+        return str(rng.choice(whole))
+    if kind == "decimal":
+        return str(rng.choice(whole + [2.5, 0.5]))
+    if kind == "text":
+        return rng.choice(strings + ["abc", "555-1234", "x y"]) or "abc"
+    if kind == "select one" and choices:
+        return rng.choice(choices)
+    if kind == "select all that apply" and choices:
+        return " ".join(c for c in choices if rng.random() < 0.4)
+    if kind == "date":
+        return rng.choice(["2020-01-01", "2024-05-06", "1999-12-31"])
+    if kind == "time":
+        return rng.choice(["08:00", "23:30"])
+    if kind == "geopoint":
+        return "1.5 2.5 0 0"
+    return None
+
+
+def reference(path, walk):
+    try:
+        converted = convert(xlsform=path, validate=False)
+        xform = converted.xform
+    except Exception as error:  # pyxform refuses the form
+        return {"ok": False, "error": f"{type(error).__name__}: {error}".splitlines()[0][:200]}
+    try:
+        data = converted._survey.to_json_dict()
+    except Exception as error:  # converted, but its JSON cannot be read here
+        return {"ok": True, "questions": None, "error": f"{type(error).__name__}: {error}"}
+    default = data.get("default_language", "default")
+    doc = ET.fromstring(xform.encode("utf-8"))
+    model = doc.find(f".//{XF}model")
+    instance = model.find(f"{XF}instance")
+    primary = list(instance)[0]
+    binds = {b.get("nodeset"): b for b in model.findall(f"{XF}bind")}
+    body = doc.find("{http://www.w3.org/1999/xhtml}body")
+    controls = {}
+    for control in body.iter() if body is not None else []:
+        if control.get("ref"):
+            controls[control.get("ref")] = control.tag.rsplit("}", 1)[-1]
+    root_name = primary.tag.replace(XF, "")
+
+    def strip_ns(element):
+        element.tag = element.tag.replace(XF, "")
+        for child in element:
+            strip_ns(child)
+
+    strip_ns(primary)
+    questions = []
+    questions_of(data, f"/{root_name}", questions, [])
+    strings, numbers = literals(xform)
+    out = []
+    for node, path, _ in questions:
+        bind = binds.get(path)
+        choices = [
+            {"name": str(c.get("name")), "labels": label_dict(c.get("label"), default)}
+            for c in (node.get("children") or [])
+            if node.get("type", "").startswith("select") or node.get("type") == "rank"
+        ]
+        out.append(
+            {
+                "name": node.get("name"),
+                "path": path,
+                "type": kind_of(bind, controls.get(path)),
+                "labels": label_dict(node.get("label"), default),
+                "required": bool(bind is not None and bind.get("required") == "true()"),
+                "choices": choices,
+                "relevant": bind is not None and bind.get("relevant") is not None,
+                "constraint": bind is not None and bind.get("constraint") is not None,
+            }
+        )
+    rng = random.Random(path.rsplit("/", 1)[-1])
+    cases = []
+    for _ in range(CASES if walk else 0):
+        tree = copy.deepcopy(primary)
+        doc_root = ET.ElementTree(tree)
+
+        def element(xpath):
+            parts = xpath.strip("/").split("/")[1:]
+            found = tree
+            for part in parts:
+                found = found.find(part) if found is not None else None
+            return found
+
+        def recalculate():
+            for nodeset, bind in binds.items():
+                formula = bind.get("calculate")
+                target = element(nodeset)
+                if formula and target is not None and not bind.get("{http://openrosa.org/javarosa}preload"):
+                    try:
+                        token = parsed(formula)
+                        value = token.evaluate(XPathContext(doc_root, item=target))
+                        if isinstance(value, list):
+                            value = " ".join(
+                                v if isinstance(v, str) else token.string_value(v) for v in value
+                            )
+                        if isinstance(value, bool):
+                            value = "true" if value else "false"
+                        if isinstance(value, float) and value.is_integer():
+                            value = str(int(value))
+                        target.text = str(value) if value is not None else ""
+                    except Exception:
+                        target.text = ""
+
+        steps = []
+        for q, (node, path, groups) in zip(out, questions):
+            target = element(path)
+            recalculate()
+            step = {"name": q["name"], "relevant": None, "value": None, "constraint": None}
+            try:
+                relevant = True
+                for nodeset in groups + [path]:
+                    bind = binds.get(nodeset)
+                    if bind is not None and bind.get("relevant"):
+                        relevant = relevant and evaluate(doc_root, bind.get("relevant"), element(nodeset))
+                step["relevant"] = relevant
+            except Exception as error:
+                step["error"] = f"relevant: {error}"
+                steps.append(step)
+                continue
+            value = None
+            if relevant and rng.random() < 0.8:
+                value = generate(q["type"], [c["name"] for c in q["choices"]], strings, numbers, rng)
+            if value is not None and value != "" and target is not None:
+                target.text = value
+                step["tried"] = value
+                bind = binds.get(path)
+                if bind is not None and bind.get("constraint"):
+                    try:
+                        step["constraint"] = evaluate(doc_root, bind.get("constraint"), target)
+                    except Exception as error:
+                        step["error"] = f"constraint: {error}"
+                    if step["constraint"] is False:
+                        target.text = ""
+                        value = None
+                step["value"] = value
+            steps.append(step)
+        cases.append(steps)
+    return {"ok": True, "default_language": default, "questions": out, "cases": cases}
+
+
+if __name__ == "__main__":
+    # `walk:PATH` also walks the form with generated answers.
+    for form in sys.argv[1:]:
+        walk = form.startswith("walk:")
+        form = form.removeprefix("walk:")
+        result = reference(form, walk)
+        result["file"] = form.rsplit("/", 1)[-1]
+        print(json.dumps(result, ensure_ascii=False))
+        sys.stdout.flush()
