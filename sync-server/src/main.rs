@@ -196,7 +196,11 @@ impl Place {
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,tower_http=info".into());
+        .unwrap_or_else(|_| "info,tower_http=info".into())
+        // The PostgreSQL driver's debug lines carry every statement's
+        // parameters: envelopes with children's answers, token hashes.
+        // Capped whatever RUST_LOG asks, so a debug log stays shareable.
+        .add_directive("tokio_postgres=info".parse().expect("a valid directive"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
