@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::web::{role, to_entry};
 use super::PgStore;
-use crate::store::accounts::RESETS;
+use crate::store::accounts::{contains_pattern, RESETS};
 use crate::store::{
     AuditEntry, AuditFilter, FailedLogin, LoginFailures, StoreError, WebUserSummary,
 };
@@ -131,17 +131,8 @@ pub(super) async fn entries(
     filter: &AuditFilter,
     reads_only: bool,
 ) -> Result<Vec<AuditEntry>, StoreError> {
-    let like = |text: &Option<String>| {
-        text.as_deref().filter(|t| !t.trim().is_empty()).map(|t| {
-            let escaped = t
-                .trim()
-                .to_ascii_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%{escaped}%")
-        })
-    };
+    // Lowercased on both sides: SQLite's LIKE ignores case.
+    let like = |text: &Option<String>| contains_pattern(text).map(|p| p.to_lowercase());
     // Days are UTC days, as the SQLite store's text timestamps are.
     let rows = store
         .client()
