@@ -21,7 +21,8 @@ use fieldkit_protocols::anonymise::anonymise;
 use fieldkit_protocols::engine::Event;
 use fieldkit_protocols::wire::{RecordBatch, RecordEnvelope};
 use fieldkit_protocols::{library, Protocol};
-use fieldkit_sync_server::store::SqliteStore;
+use fieldkit_sync_server::config::DatabaseUrl;
+use fieldkit_sync_server::store::Store;
 use fieldkit_sync_server::{admin, Config};
 use fieldkit_tests::interview::{self, Course};
 use rusqlite::{params, Connection};
@@ -45,13 +46,16 @@ struct Figure {
 }
 
 mod export;
+mod postgres;
 
-const USAGE: &str = "usage: fieldkit-bench [--export-sizes 100000,1000000] [--export-only]";
+const USAGE: &str =
+    "usage: fieldkit-bench [--export-sizes 100000,1000000] [--export-only | --postgres-only]";
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let mut sizes = vec![100_000, 1_000_000];
     let mut export_only = false;
+    let mut postgres_only = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -65,16 +69,41 @@ async fn main() -> Result<()> {
                     .with_context(|| format!("--export-sizes {list}: {USAGE}"))?;
             }
             "--export-only" => export_only = true,
+            // The PostgreSQL figures alone (the largest export size for its export).
+            "--postgres-only" => postgres_only = true,
             _ => bail!("unknown argument `{arg}`; {USAGE}"),
         }
     }
     let mut figures = Vec::new();
+    let largest = sizes.iter().copied().max();
+    if postgres_only {
+        let url = std::env::var(postgres::VARIABLE)
+            .with_context(|| format!("--postgres-only needs {}", postgres::VARIABLE))?;
+        figures.extend(postgres::figures(&url, largest).await?);
+        print_table(&figures);
+        return Ok(());
+    }
     if !export_only {
         figures.extend(criterion_figures(&criterion_dir()));
         figures.extend(http_figures().await?);
     }
     // Blocking work (SQLite fill, child processes) off the async workers.
     figures.extend(tokio::task::spawn_blocking(move || export::export_figures(&sizes)).await??);
+    match std::env::var(postgres::VARIABLE) {
+        Ok(url) if export_only => {
+            if let Some(size) = largest {
+                figures.extend(
+                    tokio::task::spawn_blocking(move || export::postgres_export(&url, size))
+                        .await??,
+                );
+            }
+        }
+        Ok(url) => figures.extend(postgres::figures(&url, largest).await?),
+        Err(_) => eprintln!(
+            "{} is not set: no PostgreSQL figures (scripts/bench starts a cluster and sets it)",
+            postgres::VARIABLE
+        ),
+    }
     print_table(&figures);
     Ok(())
 }
@@ -222,7 +251,7 @@ fn print_table(figures: &[Figure]) {
 // ---------- HTTP ingest ----------
 
 async fn http_figures() -> Result<Vec<Figure>> {
-    let server = BenchServer::start().await?;
+    let server = BenchServer::start(None).await?;
     let protocol = server.publish_child()?;
     let mut devices = Vec::new();
     for n in 0..8 {
@@ -307,7 +336,7 @@ async fn end_to_end(
         at: OffsetDateTime::now_utc(),
     }))?;
     let code = admin::enrol(
-        &server.store,
+        &*server.store,
         "e2e researcher",
         &["en".to_owned()],
         14,
@@ -413,16 +442,19 @@ async fn ingest(
 struct BenchServer {
     _dir: tempfile::TempDir,
     base: String,
-    store: SqliteStore,
+    store: Arc<dyn Store>,
     client: reqwest::Client,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl BenchServer {
-    async fn start() -> Result<BenchServer> {
+    /// The server in this process, over a temporary SQLite file or the
+    /// PostgreSQL `database`.
+    async fn start(database: Option<String>) -> Result<BenchServer> {
         let dir = tempfile::tempdir()?;
         let config = Config {
             data: dir.path().to_owned(),
+            database: database.map(DatabaseUrl::new),
             // The bench measures throughput, not the abuse limits.
             rate_per_minute: 1_000_000,
             rate_burst: 1_000_000,
@@ -432,6 +464,7 @@ impl BenchServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let store = fieldkit_sync_server::store::open(&config)?;
         tokio::spawn(fieldkit_sync_server::serve_until(
             config,
             listener,
@@ -439,7 +472,6 @@ impl BenchServer {
                 let _ = stopped.await;
             },
         ));
-        let store = SqliteStore::open_dir(dir.path())?;
         Ok(BenchServer {
             _dir: dir,
             base,
@@ -456,13 +488,13 @@ impl BenchServer {
     fn publish_child(&self) -> Result<Arc<Protocol>> {
         let source = library::demo_source(CHILD_FILE);
         let (protocol, _) =
-            admin::publish_source(&self.store, CHILD_FILE, &source, OffsetDateTime::now_utc())?;
+            admin::publish_source(&*self.store, CHILD_FILE, &source, OffsetDateTime::now_utc())?;
         Ok(Arc::new(protocol))
     }
 
     async fn enrol(&self, researcher: &str) -> Result<(Uuid, String)> {
         let code = admin::enrol(
-            &self.store,
+            &*self.store,
             researcher,
             &["en".to_owned()],
             14,
