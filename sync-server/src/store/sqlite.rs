@@ -69,7 +69,11 @@ impl SqliteStore {
             .optional()?
             .is_some();
         let migrated = conn
-            .execute_batch(&format!("{SCHEMA} {}", super::web::WEB_SCHEMA))
+            .execute_batch(&format!(
+                "{SCHEMA} {} {}",
+                super::web::WEB_SCHEMA,
+                super::review::REVIEW_SCHEMA
+            ))
             .map_err(StoreError::from)
             .and_then(|()| super::accounts::migrate(&conn))
             .and_then(|()| migrate_withdrawals(&conn, had_withdrawals).map_err(StoreError::from));
@@ -397,6 +401,7 @@ impl Store for SqliteStore {
                 "DELETE FROM compliance_findings WHERE record_id = ?1",
                 params![record],
             )?;
+            super::review::forget_record(&tx, &record)?;
             final_withdrawal(&tx, &record, &device, now)?;
         }
         tx.execute(
