@@ -153,6 +153,12 @@ fn decision_form(user: &User, hidden: &str, draft: &str) -> String {
     )
 }
 
+/// `2026-03-07 14:05 UTC`: to the minute, which is what a person reads.
+fn minute(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute())
+}
+
 fn rules_cell(rules: &[Rule]) -> String {
     if rules.is_empty() {
         return "<span class=\"muted\">none</span>".to_owned();
@@ -372,7 +378,7 @@ fn render_record(review: &RecordReview, user: &User, notice: &str, draft: &str) 
         let _ = write!(
             html,
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            event.at.replace_nanosecond(0).unwrap_or(event.at),
+            minute(event.at),
             esc(&event.actor),
             esc(&event.change)
         );
