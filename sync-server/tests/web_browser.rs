@@ -383,8 +383,9 @@ async fn admin_reads_the_audit_and_disables_a_user_in_a_real_browser() {
 
 /// Issue 20 in the browser: the supervisor's review queue puts the record
 /// with a finding first, a record is ticked from the keyboard, rejected with
-/// a note tied to R6, and the counts and the record's page follow.
-/// Screenshots of the queue and of the record's review.
+/// a note tied to R6, and the counts and the record's page follow; the team
+/// view shows each researcher. Screenshots of the queue, the record's review
+/// and the team view.
 #[tokio::test]
 async fn supervisor_reviews_from_the_queue_in_a_real_browser() {
     let server = TestServer::start().await;
@@ -527,6 +528,33 @@ async fn supervisor_reviews_from_the_queue_in_a_real_browser() {
     );
     std::fs::write(
         screenshots().join("web-review-record.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // The team view: a row and a chart per researcher, flags explained.
+    client.goto(&server.url("/web/team")).await.unwrap();
+    let team = client
+        .find(Locator::Id("team"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        team.contains("Amina 4 4 0 0") && team.contains("Kwame 1 1 0 0"),
+        "{team}"
+    );
+    let flags = client
+        .find(Locator::Id("flags"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(flags.contains("exactly the same"), "{flags}");
+    std::fs::write(
+        screenshots().join("web-team.png"),
         client.screenshot().await.unwrap(),
     )
     .unwrap();

@@ -157,3 +157,43 @@ async fn only_supervisors_review_and_a_decision_needs_the_form_token() {
     let (_, html) = b.get(&server.url("/web/review")).await;
     assert_eq!(count(&html, "approved"), "0");
 }
+
+#[tokio::test]
+async fn the_team_view_counts_per_researcher_and_flags_identical_answers_without_showing_them() {
+    let (server, _, _) = server_with_records().await;
+    let (b, _) = Browser::log_in(&server, "sam", PASSWORD).await;
+    let (status, html) = b.get(&server.url("/web/team")).await;
+    assert_eq!(status, 200, "{html}");
+    let row = &html[html.find("<td>Amina</td>").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    let cells: Vec<&str> = row
+        .split("<td class=\"n\">")
+        .skip(1)
+        .map(|c| &c[..c.find('<').unwrap()])
+        .collect();
+    assert_eq!(
+        cells,
+        ["2", "2", "0", "0"],
+        "sessions, completed, stops, refusals"
+    );
+    // One R14 finding in two sessions: 5.0 per 10 sessions.
+    assert!(row.contains(">R14</abbr> 5.0"), "{row}");
+    assert!(
+        row.contains("<svg") && row.contains("sessions 0, 0, 0, 0, 0, 0, 0, 2"),
+        "{row}"
+    );
+    // The two test sessions give the very same answers: flagged, explained,
+    // and not one answer shown.
+    let flags = &html[html.find("id=\"flags\"").unwrap()..];
+    assert!(
+        flags.contains("2 sessions of child-rapid-assessment have exactly the same 18 answers"),
+        "{flags}"
+    );
+    assert!(html.contains("never an automatic sanction"));
+    // The age answered in both sessions (12) is nowhere on the page.
+    assert!(!html.contains(">12<"), "{html}");
+    for login in ["ana", "root"] {
+        let (b, _) = Browser::log_in(&server, login, PASSWORD).await;
+        assert_eq!(b.get(&server.url("/web/team")).await.0, 403, "{login}");
+    }
+}
