@@ -31,7 +31,7 @@ pub enum ReviewState {
     Approved,
     /// Kept, but the researcher should hear what went wrong.
     HasIssues,
-    /// Not to be used in analysis; the researcher is told why.
+    /// The supervisor judged it not fit for use; the researcher is told why.
     Rejected,
 }
 
