@@ -15,12 +15,7 @@ fn notes_are_kept_acknowledged_once_and_confirmed() {
     let reference = new_ref().to_string();
     let mut first = feedback_note(&reference, "Rapport first. Ring +44 7700 900123.");
     let second = feedback_note(&reference, "Well done on the closing.");
-    assert_eq!(
-        vault
-            .receive_feedback(&[first.clone(), second.clone()])
-            .unwrap(),
-        2
-    );
+    assert_eq!(vault.receive_feedback(&[first.clone(), second]).unwrap(), 2);
     // The same note again (an unacknowledged note comes at every sync),
     // now with a newer state: nothing new, the state follows.
     first.state = ReviewState::HasIssues;

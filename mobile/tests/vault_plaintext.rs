@@ -132,7 +132,9 @@ fn no_marker_string_is_found_in_any_file_of_the_vault_folder_or_its_log() {
         .unwrap();
     vault.set_device_id(Uuid::new_v4()).unwrap();
     let feedback = feedback_note(&respondent, "MARKER-FEEDBACK-NOTE");
-    vault.receive_feedback(&[feedback.clone()]).unwrap();
+    vault
+        .receive_feedback(std::slice::from_ref(&feedback))
+        .unwrap();
     vault.acknowledge_note(feedback.note_id, at(4)).unwrap();
 
     let code = SupervisorCode::new("40715283");

@@ -137,7 +137,7 @@ pub(super) fn forget_respondent(
     let before = inbox.notes.len();
     inbox
         .notes
-        .retain(|n| RefNumber::parse(&n.note.reference).map_or(true, |r| r != *respondent));
+        .retain(|n| RefNumber::parse(&n.note.reference) != Ok(*respondent));
     let gone = before - inbox.notes.len();
     if gone > 0 {
         put_setting_json(w, INBOX, &inbox)?;
