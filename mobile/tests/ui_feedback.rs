@@ -15,7 +15,7 @@ use fieldkit_mobile::vault::{KdfParams, VaultSettings};
 use fieldkit_protocols::feedback::{NoteText, ReviewDecision, ReviewState};
 use fieldkit_protocols::Rule;
 use fieldkit_sync_server::access::{Principal, Role};
-use fieldkit_sync_server::store::{ReviewFilter, ReviewStore};
+use fieldkit_sync_server::store::{RecordReview, ReviewFilter, ReviewStore};
 use time::OffsetDateTime;
 use ui_harness::journey::{complete_child_interview, first_run_and_enrol};
 use ui_harness::server::DemoServer;
@@ -47,6 +47,24 @@ fn text_of(ui: &Ui, id: &str) -> String {
     let inner = &html[at..];
     let inner = &inner[inner.find('>').unwrap() + 1..];
     inner[..inner.find('<').unwrap()].to_owned()
+}
+
+/// The supervisor's view of the record's review, as the record's page reads it.
+fn review_of(server: &DemoServer, record: uuid::Uuid) -> RecordReview {
+    server
+        .store
+        .record_review(&supervisor(), record)
+        .unwrap()
+        .unwrap()
+}
+
+/// From the feedback screen: home, the language switch, `code`, and back.
+fn in_language(ui: &mut Ui, code: &str) {
+    ui.click("go-home");
+    ui.click("open-language");
+    ui.click(&format!("switch-{code}"));
+    ui.click("go-home");
+    ui.click("open-feedback");
 }
 
 fn sync(ui: &mut Ui) {
@@ -105,11 +123,7 @@ fn a_rejection_with_a_note_reaches_the_phone_and_its_acknowledgement_comes_back(
     );
 
     // The same screen in French, with the manual's principle in French.
-    ui.click("go-home");
-    ui.click("open-language");
-    ui.click("switch-fr");
-    ui.click("go-home");
-    ui.click("open-feedback");
+    in_language(&mut ui, "fr");
     let text = ui.text();
     assert!(text.contains("De la part de votre superviseur"), "{text}");
     assert!(text.contains("Ce que dit le manuel (R6) :"), "{text}");
@@ -118,30 +132,16 @@ fn a_rejection_with_a_note_reaches_the_phone_and_its_acknowledgement_comes_back(
         "{text}"
     );
     assert!(text.contains("Rejeté"), "{text}");
-    ui.click("go-home");
-    ui.click("open-language");
-    ui.click("switch-en");
-    ui.click("go-home");
-    ui.click("open-feedback");
+    in_language(&mut ui, "en");
 
-    let note = server
-        .store
-        .record_review(&supervisor(), record)
-        .unwrap()
-        .unwrap()
-        .notes[0]
-        .note_id;
+    let note = review_of(&server, record).notes[0].note_id;
     ui.click(&format!("ack-{note}"));
     assert!(
         text_of(&ui, &format!("read-{note}")).contains("after the next sync"),
         "{}",
         ui.text()
     );
-    let review = server
-        .store
-        .record_review(&supervisor(), record)
-        .unwrap()
-        .unwrap();
+    let review = review_of(&server, record);
     assert!(
         review.notes[0].acknowledged_at.is_none(),
         "sent before a sync"
@@ -149,11 +149,7 @@ fn a_rejection_with_a_note_reaches_the_phone_and_its_acknowledgement_comes_back(
 
     ui.click("go-home");
     sync(&mut ui);
-    let review = server
-        .store
-        .record_review(&supervisor(), record)
-        .unwrap()
-        .unwrap();
+    let review = review_of(&server, record);
     assert!(
         review.notes[0].acknowledged_at.is_some(),
         "the supervisor does not see it"

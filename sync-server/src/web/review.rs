@@ -245,6 +245,13 @@ fn render_queue(
         html.push_str("<p id=\"no-records\">No records match.</p>");
         return html;
     }
+    let limit = ReviewFilter::default().limit;
+    if page.items.len() as u64 >= u64::from(limit) {
+        let _ = write!(
+            html,
+            "<p class=\"muted\">The first {limit} records in this order; narrow the filters to see others.</p>"
+        );
+    }
     let _ = write!(
         html,
         "<form method=\"post\" action=\"/web/review/decide\">\
