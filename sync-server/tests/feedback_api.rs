@@ -8,7 +8,6 @@ mod support;
 use fieldkit_protocols::feedback::{NoteText, ReviewDecision, ReviewState};
 use fieldkit_protocols::rules::Rule;
 use fieldkit_sync_server::access::{Principal, Role};
-use fieldkit_sync_server::store::ReviewStore;
 use serde_json::json;
 use support::*;
 use time::OffsetDateTime;

@@ -2,7 +2,10 @@
 //! record, the queue's order and filters, counts, who may do what (R22),
 //! feedback only to the device that owns the record, idempotent
 //! acknowledgements, and a withdrawn record's review deleted with it (R9).
-//! Each check takes `&dyn Store`, so another store can run the same ones.
+//! Each test runs on SQLite, and on PostgreSQL when `FIELDKIT_TEST_POSTGRES`
+//! names a server (`scripts/test`'s second pass).
+
+mod support;
 
 use fieldkit_protocols::feedback::{AckStatus, FeedbackAck, NoteText, ReviewDecision, ReviewState};
 use fieldkit_protocols::hash::ContentHash;
@@ -10,8 +13,9 @@ use fieldkit_protocols::rules::Rule;
 use fieldkit_protocols::wire::Tombstone;
 use fieldkit_sync_server::access::{Principal, Role};
 use fieldkit_sync_server::store::{
-    BatchEntry, ComplianceFinding, ReviewFilter, SqliteStore, Store, StoreError, VerifiedRecord,
+    BatchEntry, ComplianceFinding, ReviewFilter, Store, StoreError, VerifiedRecord,
 };
+use support::TestStore;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -72,12 +76,6 @@ fn reject_r6() -> ReviewDecision {
         )),
     )
     .unwrap()
-}
-
-fn open() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open_dir(dir.path()).unwrap();
-    (dir, store)
 }
 
 fn review_states_notes_history_and_audit(store: &dyn Store) {
@@ -318,39 +316,36 @@ fn a_withdrawn_record_takes_its_review_with_it(store: &dyn Store) {
 }
 
 #[test]
-fn sqlite_review_states_notes_history_and_audit() {
-    let (_dir, store) = open();
-    review_states_notes_history_and_audit(&store);
+fn review_states_notes_history_and_audit_are_kept() {
+    review_states_notes_history_and_audit(&*TestStore::new());
 }
 
 #[test]
-fn sqlite_queue_filters() {
-    let (_dir, store) = open();
-    queue_filters(&store);
+fn the_queue_filters() {
+    queue_filters(&*TestStore::new());
 }
 
 #[test]
-fn sqlite_only_supervisors_review() {
-    let (_dir, store) = open();
-    only_supervisors_review(&store);
+fn only_supervisors_may_review() {
+    only_supervisors_review(&*TestStore::new());
 }
 
 #[test]
-fn sqlite_feedback_goes_to_its_own_device_and_acks_are_idempotent() {
-    let (_dir, store) = open();
-    feedback_goes_to_its_own_device_and_acks_are_idempotent(&store);
+fn feedback_goes_to_its_own_device_and_acks_are_recorded_once() {
+    feedback_goes_to_its_own_device_and_acks_are_idempotent(&*TestStore::new());
 }
 
 #[test]
-fn sqlite_a_withdrawn_record_takes_its_review_with_it() {
-    let (dir, store) = open();
-    a_withdrawn_record_takes_its_review_with_it(&store);
-    // Nothing of the review is left in the file, not only hidden by a join.
-    let conn = rusqlite::Connection::open(dir.path().join("fieldkit.sqlite3")).unwrap();
+fn a_withdrawn_record_takes_its_whole_review_with_it() {
+    let store = TestStore::new();
+    a_withdrawn_record_takes_its_review_with_it(&*store);
+    // Nothing of the review is left in the tables, not only hidden by a join.
     for table in ["review_states", "review_notes", "review_history"] {
-        let n: i64 = conn
-            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 0, "{table} kept rows of a withdrawn record");
+        assert_eq!(
+            store.count(&format!("SELECT COUNT(*) FROM {table}")),
+            0,
+            "{table} kept rows of a withdrawn record on {}",
+            store.backend()
+        );
     }
 }

@@ -408,7 +408,7 @@ async fn supervisor_reviews_from_the_queue_in_a_real_browser() {
         )
         .await;
     let now = OffsetDateTime::now_utc();
-    admin_web::add_user(&server.store, "sam", "supervisor", PASSWORD, now).unwrap();
+    admin_web::add_user(&*server.store, "sam", "supervisor", PASSWORD, now).unwrap();
 
     let (_driver, port) = start_chromedriver();
     let profile = tempfile::tempdir().unwrap();

@@ -558,12 +558,12 @@ fn history_of(conn: &Connection, record_id: &str) -> Result<Vec<ReviewEvent>, St
     .collect()
 }
 
-fn parse_state(text: &str) -> Result<ReviewState, StoreError> {
+pub(super) fn parse_state(text: &str) -> Result<ReviewState, StoreError> {
     text.parse()
         .map_err(|e| StoreError::Corrupt(format!("{e}")))
 }
 
-fn parse_rule(text: &str) -> Result<Rule, StoreError> {
+pub(super) fn parse_rule(text: &str) -> Result<Rule, StoreError> {
     text.parse()
         .map_err(|e| StoreError::Corrupt(format!("{e}")))
 }
