@@ -430,6 +430,12 @@ pub struct Question {
     /// not be marked `identifying` (R21). Read by supervisors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_identifying_because: Option<String>,
+    /// A calculated question (XLSForm's `calculate`): never asked; its value
+    /// is this expression over earlier answers, derived by the engine the
+    /// same way on the phone and in the server's replay, shown where a text
+    /// pipes it (`${id}`) and usable in later conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calculation: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -484,6 +490,12 @@ impl QuestionKind {
 pub struct Choice {
     pub value: String,
     pub label: Text,
+    /// Cascading selects: the choice is offered only when this expression
+    /// over earlier answers holds (XLSForm's `choice_filter`, worked out for
+    /// this choice). Several choices may share a value when their conditions
+    /// differ (the same town name in two districts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
 }
 
 /// The disaggregation dimensions the manual asks for at a minimum (R23).

@@ -41,7 +41,11 @@ fn method() -> impl Strategy<Value = Method> {
 }
 
 fn choice() -> impl Strategy<Value = Choice> {
-    (words(), text()).prop_map(|(value, label)| Choice { value, label })
+    (words(), text(), prop::option::of(words())).prop_map(|(value, label, relevant)| Choice {
+        value,
+        label,
+        relevant,
+    })
 }
 
 prop_compose! {
@@ -53,11 +57,12 @@ prop_compose! {
         relevant in prop::option::of(words()), constraint in prop::option::of(words()),
         constraint_message in prop::option::of(text()), card in prop::option::of(words()),
         not_identifying_because in prop::option::of(words()),
+        calculation in prop::option::of(words()),
     ) -> Question {
         Question {
             id, text, hint, kind, choices, required: flags.0, purpose, sensitive: flags.1,
             identifying: flags.2, disaggregation, relevant, constraint, constraint_message, card,
-            not_identifying_because,
+            not_identifying_because, calculation,
         }
     }
 }

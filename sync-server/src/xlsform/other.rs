@@ -36,6 +36,7 @@ pub(crate) fn follow_up(
         constraint_message: None,
         card: None,
         not_identifying_because: None,
+        calculation: None,
     }
 }
 
