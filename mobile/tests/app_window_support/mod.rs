@@ -526,3 +526,35 @@ impl Mirror {
         matches!(step, Step::Consent { from } if from == who)
     }
 }
+
+/// A phone as enrolment leaves it (settings, the shipped protocols pinned,
+/// `lang` chosen), made through the library at the shipped Argon2 cost.
+pub fn enrolled_phone(dir: &std::path::Path, lang: &str) -> fieldkit_mobile::vault::Vault {
+    use fieldkit_mobile::vault::{
+        CodeOfPracticeAck, DeviceToken, Passphrase, PinnedProtocol, Setting, Vault, VaultSettings,
+    };
+    use fieldkit_protocols::parse_protocol;
+    use fieldkit_protocols::wire::ProtocolListing;
+    let mut vault =
+        Vault::create(dir, &Passphrase::new(PASSPHRASE), VaultSettings::default()).unwrap();
+    for setting in [
+        Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
+            language: lang.into(),
+            at: time::OffsetDateTime::now_utc(),
+        }),
+        Setting::DeviceToken(DeviceToken::new("screenshot-token")),
+        Setting::ResearcherName("Awa Diallo".into()),
+    ] {
+        vault.set_setting(&setting).unwrap();
+    }
+    for shipped in library::SHIPPED {
+        let source = library::demo_source(shipped.file);
+        let protocol = parse_protocol(shipped.file, &source).unwrap();
+        let listing = ProtocolListing::new(&protocol, source);
+        vault
+            .pin_protocol(&PinnedProtocol::from_listing(&listing))
+            .unwrap();
+    }
+    std::fs::write(dir.join("language"), lang).unwrap();
+    vault
+}

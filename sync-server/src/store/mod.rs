@@ -16,6 +16,7 @@
 
 mod accounts;
 pub mod postgres;
+pub mod review;
 mod rows;
 pub mod sqlite;
 pub mod web;
@@ -29,6 +30,7 @@ use uuid::Uuid;
 use crate::access::{Forbidden, Principal};
 
 pub use postgres::{PgOptions, PgStore};
+pub use review::{QueueItem, RecordReview, ReviewEvent, ReviewFilter, ReviewNote, ReviewStore};
 pub use sqlite::SqliteStore;
 pub use web::{
     AuditFilter, FailedLogin, LoginFailures, ScanPurpose, ScannedRecord, WebSession, WebStore,
@@ -174,7 +176,7 @@ pub struct AuditEntry {
     pub source: Option<String>,
 }
 
-pub trait Store: WebStore + Send + Sync + 'static {
+pub trait Store: WebStore + ReviewStore + Send + Sync + 'static {
     // Protocols (R4).
     fn publish(&self, protocol: &PublishedProtocol) -> Result<PublishOutcome, StoreError>;
     fn protocols(&self) -> Result<Vec<PublishedProtocol>, StoreError>;
@@ -239,8 +241,9 @@ pub trait Store: WebStore + Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Withdrawal (R9), which belongs to the record's owner and is final.
     /// When the record is stored and `tombstone.device_id` sent it, deletes
-    /// it, its findings and the device's conflicting copies, and marks the
-    /// id withdrawn for good: `Deleted`, then `AlreadyDeleted` for resends.
+    /// it, its findings, its review (state, notes, history) and the device's
+    /// conflicting copies, and marks the id withdrawn for good: `Deleted`,
+    /// then `AlreadyDeleted` for resends.
     /// Otherwise (an id not seen, or another device's record) nothing is
     /// deleted and the tombstone is kept for its own device only: `Unknown`;
     /// if that device later sends the id, `store_batch` refuses it and the
