@@ -11,6 +11,7 @@ pub mod expr;
 pub mod hash;
 pub mod library;
 pub mod lint;
+pub mod media;
 pub mod model;
 pub mod outline;
 pub mod parse;

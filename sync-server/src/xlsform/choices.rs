@@ -72,6 +72,7 @@ pub(crate) fn read_lists(
         lists.entry(list.to_owned()).or_default().push(Choice {
             value: value.to_owned(),
             label,
+            image: None,
         });
     }
     Ok(lists)

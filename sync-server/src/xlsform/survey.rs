@@ -416,6 +416,7 @@ impl Builder<'_> {
             choices.push(Choice {
                 value: "other".to_owned(),
                 label: self.languages.fixed(other::other_word),
+                image: None,
             });
         }
         let relevant = self.checked(row, "relevant", relevant)?;
@@ -438,6 +439,9 @@ impl Builder<'_> {
             },
             card: None,
             not_identifying_because: None,
+            image: None,
+            audio: None,
+            card_description: None,
         };
         let follow_up =
             or_other.then(|| other::follow_up(self.languages, &question, group_relevant));

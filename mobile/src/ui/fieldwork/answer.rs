@@ -85,7 +85,7 @@ pub(crate) fn QuestionPanel(question_id: String, act: Callback<Action>) -> Eleme
         if q.sensitive { span { class: "tag", {text(lang, Key::FwSensitiveTag)} } }
         h1 { id: "question-text", lang: "{sl}", {q.text.show(&sl).to_owned()} }
         if let Some(hint) = &q.hint { p { class: "muted", lang: "{sl}", {hint.show(&sl).to_owned()} } }
-        if let Some(card) = &q.card { p { class: "card-prompt", {fill(lang, Key::FwCard, &[("card", card)])} } }
+        if let Some(card) = &q.card { p { class: "card-prompt", {fill(lang, Key::FwCard, &[("card", card.for_language(&sl))])} } }
         AnswerInput { question: q, lang_code: sl.clone(), parts }
         // Shown only after a save attempt; the engine's refusal comes above from the frame.
         ErrorLine { message: problem() }
