@@ -74,6 +74,28 @@ pub fn bundle(file: &str) -> Bundle {
     }
 }
 
+/// Shipped protocol `file` as `fieldkit-server demo` publishes it: the
+/// demo source with its media manifest, and its checked media files. Tests
+/// that pin a protocol on a phone without a server use this.
+///
+/// # Panics
+/// If the shipped bundle has errors (a build defect `tests/media_bundle.rs` catches).
+pub fn demo_published(file: &str) -> (String, crate::media::CheckedBundle) {
+    let source = demo_source(file);
+    let protocol = crate::parse_protocol(file, &source)
+        .unwrap_or_else(|err| panic!("shipped protocol does not parse: {err}"));
+    let checked = bundle(file).prepare(&protocol);
+    assert!(
+        !checked.has_errors(),
+        "shipped bundle of {file}: {:?}",
+        checked.problems
+    );
+    (
+        crate::media::append_manifest(&source, &checked.manifest),
+        checked,
+    )
+}
+
 /// The demo study's file name and text.
 pub const DEMO_STUDY_FILE: &str = "demo-study.toml";
 pub const DEMO_STUDY: &str = include_str!("../library/demo-study.toml");

@@ -15,6 +15,7 @@ mod header;
 mod identity;
 pub mod keys;
 mod ledger;
+mod media;
 mod outbox;
 mod pinned;
 mod records;

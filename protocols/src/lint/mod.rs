@@ -208,7 +208,7 @@ pub fn lint(protocol: &Protocol) -> Vec<Finding> {
 pub fn lint_bundle(
     protocol: &Protocol,
     bundle: &crate::media::Bundle,
-) -> (Vec<Finding>, crate::media::Prepared) {
+) -> (Vec<Finding>, crate::media::CheckedBundle) {
     let prepared = bundle.prepare(protocol);
     let mut findings = lint(protocol);
     if !protocol.media.is_empty() {

@@ -182,7 +182,7 @@ pub struct Bundle {
 /// A bundle checked and cleaned: the files to publish (metadata stripped),
 /// their manifest, what stripping removed, and every problem found.
 #[derive(Debug, Clone, Default)]
-pub struct Prepared {
+pub struct CheckedBundle {
     pub files: BTreeMap<String, Vec<u8>>,
     pub manifest: BTreeMap<String, MediaEntry>,
     /// `(path, what was removed)`, for the publish report.
@@ -190,7 +190,7 @@ pub struct Prepared {
     pub problems: Vec<MediaProblem>,
 }
 
-impl Prepared {
+impl CheckedBundle {
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(|p| !p.warning)
     }
@@ -304,8 +304,8 @@ pub enum Want {
 
 impl Bundle {
     /// Checks every file and every reference; see the module comment.
-    pub fn prepare(&self, protocol: &Protocol) -> Prepared {
-        let mut out = Prepared::default();
+    pub fn prepare(&self, protocol: &Protocol) -> CheckedBundle {
+        let mut out = CheckedBundle::default();
         if self.files.len() > LIMITS.max_files {
             out.problems.push(problem(
                 "media-size",
@@ -440,6 +440,27 @@ impl Bundle {
         out.manifest.retain(|p, _| used.contains(p));
         out
     }
+}
+
+/// `source` with the `[media]` manifest appended, as `protocol publish`
+/// writes it: the text phones download and hash.
+pub fn append_manifest(source: &str, manifest: &BTreeMap<String, MediaEntry>) -> String {
+    let mut published = source.to_owned();
+    if manifest.is_empty() {
+        return published;
+    }
+    #[derive(Serialize)]
+    struct Manifest<'a> {
+        media: &'a BTreeMap<String, MediaEntry>,
+    }
+    let table =
+        toml::to_string(&Manifest { media: manifest }).expect("a manifest always serialises");
+    if !published.ends_with('\n') {
+        published.push('\n');
+    }
+    published.push_str("\n# Written by `fieldkit-server protocol publish`: the bundle's media,\n# path -> SHA-256 of the bytes published (R4). Do not edit.\n");
+    published.push_str(&table);
+    published
 }
 
 #[cfg(test)]

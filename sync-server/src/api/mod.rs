@@ -6,6 +6,7 @@ pub mod enrol;
 pub mod errors;
 pub mod extract;
 pub mod gzip;
+pub mod media;
 pub mod openapi;
 pub mod openapi_events;
 pub mod protocols;
@@ -75,6 +76,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(openapi_json))
         .routes(routes!(enrol::enrol))
         .routes(routes!(protocols::list_protocols))
+        .routes(routes!(media::get_media))
         .routes(routes!(records::submit_records))
         .routes(routes!(records::sync_status))
         .routes(routes!(tombstones::submit_tombstones))

@@ -10,6 +10,7 @@
 //! half a record behind.
 
 mod accounts;
+pub mod media;
 mod rows;
 pub mod sqlite;
 pub mod web;
@@ -22,6 +23,7 @@ use uuid::Uuid;
 
 use crate::access::{Forbidden, Principal};
 
+pub use media::{MediaBlob, MediaStore};
 pub use sqlite::SqliteStore;
 pub use web::{
     AuditFilter, FailedLogin, LoginFailures, ScanPurpose, ScannedRecord, WebSession, WebStore,
@@ -149,7 +151,7 @@ pub struct AuditEntry {
     pub source: Option<String>,
 }
 
-pub trait Store: WebStore + Send + Sync + 'static {
+pub trait Store: WebStore + MediaStore + Send + Sync + 'static {
     // Protocols (R4).
     fn publish(&self, protocol: &PublishedProtocol) -> Result<PublishOutcome, StoreError>;
     fn protocols(&self) -> Result<Vec<PublishedProtocol>, StoreError>;

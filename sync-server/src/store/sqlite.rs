@@ -69,7 +69,11 @@ impl SqliteStore {
             .optional()?
             .is_some();
         let migrated = conn
-            .execute_batch(&format!("{SCHEMA} {}", super::web::WEB_SCHEMA))
+            .execute_batch(&format!(
+                "{SCHEMA} {} {}",
+                super::web::WEB_SCHEMA,
+                super::media::MEDIA_SCHEMA
+            ))
             .map_err(StoreError::from)
             .and_then(|()| super::accounts::migrate(&conn))
             .and_then(|()| migrate_withdrawals(&conn, had_withdrawals).map_err(StoreError::from));
@@ -95,32 +99,7 @@ impl Store for SqliteStore {
     fn publish(&self, p: &PublishedProtocol) -> Result<PublishOutcome, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existing: Option<String> = tx
-            .query_row(
-                "SELECT content_hash FROM protocols WHERE protocol_id = ?1 AND version = ?2",
-                params![p.protocol_id, p.version],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let outcome = match existing {
-            Some(hash) if hash == p.content_hash.0 => PublishOutcome::AlreadyPublished,
-            Some(hash) => PublishOutcome::Refused {
-                existing_hash: ContentHash(hash),
-            },
-            None => {
-                tx.execute(
-                    "INSERT INTO protocols VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![
-                        p.protocol_id,
-                        p.version,
-                        p.content_hash.0,
-                        p.source_toml,
-                        ts(p.published_at)
-                    ],
-                )?;
-                PublishOutcome::Published
-            }
-        };
+        let outcome = publish_in(&tx, p)?;
         tx.commit()?;
         Ok(outcome)
     }
@@ -640,4 +619,39 @@ fn rejection_in(
         ],
     )?;
     Ok(())
+}
+
+/// Publishes inside the caller's transaction: a new version is inserted,
+/// the same content again changes nothing, other content is refused (R4).
+pub(super) fn publish_in(
+    tx: &rusqlite::Transaction<'_>,
+    p: &PublishedProtocol,
+) -> Result<PublishOutcome, StoreError> {
+    let existing: Option<String> = tx
+        .query_row(
+            "SELECT content_hash FROM protocols WHERE protocol_id = ?1 AND version = ?2",
+            params![p.protocol_id, p.version],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let outcome = match existing {
+        Some(hash) if hash == p.content_hash.0 => PublishOutcome::AlreadyPublished,
+        Some(hash) => PublishOutcome::Refused {
+            existing_hash: ContentHash(hash),
+        },
+        None => {
+            tx.execute(
+                "INSERT INTO protocols VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    p.protocol_id,
+                    p.version,
+                    p.content_hash.0,
+                    p.source_toml,
+                    ts(p.published_at)
+                ],
+            )?;
+            PublishOutcome::Published
+        }
+    };
+    Ok(outcome)
 }

@@ -79,8 +79,15 @@ impl TestServer {
     /// and returns it.
     pub fn publish_shipped(&self, file: &str) -> Arc<Protocol> {
         let source = library::demo_source(file);
-        let (protocol, _) =
-            admin::publish_source(&self.store, file, &source, OffsetDateTime::now_utc()).unwrap();
+        let (protocol, _) = admin::publish_bundle(
+            &self.store,
+            file,
+            &source,
+            &library::bundle(file),
+            None,
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap();
         Arc::new(protocol)
     }
 
