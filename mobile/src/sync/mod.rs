@@ -12,6 +12,7 @@
 mod clock;
 mod drain;
 mod enrol;
+mod media;
 mod protocols;
 mod transport;
 
@@ -23,6 +24,7 @@ use fieldkit_protocols::Rule;
 pub use clock::ClockCheck;
 pub use drain::{SyncOutcome, SyncProgress, SyncReport};
 pub use enrol::{enrol, Enrolment};
+pub use media::{media_complete, MediaReport};
 pub use protocols::{download_protocols, ProtocolsReport};
 pub use transport::Offline;
 

@@ -15,7 +15,10 @@ use super::ledger::Table;
 use super::{Open, Vault, VaultError};
 
 fn media_ref(sub: &Subkeys, sha256: &ContentHash) -> RecordRef {
-    RecordRef::new(RecordKind::Media, keyed_id(&sub.ids, "media", sha256.as_str()))
+    RecordRef::new(
+        RecordKind::Media,
+        keyed_id(&sub.ids, "media", sha256.as_str()),
+    )
 }
 
 impl Vault {
@@ -64,7 +67,11 @@ impl Vault {
         let Open { conn, sub, .. } = self.open()?;
         let record = media_ref(sub, sha256);
         Ok(conn
-            .query_row("SELECT 1 FROM media WHERE id = ?1", [&record.id], |_| Ok(()))
+            .query_row(
+                "SELECT 1 FROM media WHERE id = ?1",
+                [&record.id],
+                |_| Ok(()),
+            )
             .optional()?
             .is_some())
     }

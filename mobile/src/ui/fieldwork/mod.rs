@@ -15,6 +15,7 @@ mod home;
 mod identity;
 mod interview;
 pub mod live;
+mod media;
 pub mod model;
 mod observation;
 mod records;
