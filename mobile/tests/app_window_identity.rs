@@ -12,46 +12,11 @@ mod app_window_support;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use app_window_support::phone::enrolled_phone;
 use app_window_support::{App, Display, PASSPHRASE};
-use fieldkit_mobile::vault::{
-    CodeOfPracticeAck, DeviceToken, Passphrase, PinnedProtocol, Setting, Vault, VaultSettings,
-};
-use fieldkit_protocols::wire::ProtocolListing;
-use fieldkit_protocols::{library, parse_protocol};
 
 /// On home with no drafts and no respondents, after the shipped protocols.
 const HOME_IDENTITY: usize = 9;
-
-fn enrolled_phone(dir: &std::path::Path, lang: &str) {
-    let mut vault =
-        Vault::create(dir, &Passphrase::new(PASSPHRASE), VaultSettings::default()).unwrap();
-    for setting in [
-        Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
-            language: lang.into(),
-            at: time::OffsetDateTime::now_utc(),
-        }),
-        Setting::DeviceToken(DeviceToken::new("screenshot-token")),
-        Setting::ResearcherName("Awa Diallo".into()),
-    ] {
-        vault.set_setting(&setting).unwrap();
-    }
-    for shipped in library::SHIPPED {
-        // As `demo` publishes it: with its media manifest, and the media pinned.
-        let (source, media) = library::demo_published(shipped.file);
-        let protocol = parse_protocol(shipped.file, &source).unwrap();
-        let listing = ProtocolListing::new(&protocol, source);
-        vault
-            .pin_protocol(&PinnedProtocol::from_listing(&listing))
-            .unwrap();
-        for (path, bytes) in &media.files {
-            vault
-                .pin_media(&media.manifest[path].sha256, bytes)
-                .unwrap();
-        }
-    }
-    drop(vault);
-    std::fs::write(dir.join("language"), lang).unwrap();
-}
 
 #[test]
 #[ignore = "writes screenshots; run by scripts/screenshot"]

@@ -26,6 +26,7 @@ fn a_focus_group_runs_with_roster_assent_ranking_cards_and_notes() {
         ui.html().contains("src=\"data:audio/ogg;base64,T2dnUw"),
         "an Ogg stream is on the page"
     );
+    assert!(ui.has("data-use-audio-play"), "one large button plays it");
     ui.click("data-use-done");
 
     // Four children join one by one; each child's guardian, then the child.

@@ -11,6 +11,7 @@
 
 #![allow(dead_code)] // Each test file uses a different part.
 
+pub mod phone;
 pub mod skewed_clock;
 
 use std::path::{Path, PathBuf};
@@ -423,11 +424,14 @@ impl Mirror {
         let frame = self.frame();
         match self.session.next() {
             Step::Introduction => {
-                display.activate(frame + 1, "the data-use statement");
+                let audio = usize::from(self.protocol().introduction.audio.is_some());
+                display.activate(frame + audio + 1, "the data-use statement");
                 self.record(EventKind::IntroductionGiven);
             }
             Step::DataUse => {
-                display.activate(frame + 1, "the consent question");
+                // The "listen" button comes before the statement.
+                let audio = usize::from(self.protocol().data_use.audio.is_some());
+                display.activate(frame + audio + 1, "the consent question");
                 let statement_hash = self.protocol().data_use_hash();
                 self.record(EventKind::DataUseExplained { statement_hash });
             }
@@ -484,6 +488,10 @@ impl Mirror {
                         QuestionKind::YesNo => 2,
                         _ => 1,
                     };
+                    // The card (a button: full-screen) and a "listen" button.
+                    let inputs = inputs
+                        + usize::from(q.card.is_some() || q.image.is_some())
+                        + usize::from(q.audio.is_some());
                     display.activate(frame + inputs + 1, "the question after a skip");
                     self.record(EventKind::Skipped {
                         question_id,

@@ -32,7 +32,7 @@ pub(crate) fn read_lists(
         file,
         "choices",
         sheet,
-        &["list_name", "name", "label"],
+        &["list_name", "name", "label", "image", "big-image"],
         notes,
     )?;
     let list_column = sheet
@@ -59,7 +59,7 @@ pub(crate) fn read_lists(
         let label = match languages.text(sheet, row, "label") {
             Some(label) => label,
             None => {
-                notes.push(format!("sheet choices, row {}: the choice `{value}` in list `{list}` has no label, so its name is its label in every language; write a label", row.number));
+                notes.push(format!("sheet choices, row {}: the choice `{value}` in list `{list}` has no label, so its name is its label in every language (for a picture choice, what a screen reader says); write a label", row.number));
                 languages.fixed(|_| value.to_owned())
             }
         };
@@ -72,7 +72,7 @@ pub(crate) fn read_lists(
         lists.entry(list.to_owned()).or_default().push(Choice {
             value: value.to_owned(),
             label,
-            image: None,
+            image: super::media::media_ref(languages, sheet, row, &super::media::IMAGE),
         });
     }
     Ok(lists)

@@ -6,6 +6,7 @@ use fieldkit_protocols::model::{Choice, Dimension, Question, QuestionKind, Secti
 use fieldkit_protocols::Text;
 
 use super::languages::{self, Languages};
+use super::media::{media_ref, AUDIO, IMAGE};
 use super::other;
 use super::sheets::{Row, Sheet};
 use super::types::{kind_of, RowType};
@@ -40,7 +41,7 @@ struct Columns {
 
 /// The survey columns the import reads; any other column with text in it is
 /// named in the checklist (`unused`).
-const USED: [&str; 15] = [
+const USED: [&str; 18] = [
     "type",
     "name",
     "label",
@@ -56,6 +57,9 @@ const USED: [&str; 15] = [
     "fieldkit::sensitive",
     "fieldkit::identifying",
     "fieldkit::disaggregation",
+    "image",
+    "big-image",
+    "audio",
 ];
 
 /// An open group: its section id, title, condition and how often it resumed.
@@ -237,7 +241,15 @@ impl Builder<'_> {
     }
 
     fn row(&mut self, row: &Row) -> Result<(), ImportError> {
-        match self.row_type(row)? {
+        let row_type = self.row_type(row)?;
+        let media = [&IMAGE[..], &AUDIO[..]]
+            .iter()
+            .any(|bases| media_ref(self.languages, self.sheet, row, bases).is_some());
+        if media && !matches!(row_type, RowType::Question { .. }) {
+            // Never dropped quietly: only questions show pictures and play sounds.
+            self.notes.push(format!("survey row {}: its picture or sound was not imported: only questions show pictures and play sounds; move it to a question", row.number));
+        }
+        match row_type {
             RowType::Blank => {
                 if !row.cell(self.columns.name).is_empty() {
                     return Err(self.error(
@@ -439,8 +451,8 @@ impl Builder<'_> {
             },
             card: None,
             not_identifying_because: None,
-            image: None,
-            audio: None,
+            image: media_ref(self.languages, self.sheet, row, &IMAGE),
+            audio: media_ref(self.languages, self.sheet, row, &AUDIO),
             card_description: None,
         };
         let follow_up =

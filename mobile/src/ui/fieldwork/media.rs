@@ -55,18 +55,33 @@ pub(crate) fn PictureCard(url: Option<String>, description: String, lang_code: S
     }
 }
 
-/// Plays a text read aloud; the webview's own controls (play, pause, seek)
-/// are large and work offline. Nothing is recorded.
+/// Plays a text read aloud: one large button that plays and pauses (the
+/// webview's own controls are small and many), offline. Nothing is recorded.
 #[component]
 pub(crate) fn AudioPrompt(id: String, url: Option<String>) -> Element {
     let lang = use_lang();
+    let mut playing = use_signal(|| false);
     let Some(url) = url else {
         return rsx! {};
     };
+    let player = format!("{id}-player");
+    let toggle = format!(
+        "const a = document.getElementById('{player}'); if (a.paused) {{ a.play(); }} else {{ a.pause(); }}"
+    );
     rsx! {
         div { class: "audio-prompt", id: "{id}",
-            span { class: "audio-label", {text(lang, Key::FwListen)} }
-            audio { controls: true, preload: "auto", src: "{url}" }
+            audio { id: "{player}", preload: "auto", src: "{url}", onended: move |_| playing.set(false) }
+            button {
+                id: "{id}-play",
+                class: "secondary wide audio-button",
+                aria_pressed: if playing() { "true" } else { "false" },
+                onclick: move |_| {
+                    playing.toggle();
+                    document::eval(&toggle);
+                },
+                span { aria_hidden: "true", if playing() { "❚❚ " } else { "▶ " } }
+                {text(lang, if playing() { Key::FwListenPause } else { Key::FwListen })}
+            }
         }
     }
 }
