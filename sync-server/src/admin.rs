@@ -339,7 +339,7 @@ fn publish_prepared(
             report,
         });
     }
-    let (protocol, published_source) = with_manifest(file, prepared.source, &media)?;
+    let (protocol, published_source) = with_manifest(file, &prepared.source, &media)?;
     let blobs: Vec<MediaBlob> = media
         .files
         .iter()
@@ -377,10 +377,10 @@ fn publish_prepared(
 /// protocol returned is exactly what phones will hash.
 fn with_manifest(
     file: &str,
-    source: String,
+    source: &str,
     media: &CheckedBundle,
 ) -> Result<(Protocol, String), AdminError> {
-    let published = fieldkit_protocols::media::append_manifest(&source, &media.manifest);
+    let published = fieldkit_protocols::media::append_manifest(source, &media.manifest);
     let protocol = parse_protocol(file, &published)?;
     Ok((protocol, published))
 }

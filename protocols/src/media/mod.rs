@@ -203,12 +203,14 @@ pub(crate) struct Checked {
     pub removed: Vec<&'static str>,
 }
 
+/// A file's bytes as published, and what was removed from them.
+pub type Cleaned = (Vec<u8>, Vec<&'static str>);
+/// Why a file is refused: its lint code and what to do.
+pub type Refusal = (&'static str, String);
+
 /// Checks one file's bytes as `kind` and strips what must not travel.
 /// The message says what is wrong and what to do.
-pub fn check_file(
-    kind: MediaKind,
-    bytes: &[u8],
-) -> Result<(Vec<u8>, Vec<&'static str>), (&'static str, String)> {
+pub fn check_file(kind: MediaKind, bytes: &[u8]) -> Result<Cleaned, Refusal> {
     let checked = match kind {
         MediaKind::Png => image::png(bytes),
         MediaKind::Jpeg => image::jpeg(bytes),

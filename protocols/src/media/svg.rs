@@ -39,7 +39,7 @@ const ELEMENTS: &[&str] = &[
     "style",
 ];
 
-fn hostile(why: String) -> (&'static str, String) {
+fn hostile(why: &str) -> (&'static str, String) {
     ("media-svg", format!("is refused: {why}. A picture card must be a plain drawing; remove it and publish again"))
 }
 
@@ -54,14 +54,14 @@ fn check_css(value: &str, at: &str) -> Result<(), (&'static str, String)> {
         .to_ascii_lowercase()
         .replace(|c: char| c.is_whitespace(), "");
     if lower.contains("javascript:") || lower.contains("@import") || lower.contains("expression(") {
-        return Err(hostile(format!("{at} runs or loads something")));
+        return Err(hostile(&format!("{at} runs or loads something")));
     }
     let mut rest = lower.as_str();
     while let Some(i) = rest.find("url(") {
         rest = &rest[i + 4..];
         let inner = rest.trim_start_matches(['\'', '"']);
         if !inner.starts_with('#') {
-            return Err(hostile(format!(
+            return Err(hostile(&format!(
                 "{at} refers to a file or address outside the picture (`url(` that is not `#id`)"
             )));
         }
@@ -72,7 +72,7 @@ fn check_css(value: &str, at: &str) -> Result<(), (&'static str, String)> {
 fn check_element(e: &BytesStart<'_>, depth: usize) -> Result<String, (&'static str, String)> {
     let name = local(e.name().as_ref());
     if depth == 0 && name != "svg" {
-        return Err(hostile("the root element is not `<svg>`".to_owned()));
+        return Err(hostile("the root element is not `<svg>`"));
     }
     if name == "metadata" {
         return Err(("media-metadata", "has a `<metadata>` block (it can name an author or a place); remove it and state the licence beside the bundle".to_owned()));
@@ -89,7 +89,7 @@ fn check_element(e: &BytesStart<'_>, depth: usize) -> Result<String, (&'static s
             }
             other => format!("`<{other}>` is not a plain drawing element"),
         };
-        return Err(hostile(why));
+        return Err(hostile(&why));
     }
     for attr in e.attributes() {
         let attr =
@@ -98,16 +98,20 @@ fn check_element(e: &BytesStart<'_>, depth: usize) -> Result<String, (&'static s
         // Unescaped first, so `&#106;avascript:` is read as the browser reads it.
         let value = attr
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-            .map_err(|err| hostile(format!("an attribute of `<{name}>` cannot be read ({err})")))?
+            .map_err(|err| {
+                hostile(&format!(
+                    "an attribute of `<{name}>` cannot be read ({err})"
+                ))
+            })?
             .into_owned();
         let at = format!("`<{name} {key}=...>`");
         if key.to_ascii_lowercase().starts_with("on") {
-            return Err(hostile(format!(
+            return Err(hostile(&format!(
                 "{at} is an event handler (code that runs)"
             )));
         }
         if key == "href" && !value.trim_start().starts_with('#') {
-            return Err(hostile(format!(
+            return Err(hostile(&format!(
                 "{at} points outside the picture (only `#id` is allowed)"
             )));
         }
@@ -136,7 +140,7 @@ pub(super) fn check(bytes: &[u8]) -> Outcome {
         match event {
             Event::Start(e) => {
                 if root_seen && stack.is_empty() {
-                    return Err(hostile("there is more than one root element".to_owned()));
+                    return Err(hostile("there is more than one root element"));
                 }
                 let name = check_element(&e, stack.len())?;
                 stack.push(name);
@@ -144,7 +148,7 @@ pub(super) fn check(bytes: &[u8]) -> Outcome {
             }
             Event::Empty(e) => {
                 if stack.is_empty() {
-                    return Err(hostile("the file is an empty `<svg/>`".to_owned()));
+                    return Err(hostile("the file is an empty `<svg/>`"));
                 }
                 check_element(&e, stack.len())?;
             }
@@ -164,24 +168,20 @@ pub(super) fn check(bytes: &[u8]) -> Outcome {
                 if stack.last().is_some_and(|n| n == "style") {
                     // A reference could spell `url(` past the check above.
                     return Err(hostile(
-                        "a `<style>` block uses an entity or character reference".to_owned(),
+                        "a `<style>` block uses an entity or character reference",
                     ));
                 }
                 let predefined = ["lt", "gt", "amp", "quot", "apos"].contains(&name.as_str());
                 if !predefined && !name.starts_with('#') {
-                    return Err(hostile(format!("it uses the entity `&{name};`")));
+                    return Err(hostile(&format!("it uses the entity `&{name};`")));
                 }
             }
             Event::DocType(_) => {
                 return Err(hostile(
-                    "it has a DOCTYPE (entities can expand without end or read files)".to_owned(),
+                    "it has a DOCTYPE (entities can expand without end or read files)",
                 ));
             }
-            Event::PI(_) => {
-                return Err(hostile(
-                    "it has a processing instruction (`<?...?>`)".to_owned(),
-                ))
-            }
+            Event::PI(_) => return Err(hostile("it has a processing instruction (`<?...?>`)")),
             Event::Comment(_) | Event::Decl(_) => {}
             Event::Eof => break,
         }
