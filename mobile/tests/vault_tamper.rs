@@ -170,7 +170,7 @@ fn a_vault_from_a_newer_app_is_refused_and_left_untouched() {
                 err,
                 VaultError::NewerSchema {
                     found: 99,
-                    supported: 2,
+                    supported: 3,
                     ..
                 }
             ),

@@ -73,7 +73,7 @@ fn manifest() -> impl Strategy<Value = BTreeMap<String, MediaEntry>> {
     ];
     prop::collection::btree_map(
         words(),
-        (any::<[u8; 4]>(), any::<u64>(), select(kinds)).prop_map(|(seed, bytes, kind)| {
+        (any::<[u8; 4]>(), 0u64..(1 << 40), select(kinds)).prop_map(|(seed, bytes, kind)| {
             MediaEntry {
                 sha256: ContentHash::of_bytes(&seed),
                 bytes,
