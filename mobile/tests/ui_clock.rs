@@ -21,15 +21,15 @@ const PATIENCE: Duration = Duration::from_secs(60);
 const CLOCK_DRAFT: &str = "fieldkit/clock-check";
 
 fn services(dir: &std::path::Path) -> VaultServices {
-    let settings = VaultSettings {
-        kdf: KdfParams {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        },
+    VaultServices::new(dir.to_path_buf(), settings(), EnrolDefaults::default())
+}
+
+/// The vault only opens with a cost the app ships; tests use the cheap one.
+fn settings() -> VaultSettings {
+    VaultSettings {
+        kdf: KdfParams::INSECURE_TEST_ONLY,
         ..VaultSettings::default()
-    };
-    VaultServices::new(dir.to_path_buf(), settings, EnrolDefaults::default())
+    }
 }
 
 fn unlocked(dir: &std::path::Path) -> Ui {
@@ -52,7 +52,7 @@ fn a_clock_found_off_at_a_sync_is_shown_on_home_until_a_sync_finds_it_right() {
     ui.wait_until("the sync to end", PATIENCE, |t| t.contains("Up to date"));
     assert!(!ui.has("clock-warning"), "{}", ui.text());
     drop(ui);
-    let mut vault = Vault::unlock(dir.path(), &Passphrase::new(STRONG)).unwrap();
+    let mut vault = Vault::unlock_with(dir.path(), &Passphrase::new(STRONG), &settings()).unwrap();
     let kept = vault
         .get_draft(CLOCK_DRAFT)
         .unwrap()

@@ -455,6 +455,12 @@ pub struct Question {
     /// facilitator who cannot see it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_description: Option<Text>,
+    /// A calculated question (XLSForm's `calculate`): never asked; its value
+    /// is this expression over earlier answers, derived by the engine the
+    /// same way on the phone and in the server's replay, shown where a text
+    /// pipes it (`${id}`) and usable in later conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calculation: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -513,6 +519,12 @@ pub struct Choice {
     /// A picture the participant taps instead of reading the label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<MediaRef>,
+    /// Cascading selects: the choice is offered only when this expression
+    /// over earlier answers holds (XLSForm's `choice_filter`, worked out for
+    /// this choice). Several choices may share a value when their conditions
+    /// differ (the same town name in two districts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
 }
 
 /// The disaggregation dimensions the manual asks for at a minimum (R23).

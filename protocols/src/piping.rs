@@ -71,18 +71,31 @@ impl Session {
     /// `text` in the session language with earlier answers piped in.
     pub fn show(&self, text: &Text) -> String {
         let lang = self.language();
+        let known = self.calculated();
         fill(text.show(lang), |id| {
             let question = self.protocol().question(id)?;
-            self.answers().get(id).map(|v| display(question, v, lang))
+            let value = self.answers().get(id).or_else(|| known.get(id))?;
+            Some(display(question, value, lang))
         })
     }
 
     /// The question as the screen shows it now: its text, hint, choice
-    /// labels and constraint message in the session language, piped.
+    /// labels and constraint message in the session language, piped, and
+    /// only the choices it offers given the earlier answers (a cascading
+    /// select), each value once.
     pub fn shown_question(&self, question: &Question) -> Question {
         let lang = self.language();
         let here = |text: &Text| Text::single(lang, &self.show(text));
         let mut shown = question.clone();
+        if self.protocol().question(&question.id).is_some() {
+            let mut seen = std::collections::BTreeSet::new();
+            shown.choices = self
+                .offered_choices(&question.id)
+                .into_iter()
+                .filter(|c| seen.insert(c.value.as_str()))
+                .cloned()
+                .collect();
+        }
         shown.text = here(&question.text);
         shown.hint = question.hint.as_ref().map(here);
         shown.constraint_message = question.constraint_message.as_ref().map(here);

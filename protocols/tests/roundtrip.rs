@@ -42,11 +42,18 @@ fn method() -> impl Strategy<Value = Method> {
 }
 
 fn choice() -> impl Strategy<Value = Choice> {
-    (words(), text(), prop::option::of(media_ref())).prop_map(|(value, label, image)| Choice {
-        value,
-        label,
-        image,
-    })
+    (
+        words(),
+        text(),
+        prop::option::of(media_ref()),
+        prop::option::of(words()),
+    )
+        .prop_map(|(value, label, image, relevant)| Choice {
+            value,
+            label,
+            image,
+            relevant,
+        })
 }
 
 /// One file for all languages, or one per language.
@@ -94,12 +101,13 @@ prop_compose! {
         constraint_message in prop::option::of(text()), card in prop::option::of(media_ref()),
         not_identifying_because in prop::option::of(words()),
         media in (prop::option::of(media_ref()), prop::option::of(media_ref()), prop::option::of(text())),
+        calculation in prop::option::of(words()),
     ) -> Question {
         let (image, audio, card_description) = media;
         Question {
             id, text, hint, kind, choices, required: flags.0, purpose, sensitive: flags.1,
             identifying: flags.2, disaggregation, relevant, constraint, constraint_message, card,
-            not_identifying_because, image, audio, card_description,
+            not_identifying_because, image, audio, card_description, calculation,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use fieldkit_sync_server::admin_users::{self, console, parse_day};
 use fieldkit_sync_server::admin_web::read_password;
-use fieldkit_sync_server::store::{AuditFilter, WebStore};
+use fieldkit_sync_server::store::AuditFilter;
 use time::OffsetDateTime;
 
 use crate::Place;
@@ -103,7 +103,7 @@ pub fn user(command: UserCommand, now: OffsetDateTime) -> anyhow::Result<()> {
             place,
         } => {
             let password = read_password(password_file.as_deref())?;
-            admin_users::add(&place.store()?, &by, &login, &role, &password, now)?;
+            admin_users::add(&*place.store()?, &by, &login, &role, &password, now)?;
             println!("Web user {login} ({role}) added.");
         }
         UserCommand::List { place } => {
@@ -113,15 +113,15 @@ pub fn user(command: UserCommand, now: OffsetDateTime) -> anyhow::Result<()> {
             );
         }
         UserCommand::Disable { login, place } => {
-            admin_users::set_disabled(&place.store()?, &by, &login, true, now)?;
+            admin_users::set_disabled(&*place.store()?, &by, &login, true, now)?;
             println!("{login} is disabled; their sessions have ended.");
         }
         UserCommand::Enable { login, place } => {
-            admin_users::set_disabled(&place.store()?, &by, &login, false, now)?;
+            admin_users::set_disabled(&*place.store()?, &by, &login, false, now)?;
             println!("{login} can log in again.");
         }
         UserCommand::Remove { login, place } => {
-            admin_users::remove(&place.store()?, &by, &login, now)?;
+            admin_users::remove(&*place.store()?, &by, &login, now)?;
             println!("{login} is removed; the audit log keeps what they did.");
         }
         UserCommand::SetPassword {
@@ -130,7 +130,7 @@ pub fn user(command: UserCommand, now: OffsetDateTime) -> anyhow::Result<()> {
             place,
         } => {
             let password = read_password(password_file.as_deref())?;
-            admin_users::set_password(&place.store()?, &by, &login, &password, now)?;
+            admin_users::set_password(&*place.store()?, &by, &login, &password, now)?;
             println!("{login} has a new password; their sessions have ended.");
         }
     }
@@ -159,7 +159,7 @@ pub fn audit(command: AuditCommand, now: OffsetDateTime) -> anyhow::Result<()> {
             if csv {
                 print!(
                     "{}",
-                    admin_users::audit_csv(&store, &console(), &filter, now)?
+                    admin_users::audit_csv(&*store, &console(), &filter, now)?
                 );
             } else {
                 let entries = store.audit_entries(&console(), &filter)?;
@@ -169,8 +169,8 @@ pub fn audit(command: AuditCommand, now: OffsetDateTime) -> anyhow::Result<()> {
         AuditCommand::Prune { days, place } => {
             let config = place.config()?;
             let days = days.unwrap_or(config.audit_retention_days);
-            let store = fieldkit_sync_server::store::SqliteStore::open_dir(&config.data)?;
-            let dropped = admin_users::prune_audit(&store, days, now)?;
+            let store = fieldkit_sync_server::store::open(&config)?;
+            let dropped = admin_users::prune_audit(&*store, days, now)?;
             if days == 0 {
                 println!("Retention is 0 (keep everything): nothing dropped.");
             } else {

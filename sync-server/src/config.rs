@@ -15,6 +15,13 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Folder holding the SQLite database (`fieldkit.sqlite3`).
     pub data: PathBuf,
+    /// A `postgres://` URL: when set, records live in PostgreSQL instead of
+    /// the SQLite file, and several instances may share it.
+    pub database: Option<DatabaseUrl>,
+    /// PostgreSQL connections this instance may hold open at once.
+    pub database_pool: usize,
+    /// A PostgreSQL read replica for exports and the analyst pages.
+    pub database_replica: Option<DatabaseUrl>,
     /// Project name returned to devices at enrolment.
     pub project: String,
     /// PEM certificate chain and private key; TLS is on when both are set.
@@ -44,6 +51,27 @@ pub struct Config {
     pub log_format: LogFormat,
 }
 
+/// A database URL. It may carry a password, so `Debug` shows it without.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> DatabaseUrl {
+        DatabaseUrl(url.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::store::postgres::redacted(&self.0))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -56,6 +84,9 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data: PathBuf::from("fieldkit-data"),
+            database: None,
+            database_pool: 8,
+            database_replica: None,
             project: "Fieldkit".to_owned(),
             tls_cert: None,
             tls_key: None,
@@ -126,6 +157,15 @@ impl Config {
         }
         if let Some(v) = var("FIELDKIT_DATA") {
             self.data = PathBuf::from(v);
+        }
+        if let Some(v) = var("FIELDKIT_DATABASE") {
+            self.database = Some(DatabaseUrl(v)).filter(|u| !u.0.is_empty());
+        }
+        if let Some(v) = var("FIELDKIT_DATABASE_REPLICA") {
+            self.database_replica = Some(DatabaseUrl(v)).filter(|u| !u.0.is_empty());
+        }
+        if let Some(v) = var("FIELDKIT_DATABASE_POOL") {
+            self.database_pool = parse("FIELDKIT_DATABASE_POOL", v)?;
         }
         if let Some(v) = var("FIELDKIT_PROJECT") {
             self.project = v;

@@ -27,7 +27,7 @@ use std::time::Duration;
 pub use api::{app, openapi_document, AppState};
 pub use config::Config;
 
-use store::{SqliteStore, StoreError};
+use store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -69,8 +69,12 @@ pub async fn serve_until(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let store = SqliteStore::open_dir(&config.data)?;
-    let state = AppState::new(Arc::new(store), config.clone());
+    // Opening PostgreSQL connects and migrates: blocking work, off the workers.
+    let opening = config.clone();
+    let store = tokio::task::spawn_blocking(move || store::open(&opening))
+        .await
+        .map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
+    let state = AppState::new(store, config.clone());
     let retention = tokio::spawn(apply_retention_daily(state.clone()));
     let app = app_with_pages(state);
     let address = listener.local_addr()?;

@@ -2,12 +2,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use fieldkit_sync_server::admin_users::console;
-use fieldkit_sync_server::config::{Config, LogFormat};
-use fieldkit_sync_server::store::{PublishOutcome, SqliteStore, WebStore};
+use fieldkit_sync_server::config::{Config, DatabaseUrl, LogFormat};
+use fieldkit_sync_server::store::{self, PublishOutcome, Store};
 use fieldkit_sync_server::{admin, admin_web, xlsform};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -68,6 +69,16 @@ enum Command {
     Demo {
         #[command(flatten)]
         place: Place,
+    },
+    /// Copy everything from a SQLite data folder into PostgreSQL and check
+    /// the copy (row counts and content hashes). Safe to run again.
+    Migrate {
+        /// The data folder holding fieldkit.sqlite3.
+        #[arg(long)]
+        from: PathBuf,
+        /// postgres:// URL of the target database (FIELDKIT_DATABASE if absent).
+        #[arg(long, env = "FIELDKIT_DATABASE", hide_env_values = true)]
+        to: String,
     },
 }
 
@@ -157,6 +168,11 @@ struct Place {
     /// Data folder (overrides config and FIELDKIT_DATA).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// PostgreSQL URL instead of the SQLite file in the data folder
+    /// (overrides config and FIELDKIT_DATABASE; may hold a password, so
+    /// prefer the variable on shared machines).
+    #[arg(long)]
+    database: Option<String>,
 }
 
 impl Place {
@@ -166,19 +182,25 @@ impl Place {
         if let Some(data) = &self.data {
             config.data.clone_from(data);
         }
+        if let Some(url) = &self.database {
+            config.database = Some(DatabaseUrl::new(url.clone()));
+        }
         config.validate()?;
         Ok(config)
     }
 
-    fn store(&self) -> anyhow::Result<SqliteStore> {
-        let config = self.config()?;
-        Ok(SqliteStore::open_dir(&config.data)?)
+    fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        Ok(store::open(&self.config()?)?)
     }
 }
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,tower_http=info".into());
+        .unwrap_or_else(|_| "info,tower_http=info".into())
+        // The PostgreSQL driver's debug lines carry every statement's
+        // parameters: envelopes with children's answers, token hashes.
+        // Capped whatever RUST_LOG asks, so a debug log stays shareable.
+        .add_directive("tokio_postgres=info".parse().expect("a valid directive"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -228,7 +250,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             age_groups,
             output,
         } => admin_web::export(
-            &place.store()?,
+            &*place.store()?,
             &protocol,
             &format,
             &age_groups,
@@ -237,8 +259,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         )?,
         Command::Demo { place } => {
             let config = place.config()?;
-            let store = SqliteStore::open_dir(&config.data)?;
-            let report = admin::demo(&store, config.enrol_code_days, now)?;
+            let store = store::open(&config)?;
+            let report = admin::demo(&*store, config.enrol_code_days, now)?;
             for (id, version, outcome) in &report.published {
                 println!("{id} v{version}: {}", describe(outcome));
             }
@@ -248,8 +270,53 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 report.code.expose()
             );
         }
+        Command::Migrate { from, to } => migrate(&from, &to)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn migrate(from: &Path, to: &str) -> anyhow::Result<()> {
+    use fieldkit_sync_server::store::postgres::copy::{self, MigrateError};
+    let file = from.join("fieldkit.sqlite3");
+    anyhow::ensure!(
+        file.is_file(),
+        "no Fieldkit database in {} (expected {}); name the folder given as --data to the server",
+        from.display(),
+        file.display()
+    );
+    let source = store::SqliteStore::open(&file)?;
+    let target = store::PgStore::connect(&store::PgOptions::new(to))?;
+    let print = |report: &[copy::TableCopy]| {
+        for t in report {
+            println!(
+                "{:<20} {:>9} rows in SQLite, {:>9} copied now, {:>9} in PostgreSQL  {}",
+                t.table,
+                t.source_rows,
+                t.copied,
+                t.target_rows,
+                if t.matches() {
+                    "same content"
+                } else {
+                    "DIFFERS"
+                }
+            );
+        }
+    };
+    match copy::sqlite_to_postgres(&source, &target) {
+        Ok(report) => {
+            print(&report);
+            println!(
+                "Copied and checked: every table has the same rows and content. Start the servers with database = \"{}\".",
+                store::postgres::redacted(to)
+            );
+            Ok(())
+        }
+        Err(MigrateError::Differs { tables, report }) => {
+            print(&report);
+            Err(MigrateError::Differs { tables, report }.into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn describe(outcome: &PublishOutcome) -> &'static str {
@@ -310,7 +377,7 @@ fn protocol(command: ProtocolCommand, now: OffsetDateTime) -> anyhow::Result<Exi
             let store = place.store()?;
             let study = study.as_deref().map(admin::StudyFile::read).transpose()?;
             for file in &files {
-                let (protocol, outcome) = admin::publish_file(&store, file, study.as_ref(), now)?;
+                let (protocol, outcome) = admin::publish_file(&*store, file, study.as_ref(), now)?;
                 println!(
                     "{} v{} ({}): {}",
                     protocol.id,
@@ -321,7 +388,7 @@ fn protocol(command: ProtocolCommand, now: OffsetDateTime) -> anyhow::Result<Exi
             }
         }
         ProtocolCommand::List { place } => {
-            for p in fieldkit_sync_server::store::Store::protocols(&place.store()?)? {
+            for p in place.store()?.protocols()? {
                 println!(
                     "{} v{}  {}  published {}",
                     p.protocol_id,
@@ -370,8 +437,14 @@ fn device(command: DeviceCommand, now: OffsetDateTime) -> anyhow::Result<()> {
             place,
         } => {
             let config = place.config()?;
-            let store = SqliteStore::open_dir(&config.data)?;
-            let code = admin::enrol(&store, &researcher, &languages, config.enrol_code_days, now)?;
+            let store = store::open(&config)?;
+            let code = admin::enrol(
+                &*store,
+                &researcher,
+                &languages,
+                config.enrol_code_days,
+                now,
+            )?;
             store.audit(&console(), "enrol_device", researcher.trim(), now)?;
             println!("One-time enrolment code: {}", code.expose());
             println!(
@@ -380,12 +453,12 @@ fn device(command: DeviceCommand, now: OffsetDateTime) -> anyhow::Result<()> {
             );
         }
         DeviceCommand::List { place } => {
-            let devices = fieldkit_sync_server::store::Store::devices(&place.store()?)?;
+            let devices = place.store()?.devices()?;
             print!("{}", admin::render_devices(&devices));
         }
         DeviceCommand::Revoke { id, place } => {
             let store = place.store()?;
-            admin::revoke(&store, id, now)?;
+            admin::revoke(&*store, id, now)?;
             store.audit(&console(), "revoke_device", &id.to_string(), now)?;
             println!("Device {id} revoked; its token no longer works.");
         }

@@ -1,10 +1,13 @@
-//! The built `fieldkit-server` binary, as an operator runs it.
+//! The built `fieldkit-server` binary, as an operator runs it. Commands that
+//! keep data run against the SQLite data folder, or against a scratch
+//! PostgreSQL database when `FIELDKIT_TEST_POSTGRES` names a server.
 
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
 use fieldkit_protocols::{library, parse_protocol, to_toml};
+use fieldkit_sync_server::store::postgres::scratch::ScratchDatabase;
 
 const BIN: &str = env!("CARGO_BIN_EXE_fieldkit-server");
 
@@ -15,6 +18,24 @@ fn run(args: &[&str]) -> Output {
         .env_remove("FIELDKIT_LISTEN")
         .output()
         .unwrap()
+}
+
+/// The binary with `FIELDKIT_DATABASE` naming the test's scratch database,
+/// if there is one (else the `--data` folder's SQLite file is used).
+fn command_in(db: Option<&ScratchDatabase>) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_remove("FIELDKIT_DATA")
+        .env_remove("FIELDKIT_LISTEN");
+    match db {
+        Some(db) => command.env("FIELDKIT_DATABASE", &db.url),
+        None => command.env_remove("FIELDKIT_DATABASE"),
+    };
+    command
+}
+
+fn run_in(db: Option<&ScratchDatabase>, args: &[&str]) -> Output {
+    command_in(db).args(args).output().unwrap()
 }
 
 fn stdout(output: &Output) -> String {
@@ -117,8 +138,9 @@ fn publish_refuses_lint_errors_and_changed_content_under_the_same_version() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
+    let db = ScratchDatabase::from_env();
     let bad = write_bad_protocol(dir.path());
-    let refused = run(&["protocol", "publish", &bad, "--data", data]);
+    let refused = run_in(db.as_ref(), &["protocol", "publish", &bad, "--data", data]);
     assert!(!refused.status.success());
     assert!(
         stderr(&refused).contains("lint errors"),
@@ -128,14 +150,20 @@ fn publish_refuses_lint_errors_and_changed_content_under_the_same_version() {
 
     let good = write_good_protocol(dir.path());
     let study = write_study(dir.path());
-    let first = run(&[
-        "protocol", "publish", "--study", &study, &good, "--data", data,
-    ]);
+    let first = run_in(
+        db.as_ref(),
+        &[
+            "protocol", "publish", "--study", &study, &good, "--data", data,
+        ],
+    );
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(stdout(&first).contains("published"));
-    let again = run(&[
-        "protocol", "publish", "--study", &study, &good, "--data", data,
-    ]);
+    let again = run_in(
+        db.as_ref(),
+        &[
+            "protocol", "publish", "--study", &study, &good, "--data", data,
+        ],
+    );
     assert!(again.status.success());
     assert!(
         stdout(&again).contains("already published"),
@@ -155,13 +183,16 @@ fn publish_refuses_lint_errors_and_changed_content_under_the_same_version() {
         "the fixture text moved"
     );
     std::fs::write(&good, changed).unwrap();
-    let taken = run(&[
-        "protocol", "publish", "--study", &study, &good, "--data", data,
-    ]);
+    let taken = run_in(
+        db.as_ref(),
+        &[
+            "protocol", "publish", "--study", &study, &good, "--data", data,
+        ],
+    );
     assert!(!taken.status.success());
     assert!(stderr(&taken).contains("R4"), "{}", stderr(&taken));
 
-    let list = run(&["protocol", "list", "--data", data]);
+    let list = run_in(db.as_ref(), &["protocol", "list", "--data", data]);
     assert_eq!(stdout(&list).lines().count(), 1, "{}", stdout(&list));
 }
 
@@ -184,9 +215,10 @@ fn show_prints_the_outline() {
 fn demo_is_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
-    let first = run(&["demo", "--data", data]);
+    let db = ScratchDatabase::from_env();
+    let first = run_in(db.as_ref(), &["demo", "--data", data]);
     assert!(first.status.success(), "{}", stderr(&first));
-    let second = run(&["demo", "--data", data]);
+    let second = run_in(db.as_ref(), &["demo", "--data", data]);
     assert!(second.status.success(), "{}", stderr(&second));
     assert!(stdout(&second).contains("already published"));
     let code = |o: &Output| {
@@ -200,7 +232,7 @@ fn demo_is_idempotent() {
             .to_owned()
     };
     assert_ne!(code(&first), code(&second));
-    let list = run(&["protocol", "list", "--data", data]);
+    let list = run_in(db.as_ref(), &["protocol", "list", "--data", data]);
     assert_eq!(stdout(&list).lines().count(), library::SHIPPED.len());
 }
 
@@ -225,16 +257,20 @@ fn free_port() -> u16 {
 async fn serve_with_listen_and_data_answers_and_admin_commands_share_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
-    let enrol = run(&[
-        "device",
-        "enrol",
-        "--researcher",
-        "Amina",
-        "--languages",
-        "en,fr",
-        "--data",
-        data,
-    ]);
+    let db = ScratchDatabase::from_env();
+    let enrol = run_in(
+        db.as_ref(),
+        &[
+            "device",
+            "enrol",
+            "--researcher",
+            "Amina",
+            "--languages",
+            "en,fr",
+            "--data",
+            data,
+        ],
+    );
     assert!(enrol.status.success(), "{}", stderr(&enrol));
     let code = stdout(&enrol)
         .lines()
@@ -247,9 +283,8 @@ async fn serve_with_listen_and_data_answers_and_admin_commands_share_the_data() 
 
     let address = format!("127.0.0.1:{}", free_port());
     let _server = Server(
-        Command::new(BIN)
+        command_in(db.as_ref())
             .args(["serve", "--listen", &address, "--data", data])
-            .env_remove("FIELDKIT_DATA")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -290,7 +325,7 @@ async fn serve_with_listen_and_data_answers_and_admin_commands_share_the_data() 
     let token = enrolled["token"].as_str().unwrap();
     let device = enrolled["device_id"].as_str().unwrap();
 
-    let list = run(&["device", "list", "--data", data]);
+    let list = run_in(db.as_ref(), &["device", "list", "--data", data]);
     assert!(
         stdout(&list).contains(device)
             && stdout(&list).contains("active")
@@ -298,9 +333,9 @@ async fn serve_with_listen_and_data_answers_and_admin_commands_share_the_data() 
         "{}",
         stdout(&list)
     );
-    let revoke = run(&["device", "revoke", device, "--data", data]);
+    let revoke = run_in(db.as_ref(), &["device", "revoke", device, "--data", data]);
     assert!(revoke.status.success(), "{}", stderr(&revoke));
-    assert!(stdout(&run(&["device", "list", "--data", data])).contains("revoked"));
+    assert!(stdout(&run_in(db.as_ref(), &["device", "list", "--data", data])).contains("revoked"));
 
     let status = client
         .get(format!("{base}/api/v1/status"))

@@ -1,6 +1,6 @@
 //! The server's logs, read from the running binary: they name records and
-//! outcomes, never answers, free text, researchers or tokens; SIGTERM stops
-//! it gracefully.
+//! outcomes, never answers, free text, researchers, tokens or the database
+//! password; SIGTERM stops it gracefully. On either backend.
 
 mod support;
 
@@ -15,13 +15,25 @@ const NOTE: &str = "NOTE-TEXT-she-sleeps-at-the-bus-depot";
 const RESEARCHER: &str = "Zanele Researchername";
 const PASSWORD: &str = "copper kettle winter garden";
 const QUERY_VALUE: &str = "QUERYVALUEnotlogged";
+/// In the PostgreSQL URL (the test cluster trusts loopback, so it is
+/// never checked, only carried).
+const DB_PASSWORD: &str = "DBPASSWORDnotlogged";
 
-fn admin(args: &[&str]) -> String {
-    let output = Command::new(BIN)
-        .args(args)
-        .env_remove("FIELDKIT_DATA")
-        .output()
-        .unwrap();
+/// The binary on the test's store; on PostgreSQL, through a URL that
+/// carries [`DB_PASSWORD`].
+fn binary(store: &TestStore) -> Command {
+    let mut command = store.cli(BIN);
+    if let Some(db) = &store.db {
+        command.env(
+            "FIELDKIT_DATABASE",
+            db.url.replacen('@', &format!(":{DB_PASSWORD}@"), 1),
+        );
+    }
+    command
+}
+
+fn admin(store: &TestStore, args: &[&str]) -> String {
+    let output = binary(store).args(args).output().unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -32,17 +44,21 @@ fn admin(args: &[&str]) -> String {
 
 #[tokio::test]
 async fn logs_carry_no_answers_notes_names_or_tokens_and_sigterm_stops_gracefully() {
-    let dir = tempfile::tempdir().unwrap();
+    let store = TestStore::new();
+    let dir = &store.dir;
     let data = dir.path().to_str().unwrap();
-    admin(&["demo", "--data", data]);
-    let enrolled = admin(&[
-        "device",
-        "enrol",
-        "--researcher",
-        RESEARCHER,
-        "--data",
-        data,
-    ]);
+    admin(&store, &["demo", "--data", data]);
+    let enrolled = admin(
+        &store,
+        &[
+            "device",
+            "enrol",
+            "--researcher",
+            RESEARCHER,
+            "--data",
+            data,
+        ],
+    );
     let code = enrolled
         .lines()
         .next()
@@ -57,7 +73,7 @@ async fn logs_carry_no_answers_notes_names_or_tokens_and_sigterm_stops_gracefull
         .local_addr()
         .unwrap()
         .port();
-    let mut child = Command::new(BIN)
+    let mut child = binary(&store)
         .args([
             "serve",
             "--listen",
@@ -65,8 +81,8 @@ async fn logs_carry_no_answers_notes_names_or_tokens_and_sigterm_stops_gracefull
             "--data",
             data,
         ])
-        .env("RUST_LOG", "debug")
-        .env_remove("FIELDKIT_DATA")
+        // Asks for the driver's debug lines too: they stay capped.
+        .env("RUST_LOG", "debug,tokio_postgres=debug")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -125,17 +141,20 @@ async fn logs_carry_no_answers_notes_names_or_tokens_and_sigterm_stops_gracefull
     // the query's names, never the password or the values.
     let pass = dir.path().join("pass");
     std::fs::write(&pass, format!("{PASSWORD}\n")).unwrap();
-    admin(&[
-        "user",
-        "add",
-        "amina",
-        "--role",
-        "admin",
-        "--password-file",
-        pass.to_str().unwrap(),
-        "--data",
-        data,
-    ]);
+    admin(
+        &store,
+        &[
+            "user",
+            "add",
+            "amina",
+            "--role",
+            "admin",
+            "--password-file",
+            pass.to_str().unwrap(),
+            "--data",
+            data,
+        ],
+    );
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -202,6 +221,7 @@ async fn logs_carry_no_answers_notes_names_or_tokens_and_sigterm_stops_gracefull
         code.as_str(),
         PASSWORD,
         QUERY_VALUE,
+        DB_PASSWORD,
     ] {
         assert!(!log.contains(secret), "the log contains `{secret}`:\n{log}");
     }

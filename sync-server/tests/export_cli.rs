@@ -7,14 +7,14 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use fieldkit_protocols::engine::EventKind;
 use fieldkit_protocols::wire::{RecordEnvelope, Tombstone, TombstoneStatus};
 use fieldkit_protocols::Protocol;
 use fieldkit_sync_server::access::{Principal, Role};
 use fieldkit_sync_server::export::RAPID_ASSESSMENT_CAVEAT;
-use fieldkit_sync_server::store::{Store, WebStore};
+
 use support::*;
 use time::OffsetDateTime;
 
@@ -63,13 +63,13 @@ async fn fixture() -> Fixture {
     }
 }
 
-fn export(data: &Path, protocol: &str, format: &str, out: &Path) -> Output {
-    Command::new(BIN)
+fn export(store: &TestStore, protocol: &str, format: &str, out: &Path) -> Output {
+    store
+        .cli(BIN)
         .args(["export", "--data"])
-        .arg(data)
+        .arg(store.dir.path())
         .args(["--protocol", protocol, "--format", format, "-o"])
         .arg(out)
-        .env_remove("FIELDKIT_DATA")
         .output()
         .unwrap()
 }
@@ -78,7 +78,7 @@ impl Fixture {
     /// Runs a successful export and returns the file's text.
     fn export_ok(&self, format: &str) -> String {
         let out = self.out(format);
-        let output = export(self.server.dir.path(), &self.protocol.id, format, &out);
+        let output = export(&self.server.store, &self.protocol.id, format, &out);
         assert!(
             output.status.success(),
             "export {format} failed: {}",
@@ -88,7 +88,7 @@ impl Fixture {
     }
 
     fn out(&self, format: &str) -> PathBuf {
-        self.server.dir.path().join(format!("out-{format}.txt"))
+        self.server.dir().join(format!("out-{format}.txt"))
     }
 
     fn exports_audited(&self) -> Vec<(String, String, String)> {
@@ -304,7 +304,7 @@ async fn a_mistake_says_what_to_do_and_writes_nothing() {
     ];
     for (protocol, format, hint) in cases {
         let out = f.out("mistake");
-        let output = export(f.server.dir.path(), protocol, format, &out);
+        let output = export(&f.server.store, protocol, format, &out);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{protocol} {format} succeeded");
         assert!(
@@ -330,7 +330,7 @@ async fn ingest_goes_on_during_an_export() {
     let f = fixture().await;
     let device = f.server.store.devices().unwrap().remove(0);
     let late = seal(device.device_id, &f.protocol, child_session(&f.protocol));
-    let ingest = fieldkit_sync_server::store::SqliteStore::open_dir(f.server.dir.path()).unwrap();
+    let ingest = f.server.store.reopen();
     let cache = fieldkit_sync_server::verify::ProtocolCache::default();
     let analyst = Principal {
         role: Role::Analyst,
@@ -350,7 +350,7 @@ async fn ingest_goes_on_during_an_export() {
             &mut |_| {
                 if stored_during.is_none() {
                     stored_during = Some(fieldkit_sync_server::verify::verify_and_store(
-                        &ingest,
+                        &*ingest,
                         &cache,
                         &device,
                         &late,

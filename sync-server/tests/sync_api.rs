@@ -5,7 +5,6 @@ mod support;
 
 use fieldkit_protocols::engine::{EventKind, OthersPresent};
 use fieldkit_sync_server::access::{Principal, Role};
-use fieldkit_sync_server::store::Store;
 use serde_json::json;
 use support::*;
 use time::OffsetDateTime;
@@ -16,7 +15,7 @@ async fn an_enrolment_code_works_once_and_the_token_then_lists_protocols() {
     let server = TestServer::start().await;
     let protocol = server.publish_shipped(CHILD_FILE);
     let code = fieldkit_sync_server::admin::enrol(
-        &server.store,
+        &*server.store,
         "Amina",
         &["en".into(), "fr".into()],
         14,
@@ -102,8 +101,7 @@ async fn an_enrolment_code_works_once_and_the_token_then_lists_protocols() {
         serde_json::from_value(entry.clone()).unwrap();
     assert_eq!(listing.protocol().unwrap(), *protocol);
     // The database keeps no token in clear.
-    let db = std::fs::read(server.dir.path().join("fieldkit.sqlite3")).unwrap();
-    assert!(!db.windows(token.len()).any(|w| w == token.as_bytes()));
+    assert!(!server.store.holds_text(&token));
 }
 
 #[tokio::test]
@@ -132,7 +130,7 @@ async fn an_expired_code_is_refused_and_an_unknown_device_cannot_be_revoked() {
     assert!(server.store.devices().unwrap().is_empty());
 
     let err = fieldkit_sync_server::admin::revoke(
-        &server.store,
+        &*server.store,
         Uuid::new_v4(),
         OffsetDateTime::now_utc(),
     )
@@ -306,7 +304,7 @@ async fn a_revoked_token_is_refused() {
     let (device, token) = server.enrol("Amina").await;
     let (status, _) = server.get("/api/v1/status", &token).await;
     assert_eq!(status, 200);
-    fieldkit_sync_server::admin::revoke(&server.store, device, OffsetDateTime::now_utc()).unwrap();
+    fieldkit_sync_server::admin::revoke(&*server.store, device, OffsetDateTime::now_utc()).unwrap();
     let (status, body) = server.get("/api/v1/status", &token).await;
     assert_eq!(status, 401);
     assert_eq!(body["error"]["code"], "token_revoked");
@@ -449,10 +447,9 @@ async fn a_storage_failure_is_a_generic_json_error_without_internal_details() {
     let protocol = server.publish_shipped(CHILD_FILE);
     let (device, token) = server.enrol("Amina").await;
     // Break the database under the running server, as a damaged disk would.
-    let db = rusqlite::Connection::open(server.dir.path().join("fieldkit.sqlite3")).unwrap();
-    db.execute_batch("ALTER TABLE records RENAME TO records_gone")
-        .unwrap();
-    drop(db);
+    server
+        .store
+        .execute_sql("ALTER TABLE records RENAME TO records_gone");
 
     let record = seal(device, &protocol, child_session(&protocol));
     let batch = json!({ "wire_version": "v1", "records": [record] });
@@ -462,7 +459,7 @@ async fn a_storage_failure_is_a_generic_json_error_without_internal_details() {
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("try again later"), "{message}");
     let text = body.to_string().to_lowercase();
-    for detail in ["sqlite", "records", "table", "sql", ".rs"] {
+    for detail in ["sqlite", "postgres", "records", "table", "sql", ".rs"] {
         assert!(!text.contains(detail), "{detail:?} leaked: {body}");
     }
 }
@@ -471,7 +468,7 @@ async fn a_storage_failure_is_a_generic_json_error_without_internal_details() {
 async fn tokens_and_enrolment_codes_are_stored_only_as_hashes() {
     let server = TestServer::start().await;
     let code = fieldkit_sync_server::admin::enrol(
-        &server.store,
+        &*server.store,
         "Amina",
         &["en".to_owned()],
         1,
@@ -491,10 +488,11 @@ async fn tokens_and_enrolment_codes_are_stored_only_as_hashes() {
     let (status, _) = server.get("/api/v1/protocols", &token).await;
     assert_eq!(status, 200);
 
-    // Someone who copies the data folder finds neither secret in any file.
-    // The scan does see what is stored in the clear: the researcher's name.
-    let mut seen_researcher = false;
-    for entry in std::fs::read_dir(server.dir.path()).unwrap() {
+    // Someone who copies the data folder (or dumps the database) finds
+    // neither secret. The scan does see what is stored in the clear: the
+    // researcher's name.
+    let mut seen_researcher = server.store.holds_text("Amina");
+    for entry in std::fs::read_dir(server.dir()).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         seen_researcher |= bytes.windows(5).any(|w| w == b"Amina");
         for secret in [&token, &code, &code.replace('-', "")] {
@@ -503,6 +501,12 @@ async fn tokens_and_enrolment_codes_are_stored_only_as_hashes() {
                 "{secret} found on disk"
             );
         }
+    }
+    for secret in [&token, &code, &code.replace('-', "")] {
+        assert!(
+            !server.store.holds_text(secret),
+            "{secret} found in the database"
+        );
     }
     assert!(seen_researcher, "the scan read the database");
 }

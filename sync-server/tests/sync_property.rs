@@ -10,7 +10,6 @@ use std::sync::Arc;
 use fieldkit_protocols::engine::{Event, EventKind};
 use fieldkit_protocols::wire::{RecordEnvelope, RecordStatus};
 use fieldkit_sync_server::admin;
-use fieldkit_sync_server::store::{SqliteStore, Store};
 use fieldkit_sync_server::verify::{verify_and_store, ProtocolCache};
 use proptest::prelude::*;
 use support::*;
@@ -42,13 +41,12 @@ proptest! {
     fn resends_are_idempotent_and_changes_conflict(
         sends in proptest::collection::vec((0usize..3, 0usize..3), 1..12)
     ) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open_dir(dir.path()).unwrap();
+        let store = TestStore::new();
         let now = OffsetDateTime::now_utc();
         let source = fieldkit_protocols::library::demo_source(CHILD_FILE);
-        let (protocol, _) = admin::publish_source(&store, CHILD_FILE, &source, now).unwrap();
+        let (protocol, _) = admin::publish_source(&*store, CHILD_FILE, &source, now).unwrap();
         let protocol = Arc::new(protocol);
-        let code = admin::enrol(&store, "Amina", &["en".into()], 1, now).unwrap();
+        let code = admin::enrol(&*store, "Amina", &["en".into()], 1, now).unwrap();
         let code_hash = fieldkit_sync_server::secrets::hash_secret(
             &fieldkit_sync_server::secrets::normalise_code(code.expose()));
         let device = store.redeem_enrolment(&code_hash, Uuid::new_v4(), "token-hash", &accepted(), now).unwrap().unwrap();
@@ -60,7 +58,7 @@ proptest! {
         let mut first_variant: HashMap<usize, usize> = HashMap::new();
         for (record, n) in sends {
             let envelope = variant(&bases[record], n);
-            let status = verify_and_store(&store, &cache, &device, &envelope, now).unwrap();
+            let status = verify_and_store(&*store, &cache, &device, &envelope, now).unwrap();
             let expected = match first_variant.get(&record) {
                 None => { first_variant.insert(record, n); "stored" }
                 Some(first) if *first == n => "duplicate",

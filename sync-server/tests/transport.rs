@@ -111,13 +111,12 @@ async fn a_device_over_its_rate_is_asked_to_slow_down() {
 
 #[tokio::test]
 async fn guessing_enrolment_codes_is_slowed_down_for_the_guesser() {
-    use fieldkit_sync_server::store::Store;
     let server = TestServer::start_with(|c| {
         c.enrol_per_minute_per_source = 3;
     })
     .await;
     let code = fieldkit_sync_server::admin::enrol(
-        &server.store,
+        &*server.store,
         "Amina",
         &["en".to_owned()],
         1,

@@ -153,8 +153,8 @@ async fn supervisor_and_analyst_pages_in_a_real_browser() {
     records.push(seal(device, &protocol, completed_session(&protocol, start)));
     server.submit(&token, &records).await;
     let now = OffsetDateTime::now_utc();
-    admin_web::add_user(&server.store, "sam", "supervisor", PASSWORD, now).unwrap();
-    admin_web::add_user(&server.store, "ana", "analyst", PASSWORD, now).unwrap();
+    admin_web::add_user(&*server.store, "sam", "supervisor", PASSWORD, now).unwrap();
+    admin_web::add_user(&*server.store, "ana", "analyst", PASSWORD, now).unwrap();
 
     let (_driver, port) = start_chromedriver();
     let profile = tempfile::tempdir().unwrap();
@@ -268,8 +268,8 @@ async fn admin_reads_the_audit_and_disables_a_user_in_a_real_browser() {
         .submit(&token, &[seal(device, &protocol, child_session(&protocol))])
         .await;
     let now = OffsetDateTime::now_utc();
-    admin_web::add_user(&server.store, "ana", "analyst", PASSWORD, now).unwrap();
-    admin_web::add_user(&server.store, "root", "admin", PASSWORD, now).unwrap();
+    admin_web::add_user(&*server.store, "ana", "analyst", PASSWORD, now).unwrap();
+    admin_web::add_user(&*server.store, "root", "admin", PASSWORD, now).unwrap();
     // The analyst exports over HTTP and keeps her session open.
     let (analyst, status) = Browser::log_in(&server, "ana", PASSWORD).await;
     assert_eq!(status, 303);

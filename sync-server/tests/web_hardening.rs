@@ -5,13 +5,11 @@
 
 mod support;
 
-use std::process::Command;
-
 use fieldkit_protocols::engine::EventKind;
 use fieldkit_protocols::Value;
 use fieldkit_sync_server::access::{Principal, Role};
 use fieldkit_sync_server::admin_web;
-use fieldkit_sync_server::store::{AuditEntry, AuditFilter, WebStore};
+use fieldkit_sync_server::store::{AuditEntry, AuditFilter};
 use serde_json::json;
 use support::browser::*;
 use support::*;
@@ -88,9 +86,9 @@ async fn a_formula_answer_is_neutralised_in_every_csv_and_untouched_in_json() {
             "{format} from the web:\n{csv}"
         );
         // The command line writes the same.
-        let out = server.dir.path().join(format!("{format}.csv"));
+        let out = server.dir().join(format!("{format}.csv"));
         admin_web::export(
-            &server.store,
+            &*server.store,
             "child-rapid-assessment",
             format,
             fieldkit_sync_server::export::ages::DEFAULT_AGE_GROUPS,
@@ -176,7 +174,7 @@ async fn the_sixth_wrong_login_is_slowed_and_the_lock_is_audited() {
     assert_eq!(Browser::log_in(&server, "ana", PASSWORD).await.1, 303);
     // An admin setting a new password lifts the lock.
     admin_web::add_user(
-        &server.store,
+        &*server.store,
         "keeper",
         "admin",
         PASSWORD,
@@ -184,7 +182,7 @@ async fn the_sixth_wrong_login_is_slowed_and_the_lock_is_audited() {
     )
     .unwrap();
     fieldkit_sync_server::admin_users::set_password(
-        &server.store,
+        &*server.store,
         &fieldkit_sync_server::admin_users::console(),
         "sam",
         "river lamp quietly tomorrow",
@@ -336,7 +334,9 @@ async fn the_audit_page_csv_and_command_list_an_export_just_made() {
     );
 
     // The command line lists it too.
-    let out = Command::new(BIN)
+    let out = server
+        .store
+        .cli(BIN)
         .args([
             "audit",
             "list",
@@ -346,8 +346,7 @@ async fn the_audit_page_csv_and_command_list_an_export_just_made() {
             "ana",
             "--data",
         ])
-        .arg(server.dir.path())
-        .env_remove("FIELDKIT_DATA")
+        .arg(server.dir())
         .output()
         .unwrap();
     assert!(
@@ -474,7 +473,7 @@ async fn wrong_codes_from_one_address_do_not_block_enrolment_from_another() {
     assert_eq!(body["error"]["code"], "rate_limited");
     // A researcher elsewhere enrols with a real code.
     let code = fieldkit_sync_server::admin::enrol(
-        &server.store,
+        &*server.store,
         "Amina",
         &["en".to_owned()],
         14,
@@ -537,11 +536,12 @@ async fn device_enrolment_and_revocation_on_the_command_line_are_audited() {
     let server = TestServer::start().await;
     let (device, _) = server.enrol("Amina").await;
     let run = |args: &[&str]| {
-        let out = Command::new(BIN)
+        let out = server
+            .store
+            .cli(BIN)
             .args(args)
             .arg("--data")
-            .arg(server.dir.path())
-            .env_remove("FIELDKIT_DATA")
+            .arg(server.dir())
             .output()
             .unwrap();
         assert!(

@@ -78,8 +78,7 @@ async fn supervisor_sees_a_session_dated_by_a_wrong_clock_with_both_times() {
     assert_eq!(results[0]["status"], "stored", "{results:?}");
     let (b, _) = Browser::log_in(&server, "sam", PASSWORD).await;
     let (_, html) = b.get(&server.url("/web/compliance")).await;
-    let published =
-        fieldkit_sync_server::store::Store::protocols(&server.store).unwrap()[0].published_at;
+    let published = server.store.protocols().unwrap()[0].published_at;
     assert!(html.contains("R26"), "{html}");
     assert!(html.contains("2000-01-01 00:00 UTC"), "{html}");
     assert!(
@@ -153,7 +152,7 @@ async fn analyst_tables_suppress_small_cells_and_carry_the_caveat() {
     );
     assert!(html.contains("<svg"));
     let audit = fieldkit_sync_server::store::Store::audit_log(
-        &server.store,
+        &*server.store,
         &fieldkit_sync_server::access::Principal {
             role: fieldkit_sync_server::access::Role::Admin,
             id: "t".into(),
@@ -185,7 +184,7 @@ async fn analyst_downloads_a_wide_csv_with_one_row_per_session_and_it_is_audited
         role: fieldkit_sync_server::access::Role::Admin,
         id: "t".into(),
     };
-    let audit = fieldkit_sync_server::store::Store::audit_log(&server.store, &admin).unwrap();
+    let audit = server.store.audit_log(&admin).unwrap();
     assert!(audit
         .iter()
         .any(|e| e.action == "export:csv-wide" && e.target == "child-rapid-assessment"));

@@ -315,6 +315,7 @@ fn household_form_in_one_language_with_calculate_metadata_and_other() {
             "visit_time",
             "adults",
             "children",
+            "household_size",
             "income",
             "water_source",
             "water_source_other",
@@ -346,7 +347,11 @@ fn household_form_in_one_language_with_calculate_metadata_and_other() {
             .get("en"),
         Some("Your best estimate.")
     );
-    // The calculation is inlined where skip logic uses it.
+    // The calculation is a calculated question, and inlined where skip logic uses it.
+    assert_eq!(
+        question(protocol, "household_size").calculation.as_deref(),
+        Some("adults + children")
+    );
     assert_eq!(
         question(protocol, "income").relevant.as_deref(),
         Some("(adults + children) > 2")
@@ -403,25 +408,6 @@ fn import_error(survey: forms::Table<'_>) -> String {
 
 const HEADER: &[&str] = &["type", "name", "label", "relevant", "constraint"];
 
-#[test]
-fn a_repeat_group_is_refused_naming_its_row() {
-    let message = import_error(&[
-        HEADER,
-        &["integer", "age", "Age"],
-        &["begin repeat", "siblings", "Each sibling"],
-        &["text", "sibling_work", "Work"],
-        &["end repeat"],
-    ]);
-    assert!(
-        message.starts_with(
-            "broken.xlsx, sheet survey, row 3: `begin repeat`: repeat groups are not supported"
-        ),
-        "{message}"
-    );
-}
-
-/// `${and}` would read as the word `and` in Fieldkit's expressions, so such
-/// a name is refused where it is given (a proptest found `${ and }`).
 #[test]
 fn a_question_named_like_an_expression_word_is_refused() {
     let message = import_error(&[HEADER, &["integer", "True", "Is it true?"]]);
@@ -553,6 +539,12 @@ mod odk;
 
 #[path = "xlsform/parity.rs"]
 mod parity;
+
+#[path = "xlsform/cascading.rs"]
+mod cascading;
+
+#[path = "xlsform/rosters.rs"]
+mod rosters;
 
 #[test]
 fn nested_groups_language_names_and_uppercase_names() {

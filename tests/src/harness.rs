@@ -2,6 +2,10 @@
 //! `fieldkit-server` binary as a child process), real vaults on disk with
 //! cheap Argon2, and the end-state check "every record on the server
 //! exactly once, every outbox empty".
+//!
+//! The server's store is a SQLite file in a temporary folder, or a scratch
+//! PostgreSQL database when `FIELDKIT_TEST_POSTGRES` names a server
+//! (`scripts/test` runs the journeys both ways).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,7 +18,9 @@ use fieldkit_mobile::vault::{
 };
 use fieldkit_protocols::wire::{RecordEnvelope, WireSecret};
 use fieldkit_protocols::{library, Protocol};
-use fieldkit_sync_server::store::{SqliteStore, Store};
+use fieldkit_sync_server::config::DatabaseUrl;
+use fieldkit_sync_server::store::postgres::scratch::ScratchDatabase;
+use fieldkit_sync_server::store::{self, Store};
 use fieldkit_sync_server::{admin, Config};
 use time::OffsetDateTime;
 
@@ -32,18 +38,62 @@ pub fn init_logs() {
     }
 }
 
-/// Loose limits: fault tests make many requests on purpose.
-pub fn test_config(data: &Path) -> Config {
-    Config {
-        data: data.to_owned(),
-        rate_per_minute: 1_000_000,
-        rate_burst: 1_000_000,
-        ..Config::default()
+/// Where one test's server keeps its data: a temporary folder, and a
+/// scratch PostgreSQL database on PostgreSQL runs. Every server started on
+/// the same `Backend` shares its data, as instances behind one balancer do.
+pub struct Backend {
+    pub db: Option<ScratchDatabase>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Backend {
+    pub fn new() -> Backend {
+        Backend {
+            db: ScratchDatabase::from_env(),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A PostgreSQL backend even on SQLite runs, or `None` when no server
+    /// is named (multi-instance tests need one database for several
+    /// processes).
+    pub fn postgres() -> Option<Backend> {
+        let db = ScratchDatabase::from_env()?;
+        Some(Backend {
+            db: Some(db),
+            dir: tempfile::tempdir().unwrap(),
+        })
+    }
+
+    pub fn database_url(&self) -> Option<&str> {
+        self.db.as_ref().map(|db| db.url.as_str())
+    }
+
+    /// Loose limits: fault tests make many requests on purpose.
+    pub fn config(&self) -> Config {
+        Config {
+            data: self.dir.path().to_owned(),
+            database: self.database_url().map(DatabaseUrl::new),
+            rate_per_minute: 1_000_000,
+            rate_burst: 1_000_000,
+            ..Config::default()
+        }
+    }
+
+    /// Its own handle on the data, as an operator's command would have.
+    pub fn open(&self) -> Arc<dyn Store> {
+        store::open(&self.config()).unwrap()
+    }
+}
+
+impl Default for Backend {
+    fn default() -> Self {
+        Backend::new()
     }
 }
 
 /// Publishes the child protocol and returns an enrolment code for `researcher`.
-pub fn prepare(store: &SqliteStore, researcher: &str) -> WireSecret {
+pub fn prepare(store: &dyn Store, researcher: &str) -> WireSecret {
     let source = library::demo_source(CHILD);
     admin::publish_source(store, CHILD, &source, OffsetDateTime::now_utc()).unwrap();
     admin::enrol(
@@ -58,31 +108,31 @@ pub fn prepare(store: &SqliteStore, researcher: &str) -> WireSecret {
 
 /// The server library serving on 127.0.0.1:0 inside this process.
 pub struct InProcessServer {
-    pub dir: tempfile::TempDir,
     pub addr: SocketAddr,
-    pub store: SqliteStore,
+    pub store: Arc<dyn Store>,
     _stop: tokio::sync::oneshot::Sender<()>,
+    // Last: the scratch database is dropped after the store.
+    pub backend: Backend,
 }
 
 impl InProcessServer {
     pub async fn start() -> InProcessServer {
-        let dir = tempfile::tempdir().unwrap();
+        let backend = Backend::new();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(fieldkit_sync_server::serve_until(
-            test_config(dir.path()),
+            backend.config(),
             listener,
             async {
                 let _ = stopped.await;
             },
         ));
-        let store = SqliteStore::open_dir(dir.path()).unwrap();
         InProcessServer {
-            dir,
             addr,
-            store,
+            store: backend.open(),
             _stop: stop,
+            backend,
         }
     }
 
@@ -91,7 +141,7 @@ impl InProcessServer {
     }
 
     pub fn code(&self, researcher: &str) -> WireSecret {
-        prepare(&self.store, researcher)
+        prepare(&*self.store, researcher)
     }
 }
 
@@ -216,7 +266,7 @@ pub async fn sync_until_drained(vault: &mut Vault, config: &SyncConfig, rounds: 
 
 /// Every record is on the server exactly once with its content hash, the
 /// server counts exactly these records for the device, and nothing waits.
-pub fn assert_exactly_once(store: &SqliteStore, vault: &Vault, records: &[RecordEnvelope]) {
+pub fn assert_exactly_once(store: &dyn Store, vault: &Vault, records: &[RecordEnvelope]) {
     assert_eq!(unfinished(vault), 0, "the outbox is not empty");
     for record in records {
         assert_eq!(
@@ -239,6 +289,7 @@ pub fn assert_exactly_once(store: &SqliteStore, vault: &Vault, records: &[Record
 /// The real `fieldkit-server` binary, run as a child process.
 pub struct BinaryServer {
     pub data: PathBuf,
+    pub database: Option<String>,
     pub addr: SocketAddr,
     child: Option<tokio::process::Child>,
 }
@@ -268,14 +319,16 @@ pub fn server_binary() -> PathBuf {
 }
 
 impl BinaryServer {
-    /// Starts on a free loopback port and waits until it answers.
-    pub async fn start(data: &Path) -> BinaryServer {
+    /// Starts on a free loopback port over `backend`'s data and waits
+    /// until it answers.
+    pub async fn start(backend: &Backend) -> BinaryServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap();
         let mut server = BinaryServer {
-            data: data.to_owned(),
+            data: backend.dir.path().to_owned(),
+            database: backend.database_url().map(str::to_owned),
             addr: port,
             child: None,
         };
@@ -290,7 +343,12 @@ impl BinaryServer {
     /// (Re)starts the process on the same port and data folder.
     pub async fn restart(&mut self) {
         assert!(self.child.is_none(), "kill the server before restarting it");
-        let child = tokio::process::Command::new(server_binary())
+        let mut command = tokio::process::Command::new(server_binary());
+        match &self.database {
+            Some(url) => command.env("FIELDKIT_DATABASE", url),
+            None => command.env_remove("FIELDKIT_DATABASE"),
+        };
+        let child = command
             .arg("serve")
             .arg("--listen")
             .arg(self.addr.to_string())
@@ -324,7 +382,7 @@ impl BinaryServer {
 }
 
 /// How many records the server holds, from every enrolled device.
-pub fn total_records(store: &SqliteStore) -> u64 {
+pub fn total_records(store: &dyn Store) -> u64 {
     store
         .devices()
         .unwrap()

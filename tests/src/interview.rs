@@ -148,7 +148,8 @@ pub fn finalise(vault: &mut Vault, protocol: &Protocol, session_id: Uuid) -> Rec
 
 /// Many records quickly, for fault tests: two real interviews are run with
 /// the engine and anonymised (one complete, one refusal), then each record
-/// is one of them under its own session id and respondent reference, sealed
+/// is one of them under its own session id (and respondent reference, for
+/// the complete ones), sealed
 /// for this device and queued (not kept as a session). Running the engine
 /// for every record made setting up the soak take longer than the soak.
 pub fn queue_records(
@@ -170,7 +171,11 @@ pub fn queue_records(
             for event in &mut anonymised.events {
                 if let EventKind::SessionStarted(start) = &mut event.kind {
                     start.session_id = Uuid::new_v4();
-                    start.respondent = RefNumber::from_uuid(Uuid::new_v4()).to_string();
+                    // A refusal stays anonymous: the server rejects a
+                    // refused consent that names a respondent (R21).
+                    if !start.respondent.is_empty() {
+                        start.respondent = RefNumber::from_uuid(Uuid::new_v4()).to_string();
+                    }
                 }
             }
             let record = RecordEnvelope::seal(Uuid::new_v4(), device, protocol, anonymised);

@@ -45,6 +45,9 @@ impl Faults {
 #[derive(Debug, Default)]
 pub struct FaultCounts {
     pub connections: AtomicUsize,
+    /// Requests forwarded to each upstream, in the order given to
+    /// [`Proxy::start_balanced`].
+    pub per_upstream: Mutex<Vec<usize>>,
     pub cuts: AtomicUsize,
     pub errors_500: AtomicUsize,
     pub lost_answers: AtomicUsize,
@@ -78,15 +81,30 @@ impl Drop for Proxy {
 impl Proxy {
     /// Listens on 127.0.0.1:0 and forwards to `upstream`.
     pub async fn start(upstream: SocketAddr, faults: Faults) -> Proxy {
-        assert!(upstream.ip().is_loopback(), "tests only talk to 127.0.0.1");
+        Proxy::start_balanced(vec![upstream], faults).await
+    }
+
+    /// Like [`Proxy::start`], taking turns between `upstreams` request by
+    /// request, as a load balancer in front of several server instances.
+    pub async fn start_balanced(upstreams: Vec<SocketAddr>, faults: Faults) -> Proxy {
+        assert!(
+            upstreams.iter().all(|u| u.ip().is_loopback()),
+            "tests only talk to 127.0.0.1"
+        );
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let faults = Arc::new(Mutex::new(faults));
-        let counts = Arc::new(FaultCounts::default());
+        let counts = Arc::new(FaultCounts {
+            per_upstream: Mutex::new(vec![0; upstreams.len()]),
+            ..FaultCounts::default()
+        });
         let (f, c) = (Arc::clone(&faults), Arc::clone(&counts));
         let task = tokio::spawn(async move {
+            let mut turn = 0;
             while let Ok((client, _)) = listener.accept().await {
                 let faults = *f.lock().unwrap();
+                let upstream = (turn, upstreams[turn]);
+                turn = (turn + 1) % upstreams.len();
                 tokio::spawn(connection(client, upstream, faults, Arc::clone(&c)));
             }
         });
@@ -139,7 +157,7 @@ fn one_request_per_connection(mut head: Vec<u8>) -> Vec<u8> {
 
 async fn connection(
     mut client: TcpStream,
-    upstream: SocketAddr,
+    (index, upstream): (usize, SocketAddr),
     faults: Faults,
     counts: Arc<FaultCounts>,
 ) {
@@ -167,6 +185,7 @@ async fn connection(
     let Ok(server) = TcpStream::connect(upstream).await else {
         return; // Server down: the client sees the connection close.
     };
+    counts.per_upstream.lock().unwrap()[index] += 1;
     // Each side's read half feeds the *other* side's write half. (This was
     // once crossed, so every request was echoed back to the device: a slow
     // upload then deadlocked until the request timeout, which looked like a hang.)

@@ -7,9 +7,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use fieldkit_mobile::sync::{SyncClient, SyncConfig};
-use fieldkit_sync_server::store::{SqliteStore, Store};
 use fieldkit_tests::harness::{
-    assert_exactly_once, patient, prepare, sync_until_drained, total_records, unfinished,
+    assert_exactly_once, patient, prepare, sync_until_drained, total_records, unfinished, Backend,
     BinaryServer, Device, InProcessServer,
 };
 use fieldkit_tests::interview::queue_records;
@@ -25,14 +24,14 @@ fn batches_of(n: usize) -> SyncConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_killed_mid_batch_twenty_times() {
-    let data = tempfile::tempdir().unwrap();
-    let code = prepare(&SqliteStore::open_dir(data.path()).unwrap(), "Amina");
-    let mut server = BinaryServer::start(data.path()).await;
+    let backend = Backend::new();
+    let code = prepare(&*backend.open(), "Amina");
+    let mut server = BinaryServer::start(&backend).await;
     let mut phone = Device::new();
     let protocol = phone.enrol(&server.url(), &code).await;
     let records = queue_records(&mut phone.vault, &protocol, 400);
     let device = phone.vault.device_id().unwrap().unwrap();
-    let watcher = SqliteStore::open_dir(data.path()).unwrap();
+    let watcher = backend.open();
 
     let mut vault = phone.vault;
     let syncing = tokio::spawn(async move {
@@ -62,8 +61,8 @@ async fn the_server_killed_mid_batch_twenty_times() {
     let (vault, offline) = syncing.await.unwrap();
     println!("server kills: {kills}, syncs that ended offline: {offline}");
     assert_eq!(kills, 20, "the sync finished before 20 kills; add records");
-    assert_exactly_once(&watcher, &vault, &records);
-    assert_eq!(total_records(&watcher), 400);
+    assert_exactly_once(&*watcher, &vault, &records);
+    assert_eq!(total_records(&*watcher), 400);
     server.kill().await;
 }
 
@@ -78,8 +77,8 @@ async fn through_proxy(faults: Faults, count: usize, batch: usize) -> Proxy {
     phone.use_server(&proxy.url());
     proxy.set_faults(faults);
     sync_until_drained(&mut phone.vault, &batches_of(batch), 300).await;
-    assert_exactly_once(&server.store, &phone.vault, &records);
-    assert_eq!(total_records(&server.store), count as u64);
+    assert_exactly_once(&*server.store, &phone.vault, &records);
+    assert_eq!(total_records(&*server.store), count as u64);
     proxy
 }
 
@@ -162,7 +161,7 @@ async fn the_device_restarted_in_the_middle_of_a_sync() {
     );
     // The restarts fell in the middle of the work: some batches landed
     // before them, and records were still waiting after them.
-    let landed = total_records(&server.store);
+    let landed = total_records(&*server.store);
     println!("records on the server before the last sync: {landed} of 400");
     assert!(landed > 0, "no sync got a batch through before its restart");
     assert!(
@@ -170,7 +169,7 @@ async fn the_device_restarted_in_the_middle_of_a_sync() {
         "the restarts came too late to cut a sync short"
     );
     sync_until_drained(&mut vault, &batches_of(10), 50).await;
-    assert_exactly_once(&server.store, &vault, &records);
+    assert_exactly_once(&*server.store, &vault, &records);
 }
 
 /// 5 devices at once through a proxy that cuts, delays and fails requests.
@@ -217,9 +216,9 @@ async fn soak_five_devices_through_a_faulty_network() {
         .collect();
     for handle in handles {
         let (phone, records) = handle.await.unwrap();
-        assert_exactly_once(&server.store, &phone.vault, &records);
+        assert_exactly_once(&*server.store, &phone.vault, &records);
     }
-    assert_eq!(total_records(&server.store), 5 * per_device as u64);
+    assert_eq!(total_records(&*server.store), 5 * per_device as u64);
     let (connections, cuts, errors, lost) = proxy.counts.snapshot();
     println!("soak: {connections} connections, {cuts} cuts, {errors} + {lost} injected 500s");
     assert!(cuts > 0 && errors > 0 && lost > 0);

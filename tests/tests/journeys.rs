@@ -3,7 +3,6 @@
 
 use fieldkit_mobile::sync::SyncProgress;
 use fieldkit_sync_server::access::{Principal, Role};
-use fieldkit_sync_server::store::Store;
 use fieldkit_tests::harness::{
     assert_exactly_once, patient, total_records, Device, InProcessServer,
 };
@@ -48,7 +47,7 @@ async fn a_researchers_day_reaches_the_server() {
     assert_eq!(outcome.report().stored, 3, "{outcome:?}");
     assert_eq!(progress.first(), Some(&SyncProgress { done: 0, total: 3 }));
     assert_eq!(progress.last(), Some(&SyncProgress { done: 3, total: 3 }));
-    assert_exactly_once(&server.store, &phone.vault, &records);
+    assert_exactly_once(&*server.store, &phone.vault, &records);
     assert_eq!(client.status().await.unwrap().stored, 3);
 
     // The analyst reads each record as it was sealed on the phone: the
@@ -105,9 +104,9 @@ async fn two_devices_sync_at_the_same_time() {
         (task_a.await.unwrap(), task_b.await.unwrap());
     assert_eq!(outcome_a.report().stored, 120);
     assert_eq!(outcome_b.report().stored, 120);
-    assert_exactly_once(&server.store, &vault_a, &records_a);
-    assert_exactly_once(&server.store, &vault_b, &records_b);
-    assert_eq!(total_records(&server.store), 240);
+    assert_exactly_once(&*server.store, &vault_a, &records_a);
+    assert_exactly_once(&*server.store, &vault_b, &records_b);
+    assert_eq!(total_records(&*server.store), 240);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

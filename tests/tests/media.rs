@@ -17,7 +17,7 @@ const FOCUS: &str = "focus-group-visualisation.toml";
 async fn publish_and_enrol(server: &InProcessServer, phone: &mut Device) {
     let now = OffsetDateTime::now_utc();
     admin::publish_bundle(
-        &server.store,
+        &*server.store,
         FOCUS,
         &library::demo_source(FOCUS),
         &library::bundle(FOCUS),
@@ -25,7 +25,7 @@ async fn publish_and_enrol(server: &InProcessServer, phone: &mut Device) {
         now,
     )
     .unwrap();
-    let code = admin::enrol(&server.store, "Amina", &["en".into()], 14, now).unwrap();
+    let code = admin::enrol(&*server.store, "Amina", &["en".into()], 14, now).unwrap();
     sync::enrol(
         &mut phone.vault,
         &server.url(),
@@ -104,11 +104,10 @@ async fn a_media_file_edited_after_publishing_is_refused_and_the_protocol_not_of
     let mut phone = Device::new();
     publish_and_enrol(&server, &mut phone).await;
     // Someone swaps a card in the server's database after publishing.
-    let published = fieldkit_sync_server::store::Store::protocols(&server.store).unwrap();
+    let published = server.store.protocols().unwrap();
     let protocol = fieldkit_protocols::parse_protocol(FOCUS, &published[0].source_toml).unwrap();
     let card = &protocol.media["cards/bus-departure.svg"];
-    let raw = rusqlite_edit(&server, card.sha256.as_str());
-    assert_eq!(raw, 1);
+    edit_stored_file(&server, card.sha256.as_str());
     let report = phone
         .client(patient())
         .download_protocols(&mut phone.vault)
@@ -127,14 +126,32 @@ async fn a_media_file_edited_after_publishing_is_refused_and_the_protocol_not_of
     assert!(!phone.vault.has_media(&card.sha256).unwrap());
 }
 
-/// Changes one stored file's bytes behind the server's back.
-fn rusqlite_edit(server: &InProcessServer, sha256: &str) -> usize {
-    let conn = rusqlite::Connection::open(server.dir.path().join("fieldkit.sqlite3")).unwrap();
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .unwrap();
-    conn.execute(
-        "UPDATE media SET bytes = CAST(replace(CAST(bytes AS TEXT), 'fill=', 'fill = ') AS BLOB) WHERE sha256 = ?1",
-        [sha256],
-    )
-    .unwrap()
+/// Changes one stored file's bytes behind the server's back, in whichever
+/// database this run's server keeps them.
+fn edit_stored_file(server: &InProcessServer, sha256: &str) {
+    match &server.backend.db {
+        Some(db) => {
+            let changed = db
+                .query(&format!(
+                    "UPDATE media SET bytes = convert_to(replace(convert_from(bytes, 'UTF8'), \
+                     'fill=', 'fill = '), 'UTF8') WHERE sha256 = '{sha256}' RETURNING 1"
+                ))
+                .unwrap();
+            assert_eq!(changed.len(), 1);
+        }
+        None => {
+            let conn =
+                rusqlite::Connection::open(server.backend.dir.path().join("fieldkit.sqlite3"))
+                    .unwrap();
+            conn.busy_timeout(std::time::Duration::from_secs(5))
+                .unwrap();
+            let changed = conn
+                .execute(
+                    "UPDATE media SET bytes = CAST(replace(CAST(bytes AS TEXT), 'fill=', 'fill = ') AS BLOB) WHERE sha256 = ?1",
+                    [sha256],
+                )
+                .unwrap();
+            assert_eq!(changed, 1);
+        }
+    }
 }

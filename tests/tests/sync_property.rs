@@ -82,8 +82,8 @@ async fn run(ops: Vec<Op>) {
     }
     proxy.set_faults(Faults::none());
     sync_until_drained(&mut vault, &config, 20).await;
-    assert_exactly_once(&server.store, &vault, &records);
-    assert_eq!(total_records(&server.store), records.len() as u64);
+    assert_exactly_once(&*server.store, &vault, &records);
+    assert_eq!(total_records(&*server.store), records.len() as u64);
 }
 
 proptest! {

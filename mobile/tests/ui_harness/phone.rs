@@ -57,6 +57,15 @@ pub fn unlocked(dir: &std::path::Path) -> Ui {
     ui
 }
 
+/// Pins `protocol` (a test's own variant of a shipped one) in the vault.
+pub fn pin(dir: &std::path::Path, protocol: &fieldkit_protocols::Protocol) {
+    let source = fieldkit_protocols::to_toml(protocol);
+    let listing = ProtocolListing::new(protocol, source);
+    vault(dir)
+        .pin_protocol(&PinnedProtocol::from_listing(&listing))
+        .unwrap();
+}
+
 pub fn vault(dir: &std::path::Path) -> Vault {
     Vault::unlock_with(dir, &Passphrase::new(STRONG), &settings()).unwrap()
 }

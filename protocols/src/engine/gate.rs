@@ -303,10 +303,12 @@ impl Session {
         if !self.screening_complete() {
             return Err(self.screening_missing("completing the session"));
         }
-        let missing = self
-            .protocol
-            .questions()
-            .find(|q| q.required && !self.state.was_asked(&q.id) && self.is_relevant(&q.id));
+        let missing = self.protocol.questions().find(|q| {
+            q.required
+                && q.calculation.is_none()
+                && !self.state.was_asked(&q.id)
+                && self.is_relevant(&q.id)
+        });
         if let Some(question) = missing {
             return Err(Refusal::plain(
                 K::Incomplete,

@@ -5,9 +5,13 @@
 //! - `events`: the vocabulary of a session log (shared); `events_de` reads it.
 //! - `session`: the state folded from the events, and its accessors.
 //! - `gate`, `consent`, `questions`, `observation`: the checks an event must pass.
+//! - `calculated`: the values of calculated questions, derived from answers.
+//! - `choices`: which choices a cascading select offers now.
 //! - `next`: the next screen, and soft findings for supervisors.
 //! - `refusal`: why an event was refused, naming the rule.
 
+mod calculated;
+mod choices;
 mod consent;
 pub mod events;
 mod events_de;
@@ -18,6 +22,7 @@ mod questions;
 mod refusal;
 mod session;
 
+pub use calculated::calculate;
 pub use events::*;
 pub use next::{SoftFinding, Step};
 pub use refusal::{Refusal, RefusalKind, ReplayError};

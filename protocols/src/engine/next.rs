@@ -129,9 +129,12 @@ impl Session {
 
     /// The first relevant question not yet asked, in asking order.
     fn next_question(&self, wanted: impl Fn(&Question) -> bool) -> Option<&Question> {
-        self.protocol
-            .questions()
-            .find(|q| wanted(q) && !self.state.was_asked(&q.id) && self.is_relevant(&q.id))
+        self.protocol.questions().find(|q| {
+            wanted(q)
+                && q.calculation.is_none()
+                && !self.state.was_asked(&q.id)
+                && self.is_relevant(&q.id)
+        })
     }
 
     /// Whose consent to ask next, guardians first (R2), then the person (R1).

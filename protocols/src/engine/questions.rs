@@ -22,6 +22,8 @@ pub(super) struct Expressions {
     pub data_use_hash: ContentHash,
     relevant: BTreeMap<String, Result<Expr, String>>,
     constraint: BTreeMap<String, Result<Expr, String>>,
+    pub choices: super::choices::ChoiceConditions,
+    pub calculations: super::calculated::Calculations,
 }
 
 impl fmt::Debug for Expressions {
@@ -30,6 +32,7 @@ impl fmt::Debug for Expressions {
             .field("content_hash", &self.content_hash)
             .field("relevant", &self.relevant.len())
             .field("constraint", &self.constraint.len())
+            .field("choices", &self.choices.len())
             .finish()
     }
 }
@@ -52,6 +55,8 @@ impl Expressions {
             data_use_hash: protocol.data_use_hash(),
             relevant,
             constraint,
+            choices: super::choices::compile(protocol),
+            calculations: super::calculated::compile(protocol),
         }
     }
 }
@@ -65,16 +70,7 @@ impl Session {
         if self.protocol.question(question_id).is_none() {
             return false;
         }
-        match self.exprs.relevant.get(question_id) {
-            None | Some(Err(_)) => true,
-            Some(Ok(expr)) => {
-                let withheld = &self.state.withheld;
-                if expr.references().iter().any(|r| withheld.contains(r)) {
-                    return true;
-                }
-                expr.eval(&self.state.answers, None).unwrap_or(true)
-            }
-        }
+        self.holds_or_unknown(self.exprs.relevant.get(question_id))
     }
 
     /// Refusals shared by every question event, in the order a person would
@@ -91,7 +87,7 @@ impl Session {
                 "a rapport visit asks no questions: come back for a full or follow-up session",
             ));
         }
-        self.protocol.question(question_id).ok_or_else(|| {
+        let question = self.protocol.question(question_id).ok_or_else(|| {
             Refusal::plain(
                 K::UnknownQuestion,
                 format!(
@@ -99,7 +95,14 @@ impl Session {
                     self.protocol.id, self.protocol.version
                 ),
             )
-        })
+        })?;
+        if question.calculation.is_some() {
+            return Err(Refusal::plain(
+                K::WrongKind,
+                format!("question `{question_id}` is calculated from earlier answers: it is never asked, answered or skipped"),
+            ));
+        }
+        Ok(question)
     }
 
     fn not_asked_yet(&self, question_id: &str) -> Result<(), Refusal> {
@@ -254,6 +257,12 @@ impl Session {
                     format!("`{v}` is not one of the choices of question `{id}`"),
                 ));
             }
+            if !self.value_offered(question, v) {
+                return Err(Refusal::plain(
+                    K::UnknownChoice,
+                    format!("`{v}` is not offered by question `{id}` given the earlier answers (its choices depend on them)"),
+                ));
+            }
             if picked[..i].contains(v) {
                 return Err(Refusal::plain(
                     K::UnknownChoice,
@@ -267,7 +276,7 @@ impl Session {
                 K::BadExpression,
                 format!("the constraint of question `{id}` cannot be read ({error}); fix the protocol"),
             )),
-            Some(Ok(expr)) => match expr.eval(&self.state.answers, Some(value)) {
+            Some(Ok(expr)) => match expr.eval(&*self.known(), Some(value)) {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(Refusal::plain(
                     K::ConstraintFailed,

@@ -76,6 +76,47 @@ pub(super) fn eval(
     truth(&ctx.value(expr)?, expr)
 }
 
+pub(super) fn value(
+    expr: &Expr,
+    answers: &dyn Answers,
+    current: Option<&Value>,
+) -> Result<Option<Value>, EvalError> {
+    let ctx = Ctx { answers, current };
+    Ok(match ctx.value(expr)? {
+        Val::Missing | Val::Place => None,
+        Val::Str(s) if s.is_empty() => None,
+        Val::Bool(b) => Some(Value::Bool(b)),
+        Val::Int(n) => Some(Value::Integer(n)),
+        Val::Dec(x) if x.is_finite() => Some(Value::Decimal(x)),
+        Val::Dec(_) => None,
+        Val::Str(s) => Some(Value::Text(s)),
+        Val::List(list) => Some(Value::Choices(list)),
+    })
+}
+
+impl Val {
+    /// The value as ODK writes it into a text: numbers without a needless
+    /// `.0`, several choices joined by spaces, nothing for no answer.
+    fn text(&self) -> String {
+        match self {
+            Val::Missing | Val::Place => String::new(),
+            Val::Bool(b) => b.to_string(),
+            Val::Int(n) => n.to_string(),
+            Val::Dec(x) => x.to_string(),
+            Val::Str(s) => s.clone(),
+            Val::List(list) => list.join(" "),
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        match self {
+            Val::Missing => true,
+            Val::Str(s) => s.is_empty(),
+            _ => false,
+        }
+    }
+}
+
 struct Ctx<'a> {
     answers: &'a dyn Answers,
     current: Option<&'a Value>,
@@ -120,6 +161,29 @@ impl Ctx<'_> {
                 other => return fail(format!("cannot negate {}", other.describe())),
             },
             Expr::Binary { op, left, right } => self.binary(*op, left, right)?,
+            Expr::If(parts) => {
+                let [condition, then, otherwise] = &**parts;
+                if truth(&self.value(condition)?, condition)? {
+                    self.value(then)?
+                } else {
+                    self.value(otherwise)?
+                }
+            }
+            Expr::Coalesce(parts) => {
+                let first = self.value(&parts[0])?;
+                if first.is_blank() {
+                    self.value(&parts[1])?
+                } else {
+                    first
+                }
+            }
+            Expr::Concat(parts) => {
+                let mut out = String::new();
+                for part in parts {
+                    out.push_str(&self.value(part)?.text());
+                }
+                Val::Str(out)
+            }
             Expr::Selected { target, value } => match self.target(target)? {
                 Val::Missing => Val::Bool(false),
                 Val::Str(s) => Val::Bool(&s == value),

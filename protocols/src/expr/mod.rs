@@ -14,6 +14,8 @@
 //!          | "selected(" target "," string ")" | "count_selected(" target ")"
 //!          | "answered(" target ")" | "length(" target ")"
 //!          | "matches(" target "," string ")" | "(" expr ")"
+//!          | "if(" expr "," expr "," expr ")" | "concat(" expr ("," expr)* ")"
+//!          | "coalesce(" expr "," expr ")"
 //! target  := id | "."
 //! ```
 //!
@@ -78,6 +80,13 @@ pub enum Expr {
         target: Target,
         pattern: String,
     },
+    /// `if(condition, then, otherwise)`: a value chosen by a condition.
+    If(Box<[Expr; 3]>),
+    /// `concat(a, b, ...)`: the values as text, one after the other; an
+    /// unanswered question adds nothing.
+    Concat(Vec<Expr>),
+    /// `coalesce(a, b)`: `a`, or `b` where `a` is unanswered or blank.
+    Coalesce(Box<[Expr; 2]>),
 }
 
 /// What a function looks at: a question or the current answer.
@@ -204,15 +213,32 @@ impl Expr {
         eval::eval(self, answers, current)
     }
 
+    /// The value it evaluates to, for a calculation: `None` when it is
+    /// unanswered or blank, as ODK's empty value.
+    pub fn value(
+        &self,
+        answers: &dyn Answers,
+        current: Option<&Value>,
+    ) -> Result<Option<Value>, EvalError> {
+        eval::value(self, answers, current)
+    }
+
+    /// The expressions directly inside this one.
+    pub fn children(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Not(inner) | Expr::Neg(inner) => vec![inner],
+            Expr::Binary { left, right, .. } => vec![left, right],
+            Expr::If(parts) => parts.iter().collect(),
+            Expr::Coalesce(parts) => parts.iter().collect(),
+            Expr::Concat(parts) => parts.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
     fn visit(&self, f: &mut dyn FnMut(&Expr)) {
         f(self);
-        match self {
-            Expr::Not(inner) | Expr::Neg(inner) => inner.visit(f),
-            Expr::Binary { left, right, .. } => {
-                left.visit(f);
-                right.visit(f);
-            }
-            _ => {}
+        for child in self.children() {
+            child.visit(f);
         }
     }
 
@@ -246,6 +272,22 @@ fn write_string(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
         write!(f, "{c}")?;
     }
     f.write_str("'")
+}
+
+/// Writes `name(a, b, ...)`.
+fn write_call<'a>(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    args: impl Iterator<Item = &'a Expr>,
+) -> fmt::Result {
+    write!(f, "{name}(")?;
+    for (i, arg) in args.enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{arg}")?;
+    }
+    f.write_str(")")
 }
 
 /// Writes `e`, in parentheses if it binds looser than `min` requires.
@@ -310,6 +352,9 @@ impl fmt::Display for Expr {
                 write_string(f, pattern)?;
                 f.write_str(")")
             }
+            Expr::If(parts) => write_call(f, "if", parts.iter()),
+            Expr::Concat(parts) => write_call(f, "concat", parts.iter()),
+            Expr::Coalesce(parts) => write_call(f, "coalesce", parts.iter()),
         }
     }
 }

@@ -421,6 +421,9 @@ impl Parser {
                     column,
                     format!("expected a value before `{word}`, e.g. a question id or a number"),
                 ),
+                "if" | "concat" | "coalesce" if *self.peek() == Tok::LParen => {
+                    return self.value_call(&word, column);
+                }
                 _ if *self.peek() == Tok::LParen => self.call(&word, column),
                 _ => Ok(Expr::Question(word)),
             },
@@ -479,13 +482,52 @@ impl Parser {
                 return error(
                     column,
                     format!(
-                    "unknown function `{name}`: use selected, count_selected, answered, length or matches"
+                    "unknown function `{name}`: use selected, count_selected, answered, length, matches, if, concat or coalesce"
                 ),
                 )
             }
         };
         self.expect(&Tok::RParen, "to close the function call")?;
         Ok(expr)
+    }
+
+    /// `if`, `concat` and `coalesce`, whose arguments are expressions.
+    fn value_call(&mut self, name: &str, column: usize) -> Result<Node, ExprError> {
+        self.advance(); // `(`
+        let mut args = Vec::new();
+        let mut height = 1;
+        loop {
+            let (arg, h) = self.or()?;
+            height = height.max(h + 1);
+            args.push(arg);
+            if *self.peek() != Tok::Comma {
+                break;
+            }
+            self.advance();
+        }
+        self.expect(&Tok::RParen, "to close the function call")?;
+        if height > MAX_HEIGHT {
+            return error(column, "the expression is too long; split it");
+        }
+        let count = args.len();
+        let wrong = |want: &str| {
+            error(
+                column,
+                format!("`{name}` takes {want}, found {count} argument(s)"),
+            )
+        };
+        let expr = match name {
+            "if" => match <[Expr; 3]>::try_from(args) {
+                Ok(parts) => Expr::If(Box::new(parts)),
+                Err(_) => return wrong("a condition, a value if it holds and one if not"),
+            },
+            "coalesce" => match <[Expr; 2]>::try_from(args) {
+                Ok(parts) => Expr::Coalesce(Box::new(parts)),
+                Err(_) => return wrong("two values"),
+            },
+            _ => Expr::Concat(args),
+        };
+        Ok((expr, height))
     }
 
     fn target(&mut self, function: &str) -> Result<Target, ExprError> {

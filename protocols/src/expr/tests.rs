@@ -290,3 +290,35 @@ fn a_long_flat_chain_is_an_error_not_a_crash() {
         format!("({inner}) and b and c and d and e and f and g and h and i and j and k and l");
     assert!(err(&outer).message.contains("too long"));
 }
+
+#[test]
+fn calculations_choose_join_and_fall_back_as_odk_does() {
+    let given = answers(&[
+        ("zone", Value::Choice("z1".into())),
+        ("adults", Value::Integer(2)),
+        ("children", Value::Integer(3)),
+        ("name", Value::Text("Ama".into())),
+    ]);
+    let value = |src: &str| {
+        let parsed = parse(src).unwrap();
+        assert_eq!(parse(&parsed.to_string()).unwrap(), parsed, "{src}");
+        parsed.value(&given, None).unwrap()
+    };
+    let text = |s: &str| Some(Value::Text(s.to_owned()));
+    assert_eq!(value("if(zone = 'z1', 'north', 'south')"), text("north"));
+    assert_eq!(value("if(zone = 'z2', 'north', missing)"), None);
+    assert_eq!(value("adults + children"), Some(Value::Integer(5)));
+    assert_eq!(
+        value("concat(name, ' has ', adults * 2.5)"),
+        text("Ama has 5")
+    );
+    assert_eq!(value("concat('[', missing, ']')"), text("[]"));
+    assert_eq!(value("coalesce(missing, name)"), text("Ama"));
+    assert_eq!(value("coalesce('', adults)"), Some(Value::Integer(2)));
+    // A calculation used as a condition: its yes/no is the condition.
+    assert!(holds("if(adults > 1, true, false)", &given));
+    assert!(holds("if(zone = 'z1', 'north', 'south') = 'north'", &given));
+    for bad in ["if(a, b)", "coalesce(a)", "concat()"] {
+        assert!(parse(bad).is_err(), "{bad}");
+    }
+}

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::questions::kind_name;
-use super::{questions_with_location, Findings};
+use super::{occurrences, questions_with_location, Findings};
 use crate::expr::{self, BinOp, Expr, Target};
 use crate::model::{Protocol, Question, QuestionKind};
 
@@ -16,9 +16,34 @@ pub(super) fn check(p: &Protocol, out: &mut Findings) {
         by_id.entry(q.id.as_str()).or_insert(q);
     }
     for (index, (loc, q)) in questions_with_location(p).into_iter().enumerate() {
-        for (field, src) in [("relevant", &q.relevant), ("constraint", &q.constraint)] {
-            let Some(src) = src else { continue };
-            let loc = format!("{loc}.{field}");
+        let mut sources = vec![];
+        for (field, src) in [
+            ("relevant", &q.relevant),
+            ("constraint", &q.constraint),
+            ("calculation", &q.calculation),
+        ] {
+            if let Some(src) = src {
+                let what = format!("the {field} of question `{}`", q.id);
+                sources.push((field, what, format!("{loc}.{field}"), src));
+            }
+        }
+        // A cascading select's conditions, one per choice (`choice_filter`).
+        let values = occurrences(q.choices.iter().map(|c| c.value.as_str()));
+        for (value, choice) in values.iter().zip(&q.choices) {
+            if let Some(src) = &choice.relevant {
+                let what = format!(
+                    "the relevant of choice `{}` of question `{}`",
+                    choice.value, q.id
+                );
+                sources.push((
+                    "relevant",
+                    what,
+                    format!("{loc}.choices.{value}.relevant"),
+                    src,
+                ));
+            }
+        }
+        for (field, what, loc, src) in sources {
             let parsed = match expr::parse(src) {
                 Ok(e) => e,
                 Err(err) => {
@@ -26,49 +51,47 @@ pub(super) fn check(p: &Protocol, out: &mut Findings) {
                         "bad-expression",
                         loc,
                         format!(
-                            "the {field} of question `{}` does not parse at column {}: {} (in `{src}`)",
-                            q.id, err.column, err.message
+                            "{what} does not parse at column {}: {} (in `{src}`)",
+                            err.column, err.message
                         ),
                     );
                     continue;
                 }
             };
-            if field == "relevant" && parsed.uses_current() {
+            if field != "constraint" && parsed.uses_current() {
                 out.error(
                     "bad-expression",
                     loc.clone(),
                     format!(
-                        "the relevant of question `{}` uses `.`, the answer being given, which exists only in a constraint: name an earlier question instead",
-                        q.id
+                        "{what} uses `.`, the answer being given, which exists only in a constraint: name an earlier question instead"
                     ),
                 );
             }
-            choice_and_text_use(&by_id, q, &parsed, &loc, field, out);
+            choice_and_text_use(&by_id, q, &parsed, &loc, &what, out);
             for id in parsed.references() {
                 match order.get(id.as_str()) {
                     None => out.error(
                         "unknown-reference",
                         loc.clone(),
                         format!(
-                            "the {field} of question `{}` refers to `{id}`, which is not a question in this protocol: check the spelling",
-                            q.id
+                            "{what} refers to `{id}`, which is not a question in this protocol: check the spelling"
                         ),
                     ),
                     Some(&i) if i == index => out.error(
                         "later-reference",
                         loc.clone(),
-                        if field == "relevant" {
-                            format!("the relevant of question `{}` refers to the question itself, which has no answer yet: refer to earlier questions only", q.id)
+                        if field != "constraint" {
+                            format!("{what} refers to the question itself, which has no answer yet: refer to earlier questions only")
                         } else {
-                            format!("the constraint of question `{}` names the question itself: write `.` for the answer being given", q.id)
+                            format!("{what} names the question itself: write `.` for the answer being given")
                         },
                     ),
                     Some(&i) if i > index => out.error(
                         "later-reference",
                         loc.clone(),
                         format!(
-                            "the {field} of question `{}` refers to `{id}`, which is asked later and has no answer yet: refer to earlier questions only, or move `{id}` before `{}`",
-                            q.id, q.id
+                            "{what} refers to `{id}`, which is asked later and has no answer yet: refer to earlier questions only, or move `{id}` before `{}`",
+                            q.id
                         ),
                     ),
                     Some(_) => {}
@@ -86,7 +109,7 @@ fn choice_and_text_use(
     current: &Question,
     e: &Expr,
     loc: &str,
-    field: &str,
+    what: &str,
     out: &mut Findings,
 ) {
     let question = |t: &Target| match t {
@@ -164,7 +187,7 @@ fn choice_and_text_use(
         out.error(
             "bad-expression",
             loc.to_owned(),
-            format!("the {field} of question `{}`: {problem}", current.id),
+            format!("{what}: {problem}"),
         );
     }
 }
@@ -182,12 +205,7 @@ fn check_value(q: &Question, value: &str, problems: &mut Vec<String>) {
 
 fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
     f(e);
-    match e {
-        Expr::Not(inner) | Expr::Neg(inner) => walk(inner, f),
-        Expr::Binary { left, right, .. } => {
-            walk(left, f);
-            walk(right, f);
-        }
-        _ => {}
+    for child in e.children() {
+        walk(child, f);
     }
 }

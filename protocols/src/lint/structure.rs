@@ -271,13 +271,22 @@ fn duplicate_ids(p: &Protocol, out: &mut Findings) {
     }
     for (loc, q) in questions_with_location(p) {
         let values = occurrences(q.choices.iter().map(|c| c.value.as_str()));
-        for (value, choice) in values.iter().zip(&q.choices) {
-            if value.contains('#') {
+        for (i, (value, choice)) in values.iter().zip(&q.choices).enumerate() {
+            // A cascading select may list a value again under another
+            // condition (the same town name in two districts).
+            let filtered_apart = |c: &crate::model::Choice| {
+                c.relevant.is_some() && choice.relevant.is_some() && c.relevant != choice.relevant
+            };
+            let apart = q.choices[..i]
+                .iter()
+                .filter(|c| c.value == choice.value)
+                .all(filtered_apart);
+            if value.contains('#') && !apart {
                 out.error(
                     "duplicate-id",
                     format!("{loc}.choices.{value}"),
                     format!(
-                        "question `{}` lists the choice value `{}` twice: each choice needs its own value",
+                        "question `{}` lists the choice value `{}` twice: each choice needs its own value (a value may repeat only in a cascading select, under a different `relevant`)",
                         q.id,
                         escape(&choice.value)
                     ),

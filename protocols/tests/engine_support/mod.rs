@@ -29,6 +29,47 @@ pub fn child() -> Arc<Protocol> {
     load("child.toml", fixtures::CHILD)
 }
 
+/// The child protocol with a cascading select: which kinds of work
+/// `work_kind` offers depends on earlier answers, one of them identifying
+/// (so the server's replay sees it withheld).
+pub fn cascading() -> Arc<Protocol> {
+    let mut protocol = (*child()).clone();
+    let question = protocol
+        .sections
+        .iter_mut()
+        .flat_map(|s| s.questions.iter_mut())
+        .find(|q| q.id == "work_kind")
+        .expect("the child fixture asks work_kind");
+    question.choices[1].relevant = Some("answered(nickname)".to_owned());
+    question.choices[2].relevant = Some("sex = 'girl' or sex = 'boy'".to_owned());
+    Arc::new(protocol)
+}
+
+/// The child protocol with calculated questions: a week's hours from the
+/// day's, and one built on the identifying `nickname` that a later
+/// question's skip logic uses (the server's replay never sees the nickname).
+pub fn calculated() -> Arc<Protocol> {
+    let mut protocol = (*child()).clone();
+    let background = &mut protocol.sections[0].questions;
+    let hours = background.iter().position(|q| q.id == "hours").unwrap();
+    let mut week = background[hours].clone();
+    week.id = "hours_week".into();
+    week.kind = fieldkit_protocols::QuestionKind::Integer;
+    week.relevant = None;
+    week.constraint = None;
+    week.constraint_message = None;
+    week.calculation = Some("if(answered(hours), hours * 7, 0)".into());
+    let mut greeting = week.clone();
+    greeting.id = "greeting".into();
+    greeting.kind = fieldkit_protocols::QuestionKind::Text;
+    greeting.calculation = Some("if(answered(nickname), concat('Hi ', nickname), '')".into());
+    background.insert(hours + 1, week);
+    background.insert(hours + 2, greeting);
+    let school = background.iter_mut().find(|q| q.id == "school").unwrap();
+    school.relevant = Some("answered(greeting)".into());
+    Arc::new(protocol)
+}
+
 pub fn group() -> Arc<Protocol> {
     load("group.toml", fixtures::GROUP)
 }

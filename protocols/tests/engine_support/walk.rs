@@ -80,6 +80,27 @@ impl Detours {
 /// A value the question accepts; the fixtures' integer constraints all allow 5..=17.
 pub fn valid_value(question: &Question, dice: &mut Dice) -> Value {
     let choices: Vec<String> = question.choices.iter().map(|c| c.value.clone()).collect();
+    value_among(question, choices, dice)
+}
+
+/// A value the question accepts now: its choices are those the session
+/// offers (a cascading select's filter), or `None` when a single or ranked
+/// choice has nothing to offer and can only be skipped.
+pub fn offered_value(session: &Session, question: &Question, dice: &mut Dice) -> Option<Value> {
+    let mut offered: Vec<String> = Vec::new();
+    for choice in session.offered_choices(&question.id) {
+        if !offered.contains(&choice.value) {
+            offered.push(choice.value.clone());
+        }
+    }
+    let empty = offered.is_empty() && question.kind.needs_choices();
+    if empty && question.kind != QuestionKind::MultipleChoice {
+        return None;
+    }
+    Some(value_among(question, offered, dice))
+}
+
+fn value_among(question: &Question, choices: Vec<String>, dice: &mut Dice) -> Value {
     match question.kind {
         QuestionKind::YesNo => Value::Bool(dice.chance(50)),
         QuestionKind::Integer => Value::Integer(5 + dice.roll(13) as i64),
@@ -181,7 +202,9 @@ pub fn walk(
             let question = protocol
                 .question(&question_id)
                 .expect("answered questions exist");
-            let value = valid_value(question, dice);
+            let Some(value) = offered_value(&session, question, dice) else {
+                continue;
+            };
             let reason = "mis-tap".to_owned();
             record(
                 &mut session,
@@ -231,20 +254,21 @@ pub fn walk(
                     .question(&question_id)
                     .expect("next() names known questions");
                 let may_skip = detours.skips && (detours.skip_sensitive || !question.sensitive);
-                if may_skip && dice.chance(20) {
-                    let reason = *dice.pick(&[
-                        SkipReason::DeclinedToAnswer,
-                        SkipReason::InterviewerJudgement,
-                        SkipReason::DoesNotKnow,
-                    ]);
-                    EventKind::Skipped {
-                        question_id,
-                        reason,
+                // A cascading select with nothing to offer can only be skipped.
+                match offered_value(&session, question, dice) {
+                    Some(value) if !(may_skip && dice.chance(20)) => {
+                        EventKind::Answered { value, question_id }
                     }
-                } else {
-                    EventKind::Answered {
-                        value: valid_value(question, dice),
-                        question_id,
+                    _ => {
+                        let reason = *dice.pick(&[
+                            SkipReason::DeclinedToAnswer,
+                            SkipReason::InterviewerJudgement,
+                            SkipReason::DoesNotKnow,
+                        ]);
+                        EventKind::Skipped {
+                            question_id,
+                            reason,
+                        }
                     }
                 }
             }

@@ -67,6 +67,8 @@ impl SessionFacts {
 pub struct QuestionIndex<'p> {
     positions: HashMap<&'p str, usize>,
     len: usize,
+    protocol: &'p Protocol,
+    calculated: super::calculated::Calculated,
 }
 
 impl<'p> QuestionIndex<'p> {
@@ -79,6 +81,8 @@ impl<'p> QuestionIndex<'p> {
         QuestionIndex {
             len: positions.len(),
             positions,
+            protocol,
+            calculated: super::calculated::Calculated::new(protocol),
         }
     }
 }
@@ -209,6 +213,7 @@ pub fn read_facts(json: &str, index: &QuestionIndex<'_>) -> Result<SessionFacts,
             _ => {}
         }
     }
+    index.calculated.fill(index.protocol, &mut facts.answers);
     Ok(facts)
 }
 

@@ -4,6 +4,7 @@
 //! are. Every export is written to the audit log (R22).
 
 pub mod ages;
+pub mod calculated;
 pub mod csv;
 mod docs;
 pub mod facts;

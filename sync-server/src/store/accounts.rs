@@ -191,16 +191,6 @@ pub(super) fn entries(
     filter: &AuditFilter,
     reads_only: bool,
 ) -> Result<Vec<AuditEntry>, StoreError> {
-    let like = |text: &Option<String>| {
-        text.as_deref().filter(|t| !t.trim().is_empty()).map(|t| {
-            let escaped = t
-                .trim()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%{escaped}%")
-        })
-    };
     let mut stmt = conn.prepare(
         "SELECT actor, action, target, at, source FROM audit_log
          WHERE (?1 IS NULL OR actor LIKE ?1 ESCAPE '\\')
@@ -212,8 +202,8 @@ pub(super) fn entries(
     )?;
     let rows = stmt.query_map(
         params![
-            like(&filter.who),
-            like(&filter.action),
+            contains_pattern(&filter.who),
+            contains_pattern(&filter.action),
             filter.from.map(|d| d.to_string()),
             filter.to.map(|d| d.to_string()),
             reads_only,
@@ -222,6 +212,19 @@ pub(super) fn entries(
         entry_row,
     )?;
     rows.map(|row| to_entry(row?)).collect()
+}
+
+/// A `LIKE` pattern (escape character `\`) matching any text that contains the
+/// filter's (trimmed) text literally; `None` for an empty filter.
+pub(super) fn contains_pattern(text: &Option<String>) -> Option<String> {
+    text.as_deref().filter(|t| !t.trim().is_empty()).map(|t| {
+        let escaped = t
+            .trim()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    })
 }
 
 type EntryRow = (String, String, String, String, Option<String>);

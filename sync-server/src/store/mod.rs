@@ -4,13 +4,19 @@
 //! `tokio::task::spawn_blocking`. Why: the embedded SQLite (rusqlite) is a
 //! blocking library, verification by replay is CPU work that belongs off the
 //! async workers anyway, and each method is one transaction with no await in
-//! the middle. A PostgreSQL implementation fits the same shape with a
-//! blocking client and a connection pool (`postgres` + `r2d2`), and handlers
-//! do not change. Every method that writes is atomic: bad input never leaves
-//! half a record behind.
+//! the middle. The PostgreSQL implementation ([`postgres`]) fits the same
+//! shape: an async driver and pool on the store's own runtime, blocked on by
+//! each method, and handlers do not change. Every method that writes is
+//! atomic: bad input never leaves half a record behind.
+//!
+//! Adding a method: declare it here (or in [`web::WebStore`]), then write it
+//! in `sqlite.rs` and in `postgres/` (schema changes: a new entry at the end
+//! of `postgres/schema.rs` MIGRATIONS, and the SQLite schema). Every store
+//! test runs on both backends (`FIELDKIT_TEST_POSTGRES`, `scripts/test`).
 
 mod accounts;
 pub mod media;
+pub mod postgres;
 mod rows;
 pub mod sqlite;
 pub mod web;
@@ -24,6 +30,7 @@ use uuid::Uuid;
 use crate::access::{Forbidden, Principal};
 
 pub use media::{MediaBlob, MediaStore};
+pub use postgres::{PgOptions, PgStore};
 pub use sqlite::SqliteStore;
 pub use web::{
     AuditFilter, FailedLogin, LoginFailures, ScanPurpose, ScannedRecord, WebSession, WebStore,
@@ -45,6 +52,24 @@ pub enum StoreError {
     Corrupt(String),
     #[error(transparent)]
     Forbidden(#[from] Forbidden),
+    #[error("the database was written by a newer fieldkit-server (schema version {found}; this one knows up to {supported}) and is left untouched: run the newer fieldkit-server, or restore the backup taken before the upgrade")]
+    TooNew { found: u32, supported: u32 },
+}
+
+/// Opens the store the configuration names: PostgreSQL when `database` is
+/// set, else the embedded SQLite file in the data folder (the default).
+pub fn open(config: &crate::Config) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    Ok(match &config.database {
+        Some(url) => std::sync::Arc::new(PgStore::connect(&PgOptions {
+            url: url.expose().to_owned(),
+            pool_size: config.database_pool,
+            replica: config
+                .database_replica
+                .as_ref()
+                .map(|r| r.expose().to_owned()),
+        })?),
+        None => std::sync::Arc::new(SqliteStore::open_dir(&config.data)?),
+    })
 }
 
 impl From<rusqlite::Error> for StoreError {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::rows::{
     device_row, langs, migrate_withdrawals, parse_ts, parse_uuid, to_device, ts, DEVICES_JOINED,
-    DEVICE_COLUMNS, SCHEMA,
+    DEVICE_COLUMNS, SCHEMA, SQLITE_SCHEMA_VERSION,
 };
 use super::{
     AuditEntry, BatchEntry, ComplianceFinding, Device, NewEnrolment, PublishOutcome,
@@ -60,6 +60,14 @@ impl SqliteStore {
         // One write transaction taken up front, so a second opener waits
         // (busy timeout) instead of deadlocking on a read-to-write upgrade.
         conn.execute_batch("BEGIN IMMEDIATE;")?;
+        let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > SQLITE_SCHEMA_VERSION {
+            conn.execute_batch("ROLLBACK")?;
+            return Err(StoreError::TooNew {
+                found,
+                supported: SQLITE_SCHEMA_VERSION,
+            });
+        }
         let had_withdrawals = conn
             .query_row(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'withdrawals'",
@@ -70,7 +78,7 @@ impl SqliteStore {
             .is_some();
         let migrated = conn
             .execute_batch(&format!(
-                "{SCHEMA} {} {}",
+                "{SCHEMA} {} {} PRAGMA user_version = {SQLITE_SCHEMA_VERSION};",
                 super::web::WEB_SCHEMA,
                 super::media::MEDIA_SCHEMA
             ))

@@ -205,7 +205,7 @@ pub trait WebStore {
     ) -> Result<u64, StoreError>;
 }
 
-pub(super) fn role_name(role: Role) -> &'static str {
+pub(crate) fn role_name(role: Role) -> &'static str {
     match role {
         Role::Device => "device",
         Role::Supervisor => "supervisor",

@@ -1,6 +1,6 @@
 //! The `choices` sheet: choice lists by name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use fieldkit_protocols::model::Choice;
 
@@ -8,16 +8,27 @@ use super::languages::Languages;
 use super::sheets::Sheet;
 use super::ImportError;
 
-/// Every choice list, in sheet order. A form without selects needs no sheet.
+/// Every choice list by name, each choice in sheet order.
+pub(crate) type Lists = BTreeMap<String, Vec<Choice>>;
+
+/// The cells a `choice_filter` reads, per choice, parallel to [`Lists`]:
+/// column name (as the filter writes it) -> cell.
+pub(crate) type Columns = BTreeMap<String, Vec<BTreeMap<String, String>>>;
+
+/// Every choice list, in sheet order, and the cells of `filter_columns` (the
+/// names `choice_filter`s use) for each choice. A form without selects needs
+/// no sheet.
 pub(crate) fn read_lists(
     file: &str,
     sheet: Option<&Sheet>,
     languages: &Languages,
+    filter_columns: &BTreeSet<String>,
     notes: &mut Vec<String>,
-) -> Result<BTreeMap<String, Vec<Choice>>, ImportError> {
-    let mut lists: BTreeMap<String, Vec<Choice>> = BTreeMap::new();
+) -> Result<(Lists, Columns), ImportError> {
+    let mut lists = Lists::new();
+    let mut columns = Columns::new();
     let Some(sheet) = sheet else {
-        return Ok(lists);
+        return Ok((lists, columns));
     };
     let missing = |column| ImportError::MissingColumn {
         file: file.to_owned(),
@@ -25,16 +36,28 @@ pub(crate) fn read_lists(
         column,
     };
     if sheet.rows.is_empty() {
-        return Ok(lists);
+        return Ok((lists, columns));
     }
     sheet.one_header_per_column(file, "choices")?;
-    super::unused::check(
-        file,
-        "choices",
-        sheet,
-        &["list_name", "name", "label", "image", "big-image"],
-        notes,
-    )?;
+    // A filter names a column as its header is written (`cf`, `state`).
+    let filter_indexes: Vec<(&String, usize)> = filter_columns
+        .iter()
+        .filter_map(|name| {
+            let index = sheet
+                .header
+                .iter()
+                .position(|h| h.original.trim() == name && h.lang.is_none())
+                .or_else(|| sheet.column(name))?;
+            Some((name, index))
+        })
+        .collect();
+    let mut used = vec!["list_name", "name", "label", "image", "big-image"];
+    used.extend(
+        filter_indexes
+            .iter()
+            .map(|(_, i)| sheet.header[*i].base.as_str()),
+    );
+    super::unused::check(file, "choices", sheet, &used, notes)?;
     let list_column = sheet
         .column("list_name")
         .ok_or_else(|| missing("list_name"))?;
@@ -73,7 +96,14 @@ pub(crate) fn read_lists(
             value: value.to_owned(),
             label,
             image: super::media::media_ref(languages, sheet, row, &super::media::IMAGE),
+            relevant: None,
         });
+        let cells = filter_indexes
+            .iter()
+            .map(|(name, i)| ((*name).clone(), row.cell(Some(*i)).to_owned()))
+            .chain([("name".to_owned(), value.to_owned())])
+            .collect();
+        columns.entry(list.to_owned()).or_default().push(cells);
     }
-    Ok(lists)
+    Ok((lists, columns))
 }

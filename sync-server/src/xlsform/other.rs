@@ -39,6 +39,7 @@ pub(crate) fn follow_up(
         image: None,
         audio: None,
         card_description: None,
+        calculation: None,
     }
 }
 

@@ -13,6 +13,9 @@ use super::types::{kind_of, RowType};
 use super::xpath::{self, and, Node, Shape};
 use super::{question_id, ImportError};
 
+mod choice_filter;
+mod rosters;
+
 /// What the survey sheet becomes.
 #[derive(Debug)]
 pub(crate) struct Form {
@@ -33,6 +36,7 @@ struct Columns {
     calculation: Option<usize>,
     default: Option<usize>,
     choice_filter: Option<usize>,
+    repeat_count: Option<usize>,
     purpose: Option<usize>,
     sensitive: Option<usize>,
     identifying: Option<usize>,
@@ -41,7 +45,7 @@ struct Columns {
 
 /// The survey columns the import reads; any other column with text in it is
 /// named in the checklist (`unused`).
-const USED: [&str; 18] = [
+const USED: [&str; 19] = [
     "type",
     "name",
     "label",
@@ -53,6 +57,7 @@ const USED: [&str; 18] = [
     "calculation",
     "default",
     "choice_filter",
+    "repeat_count",
     "fieldkit::purpose",
     "fieldkit::sensitive",
     "fieldkit::identifying",
@@ -76,12 +81,18 @@ struct Builder<'a> {
     languages: &'a Languages,
     columns: Columns,
     lists: BTreeMap<String, Vec<Choice>>,
+    /// The choice columns `choice_filter`s read, per list and choice.
+    choice_columns: super::choices::Columns,
     /// Lists that some `or_other` question extends with "other".
     lists_with_other: BTreeSet<String>,
     /// XLSForm name -> Fieldkit id, for every question in the form.
     ids: BTreeMap<String, String>,
     /// Fieldkit id -> the kind of value its answer is, for ODK's comparisons.
     shapes: BTreeMap<String, Shape>,
+    /// The loop instance whose rows are being converted, if any.
+    instance: Option<rosters::Instance>,
+    /// XLSForm name -> id of the calculated question it became.
+    calculated_ids: BTreeMap<String, String>,
     /// Translated calculations, by XLSForm name, with whether one was used.
     /// One that does not translate only matters where something uses it.
     calculations: BTreeMap<String, (Result<Node, ImportError>, bool)>,
@@ -111,6 +122,7 @@ pub(crate) fn convert(
         calculation: column("calculation"),
         default: column("default"),
         choice_filter: column("choice_filter"),
+        repeat_count: column("repeat_count"),
         purpose: column("fieldkit::purpose"),
         sensitive: column("fieldkit::sensitive"),
         identifying: column("fieldkit::identifying"),
@@ -128,15 +140,21 @@ pub(crate) fn convert(
             });
         }
     }
+    let filter_columns = choice_filter::columns_used(sheet, columns.choice_filter);
+    let (lists, choice_columns) =
+        super::choices::read_lists(file, choices, languages, &filter_columns, &mut notes)?;
     let mut builder = Builder {
         file,
         sheet,
         languages,
         columns,
-        lists: super::choices::read_lists(file, choices, languages, &mut notes)?,
+        lists,
+        choice_columns,
         lists_with_other: BTreeSet::new(),
         ids: BTreeMap::new(),
         shapes: BTreeMap::new(),
+        instance: None,
+        calculated_ids: BTreeMap::new(),
         calculations: BTreeMap::new(),
         groups: Vec::new(),
         sections: Vec::new(),
@@ -145,9 +163,8 @@ pub(crate) fn convert(
         default_section: form_title.clone(),
     };
     builder.collect_ids()?;
-    for row in &sheet.rows {
-        builder.row(row)?;
-    }
+    let rows: Vec<&Row> = sheet.rows.iter().collect();
+    builder.rows(&rows)?;
     builder.finish()
 }
 
@@ -170,6 +187,16 @@ impl Builder<'_> {
         if name.is_empty() {
             return Err(self.error(row, "this row has no name; give it one in the name column"));
         }
+        let id = self.base_name(row)?;
+        Ok(match &self.instance {
+            Some(instance) => format!("{}_{id}", instance.prefix),
+            None => id,
+        })
+    }
+
+    /// The row's name as an id, outside any loop instance.
+    fn base_name(&self, row: &Row) -> Result<String, ImportError> {
+        let name = row.cell(self.columns.name);
         question_id(name).ok_or_else(|| {
             self.error(
                 row,
@@ -262,8 +289,7 @@ impl Builder<'_> {
             RowType::EndGroup => self.end_group(row)?,
             RowType::Note => {
                 let text = self
-                    .languages
-                    .text(self.sheet, row, "label")
+                    .text(row, "label")
                     .ok_or_else(|| self.error(row, "this note has no label"))?;
                 let text = self.piped(row, "label", text)?;
                 let condition = self.effective_relevant(row)?;
@@ -277,6 +303,19 @@ impl Builder<'_> {
                 row.cell(self.columns.name)
             )),
             RowType::Unsupported(why) => return Err(self.error(row, why)),
+            RowType::BeginLoop(_) => return Err(self.error(
+                row,
+                "a loop inside a loop is not supported; write the inner questions once per item",
+            )),
+            RowType::EndLoop => {
+                return Err(self.error(row, "`end loop` without a matching `begin loop`"))
+            }
+            RowType::BeginRepeat => {
+                return Err(self.error(row, "a repeat inside a loop or repeat is not supported; write its questions in the outer roster"))
+            }
+            RowType::EndRepeat => {
+                return Err(self.error(row, "`end repeat` without a matching `begin repeat`"))
+            }
             RowType::Question {
                 kind,
                 list,
@@ -290,8 +329,7 @@ impl Builder<'_> {
     fn begin_group(&mut self, row: &Row) -> Result<(), ImportError> {
         let id = self.name(row)?;
         let title = self
-            .languages
-            .text(self.sheet, row, "label")
+            .text(row, "label")
             .unwrap_or_else(|| self.languages.fixed(|_| id.clone()));
         if title.0.values().any(|t| t.contains("${")) {
             return Err(self.error(row, "a group's label cannot show an answer (`${name}`); Fieldkit shows it as a section title before any answer in it: write it without"));
@@ -365,6 +403,40 @@ impl Builder<'_> {
         let node = self
             .translate(row, "calculation", false)
             .map(|node| node.expect("checked non-empty above"));
+        // What ODK would compute becomes a calculated question, which the
+        // engine works out from the answers; one Fieldkit cannot translate
+        // only matters where something uses it.
+        if let Ok(translated) = &node {
+            let id = self.name(row)?;
+            let calculation = self.checked(row, "calculation", Some(translated.clone()))?;
+            let question = Question {
+                id: id.clone(),
+                text: self.languages.fixed(|_| name.clone()),
+                hint: None,
+                kind: QuestionKind::Text,
+                choices: Vec::new(),
+                required: false,
+                purpose: row.cell(self.columns.purpose).to_owned(),
+                sensitive: self.yes_no(row, self.columns.sensitive, "fieldkit::sensitive")?,
+                identifying: self.yes_no(row, self.columns.identifying, "fieldkit::identifying")?,
+                disaggregation: None,
+                relevant: None,
+                constraint: None,
+                constraint_message: None,
+                card: None,
+                not_identifying_because: None,
+                image: None,
+                audio: None,
+                card_description: None,
+                calculation,
+            };
+            if self.sections.is_empty() {
+                self.open_section();
+            }
+            let section = self.sections.last_mut().expect("a section is open");
+            section.questions.push(question);
+            self.calculated_ids.insert(name.clone(), id);
+        }
         self.calculations.insert(name, (node, false));
         Ok(())
     }
@@ -377,24 +449,15 @@ impl Builder<'_> {
         or_other: bool,
         type_constraint: Option<&'static str>,
     ) -> Result<(), ImportError> {
-        for (index, column) in [
-            (self.columns.choice_filter, "choice_filter"),
-            (self.columns.calculation, "calculation"),
-        ] {
-            if !row.cell(index).is_empty() {
-                return Err(self.error(
-                    row,
-                    format!("{column} is not supported on questions; remove it"),
-                ));
-            }
+        if !row.cell(self.columns.calculation).is_empty() {
+            return Err(self.error(row, "calculation is not supported on questions; remove it"));
         }
         if !row.cell(self.columns.default).is_empty() {
             self.notes.push(format!("survey row {}: the default answer `{}` was dropped: Fieldkit never pre-fills an answer", row.number, row.cell(self.columns.default)));
         }
         let id = self.name(row)?;
         let text = self
-            .languages
-            .text(self.sheet, row, "label")
+            .text(row, "label")
             .ok_or_else(|| self.error(row, format!("the question `{id}` has no label")))?;
         let text = self.piped(row, "label", text)?;
         let mut choices = match list {
@@ -408,6 +471,12 @@ impl Builder<'_> {
         };
         if let Some(list) = list {
             self.check_choice_labels(row, list, &choices)?;
+            self.filter_choices(row, list, &mut choices)?;
+        } else if !row.cell(self.columns.choice_filter).is_empty() {
+            return Err(self.error(
+                row,
+                "choice_filter only has a meaning on a select question; remove it",
+            ));
         }
         let group_relevant = self.groups.last().and_then(|g| g.relevant.clone());
         let relevant = self.effective_relevant(row)?;
@@ -429,6 +498,7 @@ impl Builder<'_> {
                 value: "other".to_owned(),
                 label: self.languages.fixed(other::other_word),
                 image: None,
+                relevant: None,
             });
         }
         let relevant = self.checked(row, "relevant", relevant)?;
@@ -445,7 +515,7 @@ impl Builder<'_> {
             disaggregation,
             relevant,
             constraint: self.checked(row, "constraint", constraint)?,
-            constraint_message: match self.languages.text(self.sheet, row, "constraint_message") {
+            constraint_message: match self.text(row, "constraint_message") {
                 Some(message) => Some(self.piped(row, "constraint_message", message)?),
                 None => None,
             },
@@ -454,6 +524,7 @@ impl Builder<'_> {
             image: media_ref(self.languages, self.sheet, row, &IMAGE),
             audio: media_ref(self.languages, self.sheet, row, &AUDIO),
             card_description: None,
+            calculation: None,
         };
         let follow_up =
             or_other.then(|| other::follow_up(self.languages, &question, group_relevant));
@@ -473,16 +544,14 @@ impl Builder<'_> {
     /// the phone shows the answer there as ODK does.
     fn piped(&self, row: &Row, column: &str, text: Text) -> Result<Text, ImportError> {
         let resolve = |name: &str| -> Result<String, String> {
-            if let Some(id) = self.ids.get(name) {
+            if let Some(id) = self.ids.get(name).or_else(|| self.calculated_ids.get(name)) {
                 return Ok(id.clone());
             }
-            Err(
-                if self.calculations.contains_key(name) || self.is_calculate(name) {
-                    format!("`${{{name}}}` is a calculation, and Fieldkit keeps no calculated values, so a text cannot show it; show the answers it is made from instead")
-                } else {
-                    format!("`${{{name}}}` is not a question in this form")
-                },
-            )
+            Err(match self.calculations.get(name) {
+                Some((Err(error), _)) => format!("`${{{name}}}` is a calculation Fieldkit cannot work out, so a text cannot show it: {error}"),
+                _ if self.is_calculate(name) => format!("`${{{name}}}` is a calculation defined further down; move it above this row"),
+                _ => format!("`${{{name}}}` is not a question in this form"),
+            })
         };
         super::piping::rewrite(text, &resolve)
             .map_err(|message| self.error(row, format!("column `{column}`: {message}")))
@@ -501,12 +570,16 @@ impl Builder<'_> {
         list: &str,
         choices: &[Choice],
     ) -> Result<(), ImportError> {
-        let known: BTreeSet<&String> = self.ids.values().collect();
+        let known: BTreeSet<&String> = self
+            .ids
+            .values()
+            .chain(self.calculated_ids.values())
+            .collect();
         for choice in choices {
             for text in choice.label.0.values() {
                 for id in fieldkit_protocols::piping::references(text) {
                     if !known.contains(&id) {
-                        return Err(self.error(row, format!("the choice `{}` of list `{list}` shows `${{{id}}}`, which is not a question of this form (calculations cannot be shown)", choice.value)));
+                        return Err(self.error(row, format!("the choice `{}` of list `{list}` shows `${{{id}}}`, which is not a question or calculation of this form", choice.value)));
                     }
                 }
             }
@@ -552,7 +625,7 @@ impl Builder<'_> {
                 ),
             });
         }
-        let hint = match self.languages.text(self.sheet, row, "hint") {
+        let hint = match self.text(row, "hint") {
             Some(hint) => Some(self.piped(row, "hint", hint)?),
             None => None,
         };
@@ -576,11 +649,19 @@ impl Builder<'_> {
         column: &'static str,
         allow_current: bool,
     ) -> Result<Option<Node>, ImportError> {
-        let index = match column {
-            "relevant" => self.columns.relevant,
-            "constraint" => self.columns.constraint,
-            _ => self.columns.calculation,
-        };
+        self.translate_with(row, column, allow_current, None)
+    }
+
+    /// [`Self::translate`], with `columns` giving a choice's cells to a
+    /// `choice_filter`.
+    fn translate_with(
+        &mut self,
+        row: &Row,
+        column: &'static str,
+        allow_current: bool,
+        columns: Option<xpath::Columns<'_>>,
+    ) -> Result<Option<Node>, ImportError> {
+        let index = self.column_index(column);
         let source = row.cell(index);
         if source.is_empty() {
             return Ok(None);
@@ -628,6 +709,7 @@ impl Builder<'_> {
             shapes: &shapes,
             allow_current,
             condition: column != "calculation",
+            columns,
         };
         let node = xpath::translate(source, &context).map_err(|error| ImportError::Expression {
             file: self.file.to_owned(),
@@ -645,6 +727,15 @@ impl Builder<'_> {
         Ok(Some(node))
     }
 
+    fn column_index(&self, column: &str) -> Option<usize> {
+        match column {
+            "relevant" => self.columns.relevant,
+            "constraint" => self.columns.constraint,
+            "choice_filter" => self.columns.choice_filter,
+            _ => self.columns.calculation,
+        }
+    }
+
     /// The expression as Fieldkit text, read back with Fieldkit's own parser
     /// so a translation slip is caught here rather than on a phone.
     fn checked(
@@ -660,13 +751,7 @@ impl Builder<'_> {
             sheet: "survey",
             row: row.number,
             column,
-            expression: row
-                .cell(if column == "relevant" {
-                    self.columns.relevant
-                } else {
-                    self.columns.constraint
-                })
-                .to_owned(),
+            expression: row.cell(self.column_index(column)).to_owned(),
             error: xpath::XPathError {
                 column: 1,
                 message: format!("it translates to `{text}`, which Fieldkit cannot read ({err})"),
@@ -688,12 +773,8 @@ impl Builder<'_> {
             });
         }
         for (name, (translated, used)) in &self.calculations {
-            if !used {
-                let untranslatable = match translated {
-                    Err(error) => format!(" (nor could it be translated: {error})"),
-                    Ok(_) => String::new(),
-                };
-                self.notes.push(format!("the calculate `{name}` was dropped: nothing in skip logic or constraints uses it, and Fieldkit stores no calculated values{untranslatable}"));
+            if let (Err(error), false) = (translated, used) {
+                self.notes.push(format!("the calculate `{name}` was dropped: nothing uses it, and Fieldkit cannot work it out ({error})"));
             }
         }
         self.sections.retain(|s| !s.questions.is_empty());

@@ -22,6 +22,13 @@ pub(crate) enum RowType {
     Calculate,
     BeginGroup,
     EndGroup,
+    /// `begin loop over LIST`: the rows up to `end loop`, once per choice.
+    BeginLoop(String),
+    EndLoop,
+    /// `begin repeat` ... `end repeat`: a roster, as many times as
+    /// `repeat_count` says or the interviewer adds, up to a bound.
+    BeginRepeat,
+    EndRepeat,
     /// Automatic metadata (`start`, `deviceid`...) that Fieldkit drops, and why.
     Metadata(&'static str),
     /// A type Fieldkit cannot take, with the reason and what to do.
@@ -83,6 +90,20 @@ pub(crate) fn kind_of(cell: &str) -> Result<RowType, String> {
         // The list name keeps the case it was written in.
         let rest_words: Vec<&str> = spaced[command.len()..].split_whitespace().collect();
         return select_type(cell, command, select, &rest_words);
+    }
+    for begin in ["begin loop over ", "begin_loop over ", "begin_loop_over "] {
+        if lower.starts_with(begin) {
+            let list = spaced[begin.len()..].trim();
+            return match list.split_whitespace().count() {
+                1 => Ok(RowType::BeginLoop(list.to_owned())),
+                _ => Err(format!(
+                    "`{cell}` needs one choice list: `begin loop over list_name`"
+                )),
+            };
+        }
+    }
+    if matches!(lower.as_str(), "end loop" | "end_loop") {
+        return Ok(RowType::EndLoop);
     }
     if let Some(group) = control(&lower) {
         return group;
@@ -148,11 +169,13 @@ fn control(lower: &str) -> Option<Result<RowType, String>> {
     Some(Ok(match (verb, kind) {
         ("begin", "group") => RowType::BeginGroup,
         ("end", "group") => RowType::EndGroup,
+        ("begin", "repeat") => RowType::BeginRepeat,
+        ("end", "repeat") => RowType::EndRepeat,
         _ => RowType::Unsupported(format!("`{verb} {kind}`: {}", REPEATS)),
     }))
 }
 
-const REPEATS: &str = "repeat groups are not supported yet: a Fieldkit session asks each question once (R7). Ask for a count instead, or use a separate protocol per person or item";
+const REPEATS: &str = "looped groups are not supported: write `begin repeat` (a roster) or `begin loop over LIST` (one instance per choice)";
 
 /// pyxform's plain types and their `q x` / `add x prompt` spellings.
 fn simple(lower: &str) -> RowType {
@@ -318,10 +341,10 @@ mod tests {
             panic!()
         };
         assert!(photo.contains("R21"), "{photo}");
-        let RowType::Unsupported(repeat) = kind_of("begin repeat").unwrap() else {
+        let RowType::Unsupported(repeat) = kind_of("begin lgroup").unwrap() else {
             panic!()
         };
-        assert!(repeat.contains("repeat groups"), "{repeat}");
+        assert!(repeat.contains("looped groups"), "{repeat}");
         let RowType::Unsupported(file) = kind_of("select_one_from_file towns.csv").unwrap() else {
             panic!()
         };

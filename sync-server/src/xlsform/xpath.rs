@@ -3,7 +3,7 @@
 //! Supported: `${q}` references, `.` (constraints only), numbers, strings,
 //! `true()`/`false()`, `= != < <= > >=`, `+ - * div`, `and`/`or`/`not(...)`,
 //! `selected(${q} or ., 'v')`, `count-selected(${q} or .)`, `string-length(.)`,
-//! `regex(., 'pattern')`, and the idiom `${q} != ''` / `${q} = ''`, which
+//! `regex(., 'pattern')`, `if()`, `concat()`, `coalesce()`, and the idiom `${q} != ''` / `${q} = ''`, which
 //! becomes `answered(q)` / `not (answered(q))`. Everything else is refused
 //! with the column where it starts, so the author knows exactly what to rewrite.
 //!
@@ -77,6 +77,28 @@ pub(crate) struct Context<'a> {
     pub allow_current: bool,
     /// The whole expression is a condition (relevant, constraint), not a value.
     pub condition: bool,
+    /// In a `choice_filter`: a bare name is a column of the choice being
+    /// filtered (`cf`, `name`), and stands for that choice's cell.
+    pub columns: Option<Columns<'a>>,
+}
+
+/// A choice's cell by column name, for `choice_filter`s.
+pub(crate) type Columns<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The bare names (choice columns) a `choice_filter` uses; `None` when it
+/// does not tokenise (the translation then says why).
+pub(crate) fn bare_names(xpath: &str) -> Option<Vec<String>> {
+    let tokens = tokenize(xpath).ok()?;
+    let mut names = Vec::new();
+    for (i, (token, _)) in tokens.iter().enumerate() {
+        let call = matches!(tokens.get(i + 1), Some((Token::Open, _)));
+        if let Token::Name(name) = token {
+            if !call && !matches!(name.as_str(), "and" | "or" | "div" | "mod") {
+                names.push(name.clone());
+            }
+        }
+    }
+    Some(names)
 }
 
 /// Translates `xpath`.
@@ -88,6 +110,7 @@ pub(crate) fn translate(xpath: &str, context: &Context<'_>) -> Result<Node, XPat
         resolve: context.resolve,
         shapes: context.shapes,
         allow_current: context.allow_current,
+        columns: context.columns,
         end_column: xpath.chars().count() + 1,
         depth: 0,
     };
@@ -117,6 +140,7 @@ pub fn translate_xpath(xpath: &str, allow_current: bool) -> Result<String, XPath
         shapes: &|_| Shape::Other,
         allow_current,
         condition: false,
+        columns: None,
     };
     translate(xpath, &context).map(|n| n.to_string())
 }
@@ -215,6 +239,7 @@ struct Parser<'a> {
     resolve: Resolve<'a>,
     shapes: Shapes<'a>,
     allow_current: bool,
+    columns: Option<Columns<'a>>,
     end_column: usize,
     depth: usize,
 }
@@ -420,6 +445,16 @@ impl Parser<'_> {
             Node::Str(_) => Shape::Text,
             Node::Group(inner) => self.shape(inner),
             Node::Call("count_selected" | "length", _) => Shape::Number,
+            Node::Call("concat", _) => Shape::Text,
+            Node::Call("if" | "coalesce", args) => {
+                let (a, b) = (&args[args.len() - 2], &args[args.len() - 1]);
+                let (sa, sb) = (self.shape(a), self.shape(b));
+                if sa == sb {
+                    sa
+                } else {
+                    Shape::Other
+                }
+            }
             Node::Binary("+" | "-" | "*" | "/", ..) => Shape::Number,
             Node::Bool(_) | Node::Not(_) | Node::Binary(..) | Node::Call(..) | Node::Raw(_) => {
                 Shape::Condition
@@ -514,10 +549,17 @@ impl Parser<'_> {
                 self.at += 1;
                 self.call(&name, column)
             }
-            Token::Name(name) => Err(XPathError {
-                column,
-                message: format!("`{name}` is not supported; refer to questions as ${{name}}"),
-            }),
+            Token::Name(name) => match self.columns.map(|cell| cell(&name)) {
+                Some(Some(cell)) => Ok(Node::Str(cell)),
+                Some(None) => Err(XPathError {
+                    column,
+                    message: format!("`{name}` is not a column of the choices sheet, so ODK finds no such cell; a choice_filter compares a choice column (e.g. `state`) with an answer (`${{state}}`) or a quoted text ('{name}')"),
+                }),
+                None => Err(XPathError {
+                    column,
+                    message: format!("`{name}` is not supported; refer to questions as ${{name}}"),
+                }),
+            },
             Token::Op(op) => Err(XPathError {
                 column,
                 message: format!("`{op}` is out of place"),
@@ -563,6 +605,19 @@ impl Parser<'_> {
             ("count-selected", _) => {
                 fail("count-selected() takes one question: count-selected(${q})".to_owned())
             }
+            ("if", [condition, then, otherwise]) => {
+                self.condition(condition, column)?;
+                Ok(Node::Call("if", vec![condition.clone(), then.clone(), otherwise.clone()]))
+            }
+            ("if", _) => fail(
+                "if() takes a condition, a value if it holds and one if not: if(${q} = 'yes', 1, 0)"
+                    .to_owned(),
+            ),
+            ("concat", [_, ..]) => Ok(Node::Call("concat", args.clone())),
+            ("coalesce", [first, second]) => {
+                Ok(Node::Call("coalesce", vec![first.clone(), second.clone()]))
+            }
+            ("coalesce", _) => fail("coalesce() takes two values: coalesce(${a}, ${b})".to_owned()),
             ("string-length", [Node::Current]) => Ok(Node::Call("length", vec![Node::Current])),
             ("regex", [Node::Current, Node::Str(pattern)]) => {
                 Ok(Node::Call("matches", vec![Node::Current, Node::Str(java_classes(pattern))]))

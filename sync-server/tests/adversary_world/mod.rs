@@ -7,12 +7,11 @@
 #![allow(dead_code)]
 
 use std::cell::Cell;
-use std::path::PathBuf;
 
 use serde_json::{json, Value as Json};
 
 use super::adversary_client::*;
-use super::support::{TestServer, CHILD_FILE};
+use super::support::{sql_text, TestServer, CHILD_FILE};
 
 pub const KEY_INFORMANT_FILE: &str = "key-informant.toml";
 pub const ADVERSARY_PROTOCOL: &str = "child-rapid-assessment-adversary";
@@ -114,7 +113,7 @@ impl World {
             "the journey section moved"
         );
         fieldkit_sync_server::admin::publish_source(
-            &server.store,
+            &*server.store,
             "adversary.toml",
             &source,
             time::OffsetDateTime::now_utc(),
@@ -144,34 +143,27 @@ impl World {
         reference(0x5A_5A00_0000 + n * 7919)
     }
 
-    pub fn db(&self) -> rusqlite::Connection {
-        let file: PathBuf = self.server.dir.path().join("fieldkit.sqlite3");
-        rusqlite::Connection::open_with_flags(&file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap()
-    }
-
     /// How many rows of `table` hold this record id.
     pub fn rows(&self, table: &str, record_id: &str) -> i64 {
-        self.db()
-            .query_row(
-                &format!("SELECT COUNT(*) FROM {table} WHERE record_id = ?1"),
-                [record_id],
-                |r| r.get(0),
-            )
-            .unwrap()
+        self.server.store.count(&format!(
+            "SELECT COUNT(*) FROM {table} WHERE record_id = {}",
+            sql_text(record_id)
+        ))
     }
 
     /// The compliance findings stored for a record: (rule, message).
     pub fn findings(&self, record_id: &str) -> Vec<(String, String)> {
-        let db = self.db();
-        let mut stmt = db
-            .prepare(
-                "SELECT rule, message FROM compliance_findings WHERE record_id = ?1 ORDER BY id",
-            )
-            .unwrap();
-        stmt.query_map([record_id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
+        self.server
+            .store
+            .query(&format!(
+                "SELECT rule, message FROM compliance_findings WHERE record_id = {} ORDER BY id",
+                sql_text(record_id)
+            ))
+            .into_iter()
+            .map(|row| {
+                let mut row = row.into_iter().map(Option::unwrap);
+                (row.next().unwrap(), row.next().unwrap())
+            })
             .collect()
     }
 
@@ -226,16 +218,13 @@ impl World {
                 !answer.to_string().contains(secret),
                 "{name}: the answer echoes `{secret}`: {answer}"
             );
-            let anywhere: i64 = self
-                .db()
-                .query_row(
-                    "SELECT (SELECT COUNT(*) FROM records WHERE envelope LIKE '%' || ?1 || '%')
-                          + (SELECT COUNT(*) FROM conflicts WHERE envelope LIKE '%' || ?1 || '%')
-                          + (SELECT COUNT(*) FROM compliance_findings WHERE message LIKE '%' || ?1 || '%')",
-                    [secret],
-                    |r| r.get(0),
-                )
-                .unwrap();
+            let secret_sql = sql_text(secret);
+            let anywhere = self.server.store.count(&format!(
+                "SELECT (SELECT COUNT(*) FROM records WHERE envelope LIKE '%' || {secret_sql} || '%')
+                      + (SELECT COUNT(*) FROM conflicts WHERE envelope LIKE '%' || {secret_sql} || '%')
+                      + (SELECT COUNT(*) FROM compliance_findings
+                         WHERE message LIKE '%' || {secret_sql} || '%')"
+            ));
             assert_eq!(anywhere, 0, "{name}: `{secret}` reached the database");
         }
         result.clone()

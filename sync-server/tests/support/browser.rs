@@ -121,7 +121,7 @@ impl Browser {
 /// Adds a web user with [`PASSWORD`], as `user add` does.
 pub fn add_user(server: &TestServer, login: &str, role: &str) {
     fieldkit_sync_server::admin_web::add_user(
-        &server.store,
+        &*server.store,
         login,
         role,
         PASSWORD,

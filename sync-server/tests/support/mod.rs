@@ -1,5 +1,10 @@
-//! A real server on 127.0.0.1:0 over a temporary SQLite file, an enrolled
+//! A real server on 127.0.0.1:0 over a temporary store, an enrolled
 //! device, and real session logs made with the protocols engine.
+//!
+//! The store is a SQLite file in a temporary folder, or, when
+//! `FIELDKIT_TEST_POSTGRES` names a PostgreSQL server (`scripts/test` starts
+//! one), a fresh database of its own on that server: the same tests run
+//! against both backends.
 #![allow(dead_code)]
 
 pub mod browser;
@@ -15,7 +20,9 @@ use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::wire::{RecordEnvelope, WireVersion};
 use fieldkit_protocols::{library, parse_protocol, Protocol, Value};
 use fieldkit_sync_server::admin;
-use fieldkit_sync_server::store::SqliteStore;
+use fieldkit_sync_server::config::DatabaseUrl;
+use fieldkit_sync_server::store::postgres::scratch::ScratchDatabase;
+use fieldkit_sync_server::store::{self, Store};
 use fieldkit_sync_server::Config;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -23,11 +30,171 @@ use uuid::Uuid;
 
 pub const CHILD_FILE: &str = "child-rapid-assessment.toml";
 
-pub struct TestServer {
+/// A test's own store: a temporary folder (for SQLite, and anything else a
+/// test writes) and, on PostgreSQL runs, a scratch database dropped with it.
+/// Derefs to the store, so `&test_store` is a `&dyn Store`.
+pub struct TestStore {
+    pub store: Arc<dyn Store>,
+    pub config: Config,
+    // Dropped after `store`: the scratch database goes last.
+    pub db: Option<ScratchDatabase>,
     pub dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for TestStore {
+    type Target = dyn Store;
+    fn deref(&self) -> &(dyn Store + 'static) {
+        &*self.store
+    }
+}
+
+impl TestStore {
+    pub fn new() -> TestStore {
+        TestStore::with(|_| {})
+    }
+
+    pub fn with(adjust: impl FnOnce(&mut Config)) -> TestStore {
+        let dir = tempfile::tempdir().unwrap();
+        let db = ScratchDatabase::from_env();
+        let mut config = Config {
+            data: dir.path().to_owned(),
+            database: db.as_ref().map(|db| DatabaseUrl::new(db.url.clone())),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        // A test that chose its own database has no use for the scratch one.
+        let db = db.filter(|db| config.database.as_ref().map(|u| u.expose()) == Some(&*db.url));
+        let store = store::open(&config).unwrap();
+        TestStore {
+            store,
+            config,
+            db,
+            dir,
+        }
+    }
+
+    /// Publishes a shipped protocol (with the demo study, as `demo` does)
+    /// and returns it.
+    pub fn publish_shipped(&self, file: &str) -> Arc<Protocol> {
+        let source = library::demo_source(file);
+        let (protocol, _) = admin::publish_bundle(
+            &**self,
+            file,
+            &source,
+            &library::bundle(file),
+            None,
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+        Arc::new(protocol)
+    }
+
+    /// A second, independent handle on the same data (another connection,
+    /// as a second process or instance would have).
+    pub fn reopen(&self) -> Arc<dyn Store> {
+        store::open(&self.config).unwrap()
+    }
+
+    /// Whether anything stored holds `needle` as text (the SQLite file's
+    /// bytes, or every row of every PostgreSQL table).
+    pub fn holds_text(&self, needle: &str) -> bool {
+        match &self.db {
+            Some(db) => db.contains_text(needle).unwrap(),
+            None => {
+                let file = std::fs::read(self.dir.path().join("fieldkit.sqlite3")).unwrap();
+                file.windows(needle.len()).any(|w| w == needle.as_bytes())
+            }
+        }
+    }
+
+    /// Runs SQL on the database behind the store, as an operator could.
+    pub fn execute_sql(&self, sql: &str) {
+        match &self.db {
+            Some(db) => db.execute(sql).unwrap(),
+            None => rusqlite::Connection::open(self.dir.path().join("fieldkit.sqlite3"))
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+        }
+    }
+
+    /// One query's rows, every value as text (`None` for NULL), on either
+    /// backend: write SQL both understand, with values quoted by [`sql_text`].
+    pub fn query(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        match &self.db {
+            Some(db) => db.query(sql).unwrap(),
+            None => {
+                let conn = rusqlite::Connection::open_with_flags(
+                    self.dir.path().join("fieldkit.sqlite3"),
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .unwrap();
+                let mut stmt = conn.prepare(sql).unwrap();
+                let width = stmt.column_count();
+                stmt.query_map([], |r| {
+                    (0..width)
+                        .map(|i| {
+                            Ok(match r.get_ref(i)? {
+                                rusqlite::types::ValueRef::Null => None,
+                                rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
+                                rusqlite::types::ValueRef::Real(x) => Some(x.to_string()),
+                                rusqlite::types::ValueRef::Text(t)
+                                | rusqlite::types::ValueRef::Blob(t) => {
+                                    Some(String::from_utf8_lossy(t).into_owned())
+                                }
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+            }
+        }
+    }
+
+    /// The single number a `SELECT COUNT(*) ...` query returns.
+    pub fn count(&self, sql: &str) -> i64 {
+        self.query(sql)[0][0].as_deref().unwrap().parse().unwrap()
+    }
+
+    /// The `fieldkit-server` binary pointed at this store: `--data` is the
+    /// folder, and `FIELDKIT_DATABASE` names the PostgreSQL database if any.
+    pub fn cli(&self, binary: &str) -> std::process::Command {
+        let mut command = std::process::Command::new(binary);
+        command.env_remove("FIELDKIT_DATA");
+        match &self.db {
+            Some(db) => command.env("FIELDKIT_DATABASE", &db.url),
+            None => command.env_remove("FIELDKIT_DATABASE"),
+        };
+        command
+    }
+
+    /// The backend's name, for messages: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        if self.config.database.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+}
+
+/// `text` as an SQL string literal, for [`TestStore::query`].
+pub fn sql_text(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// A second server instance over a [`TestServer`]'s store; stops when dropped.
+pub struct Instance {
+    pub base: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub struct TestServer {
     pub base: String,
     pub client: reqwest::Client,
-    pub store: SqliteStore,
+    pub store: TestStore,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -45,30 +212,55 @@ impl TestServer {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config {
-            data: dir.path().to_owned(),
-            ..Config::default()
-        };
-        adjust(&mut config);
+        let store = TestStore::with(adjust);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(fieldkit_sync_server::serve_until(
-            config,
+            store.config.clone(),
             listener,
             async move {
                 let _ = stopped.await;
             },
         ));
-        let store = SqliteStore::open_dir(dir.path()).unwrap();
         TestServer {
-            dir,
             base,
             client: reqwest::Client::new(),
             store,
             stop: Some(stop),
         }
+    }
+
+    /// Another instance serving the same store (the same database, or the
+    /// same SQLite file), as a second process behind a balancer would.
+    pub async fn another_instance(&self) -> Instance {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(fieldkit_sync_server::serve_until(
+            self.store.config.clone(),
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Instance { base, _stop: stop }
+    }
+
+    /// The same requests as [`TestServer::post`], sent to `instance`.
+    pub async fn post_to(
+        &self,
+        instance: &Instance,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        self.post_at(&instance.base, path, token, body).await
+    }
+
+    /// The data folder (SQLite file, TLS files a test writes, ...).
+    pub fn dir(&self) -> &std::path::Path {
+        self.store.dir.path()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -78,23 +270,13 @@ impl TestServer {
     /// Publishes a shipped protocol (with the demo study, as `demo` does)
     /// and returns it.
     pub fn publish_shipped(&self, file: &str) -> Arc<Protocol> {
-        let source = library::demo_source(file);
-        let (protocol, _) = admin::publish_bundle(
-            &self.store,
-            file,
-            &source,
-            &library::bundle(file),
-            None,
-            OffsetDateTime::now_utc(),
-        )
-        .unwrap();
-        Arc::new(protocol)
+        self.store.publish_shipped(file)
     }
 
     /// Enrols a device through the API; returns its id and token.
     pub async fn enrol(&self, researcher: &str) -> (Uuid, String) {
         let code = admin::enrol(
-            &self.store,
+            &*self.store,
             researcher,
             &["en".to_owned()],
             14,
@@ -126,9 +308,19 @@ impl TestServer {
         token: &str,
         body: &serde_json::Value,
     ) -> (u16, serde_json::Value) {
+        self.post_at(&self.base, path, token, body).await
+    }
+
+    async fn post_at(
+        &self,
+        base: &str,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let response = self
             .client
-            .post(self.url(path))
+            .post(format!("{base}{path}"))
             .bearer_auth(token)
             .json(body)
             .send()

@@ -512,7 +512,8 @@ fn an_answer_inside_a_text_is_piped_as_in_odk() {
         .iter()
         .all(|f| f.code != "unknown-reference"));
 
-    let message = refused(&[
+    // A calculation shown in a text is worked out from the answers, as ODK does.
+    let protocol = imported(&[
         &["type", "name", "label", "calculation"],
         &["integer", "age", "Age?"],
         &["calculate", "months", "", "${age} * 12"],
@@ -521,9 +522,31 @@ fn an_answer_inside_a_text_is_piped_as_in_odk() {
             "school",
             "${months} months old: do you go to school?",
         ],
+    ])
+    .protocol;
+    let months = protocol.question("months").unwrap();
+    assert_eq!(months.calculation.as_deref(), Some("age * 12"));
+    let answers = BTreeMap::from([("age".to_owned(), Value::Integer(12))]);
+    let known = fieldkit_protocols::engine::calculate(&protocol, &answers);
+    assert_eq!(known.get("months"), Some(&Value::Integer(144)));
+    assert_eq!(
+        protocol.question("school").unwrap().text.get("en"),
+        Some("${months} months old: do you go to school?")
+    );
+    // One Fieldkit cannot work out is refused where a text shows it.
+    let message = refused(&[
+        &["type", "name", "label", "calculation"],
+        &[
+            "calculate",
+            "fruit",
+            "",
+            "pulldata('fruits', 'name', 'name', 'mango')",
+        ],
+        &["text", "like", "Do you like ${fruit}?"],
     ]);
     assert!(
-        message.contains("row 4: column `label`: `${months}` is a calculation, and Fieldkit keeps no calculated values"),
+        message.contains("row 3: column `label`: `${fruit}` is a calculation Fieldkit cannot work out, so a text cannot show it")
+            && message.contains("pulldata() is not supported"),
         "{message}"
     );
 }

@@ -60,6 +60,26 @@ def evaluate_regex(self, context=None):
     return re.search(pattern, value, flags=re.ASCII) is not None
 
 
+def as_string(token, context):
+    """XPath's string(): a node-set is its first node's text."""
+    value = token.evaluate(copy.copy(context))
+    if isinstance(value, list):
+        return token.string_value(value[0]) if value else ""
+    return token.string_value(value)
+
+
+@method(function("if", nargs=3))
+def evaluate_if(self, context=None):
+    # ODK's if(condition, then, otherwise), as text like its other results.
+    condition = self[0].boolean_value(self[0].select(copy.copy(context)))
+    return as_string(self[1] if condition else self[2], context)
+
+
+@method(function("coalesce", nargs=2))
+def evaluate_coalesce(self, context=None):
+    return as_string(self[0], context) or as_string(self[1], context)
+
+
 OPS = {
     "=": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
@@ -145,16 +165,18 @@ def label_dict(label, default):
     return {}
 
 
-def questions_of(node, path, out, groups):
-    """Questions in form order with their XForm path and enclosing groups."""
+def questions_of(node, path, out, groups, repeats=()):
+    """Questions in form order with their XForm path, enclosing groups and
+    enclosing repeats' names."""
     for child in node.get("children", []) or []:
         kind = child.get("type", "")
         name = child.get("name", "")
         child_path = f"{path}/{name}"
         if kind in ("group", "repeat") and name != "meta":
-            questions_of(child, child_path, out, groups + [child_path])
+            inner = tuple(repeats) + ((name,) if kind == "repeat" else ())
+            questions_of(child, child_path, out, groups + [child_path], inner)
         elif kind not in ("group", "repeat"):
-            out.append((child, child_path, groups))
+            out.append((child, child_path, groups, list(repeats)))
 
 
 def kind_of(bind, control):
@@ -230,9 +252,28 @@ def reference(path, walk):
     binds = {b.get("nodeset"): b for b in model.findall(f"{XF}bind")}
     body = doc.find("{http://www.w3.org/1999/xhtml}body")
     controls = {}
+    # Cascading selects: the list's instance id and the filter, by question path.
+    filters = {}
     for control in body.iter() if body is not None else []:
         if control.get("ref"):
             controls[control.get("ref")] = control.tag.rsplit("}", 1)[-1]
+            itemset = control.find(f"{XF}itemset")
+            match = re.fullmatch(
+                r"instance\('([^']+)'\)/root/item\[(.*)\]",
+                itemset.get("nodeset", "").strip() if itemset is not None else "",
+                re.S,
+            )
+            if match:
+                filters[control.get("ref")] = match.groups()
+    secondary = {
+        i.get("id"): [copy.deepcopy(item) for item in i.iter(f"{XF}item")]
+        for i in model.findall(f"{XF}instance")
+        if i.get("id")
+    }
+    for items in secondary.values():
+        for item in items:
+            for element in item.iter():
+                element.tag = element.tag.replace(XF, "")
     root_name = primary.tag.replace(XF, "")
 
     def strip_ns(element):
@@ -245,7 +286,14 @@ def reference(path, walk):
     questions_of(data, f"/{root_name}", questions, [])
     strings, numbers = literals(xform)
     out = []
-    for node, path, _ in questions:
+    # A repeat's count (`repeat_count`): the walk fills its first instance,
+    # which exists only while the count is at least 1.
+    counts = {}
+    for control in body.iter() if body is not None else []:
+        count = control.get("{http://openrosa.org/javarosa}count")
+        if control.tag.endswith("repeat") and count:
+            counts[control.get("nodeset")] = count
+    for node, path, _, repeats in questions:
         bind = binds.get(path)
         choices = [
             {"name": str(c.get("name")), "labels": label_dict(c.get("label"), default)}
@@ -262,6 +310,7 @@ def reference(path, walk):
                 "choices": choices,
                 "relevant": bind is not None and bind.get("relevant") is not None,
                 "constraint": bind is not None and bind.get("constraint") is not None,
+                "repeats": repeats,
             }
         )
     rng = random.Random(path.rsplit("/", 1)[-1])
@@ -298,24 +347,59 @@ def reference(path, walk):
                         target.text = ""
 
         steps = []
-        for q, (node, path, groups) in zip(out, questions):
+        for q, (node, path, groups, _) in zip(out, questions):
             target = element(path)
             recalculate()
             step = {"name": q["name"], "relevant": None, "value": None, "constraint": None}
+            # What ODK has calculated from the answers so far.
+            step["calculated"] = {
+                nodeset.rsplit("/", 1)[-1]: (element(nodeset).text or "")
+                for nodeset, bind in binds.items()
+                if bind.get("calculate")
+                and not bind.get("{http://openrosa.org/javarosa}preload")
+                and element(nodeset) is not None
+            }
             try:
                 relevant = True
                 for nodeset in groups + [path]:
                     bind = binds.get(nodeset)
                     if bind is not None and bind.get("relevant"):
                         relevant = relevant and evaluate(doc_root, bind.get("relevant"), element(nodeset))
+                    if nodeset in counts:
+                        token = parsed(counts[nodeset])
+                        n = token.evaluate(XPathContext(doc_root, item=element(nodeset)))
+                        if isinstance(n, list):
+                            n = token.string_value(n[0]) if n else ""
+                        relevant = relevant and number(n) >= 1
                 step["relevant"] = relevant
             except Exception as error:
                 step["error"] = f"relevant: {error}"
                 steps.append(step)
                 continue
+            names = [c["name"] for c in q["choices"]]
+            if path in filters and relevant:
+                # ODK offers the items whose filter holds, each evaluated
+                # with the item as context; the items sit under the primary
+                # instance here so its absolute paths still resolve.
+                instance_id, predicate = filters[path]
+                holder = ET.SubElement(tree, "fieldkit_itemset")
+                holder.extend(copy.deepcopy(secondary.get(instance_id, [])))
+                try:
+                    names = [
+                        item.findtext("name") or ""
+                        for item in holder
+                        if evaluate(doc_root, predicate, item)
+                    ]
+                    step["offered"] = names
+                except Exception as error:
+                    step["error"] = f"choice_filter: {error}"
+                tree.remove(holder)
+                if "error" in step:
+                    steps.append(step)
+                    continue
             value = None
             if relevant and rng.random() < 0.8:
-                value = generate(q["type"], [c["name"] for c in q["choices"]], strings, numbers, rng)
+                value = generate(q["type"], names, strings, numbers, rng)
             if value is not None and value != "" and target is not None:
                 target.text = value
                 step["tried"] = value

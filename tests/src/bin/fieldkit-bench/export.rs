@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use fieldkit_protocols::{library, Protocol};
-use fieldkit_sync_server::admin;
-use fieldkit_sync_server::store::SqliteStore;
+use fieldkit_sync_server::config::DatabaseUrl;
+use fieldkit_sync_server::store::postgres::scratch::ScratchDatabase;
+use fieldkit_sync_server::store::{SqliteStore, Store};
+use fieldkit_sync_server::{admin, Config};
 use rusqlite::{params, Connection};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -25,7 +27,7 @@ const TEMPLATES: usize = 64;
 const TX_ROWS: usize = 20_000;
 
 /// `fieldkit-server` built beside this driver (`scripts/bench` builds both).
-fn server_binary() -> Result<PathBuf> {
+pub fn server_binary() -> Result<PathBuf> {
     let bin = std::env::current_exe()?.with_file_name("fieldkit-server");
     if !bin.exists() {
         bail!(
@@ -51,7 +53,7 @@ pub fn export_figures(sizes: &[usize]) -> Result<Vec<Figure>> {
             &["csv-wide"]
         };
         for format in formats {
-            let run = run_export(&bin, dir.path(), &protocol.id, format)?;
+            let run = run_export(&bin, dir.path(), None, &protocol.id, format)?;
             let (seconds, peak_kib) = (run.seconds, run.peak_kib);
             eprintln!(
                 "export {format} of {size} records: {seconds:.2} s wall, {:.2} s CPU, peak RSS {} MB, {} MB written",
@@ -76,24 +78,71 @@ pub fn export_figures(sizes: &[usize]) -> Result<Vec<Figure>> {
     Ok(figures)
 }
 
+/// The export of `size` records from a fresh PostgreSQL database on the
+/// server `admin_url` names, measured as the SQLite one is.
+pub fn postgres_export(admin_url: &str, size: usize) -> Result<Vec<Figure>> {
+    let bin = server_binary()?;
+    let db = ScratchDatabase::create(admin_url)?;
+    let dir = tempfile::tempdir()?;
+    let config = Config {
+        data: dir.path().to_owned(),
+        database: Some(DatabaseUrl::new(db.url.clone())),
+        ..Config::default()
+    };
+    let protocol = publish(&*fieldkit_sync_server::store::open(&config)?)?;
+    let started = Instant::now();
+    super::postgres::fill(&db.url, &protocol, &templates(&protocol)?, size)?;
+    eprintln!(
+        "filled PostgreSQL with {size} records in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let run = run_export(&bin, dir.path(), Some(&db.url), &protocol.id, "csv-wide")?;
+    eprintln!(
+        "PostgreSQL export csv-wide of {size} records: {:.2} s wall, {:.2} s CPU, peak RSS {} MB",
+        run.seconds,
+        run.cpu_seconds,
+        run.peak_kib / 1024
+    );
+    Ok(vec![Figure {
+        name: format!("PostgreSQL: export csv-wide, {size} records (time; peak RSS)"),
+        value: format!(
+            "{:.2} s (CPU {:.2} s); {:.0} MB",
+            run.seconds,
+            run.cpu_seconds,
+            run.peak_kib as f64 / 1024.0
+        ),
+        ceiling: "1M in 60 s; 100 MB (target)".to_owned(),
+        ratio: Some(60.0 / (run.seconds * 1e6 / size as f64)),
+        target: "1M < 60 s, < 100 MB",
+    }])
+}
+
+fn publish(store: &dyn Store) -> Result<Arc<Protocol>> {
+    let source = library::demo_source(CHILD_FILE);
+    let (protocol, _) =
+        admin::publish_source(store, CHILD_FILE, &source, OffsetDateTime::now_utc())?;
+    Ok(Arc::new(protocol))
+}
+
+/// [`TEMPLATES`] distinct sessions (ages vary), as ids and JSON.
+fn templates(protocol: &Arc<Protocol>) -> Result<Vec<(Uuid, String)>> {
+    let device = Uuid::new_v4();
+    (0..TEMPLATES)
+        .map(|n| {
+            let age = 8 + (n % 10) as u8;
+            let envelope = seal(device, protocol, &completed_session_with(protocol, age));
+            Ok((envelope.record_id, serde_json::to_string(&envelope)?))
+        })
+        .collect()
+}
+
 /// Publishes the child protocol and inserts `size` records straight into
 /// the store's SQLite file, in large transactions (not over HTTP: the
 /// figure is the export's).
 fn fill(dir: &Path, size: usize) -> Result<Arc<Protocol>> {
-    let store = SqliteStore::open_dir(dir)?;
-    let source = library::demo_source(CHILD_FILE);
-    let (protocol, _) =
-        admin::publish_source(&store, CHILD_FILE, &source, OffsetDateTime::now_utc())?;
-    drop(store);
-    let protocol = Arc::new(protocol);
+    let protocol = publish(&SqliteStore::open_dir(dir)?)?;
     let device = Uuid::new_v4();
-    let templates: Vec<(Uuid, String)> = (0..TEMPLATES)
-        .map(|n| {
-            let age = 8 + (n % 10) as u8;
-            let envelope = seal(device, &protocol, &completed_session_with(&protocol, age));
-            Ok((envelope.record_id, serde_json::to_string(&envelope)?))
-        })
-        .collect::<Result<_>>()?;
+    let templates = templates(&protocol)?;
     let started = Instant::now();
     let mut conn = Connection::open(dir.join("fieldkit.sqlite3"))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -142,11 +191,23 @@ struct ExportRun {
     bytes: u64,
 }
 
-/// Runs one export to a file and measures it.
-fn run_export(bin: &Path, data: &Path, protocol: &str, format: &str) -> Result<ExportRun> {
+/// Runs one export to a file and measures it: from the SQLite file in
+/// `data`, or from the PostgreSQL `database`.
+fn run_export(
+    bin: &Path,
+    data: &Path,
+    database: Option<&str>,
+    protocol: &str,
+    format: &str,
+) -> Result<ExportRun> {
     let out = data.join(format!("export-{format}.out"));
     let started = Instant::now();
-    let mut child = Command::new(bin)
+    let mut command = Command::new(bin);
+    match database {
+        Some(url) => command.env("FIELDKIT_DATABASE", url),
+        None => command.env_remove("FIELDKIT_DATABASE"),
+    };
+    let mut child = command
         .args(["export", "--data"])
         .arg(data)
         .args(["--protocol", protocol, "--format", format, "-o"])
