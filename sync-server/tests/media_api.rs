@@ -1,6 +1,8 @@
 //! Bundles on the server: `protocol publish` of a folder, a zip and a tar
 //! (hostile archives refused, metadata stripped before anything is stored),
 //! and the device API serving each media file by hash, with byte ranges.
+//! Every test runs on the run's backend (SQLite, or PostgreSQL on the second
+//! pass of `scripts/test`).
 
 mod support;
 
@@ -8,8 +10,8 @@ use std::io::Write;
 
 use fieldkit_protocols::{library, parse_protocol, ContentHash};
 use fieldkit_sync_server::admin;
-use fieldkit_sync_server::store::MediaStore;
-use support::TestServer;
+use fieldkit_sync_server::store::{MediaBlob, PublishOutcome, PublishedProtocol};
+use support::{TestServer, TestStore};
 use time::OffsetDateTime;
 
 const FOCUS: &str = "focus-group-visualisation.toml";
@@ -167,11 +169,11 @@ fn tar_of(files: &[(String, Vec<u8>, u8)]) -> Vec<u8> {
 #[test]
 fn publish_takes_a_zip_strips_the_photo_and_stores_only_clean_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let store = fieldkit_sync_server::store::SqliteStore::open_dir(dir.path()).unwrap();
+    let store = TestStore::new();
     let archive = dir.path().join("focus.zip");
     std::fs::write(&archive, zip_of(&photo_bundle_files())).unwrap();
     let (protocol, _) =
-        admin::publish_file(&store, &archive, None, OffsetDateTime::now_utc()).unwrap();
+        admin::publish_file(&*store, &archive, None, OffsetDateTime::now_utc()).unwrap();
     let entry = &protocol.media["cards/job-offer.jpg"];
     let stored = store.media_blob(&entry.sha256).unwrap().unwrap();
     assert_eq!(stored.mime, "image/jpeg");
@@ -204,23 +206,22 @@ fn publish_takes_a_tar_and_a_folder_and_both_give_the_same_version() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, bytes).unwrap();
     }
-    let a = fieldkit_sync_server::store::SqliteStore::open_dir(&dir.path().join("a")).unwrap();
-    let b = fieldkit_sync_server::store::SqliteStore::open_dir(&dir.path().join("b")).unwrap();
-    let (from_tar, _) = admin::publish_file(&a, &tar, None, OffsetDateTime::now_utc()).unwrap();
+    let (a, b) = (TestStore::new(), TestStore::new());
+    let (from_tar, _) = admin::publish_file(&*a, &tar, None, OffsetDateTime::now_utc()).unwrap();
     let (from_folder, _) =
-        admin::publish_file(&b, &folder, None, OffsetDateTime::now_utc()).unwrap();
+        admin::publish_file(&*b, &folder, None, OffsetDateTime::now_utc()).unwrap();
     assert_eq!(from_tar.content_hash(), from_folder.content_hash());
 }
 
 #[test]
 fn hostile_archives_are_refused_and_store_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let store = fieldkit_sync_server::store::SqliteStore::open_dir(dir.path()).unwrap();
+    let store = TestStore::new();
     let mut files = photo_bundle_files();
     let publish = |name: &str, bytes: Vec<u8>| {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
-        admin::publish_file(&store, &path, None, OffsetDateTime::now_utc())
+        admin::publish_file(&*store, &path, None, OffsetDateTime::now_utc())
             .unwrap_err()
             .to_string()
     };
@@ -258,9 +259,7 @@ fn hostile_archives_are_refused_and_store_nothing() {
         message.contains("media-svg") && message.contains("<script>"),
         "{message}"
     );
-    assert!(fieldkit_sync_server::store::Store::protocols(&store)
-        .unwrap()
-        .is_empty());
+    assert!(store.protocols().unwrap().is_empty());
 }
 
 #[cfg(unix)]
@@ -275,10 +274,61 @@ fn a_link_inside_a_bundle_folder_is_refused() {
         std::fs::write(path, bytes).unwrap();
     }
     std::os::unix::fs::symlink("/etc/passwd", folder.join("cards/secret.svg")).unwrap();
-    let store =
-        fieldkit_sync_server::store::SqliteStore::open_dir(&dir.path().join("data")).unwrap();
-    let error = admin::publish_file(&store, &folder, None, OffsetDateTime::now_utc())
+    let store = TestStore::new();
+    let error = admin::publish_file(&*store, &folder, None, OffsetDateTime::now_utc())
         .unwrap_err()
         .to_string();
     assert!(error.contains("is a link"), "{error}");
+}
+
+/// The store's side of R4: a version and its files are written together,
+/// files only with a new version; the same version again, or other content
+/// under its number, writes none of the files it brings.
+#[test]
+fn media_are_stored_only_with_a_new_version() {
+    let store = TestStore::new();
+    let blob = |bytes: &[u8]| MediaBlob {
+        sha256: ContentHash::of_bytes(bytes),
+        mime: "image/svg+xml".to_owned(),
+        bytes: bytes.to_vec(),
+    };
+    let version = |hash: &[u8], source: &str| PublishedProtocol {
+        protocol_id: "cards".to_owned(),
+        version: 1,
+        content_hash: ContentHash::of_bytes(hash),
+        source_toml: source.to_owned(),
+        published_at: OffsetDateTime::now_utc(),
+    };
+    let (first, later, refused) = (
+        blob(b"<svg/>"),
+        blob(b"<svg>2</svg>"),
+        blob(b"<svg>3</svg>"),
+    );
+    assert_eq!(
+        store
+            .publish_with_media(&version(b"a", "a"), std::slice::from_ref(&first))
+            .unwrap(),
+        PublishOutcome::Published
+    );
+    assert_eq!(
+        store.media_blob(&first.sha256).unwrap(),
+        Some(first.clone())
+    );
+    // The same version again brings a file it did not have: not stored.
+    assert_eq!(
+        store
+            .publish_with_media(&version(b"a", "a"), &[first, later.clone()])
+            .unwrap(),
+        PublishOutcome::AlreadyPublished
+    );
+    assert_eq!(store.media_blob(&later.sha256).unwrap(), None);
+    // Other content under the same number: refused, and nothing of it kept.
+    assert!(matches!(
+        store
+            .publish_with_media(&version(b"b", "b"), std::slice::from_ref(&refused))
+            .unwrap(),
+        PublishOutcome::Refused { .. }
+    ));
+    assert_eq!(store.media_blob(&refused.sha256).unwrap(), None);
+    assert_eq!(store.protocols().unwrap().len(), 1);
 }

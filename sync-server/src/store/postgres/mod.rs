@@ -22,6 +22,7 @@ mod accounts;
 mod batch;
 mod connect;
 pub mod copy;
+mod media;
 pub mod schema;
 pub mod scratch;
 mod sync;

@@ -93,6 +93,16 @@ INSERT INTO withdrawals (record_id, device_id, at)
     FROM tombstones ORDER BY record_id, received_at;
 ",
     },
+    Migration {
+        version: 3,
+        description: "protocol media (issue 18: picture cards, picture choices, audio)",
+        sql: "
+-- Files of published bundles by their SHA-256; each written with the first
+-- protocol version that names it, never changed (R4).
+CREATE TABLE media (
+    sha256 text PRIMARY KEY, mime text NOT NULL, bytes bytea NOT NULL);
+",
+    },
 ];
 
 /// The newest schema version this binary knows.
