@@ -45,7 +45,7 @@ fn picture_cards_choices_and_the_listen_button_at_phone_size() {
         let mut mirror = Mirror::new(&group, 12);
         loop {
             match mirror.session.next() {
-                Step::DataUse => shot("29-listen"),
+                Step::DataUse => shot("30-listen"),
                 Step::Question { question_id } if question_id == "card_job_offer" => {
                     // Quick-lock, others present, Home, Stop, add a participant:
                     // then the card (focusing it scrolls it into view), which
@@ -53,9 +53,9 @@ fn picture_cards_choices_and_the_listen_button_at_phone_size() {
                     display.focus_top();
                     display.tabs(5);
                     display.settle();
-                    shot("29-picture-card");
+                    shot("30-picture-card");
                     display.press_and_wait("Return", "the card full-screen");
-                    shot("29-picture-card-full");
+                    shot("30-picture-card-full");
                     display.press_and_wait("Return", "the card back in place");
                 }
                 Step::Question { question_id } if question_id == "ideas_sources" => {
@@ -64,7 +64,7 @@ fn picture_cards_choices_and_the_listen_button_at_phone_size() {
                     display.tabs(5);
                     display.keys(&["Return"]);
                     display.settle();
-                    shot("29-picture-choices");
+                    shot("30-picture-choices");
                     break;
                 }
                 _ => {}

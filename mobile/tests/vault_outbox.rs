@@ -173,6 +173,7 @@ fn withdrawal_deletes_the_respondents_data_and_queues_a_tombstone_for_every_reco
             // A state is a column in a file someone may have edited: the
             // server gets a tombstone for every record, sent or not.
             tombstones_queued: 4,
+            notes_deleted: 0,
             identity: IdentityDeletion::NoStore,
         }
     );

@@ -28,6 +28,8 @@ const MARKERS: &[&str] = &[
     "MARKER-CHILD-NAME",
     "MARKER-CHILD-PHONE",
     "MARKER-SUPERVISOR",
+    "MARKER-FEEDBACK-NOTE",
+    "feedback_inbox",
     // What a pinned protocol's id and settings' names would say about the study.
     "child-rapid-assessment",
     "protocol/",
@@ -129,6 +131,11 @@ fn no_marker_string_is_found_in_any_file_of_the_vault_folder_or_its_log() {
         .pin_protocol(&PinnedProtocol::from_listing(&listing))
         .unwrap();
     vault.set_device_id(Uuid::new_v4()).unwrap();
+    let feedback = feedback_note(&respondent, "MARKER-FEEDBACK-NOTE");
+    vault
+        .receive_feedback(std::slice::from_ref(&feedback))
+        .unwrap();
+    vault.acknowledge_note(feedback.note_id, at(4)).unwrap();
 
     let code = SupervisorCode::new("40715283");
     let mut identity = vault

@@ -28,6 +28,10 @@ pub enum Access {
     DownloadProtocols,
     OwnSyncStatus,
     ReadCompliance,
+    /// Set review states and write notes to researchers (supervisors only).
+    ReviewRecords,
+    /// A device reads the notes on its own records and acknowledges them.
+    ReceiveFeedback,
     ReadAnswers,
     ReadAuditLog,
     /// Who read answers (exports, downloads, table views): the part of the
@@ -42,8 +46,14 @@ pub enum Access {
 pub fn allows(role: Role, access: Access) -> bool {
     use Access::*;
     match role {
-        Role::Device => matches!(access, SubmitRecords | DownloadProtocols | OwnSyncStatus),
-        Role::Supervisor => matches!(access, DownloadProtocols | ReadCompliance | ReadDataAudit),
+        Role::Device => matches!(
+            access,
+            SubmitRecords | DownloadProtocols | OwnSyncStatus | ReceiveFeedback
+        ),
+        Role::Supervisor => matches!(
+            access,
+            DownloadProtocols | ReadCompliance | ReviewRecords | ReadDataAudit
+        ),
         Role::Analyst => matches!(access, DownloadProtocols | ReadAnswers),
         Role::Admin => matches!(
             access,

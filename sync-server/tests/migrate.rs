@@ -1,8 +1,8 @@
 //! `fieldkit-server migrate`: a SQLite data folder filled through the real
 //! API (records with findings, a conflict, a rejection, a withdrawal, web
-//! users and sessions, audited exports, a bundle's pictures and sounds) is
-//! copied into a PostgreSQL
-//! database; the copy reads back the same through the store, exports the
+//! users and sessions, audited exports, a supervisor's review with a note
+//! the phone acknowledged, a bundle's pictures and sounds) is copied into a
+//! PostgreSQL database; the copy reads back the same through the store, exports the
 //! same bytes, and a server on it knows the phone's token. Running it again
 //! copies nothing and passes; a withdrawal on the SQLite side afterwards
 //! makes the check fail instead of leaving the record in PostgreSQL.
@@ -12,11 +12,13 @@
 
 mod support;
 
+use fieldkit_protocols::feedback::{FeedbackAck, NoteText, ReviewDecision, ReviewState};
+use fieldkit_protocols::rules::Rule;
 use fieldkit_protocols::wire::Tombstone;
 use fieldkit_sync_server::access::{Principal, Role};
 use fieldkit_sync_server::export::{write_export, AgeGroups, Format};
 use fieldkit_sync_server::store::postgres::scratch::ScratchDatabase;
-use fieldkit_sync_server::store::{AuditEntry, Store, WebUser};
+use fieldkit_sync_server::store::{AuditEntry, ReviewFilter, Store, WebUser};
 use serde_json::json;
 use support::*;
 use time::OffsetDateTime;
@@ -168,6 +170,43 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
             now + time::Duration::hours(1),
         )
         .unwrap();
+    // A review: one record rejected with a note the phone acknowledged,
+    // another approved (three tables added after the first schemas).
+    let supervisor = Principal {
+        role: Role::Supervisor,
+        id: "sam".into(),
+    };
+    let reject = ReviewDecision::new(
+        Some(ReviewState::Rejected),
+        Some((
+            Some(Rule::R6),
+            NoteText::scrubbed("Rapport came after the sensitive questions.")
+                .unwrap()
+                .0,
+        )),
+    )
+    .unwrap();
+    let approve = ReviewDecision::new(Some(ReviewState::Approved), None).unwrap();
+    for (record, decision) in [(&records[0], &reject), (&records[1], &approve)] {
+        source
+            .store
+            .review_records(&supervisor, &[record.record_id], decision, now)
+            .unwrap();
+    }
+    let phone = Principal {
+        role: Role::Device,
+        id: device.to_string(),
+    };
+    let notes = source.store.device_feedback(&phone, device).unwrap();
+    assert_eq!(notes.len(), 1);
+    let ack = FeedbackAck {
+        note_id: notes[0].note_id,
+        acknowledged_at: now,
+    };
+    source
+        .store
+        .acknowledge_feedback(&phone, device, &[ack], now)
+        .unwrap();
     let csv = export(&*source.store, Format::CsvWide);
 
     let output = migrate(source.dir(), &target.url);
@@ -179,7 +218,7 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
     );
     assert_eq!(
         text.matches("same content").count(),
-        14,
+        17,
         "one line per table:\n{text}"
     );
     assert!(text.contains("Copied and checked"), "{text}");
@@ -293,6 +332,61 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
             .collect()
     };
     assert_eq!(users(&*copy), users(&*source.store));
+    let reviews = |store: &dyn Store| -> Vec<_> {
+        let queue = store
+            .review_queue(&supervisor, &ReviewFilter::default())
+            .unwrap();
+        queue
+            .iter()
+            .map(|item| {
+                let review = store
+                    .record_review(&supervisor, item.record_id)
+                    .unwrap()
+                    .unwrap();
+                let notes: Vec<_> = review
+                    .notes
+                    .into_iter()
+                    .map(|n| {
+                        (
+                            n.note_id,
+                            n.rule,
+                            n.text,
+                            n.author,
+                            micros(n.written_at),
+                            n.acknowledged_at.map(micros),
+                        )
+                    })
+                    .collect();
+                let history: Vec<_> = review
+                    .history
+                    .into_iter()
+                    .map(|h| (h.actor, h.change, micros(h.at)))
+                    .collect();
+                let item = review.item;
+                (
+                    item.record_id,
+                    item.state,
+                    item.rules,
+                    item.reference,
+                    item.notes,
+                    item.acknowledged,
+                    notes,
+                    history,
+                )
+            })
+            .collect()
+    };
+    let moved_reviews = reviews(&*copy);
+    assert_eq!(moved_reviews, reviews(&*source.store));
+    assert_eq!(moved_reviews[0].5, 1, "the acknowledgement moved");
+    assert_eq!(
+        copy.review_counts(&supervisor).unwrap(),
+        source.store.review_counts(&supervisor).unwrap()
+    );
+    assert!(copy.device_feedback(&phone, device).unwrap().is_empty());
+    // History ids go on after the copied ones.
+    copy.review_records(&supervisor, &[records[2].record_id], &approve, now)
+        .unwrap();
     assert!(users(&*copy)[1].2.is_some(), "sam stays disabled");
     // The withdrawal stays final in the copy: nobody may store the id again.
     let again = fieldkit_sync_server::store::VerifiedRecord {

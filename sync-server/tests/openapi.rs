@@ -6,6 +6,7 @@ mod support;
 
 use std::collections::BTreeSet;
 
+use fieldkit_protocols::feedback::*;
 use fieldkit_protocols::rules::Rule;
 use fieldkit_protocols::wire::*;
 use serde::Serialize;
@@ -116,6 +117,38 @@ fn openapi_schemas_match_wire_types() {
             token: WireSecret::new("t".into()),
             project: "p".into(),
             researcher: "r".into(),
+        }],
+    );
+    let note = FeedbackNote {
+        note_id: id,
+        record_id: id,
+        reference: "K7QM-2XHD-P".into(),
+        protocol_id: "p".into(),
+        rule: Some(Rule::R6),
+        text: "t".into(),
+        state: ReviewState::Rejected,
+        written_at: time::OffsetDateTime::UNIX_EPOCH,
+    };
+    assert_twin("FeedbackNote", std::slice::from_ref(&note));
+    assert_twin(
+        "FeedbackResponse",
+        &[FeedbackResponse { notes: vec![note] }],
+    );
+    let ack = FeedbackAck {
+        note_id: id,
+        acknowledged_at: time::OffsetDateTime::UNIX_EPOCH,
+    };
+    assert_twin("FeedbackAck", std::slice::from_ref(&ack));
+    assert_twin("AckBatch", &[AckBatch::new(vec![ack])]);
+    let ack_result = AckResult {
+        note_id: id,
+        status: AckStatus::Acknowledged,
+    };
+    assert_twin("AckResult", std::slice::from_ref(&ack_result));
+    assert_twin(
+        "AckResponse",
+        &[AckResponse {
+            results: vec![ack_result],
         }],
     );
     assert_twin(

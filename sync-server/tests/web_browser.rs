@@ -380,3 +380,183 @@ async fn admin_reads_the_audit_and_disables_a_user_in_a_real_browser() {
     assert_eq!(analyst.get(&server.url("/web/tables")).await.0, 303);
     client.close().await.unwrap();
 }
+
+/// Issue 20 in the browser: the supervisor's review queue puts the record
+/// with a finding first, a record is ticked from the keyboard, rejected with
+/// a note tied to R6, and the counts and the record's page follow; the team
+/// view shows each researcher. Screenshots of the queue, the record's review
+/// and the team view.
+#[tokio::test]
+async fn supervisor_reviews_from_the_queue_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let protocol = server.publish_shipped(CHILD_FILE);
+    let (device, token) = server.enrol("Amina").await;
+    let (other, other_token) = server.enrol("Kwame").await;
+    let mut records = Vec::new();
+    for _ in 0..3 {
+        records.push(seal(device, &protocol, child_session(&protocol)));
+    }
+    let mut start = start(&protocol, Some(13));
+    start.interviewer_languages = vec!["fr".to_owned()];
+    let flagged = seal(device, &protocol, completed_session(&protocol, start));
+    records.push(flagged.clone());
+    server.submit(&token, &records).await;
+    server
+        .submit(
+            &other_token,
+            &[seal(other, &protocol, child_session(&protocol))],
+        )
+        .await;
+    let now = OffsetDateTime::now_utc();
+    admin_web::add_user(&*server.store, "sam", "supervisor", PASSWORD, now).unwrap();
+
+    let (_driver, port) = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let client = connect(port, downloads.path(), profile.path()).await;
+    log_in(&client, &server, "sam").await;
+    client.goto(&server.url("/web/review")).await.unwrap();
+    let first_row = client
+        .find(Locator::Css("#queue tr:nth-child(2)"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        first_row.contains("R14") && first_row.contains(&flagged.respondent),
+        "{first_row}"
+    );
+    let counts = client
+        .find(Locator::Id("counts"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(counts.contains("Received: 5"), "{counts}");
+
+    // Tick the flagged record with the keyboard, as a supervisor tabbing
+    // through the queue would.
+    client
+        .find(Locator::Id(&format!("pick-{}", flagged.record_id)))
+        .await
+        .unwrap()
+        .send_keys(" ")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#decide option[value='rejected']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#note-rule option[value='R6']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("note"))
+        .await
+        .unwrap()
+        .send_keys("The questions about work came before rapport was confirmed. Confirm rapport first, then ask them.")
+        .await
+        .unwrap();
+    std::fs::write(
+        screenshots().join("web-review-queue.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    client
+        .find(Locator::Id("apply"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Id("notice"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(notice.contains("1 record marked rejected."), "{notice}");
+    let counts = client
+        .find(Locator::Id("counts"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        counts.contains("Received: 4") && counts.contains("Rejected: 1"),
+        "{counts}"
+    );
+
+    client
+        .goto(&server.url(&format!("/web/review/record?id={}", flagged.record_id)))
+        .await
+        .unwrap();
+    let notes = client
+        .find(Locator::Id("notes"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        notes.contains("R6") && notes.contains("not read yet"),
+        "{notes}"
+    );
+    let history = client
+        .find(Locator::Id("history"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        history.contains("Supervisor:sam") && history.contains("rejected"),
+        "{history}"
+    );
+    std::fs::write(
+        screenshots().join("web-review-record.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // The team view: a row and a chart per researcher, flags explained.
+    client.goto(&server.url("/web/team")).await.unwrap();
+    let team = client
+        .find(Locator::Id("team"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        team.contains("Amina 4 4 0 0") && team.contains("Kwame 1 1 0 0"),
+        "{team}"
+    );
+    let flags = client
+        .find(Locator::Id("flags"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(flags.contains("exactly the same"), "{flags}");
+    std::fs::write(
+        screenshots().join("web-team.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    client.close().await.unwrap();
+}

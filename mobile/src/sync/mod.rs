@@ -7,11 +7,13 @@
 //! safe because the server answers a record it already has as `duplicate`.
 //!
 //! Stages, one module each: [`transport`] (requests, retries with backoff
-//! and jitter), [`enrol`], [`protocols`], [`drain`] (the outbox).
+//! and jitter), [`enrol`], [`protocols`], [`drain`] (the outbox),
+//! [`feedback`] (the supervisor's notes down, acknowledgements up).
 
 mod clock;
 mod drain;
 mod enrol;
+mod feedback;
 mod media;
 mod protocols;
 mod transport;
@@ -24,6 +26,7 @@ use fieldkit_protocols::Rule;
 pub use clock::ClockCheck;
 pub use drain::{SyncOutcome, SyncProgress, SyncReport};
 pub use enrol::{enrol, Enrolment};
+pub use feedback::FeedbackReport;
 pub use media::{media_complete, MediaReport};
 pub use protocols::{download_protocols, ProtocolsReport};
 pub use transport::Offline;
@@ -129,6 +132,12 @@ impl SyncClient {
         progress: impl FnMut(SyncProgress),
     ) -> Result<SyncOutcome, SyncError> {
         drain::drain(&self.transport, &self.config, vault, progress).await
+    }
+
+    /// Sends the researcher's acknowledgements of supervisor notes, then
+    /// fetches the notes on this device's records into the vault.
+    pub async fn exchange_feedback(&self, vault: &mut Vault) -> Result<FeedbackReport, SyncError> {
+        feedback::exchange(&self.transport, &self.config, vault).await
     }
 
     /// Request bytes this client has put on the wire so far (gzip bodies,

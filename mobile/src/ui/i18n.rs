@@ -486,6 +486,33 @@ strings! {
     },
     FwStateRejected => { en: "Refused by the server ({rule}): {reason}", fr: "Refusé par le serveur ({rule}) : {reason}" },
     FwDeletionRequest => { en: "Deletion request", fr: "Demande de suppression" },
+    // The supervisor's notes (issue 20).
+    FbTitle => { en: "From your supervisor", fr: "De la part de votre superviseur" },
+    FbIntro => {
+        en: "Your supervisor reviewed these records. Read each note, then say you have read it: your supervisor sees that after the next sync.",
+        fr: "Votre superviseur a relu ces enregistrements. Lisez chaque note, puis indiquez que vous l’avez lue : votre superviseur le verra après la prochaine synchronisation.",
+    },
+    FbNone => { en: "No notes from your supervisor.", fr: "Aucune note de votre superviseur." },
+    FbUnread => { en: "Notes to read: {count}", fr: "Notes à lire : {count}" },
+    FbAllRead => { en: "You have read every note.", fr: "Vous avez lu toutes les notes." },
+    FbOpen => { en: "Read the notes", fr: "Lire les notes" },
+    FbRecord => { en: "Record {reference} · {protocol}", fr: "Enregistrement {reference} · {protocol}" },
+    FbAnonymous => { en: "anonymous refusal", fr: "refus anonyme" },
+    FbStateReceived => { en: "Not reviewed yet", fr: "Pas encore relu" },
+    FbStateApproved => { en: "Approved", fr: "Approuvé" },
+    FbStateHasIssues => { en: "Has issues", fr: "À revoir" },
+    FbStateRejected => { en: "Rejected", fr: "Rejeté" },
+    FbManual => { en: "What the manual says ({rule}):", fr: "Ce que dit le manuel ({rule}) :" },
+    FbWritten => { en: "Written {when}", fr: "Écrite le {when}" },
+    FbAcknowledge => { en: "I have read this", fr: "J’ai lu cette note" },
+    FbAckWaiting => {
+        en: "Read {when}. Your supervisor sees this after the next sync.",
+        fr: "Lue le {when}. Votre superviseur le verra après la prochaine synchronisation.",
+    },
+    FbAckSent => {
+        en: "Read {when}. Your supervisor knows you have read it.",
+        fr: "Lue le {when}. Votre superviseur sait que vous l’avez lue.",
+    },
 }
 
 /// The text for `key` in `lang`.

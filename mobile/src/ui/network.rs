@@ -182,6 +182,10 @@ async fn sync_once(vault: &mut Vault, mut report: impl FnMut(SyncRun)) -> SyncRu
             if let Err(error) = client.download_protocols(vault).await {
                 tracing::warn!(%error, "protocols not refreshed");
             }
+            // The supervisor's notes come back; acknowledgements go up.
+            if let Err(error) = client.exchange_feedback(vault).await {
+                tracing::warn!(%error, "supervisor notes not exchanged");
+            }
             let now = OffsetDateTime::now_utc()
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default();

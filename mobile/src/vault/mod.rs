@@ -11,6 +11,7 @@
 mod access;
 mod crypto;
 mod error;
+mod feedback;
 mod header;
 mod identity;
 pub mod keys;
@@ -30,6 +31,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 pub use error::VaultError;
+pub use feedback::ReceivedNote;
 pub use identity::{
     supervisor_code_acceptable, IdentityDeletion, IdentityState, IdentityStore, PersonalDetails,
     IDENTITY_ATTEMPTS, IDENTITY_FILE,

@@ -73,6 +73,8 @@ pub struct WithdrawalReport {
     /// said (a state can be rolled back in the file): the server deletes
     /// what it has and refuses the rest if they ever arrive.
     pub tombstones_queued: usize,
+    /// Supervisor notes about their records deleted from the phone.
+    pub notes_deleted: usize,
     /// What became of their entry in the identity store.
     pub identity: IdentityDeletion,
 }
@@ -206,7 +208,8 @@ impl Vault {
     /// A respondent withdraws (R9): their sessions are deleted from the
     /// phone, every outbox record of theirs is deleted and, whatever its
     /// state says, a tombstone is queued for it; their identity entry is
-    /// deleted even while the identity store is closed. The vault's part is
+    /// deleted even while the identity store is closed, and the supervisor's
+    /// notes on their records go too. The vault's part is
     /// one transaction, and nothing of it stays in the WAL.
     pub fn withdraw(&mut self, respondent: &RefNumber) -> Result<WithdrawalReport, VaultError> {
         let sessions: Vec<Uuid> = self
@@ -266,6 +269,7 @@ impl Vault {
                 insert(w, tombstone.tombstone_id, &meta, &json)?;
                 report.tombstones_queued += 1;
             }
+            report.notes_deleted = super::feedback::forget_respondent(w, respondent)?;
             Ok(report)
         })?;
         report.identity = super::identity::forget_respondent(self, respondent)?;

@@ -10,8 +10,9 @@ use fieldkit_protocols::{library, parse_protocol};
 
 use super::PASSPHRASE;
 
-/// Makes the vault in `dir` at the shipped Argon2 cost, in app language `lang`.
-pub fn enrolled_phone(dir: &std::path::Path, lang: &str) {
+/// Makes the vault in `dir` at the shipped Argon2 cost, in app language
+/// `lang`, and hands it back still open.
+pub fn enrolled_phone(dir: &std::path::Path, lang: &str) -> Vault {
     let mut vault =
         Vault::create(dir, &Passphrase::new(PASSPHRASE), VaultSettings::default()).unwrap();
     for setting in [
@@ -38,6 +39,6 @@ pub fn enrolled_phone(dir: &std::path::Path, lang: &str) {
                 .unwrap();
         }
     }
-    drop(vault);
     std::fs::write(dir.join("language"), lang).unwrap();
+    vault
 }

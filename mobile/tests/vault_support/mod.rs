@@ -135,3 +135,18 @@ pub fn envelope(respondent: &str, body: &str) -> fieldkit_protocols::wire::Recor
     envelope.content_hash = envelope.computed_hash();
     envelope
 }
+
+/// A supervisor's note on a record of `respondent`'s, as the server sends it.
+pub fn feedback_note(respondent: &str, text: &str) -> fieldkit_protocols::feedback::FeedbackNote {
+    use fieldkit_protocols::feedback::{FeedbackNote, ReviewState};
+    FeedbackNote {
+        note_id: Uuid::new_v4(),
+        record_id: Uuid::new_v4(),
+        reference: respondent.into(),
+        protocol_id: "child-rapid-assessment".into(),
+        rule: Some(fieldkit_protocols::Rule::R6),
+        text: text.into(),
+        state: ReviewState::Rejected,
+        written_at: at(1),
+    }
+}

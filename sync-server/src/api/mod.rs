@@ -5,10 +5,12 @@
 pub mod enrol;
 pub mod errors;
 pub mod extract;
+pub mod feedback;
 pub mod gzip;
 pub mod media;
 pub mod openapi;
 pub mod openapi_events;
+pub mod openapi_feedback;
 pub mod protocols;
 pub mod records;
 pub mod tombstones;
@@ -80,6 +82,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(records::submit_records))
         .routes(routes!(records::sync_status))
         .routes(routes!(tombstones::submit_tombstones))
+        .routes(routes!(feedback::feedback))
+        .routes(routes!(feedback::acknowledge))
 }
 
 /// The OpenAPI document of every route [`app`] serves.

@@ -322,6 +322,7 @@ pub fn with_limits(
     for (schema, field, item) in [
         ("RecordBatch", "records", "RecordEnvelope"),
         ("TombstoneBatch", "tombstones", "Tombstone"),
+        ("AckBatch", "acks", "FeedbackAck"),
     ] {
         if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(schema) {
             object.properties.insert(

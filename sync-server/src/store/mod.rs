@@ -17,6 +17,7 @@
 mod accounts;
 pub mod media;
 pub mod postgres;
+pub mod review;
 mod rows;
 pub mod sqlite;
 pub mod web;
@@ -31,6 +32,7 @@ use crate::access::{Forbidden, Principal};
 
 pub use media::{MediaBlob, MediaStore};
 pub use postgres::{PgOptions, PgStore};
+pub use review::{QueueItem, RecordReview, ReviewEvent, ReviewFilter, ReviewNote, ReviewStore};
 pub use sqlite::SqliteStore;
 pub use web::{
     AuditFilter, FailedLogin, LoginFailures, ScanPurpose, ScannedRecord, WebSession, WebStore,
@@ -176,7 +178,7 @@ pub struct AuditEntry {
     pub source: Option<String>,
 }
 
-pub trait Store: WebStore + MediaStore + Send + Sync + 'static {
+pub trait Store: WebStore + ReviewStore + MediaStore + Send + Sync + 'static {
     // Protocols (R4).
     fn publish(&self, protocol: &PublishedProtocol) -> Result<PublishOutcome, StoreError>;
     fn protocols(&self) -> Result<Vec<PublishedProtocol>, StoreError>;
@@ -241,8 +243,9 @@ pub trait Store: WebStore + MediaStore + Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Withdrawal (R9), which belongs to the record's owner and is final.
     /// When the record is stored and `tombstone.device_id` sent it, deletes
-    /// it, its findings and the device's conflicting copies, and marks the
-    /// id withdrawn for good: `Deleted`, then `AlreadyDeleted` for resends.
+    /// it, its findings, its review (state, notes, history) and the device's
+    /// conflicting copies, and marks the id withdrawn for good: `Deleted`,
+    /// then `AlreadyDeleted` for resends.
     /// Otherwise (an id not seen, or another device's record) nothing is
     /// deleted and the tombstone is kept for its own device only: `Unknown`;
     /// if that device later sends the id, `store_batch` refuses it and the

@@ -11,9 +11,11 @@ use super::{Device, StoreError};
 /// The SQLite schema's version, kept in `PRAGMA user_version`. The schema
 /// below is written with `IF NOT EXISTS` and applied on every open; bump this
 /// when a change means an older binary must not open the file any more (it
-/// then refuses it, as PostgreSQL's migrations do). 2: protocol media (a
-/// binary without them would read a bundle's protocols as unknown fields).
-pub(super) const SQLITE_SCHEMA_VERSION: u32 = 2;
+/// then refuses it, as PostgreSQL's migrations do). 2: review tables (a
+/// binary without them would withdraw a record and keep its notes, R9).
+/// 3: protocol media (a binary without them would read a bundle's
+/// protocols as unknown fields).
+pub(super) const SQLITE_SCHEMA_VERSION: u32 = 3;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS protocols (

@@ -78,8 +78,9 @@ impl SqliteStore {
             .is_some();
         let migrated = conn
             .execute_batch(&format!(
-                "{SCHEMA} {} {} PRAGMA user_version = {SQLITE_SCHEMA_VERSION};",
+                "{SCHEMA} {} {} {} PRAGMA user_version = {SQLITE_SCHEMA_VERSION};",
                 super::web::WEB_SCHEMA,
+                super::review::REVIEW_SCHEMA,
                 super::media::MEDIA_SCHEMA
             ))
             .map_err(StoreError::from)
@@ -384,6 +385,7 @@ impl Store for SqliteStore {
                 "DELETE FROM compliance_findings WHERE record_id = ?1",
                 params![record],
             )?;
+            super::review::forget_record(&tx, &record)?;
             final_withdrawal(&tx, &record, &device, now)?;
         }
         tx.execute(

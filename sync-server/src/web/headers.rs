@@ -68,7 +68,12 @@ th{background:#eef}td.n{text-align:right}.caveat{background:#fff3cd;border:1px s
 .gap{background:#f8d7da}.window{background:#d1e7dd}.muted{color:#666}form.inline{display:inline}
 form.filters{display:flex;gap:.8em;flex-wrap:wrap;align-items:end;margin:.6em 0}
 form.filters label{display:flex;flex-direction:column;font-size:.9em}
-.rule{font-weight:bold;white-space:nowrap}";
+.rule{font-weight:bold;white-space:nowrap}
+ul.counts{display:flex;gap:1em;list-style:none;padding:0;margin:.4em 0}
+select{max-width:24em}fieldset{border:1px solid #bbb;display:flex;gap:.8em;flex-wrap:wrap;align-items:end}
+label.note{display:flex;flex-direction:column;flex:1 1 24em}textarea{font:inherit}
+.state-rejected{background:#f8d7da}.state-has_issues{background:#fff3cd}.state-approved{background:#d1e7dd}
+:focus-visible{outline:3px solid #1d3557;outline-offset:2px}";
 
 /// The stylesheet: public, the same for everyone, so it may be cached.
 pub async fn stylesheet() -> impl IntoResponse {

@@ -13,6 +13,9 @@ pub mod download;
 pub mod headers;
 pub mod login;
 pub mod request_log;
+pub mod review;
+pub mod team;
+pub mod team_stats;
 pub mod throttle;
 pub mod users;
 
@@ -38,6 +41,10 @@ pub fn routes() -> Router<AppState> {
         .route("/web", get(home))
         .route("/web/compliance", get(compliance::page))
         .route("/web/coverage", get(coverage::page))
+        .route("/web/review", get(review::queue))
+        .route("/web/review/record", get(review::record))
+        .route("/web/review/decide", post(review::decide))
+        .route("/web/team", get(team::page))
         .route("/web/devices", get(devices::page))
         .route("/web/devices/enrol", post(devices::enrol))
         .route("/web/devices/revoke", post(devices::revoke))
@@ -91,6 +98,8 @@ pub fn layout(title: &str, who: Option<&User>, body: &str) -> Html<String> {
             "/web/coverage",
             "Coverage",
         );
+        link(&mut menu, Access::ReviewRecords, "/web/review", "Review");
+        link(&mut menu, Access::ReviewRecords, "/web/team", "Team");
         if allows(role, Access::ReadCompliance) || allows(role, Access::ManageDevices) {
             menu.push_str("<a href=\"/web/devices\">Devices</a>");
         }

@@ -94,6 +94,7 @@ pub(crate) fn HomeScreen() -> Element {
                 p { "{warning}" }
             }
         }
+        super::feedback::FeedbackCard {}
         p { id: "offline", class: "offline-note", role: "status", {text(lang, Key::FwOffline)} }
         section { class: "card", id: "sync-card",
             h2 { {text(lang, Key::FwSyncStatus)} }

@@ -151,6 +151,14 @@ impl FieldworkStore for VaultServices {
     }
 
     /// The vault deletes their identity entry itself, open store or not.
+    fn feedback(&self) -> Result<Vec<crate::vault::ReceivedNote>, ServiceError> {
+        self.with_open(|v| v.feedback())
+    }
+
+    fn acknowledge_note(&self, note_id: Uuid) -> Result<bool, ServiceError> {
+        self.with_open(|v| v.acknowledge_note(note_id, OffsetDateTime::now_utc()))
+    }
+
     fn withdraw(&self, respondent: &RefNumber) -> Result<WithdrawalReport, ServiceError> {
         self.with_open(|v| v.withdraw(respondent))
     }

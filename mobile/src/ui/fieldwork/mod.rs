@@ -1,6 +1,6 @@
 //! The fieldwork screens (issue 7): home, interviews, focus groups,
 //! observation sheets, the identity store, withdrawal, sync status and the
-//! language switch.
+//! language switch, and the supervisor's notes (issue 20).
 //!
 //! - `model`: the interview as plain data (what to show, which actions), tested without a renderer.
 //! - `store`: what the screens need from the vault; `live` implements it on the real files.
@@ -11,6 +11,7 @@ use fieldkit_protocols::model::Protocol;
 use std::sync::Arc;
 
 mod answer;
+mod feedback;
 mod home;
 mod identity;
 mod interview;
@@ -41,6 +42,8 @@ pub enum Route {
     Withdraw(String),
     Sync,
     Language,
+    /// The supervisor's notes (issue 20).
+    Feedback,
 }
 
 /// The fieldwork screens, shown once the phone is set up and unlocked.
@@ -74,6 +77,7 @@ pub fn FieldworkRoot() -> Element {
         Route::Withdraw(code) => format!("withdraw-{code}"),
         Route::Sync => "sync".to_owned(),
         Route::Language => "language".to_owned(),
+        Route::Feedback => "feedback".to_owned(),
     };
     rsx! {
         TopOfPage { at: route_name }
@@ -85,6 +89,7 @@ pub fn FieldworkRoot() -> Element {
             Route::Withdraw(code) => rsx! { records::WithdrawScreen { code } },
             Route::Sync => rsx! { records::SyncScreen {} },
             Route::Language => rsx! { records::LanguageSwitch {} },
+            Route::Feedback => rsx! { feedback::FeedbackScreen {} },
         }
     }
 }

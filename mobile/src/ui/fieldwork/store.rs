@@ -14,7 +14,9 @@ use uuid::Uuid;
 
 use super::SyncRun;
 use crate::ui::services::ServiceError;
-use crate::vault::{IdentityState, OutboxEntry, PersonalDetails, SessionSummary, WithdrawalReport};
+use crate::vault::{
+    IdentityState, OutboxEntry, PersonalDetails, ReceivedNote, SessionSummary, WithdrawalReport,
+};
 
 /// Where records stand, for the home and sync screens.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -99,6 +101,16 @@ pub trait FieldworkStore: Send + Sync {
     ) -> Result<(), ServiceError>;
     /// The strings anonymisation scrubs; empty when the store is closed.
     fn identity_strings(&self, reference: &RefNumber) -> Vec<String>;
+
+    /// The supervisor's notes on this phone's records.
+    fn feedback(&self) -> Result<Vec<ReceivedNote>, ServiceError> {
+        Ok(Vec::new())
+    }
+    /// The researcher read a note; the acknowledgement goes at the next sync.
+    fn acknowledge_note(&self, note_id: Uuid) -> Result<bool, ServiceError> {
+        let _ = note_id;
+        Err(ServiceError::NotAvailable)
+    }
 
     /// Starts sending the outbox to the server. The receiver gets progress,
     /// then the outcome; meanwhile other calls answer [`ServiceError::Busy`].

@@ -203,6 +203,44 @@ const TABLES: &[Table] = &[
         key: 1,
         sqlite_id: None,
     },
+    Table {
+        name: "review_states",
+        columns: &[
+            ("record_id", Id),
+            ("state", Text),
+            ("changed_by", Text),
+            ("changed_at", Time),
+        ],
+        key: 1,
+        sqlite_id: None,
+    },
+    Table {
+        name: "review_notes",
+        columns: &[
+            ("note_id", Id),
+            ("record_id", Id),
+            ("rule", Text),
+            ("text", Text),
+            ("author", Text),
+            ("written_at", Time),
+            ("acknowledged_at", Time),
+            ("ack_received_at", Time),
+        ],
+        key: 1,
+        sqlite_id: None,
+    },
+    Table {
+        name: "review_history",
+        columns: &[
+            ("id", Int),
+            ("record_id", Id),
+            ("actor", Text),
+            ("change", Text),
+            ("at", Time),
+        ],
+        key: 1,
+        sqlite_id: None,
+    },
 ];
 
 /// One value, as both stores can give and take it.
@@ -343,7 +381,12 @@ pub fn sqlite_to_postgres(
     let report = result?;
     to.block(async {
         let client = to.client().await?;
-        for table in ["rejections", "compliance_findings", "audit_log"] {
+        for table in [
+            "rejections",
+            "compliance_findings",
+            "audit_log",
+            "review_history",
+        ] {
             // New rows go on after the copied ids.
             client
                 .execute(

@@ -23,6 +23,7 @@ mod batch;
 mod connect;
 pub mod copy;
 mod media;
+mod review;
 pub mod schema;
 pub mod scratch;
 mod sync;

@@ -95,6 +95,27 @@ INSERT INTO withdrawals (record_id, device_id, at)
     },
     Migration {
         version: 3,
+        description: "supervisor review: states, notes to the researcher, history",
+        sql: "
+-- A record with no review_states row is 'received'.
+CREATE TABLE review_states (
+    record_id uuid PRIMARY KEY, state text NOT NULL, changed_by text NOT NULL,
+    changed_at timestamptz NOT NULL);
+CREATE TABLE review_notes (
+    note_id uuid PRIMARY KEY, record_id uuid NOT NULL, rule text, text text NOT NULL,
+    author text NOT NULL, written_at timestamptz NOT NULL, acknowledged_at timestamptz,
+    ack_received_at timestamptz);
+CREATE INDEX review_notes_record ON review_notes (record_id, written_at);
+CREATE TABLE review_history (
+    id bigserial PRIMARY KEY, record_id uuid NOT NULL, actor text NOT NULL, change text NOT NULL,
+    at timestamptz NOT NULL);
+CREATE INDEX review_history_record ON review_history (record_id, id);
+-- The queue's rule filter.
+CREATE INDEX compliance_findings_rule ON compliance_findings (record_id, rule);
+",
+    },
+    Migration {
+        version: 4,
         description: "protocol media (issue 18: picture cards, picture choices, audio)",
         sql: "
 -- Files of published bundles by their SHA-256; each written with the first

@@ -362,6 +362,7 @@ impl Store for PgStore {
                     &[&t.record_id],
                 )
                 .await?;
+                super::review::forget_record(&tx, t.record_id).await?;
                 final_withdrawals(&tx, &[t.record_id], &[t.device_id], now).await?;
             }
             tx.execute(
