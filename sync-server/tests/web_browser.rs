@@ -82,27 +82,9 @@ async fn connect(port: u16, downloads: &Path, profile: &Path) -> Client {
 
 async fn log_in(client: &Client, server: &TestServer, login: &str) {
     client.goto(&server.url("/login")).await.unwrap();
-    client
-        .find(Locator::Id("login"))
-        .await
-        .unwrap()
-        .send_keys(login)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(client, Locator::Id("login"), login).await;
+    type_into(client, Locator::Id("password"), PASSWORD).await;
+    click(client, Locator::Id("sign-in")).await;
     // The click only starts the form post; wait for the signed-in page, or
     // the next `goto` cancels the post before its cookie is set.
     client
@@ -123,6 +105,46 @@ fn screenshots() -> PathBuf {
     };
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Clicks the element `at` points to.
+async fn click(client: &Client, at: Locator<'_>) {
+    client.find(at).await.unwrap().click().await.unwrap();
+}
+
+/// Types `text` into the field `at` points to.
+async fn type_into(client: &Client, at: Locator<'_>, text: &str) {
+    client
+        .find(at)
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// The text of the element `at` points to, on the page as it is.
+async fn text_of(client: &Client, at: Locator<'_>) -> String {
+    client.find(at).await.unwrap().text().await.unwrap()
+}
+
+/// The text of the element `at` points to, once it is there (a page that
+/// is still loading gets up to 30 s).
+async fn wait_text(client: &Client, at: Locator<'_>) -> String {
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(at)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Saves the window as `name` in the screenshots folder.
+async fn shoot(client: &Client, name: &str) {
+    std::fs::write(screenshots().join(name), client.screenshot().await.unwrap()).unwrap();
 }
 
 /// Waits for a finished download (Chromium writes `.crdownload` first).
@@ -163,45 +185,19 @@ async fn supervisor_and_analyst_pages_in_a_real_browser() {
 
     log_in(&client, &server, "sam").await;
     client.goto(&server.url("/web/compliance")).await.unwrap();
-    let log = client
-        .find(Locator::Id("deviations"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let log = text_of(&client, Locator::Id("deviations")).await;
     assert!(log.contains("R14"), "deviation log: {log}");
     assert!(log.contains("same language as the children"));
-    std::fs::write(
-        screenshots().join("web-compliance.png"),
-        client.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    shoot(&client, "web-compliance.png").await;
     // R15: the supervisor sees each researcher's code-of-practice acceptance.
     client.goto(&server.url("/web/devices")).await.unwrap();
-    let devices = client
-        .find(Locator::Id("devices"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let devices = text_of(&client, Locator::Id("devices")).await;
     assert!(
         devices.contains("accepted 2026-01-05 (en)"),
         "devices: {devices}"
     );
-    std::fs::write(
-        screenshots().join("web-devices.png"),
-        client.screenshot().await.unwrap(),
-    )
-    .unwrap();
-    client
-        .find(Locator::Css("header form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    shoot(&client, "web-devices.png").await;
+    click(&client, Locator::Css("header form button")).await;
     // Let the log-out land before signing in again, or its cleared cookie
     // could arrive after the new one.
     client
@@ -216,36 +212,14 @@ async fn supervisor_and_analyst_pages_in_a_real_browser() {
         .goto(&server.url("/web/tables?ages=0-11,12-14,15-17"))
         .await
         .unwrap();
-    let caveat = client
-        .find(Locator::Id("caveat"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let caveat = text_of(&client, Locator::Id("caveat")).await;
     assert!(caveat.contains("not representative"));
-    let first_table = client
-        .find(Locator::Css("table.disaggregated"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let first_table = text_of(&client, Locator::Css("table.disaggregated")).await;
     // The age question says 12 for every session: 7 is at least 5, so it is shown.
     assert!(first_table.contains("12-14 7 7"), "{first_table}");
-    std::fs::write(
-        screenshots().join("web-analyst-table.png"),
-        client.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    shoot(&client, "web-analyst-table.png").await;
 
-    client
-        .find(Locator::Id("dl-csv-wide"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, Locator::Id("dl-csv-wide")).await;
     let csv = downloaded(downloads.path(), "child-rapid-assessment-csv-wide.csv").await;
     let rows: Vec<&str> = csv.lines().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(rows.len(), 1 + 7, "header and seven sessions:\n{csv}");
@@ -296,20 +270,8 @@ async fn admin_reads_the_audit_and_disables_a_user_in_a_real_browser() {
         header_colour, "rgb(29, 53, 87)",
         "the stylesheet did not apply"
     );
-    client
-        .find(Locator::Id("action"))
-        .await
-        .unwrap()
-        .send_keys("export")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("filter"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&client, Locator::Id("action"), "export").await;
+    click(&client, Locator::Id("filter")).await;
     // The unfiltered page has an #audit table too: wait for the filtered page.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !client
@@ -325,57 +287,25 @@ async fn admin_reads_the_audit_and_disables_a_user_in_a_real_browser() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let table = client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Id("audit"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let table = wait_text(&client, Locator::Id("audit")).await;
     assert!(
         table.contains("Analyst:ana") && table.contains("export:csv-long"),
         "{table}"
     );
     assert!(!table.contains("login_ok"), "filtered to exports: {table}");
-    std::fs::write(
-        screenshots().join("web-audit.png"),
-        client.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    shoot(&client, "web-audit.png").await;
 
     client.goto(&server.url("/web/users")).await.unwrap();
-    client
-        .find(Locator::Css("form[action='/web/users/disable'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let notice = client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Id("notice"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(notice.contains("ana is disabled"), "{notice}");
-    let users = client
-        .find(Locator::Id("users"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(users.contains("ana analyst disabled"), "{users}");
-    std::fs::write(
-        screenshots().join("web-users.png"),
-        client.screenshot().await.unwrap(),
+    click(
+        &client,
+        Locator::Css("form[action='/web/users/disable'] button"),
     )
-    .unwrap();
+    .await;
+    let notice = wait_text(&client, Locator::Id("notice")).await;
+    assert!(notice.contains("ana is disabled"), "{notice}");
+    let users = text_of(&client, Locator::Id("users")).await;
+    assert!(users.contains("ana analyst disabled"), "{users}");
+    shoot(&client, "web-users.png").await;
     // Her open session ended with the click.
     assert_eq!(analyst.get(&server.url("/web/tables")).await.0, 303);
     client.close().await.unwrap();
@@ -416,85 +346,30 @@ async fn supervisor_reviews_from_the_queue_in_a_real_browser() {
     let client = connect(port, downloads.path(), profile.path()).await;
     log_in(&client, &server, "sam").await;
     client.goto(&server.url("/web/review")).await.unwrap();
-    let first_row = client
-        .find(Locator::Css("#queue tr:nth-child(2)"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let first_row = text_of(&client, Locator::Css("#queue tr:nth-child(2)")).await;
     assert!(
         first_row.contains("R14") && first_row.contains(&flagged.respondent),
         "{first_row}"
     );
-    let counts = client
-        .find(Locator::Id("counts"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let counts = text_of(&client, Locator::Id("counts")).await;
     assert!(counts.contains("Received: 5"), "{counts}");
 
     // Tick the flagged record with the keyboard, as a supervisor tabbing
     // through the queue would.
-    client
-        .find(Locator::Id(&format!("pick-{}", flagged.record_id)))
-        .await
-        .unwrap()
-        .send_keys(" ")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#decide option[value='rejected']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#note-rule option[value='R6']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("note"))
-        .await
-        .unwrap()
-        .send_keys("The questions about work came before rapport was confirmed. Confirm rapport first, then ask them.")
-        .await
-        .unwrap();
-    std::fs::write(
-        screenshots().join("web-review-queue.png"),
-        client.screenshot().await.unwrap(),
+    type_into(
+        &client,
+        Locator::Id(&format!("pick-{}", flagged.record_id)),
+        " ",
     )
-    .unwrap();
-    client
-        .find(Locator::Id("apply"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let notice = client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Id("notice"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    .await;
+    click(&client, Locator::Css("#decide option[value='rejected']")).await;
+    click(&client, Locator::Css("#note-rule option[value='R6']")).await;
+    type_into(&client, Locator::Id("note"), "The questions about work came before rapport was confirmed. Confirm rapport first, then ask them.").await;
+    shoot(&client, "web-review-queue.png").await;
+    click(&client, Locator::Id("apply")).await;
+    let notice = wait_text(&client, Locator::Id("notice")).await;
     assert!(notice.contains("1 record marked rejected."), "{notice}");
-    let counts = client
-        .find(Locator::Id("counts"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let counts = text_of(&client, Locator::Id("counts")).await;
     assert!(
         counts.contains("Received: 4") && counts.contains("Rejected: 1"),
         "{counts}"
@@ -504,59 +379,27 @@ async fn supervisor_reviews_from_the_queue_in_a_real_browser() {
         .goto(&server.url(&format!("/web/review/record?id={}", flagged.record_id)))
         .await
         .unwrap();
-    let notes = client
-        .find(Locator::Id("notes"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let notes = text_of(&client, Locator::Id("notes")).await;
     assert!(
         notes.contains("R6") && notes.contains("not read yet"),
         "{notes}"
     );
-    let history = client
-        .find(Locator::Id("history"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let history = text_of(&client, Locator::Id("history")).await;
     assert!(
         history.contains("Supervisor:sam") && history.contains("rejected"),
         "{history}"
     );
-    std::fs::write(
-        screenshots().join("web-review-record.png"),
-        client.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    shoot(&client, "web-review-record.png").await;
 
     // The team view: a row and a chart per researcher, flags explained.
     client.goto(&server.url("/web/team")).await.unwrap();
-    let team = client
-        .find(Locator::Id("team"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let team = text_of(&client, Locator::Id("team")).await;
     assert!(
         team.contains("Amina 4 4 0 0") && team.contains("Kwame 1 1 0 0"),
         "{team}"
     );
-    let flags = client
-        .find(Locator::Id("flags"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let flags = text_of(&client, Locator::Id("flags")).await;
     assert!(flags.contains("exactly the same"), "{flags}");
-    std::fs::write(
-        screenshots().join("web-team.png"),
-        client.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    shoot(&client, "web-team.png").await;
     client.close().await.unwrap();
 }
