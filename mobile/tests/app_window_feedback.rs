@@ -10,7 +10,8 @@ mod app_window_support;
 
 use std::path::PathBuf;
 
-use app_window_support::{enrolled_phone, App, Display, PASSPHRASE};
+use app_window_support::phone::enrolled_phone;
+use app_window_support::{App, Display, PASSPHRASE};
 use fieldkit_protocols::feedback::{FeedbackNote, ReviewState};
 use fieldkit_protocols::refnum::RefNumber;
 use fieldkit_protocols::Rule;

@@ -12,7 +12,8 @@ mod app_window_support;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use app_window_support::{enrolled_phone, App, Display, PASSPHRASE};
+use app_window_support::phone::enrolled_phone;
+use app_window_support::{App, Display, PASSPHRASE};
 
 /// On home with no drafts and no respondents, after the shipped protocols.
 const HOME_IDENTITY: usize = 9;

@@ -1,6 +1,8 @@
 //! A focus group through the real app on the real vault: participants join
 //! by code, each one's guardian and the child are asked in turn, and the
 //! activities (a ranking, picture-card prompts, notes) end up in the record.
+//! The cards are the shipped drawings, decrypted from the vault into the
+//! page as `data:` URLs; the data-use statement can be played aloud.
 
 mod ui_harness;
 
@@ -18,6 +20,13 @@ fn a_focus_group_runs_with_roster_assent_ranking_cards_and_notes() {
     ui.click("session-lang-en");
     ui.click("begin");
     ui.click("intro-done");
+    // The statement read aloud (R3), in the session language, from the vault.
+    assert!(ui.has("data-use-audio"), "{}", ui.html());
+    assert!(
+        ui.html().contains("src=\"data:audio/ogg;base64,T2dnUw"),
+        "an Ogg stream is on the page"
+    );
+    assert!(ui.has("data-use-audio-play"), "one large button plays it");
     ui.click("data-use-done");
 
     // Four children join one by one; each child's guardian, then the child.
@@ -47,6 +56,7 @@ fn a_focus_group_runs_with_roster_assent_ranking_cards_and_notes() {
 
     let mut ranked = false;
     let mut cards = 0;
+    let mut pictures = false;
     for _ in 0..80 {
         let text = ui.text();
         if !ui.has("question-text") {
@@ -61,16 +71,51 @@ fn a_focus_group_runs_with_roster_assent_ranking_cards_and_notes() {
             assert!(text.contains("2. Mine or quarry"), "{text}");
             ui.click("save-answer");
             ranked = true;
-        } else if text.contains("Show card: cards/") {
+        } else if ui.has("picture-card") {
+            let html = ui.html();
+            assert!(
+                html.contains("src=\"data:image/svg+xml;base64,"),
+                "the card itself is shown"
+            );
+            assert!(
+                !html.contains("cards/"),
+                "never a file name instead of the picture"
+            );
+            // The description a screen reader says, in the session language.
+            assert!(
+                html.contains("alt=\"Two figures in a village")
+                    || html.contains("alt=\"A bus at the roadside")
+                    || html.contains("alt=\"A hand holds a phone"),
+                "{html}"
+            );
+            ui.click("card-zoom");
+            assert!(
+                ui.html().contains("picture-card full"),
+                "tapping the card shows it full-screen"
+            );
+            ui.click("card-close");
             ui.type_into("answer", "They talk about leaving for the city.");
             ui.type_into("note", "The group laughed, then went quiet.");
             ui.click("add-note");
             ui.click("save-answer");
             cards += 1;
+        } else if ui.has("choice-friends") {
+            // Picture choices: each answer has its drawing and its words.
+            let html = ui.html();
+            assert_eq!(
+                html.matches("class=\"choice-picture\"").count(),
+                5,
+                "{html}"
+            );
+            ui.click("choice-friends");
+            ui.click("choice-visitors");
+            ui.click("save-answer");
+            pictures = true;
         } else {
             ui.click("skip");
         }
     }
+    assert!(pictures, "the picture choices were shown");
     assert!(ranked, "the ranking activity was asked");
     assert_eq!(cards, 3, "every picture card was shown");
     assert!(ui.text().contains("Rapport checkpoint"), "{}", ui.text());

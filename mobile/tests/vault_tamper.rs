@@ -170,7 +170,7 @@ fn a_vault_from_a_newer_app_is_refused_and_left_untouched() {
                 err,
                 VaultError::NewerSchema {
                     found: 99,
-                    supported: 2,
+                    supported: 3,
                     ..
                 }
             ),
@@ -186,7 +186,7 @@ fn a_vault_from_a_newer_app_is_refused_and_left_untouched() {
 
     // An updated app (simulated by putting the version back) still has it all.
     raw(dir.path())
-        .pragma_update(None, "user_version", 2)
+        .pragma_update(None, "user_version", 3)
         .unwrap();
     let vault = unlock(dir.path(), &pass()).unwrap();
     assert_eq!(vault.session_events(id).unwrap().len(), 3);

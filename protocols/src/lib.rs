@@ -12,6 +12,7 @@ pub mod feedback;
 pub mod hash;
 pub mod library;
 pub mod lint;
+pub mod media;
 pub mod model;
 pub mod outline;
 pub mod parse;

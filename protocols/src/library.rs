@@ -10,6 +10,7 @@
 //! that each template parses, is complete in every language, is refused for
 //! its placeholders alone and lints clean with the demo study.
 
+use crate::media::Bundle;
 use crate::model::Protocol;
 use crate::study::{merge, parse_study, Study};
 
@@ -35,6 +36,65 @@ pub const SHIPPED: &[Shipped] = shipped![
     "establishment-survey.toml",
     "school-survey.toml",
 ];
+
+/// The media of the shipped protocols' bundles: `(protocol file, path in
+/// the bundle, bytes)`. The files live in `protocols/library/<protocol>/`.
+pub const SHIPPED_MEDIA: &[(&str, &str, &[u8])] = &[
+    shipped_media!("focus-group-visualisation", "cards/job-offer.svg"),
+    shipped_media!("focus-group-visualisation", "cards/bus-departure.svg"),
+    shipped_media!("focus-group-visualisation", "cards/phone-message.svg"),
+    shipped_media!("focus-group-visualisation", "choices/friends.svg"),
+    shipped_media!("focus-group-visualisation", "choices/family.svg"),
+    shipped_media!("focus-group-visualisation", "choices/returnees.svg"),
+    shipped_media!("focus-group-visualisation", "choices/media.svg"),
+    shipped_media!("focus-group-visualisation", "choices/visitors.svg"),
+    shipped_media!("focus-group-visualisation", "audio/data-use-en.ogg"),
+    shipped_media!("focus-group-visualisation", "audio/data-use-fr.ogg"),
+];
+
+macro_rules! shipped_media {
+    ($protocol:literal, $path:literal) => {
+        (
+            concat!($protocol, ".toml"),
+            $path,
+            include_bytes!(concat!("../library/", $protocol, "/", $path)),
+        )
+    };
+}
+use shipped_media;
+
+/// The media files of shipped protocol `file` (empty for most).
+pub fn bundle(file: &str) -> Bundle {
+    Bundle {
+        files: SHIPPED_MEDIA
+            .iter()
+            .filter(|(protocol, _, _)| *protocol == file)
+            .map(|(_, path, bytes)| ((*path).to_owned(), bytes.to_vec()))
+            .collect(),
+    }
+}
+
+/// Shipped protocol `file` as `fieldkit-server demo` publishes it: the
+/// demo source with its media manifest, and its checked media files. Tests
+/// that pin a protocol on a phone without a server use this.
+///
+/// # Panics
+/// If the shipped bundle has errors (a build defect `tests/media_bundle.rs` catches).
+pub fn demo_published(file: &str) -> (String, crate::media::CheckedBundle) {
+    let source = demo_source(file);
+    let protocol = crate::parse_protocol(file, &source)
+        .unwrap_or_else(|err| panic!("shipped protocol does not parse: {err}"));
+    let checked = bundle(file).prepare(&protocol);
+    assert!(
+        !checked.has_errors(),
+        "shipped bundle of {file}: {:?}",
+        checked.problems
+    );
+    (
+        crate::media::append_manifest(&source, &checked.manifest),
+        checked,
+    )
+}
 
 /// The demo study's file name and text.
 pub const DEMO_STUDY_FILE: &str = "demo-study.toml";

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::media::{MediaEntry, MediaRef};
+
 /// A piece of text in every language the protocol declares, keyed by language
 /// code (`en`, `fr`). Written in TOML as `{ en = "...", fr = "..." }`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -94,6 +96,11 @@ pub struct Protocol {
     /// on every screen of the session. Never set it by hand.
     #[serde(default, skip_serializing_if = "is_false")]
     pub demo: bool,
+    /// The bundle's media manifest, path -> SHA-256 and size, written by
+    /// `protocol publish` from the bundle's files, so the content hash covers
+    /// every picture and sound (R4). Never written by hand.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub media: BTreeMap<String, MediaEntry>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -177,6 +184,10 @@ pub struct Introduction {
     /// The script read aloud. Must contain `{interviewer}` (filled with the
     /// researcher's own name on the device) and `{organisation}`.
     pub script: Text,
+    /// The introduction read aloud, for participants who cannot read (an
+    /// audio file in the bundle, one for all languages or one per language).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<MediaRef>,
 }
 
 /// The data-use statement shown before consent (R3), fixed per version (R4).
@@ -191,6 +202,9 @@ pub struct DataUse {
     pub protection: Text,
     /// How the results come back to the children and informants (R17).
     pub results_return: Text,
+    /// The statement read aloud (an audio file in the bundle).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<MediaRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -422,14 +436,25 @@ pub struct Question {
     pub constraint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constraint_message: Option<Text>,
-    /// Picture-card prompts: the card shown (an asset name in the protocol bundle).
+    /// Picture-card prompts: the card shown (a file in the protocol bundle,
+    /// one for all languages or `{ en = "...", fr = "..." }`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card: Option<String>,
+    pub card: Option<MediaRef>,
     /// Why a question whose wording asks for a name, contact, address, exact
     /// birth date, school or employer does not identify anyone, so it need
     /// not be marked `identifying` (R21). Read by supervisors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_identifying_because: Option<String>,
+    /// A picture shown with the question (XLSForm `media::image`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<MediaRef>,
+    /// The question read aloud (XLSForm `media::audio`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<MediaRef>,
+    /// What the card or image shows, in words, for screen readers and for a
+    /// facilitator who cannot see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_description: Option<Text>,
     /// A calculated question (XLSForm's `calculate`): never asked; its value
     /// is this expression over earlier answers, derived by the engine the
     /// same way on the phone and in the server's replay, shown where a text
@@ -489,7 +514,11 @@ impl QuestionKind {
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     pub value: String,
+    /// Also what a screen reader says for an image choice.
     pub label: Text,
+    /// A picture the participant taps instead of reading the label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<MediaRef>,
     /// Cascading selects: the choice is offered only when this expression
     /// over earlier answers holds (XLSForm's `choice_filter`, worked out for
     /// this choice). Several choices may share a value when their conditions

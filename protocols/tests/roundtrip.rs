@@ -7,9 +7,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use fieldkit_protocols::lint::{lint, locate};
+use fieldkit_protocols::media::MediaKind;
 use fieldkit_protocols::model::*;
 use fieldkit_protocols::outline::outline;
-use fieldkit_protocols::{parse_protocol, to_toml};
+use fieldkit_protocols::{parse_protocol, to_toml, ContentHash};
 use proptest::prelude::*;
 use proptest::sample::select;
 
@@ -41,11 +42,53 @@ fn method() -> impl Strategy<Value = Method> {
 }
 
 fn choice() -> impl Strategy<Value = Choice> {
-    (words(), text(), prop::option::of(words())).prop_map(|(value, label, relevant)| Choice {
-        value,
-        label,
-        relevant,
-    })
+    (
+        words(),
+        text(),
+        prop::option::of(media_ref()),
+        prop::option::of(words()),
+    )
+        .prop_map(|(value, label, image, relevant)| Choice {
+            value,
+            label,
+            image,
+            relevant,
+        })
+}
+
+/// One file for all languages, or one per language.
+fn media_ref() -> impl Strategy<Value = MediaRef> {
+    prop_oneof![
+        words().prop_map(MediaRef::All),
+        prop::collection::btree_map(
+            select(vec!["en".to_owned(), "fr".to_owned()]),
+            words(),
+            1..3
+        )
+        .prop_map(MediaRef::PerLanguage),
+    ]
+}
+
+fn manifest() -> impl Strategy<Value = BTreeMap<String, MediaEntry>> {
+    let kinds = vec![
+        MediaKind::Png,
+        MediaKind::Jpeg,
+        MediaKind::Webp,
+        MediaKind::Svg,
+        MediaKind::Opus,
+        MediaKind::Mp3,
+    ];
+    prop::collection::btree_map(
+        words(),
+        (any::<[u8; 4]>(), 0u64..(1 << 40), select(kinds)).prop_map(|(seed, bytes, kind)| {
+            MediaEntry {
+                sha256: ContentHash::of_bytes(&seed),
+                bytes,
+                kind,
+            }
+        }),
+        0..3,
+    )
 }
 
 prop_compose! {
@@ -55,14 +98,16 @@ prop_compose! {
         flags in any::<(bool, bool, bool)>(), purpose in words(),
         disaggregation in prop::option::of(select(Dimension::ALL.to_vec())),
         relevant in prop::option::of(words()), constraint in prop::option::of(words()),
-        constraint_message in prop::option::of(text()), card in prop::option::of(words()),
+        constraint_message in prop::option::of(text()), card in prop::option::of(media_ref()),
         not_identifying_because in prop::option::of(words()),
+        media in (prop::option::of(media_ref()), prop::option::of(media_ref()), prop::option::of(text())),
         calculation in prop::option::of(words()),
     ) -> Question {
+        let (image, audio, card_description) = media;
         Question {
             id, text, hint, kind, choices, required: flags.0, purpose, sensitive: flags.1,
             identifying: flags.2, disaggregation, relevant, constraint, constraint_message, card,
-            not_identifying_because, calculation,
+            not_identifying_because, image, audio, card_description, calculation,
         }
     }
 }
@@ -76,14 +121,22 @@ fn section() -> impl Strategy<Value = Section> {
 }
 
 fn data_use() -> impl Strategy<Value = DataUse> {
-    (text(), text(), text(), text()).prop_map(|(purpose, who_sees, protection, results_return)| {
-        DataUse {
-            purpose,
-            who_sees,
-            protection,
-            results_return,
-        }
-    })
+    (
+        text(),
+        text(),
+        text(),
+        text(),
+        prop::option::of(media_ref()),
+    )
+        .prop_map(
+            |(purpose, who_sees, protection, results_return, audio)| DataUse {
+                purpose,
+                who_sees,
+                protection,
+                results_return,
+                audio,
+            },
+        )
 }
 
 fn consent() -> impl Strategy<Value = ConsentRules> {
@@ -183,20 +236,22 @@ prop_compose! {
                  any::<bool>(), small_vec(select(vec!["en".to_owned(), "fr".to_owned()])), text()),
         research_questions in small_vec((id(), text()).prop_map(|(id, text)| ResearchQuestion { id, text })),
         definitions in small_vec((text(), text()).prop_map(|(term, meaning)| Definition { term, meaning })),
-        introduction in (words(), text()).prop_map(|(organisation, script)| Introduction { organisation, script }),
+        introduction in (words(), text(), prop::option::of(media_ref()))
+            .prop_map(|(organisation, script, audio)| Introduction { organisation, script, audio }),
         data_use in data_use(),
         blocks in (prop::option::of(consent()), prop::option::of(screening()), prop::option::of(referral()),
                    privacy(), prop::option::of(focus_group()), prop::option::of(observation())),
         sections in small_vec(section()),
         closing in text(),
         demo in any::<bool>(),
+        media in manifest(),
     ) -> Protocol {
         let (id, version, title, method, respondents, rapid_assessment, languages, aim) = head;
         let (consent, screening, referral, privacy, focus_group, observation) = blocks;
         Protocol {
             id, version, title, method, respondents, rapid_assessment, languages, aim,
             research_questions, definitions, introduction, data_use, consent, screening, referral,
-            privacy, focus_group, observation, sections, closing, demo,
+            privacy, focus_group, observation, sections, closing, demo, media,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use fieldkit_protocols::lint::{self, escape, Finding, Locator, Severity};
+use fieldkit_protocols::media::{Bundle, CheckedBundle};
 use fieldkit_protocols::study::{self, parse_study, Study};
 use fieldkit_protocols::wire::WireSecret;
 use fieldkit_protocols::{library, parse_protocol, Protocol};
@@ -13,8 +14,11 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::bundle_read::{read_bundle, BundleError};
 use crate::secrets::{hash_secret, new_enrolment_code, normalise_code};
-use crate::store::{Device, NewEnrolment, PublishOutcome, PublishedProtocol, Store, StoreError};
+use crate::store::{
+    Device, MediaBlob, NewEnrolment, PublishOutcome, PublishedProtocol, Store, StoreError,
+};
 
 /// The researcher name `demo` enrols.
 pub const DEMO_RESEARCHER: &str = "Demo researcher";
@@ -45,6 +49,8 @@ pub enum AdminError {
     BlankResearcher,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{}", escape(&.0.to_string()))]
+    Bundle(#[from] BundleError),
 }
 
 fn read(path: &Path) -> Result<String, AdminError> {
@@ -150,12 +156,12 @@ fn prepare(file: &str, source: &str, study: Option<&StudyFile>) -> Result<Prepar
 fn lint_lines(
     file: &str,
     source: &str,
-    protocol: &Protocol,
+    findings: Vec<Finding>,
     study: Option<&StudyFile>,
 ) -> Vec<LintLine> {
     let template = Locator::new(source);
     let study_locator = study.map(|s| Locator::new(&s.source));
-    lint::lint(protocol)
+    findings
         .into_iter()
         .map(|finding: Finding| {
             let in_study = study.zip(study_locator.as_ref()).and_then(|(s, locator)| {
@@ -195,33 +201,46 @@ fn parse_error_line(e: &fieldkit_protocols::ParseError) -> LintLine {
     }
 }
 
-/// Lints one source text; a parse error is one `error[parse]` line.
+/// Lints one source text with no media; a parse error is one
+/// `error[parse]` line.
 pub fn lint_source(file: &str, source: &str) -> Vec<LintLine> {
-    lint_with_study(file, source, None)
+    lint_with_study(file, source, &Bundle::default(), None)
 }
 
-/// Lints one template with a study merged in (or alone).
-pub fn lint_with_study(file: &str, source: &str, study: Option<&StudyFile>) -> Vec<LintLine> {
+/// Lints one template and its bundle's media, with a study merged in (or alone).
+pub fn lint_with_study(
+    file: &str,
+    source: &str,
+    bundle: &Bundle,
+    study: Option<&StudyFile>,
+) -> Vec<LintLine> {
     match parse_protocol(file, source) {
         Ok(mut protocol) => {
             if let Some(s) = study {
                 s.study.apply(&mut protocol);
             }
-            lint_lines(file, source, &protocol, study)
+            let (findings, _) = lint::lint_bundle(&protocol, bundle);
+            lint_lines(file, source, findings, study)
         }
         Err(e) => vec![parse_error_line(&e)],
     }
 }
 
-/// Lints files, with a study merged into each if given; a file that cannot
+/// Lints bundles (a folder, an archive, or a `.toml` with its media folder
+/// beside it), with a study merged into each if given; a bundle that cannot
 /// be read is reported like a finding.
 pub fn lint_files(paths: &[impl AsRef<Path>], study: Option<&StudyFile>) -> Vec<LintLine> {
     let mut lines = Vec::new();
     for path in paths {
         let path = path.as_ref();
         let file = path.display().to_string();
-        match read(path) {
-            Ok(source) => lines.extend(lint_with_study(&file, &source, study)),
+        match read_bundle(path) {
+            Ok(read) => lines.extend(lint_with_study(
+                &read.file,
+                &read.source,
+                &read.bundle,
+                study,
+            )),
             Err(e) => lines.push(LintLine {
                 file,
                 line: None,
@@ -263,7 +282,24 @@ pub fn publish_source(
     source: &str,
     now: OffsetDateTime,
 ) -> Result<(Protocol, PublishOutcome), AdminError> {
-    publish_prepared(store, file, source, None, now)
+    publish_prepared(store, file, source, &Bundle::default(), None, now)
+}
+
+/// Publishes a protocol with its bundle's media (see [`publish_prepared`]).
+pub fn publish_bundle(
+    store: &dyn Store,
+    file: &str,
+    source: &str,
+    bundle: &Bundle,
+    study: Option<&StudyFile>,
+    now: OffsetDateTime,
+) -> Result<(Protocol, PublishOutcome), AdminError> {
+    if let Some(demo) = study.filter(|s| s.study.demo) {
+        return Err(AdminError::DemoStudy {
+            file: demo.file.clone(),
+        });
+    }
+    publish_prepared(store, file, source, bundle, study, now)
 }
 
 /// Publishes a template with a study merged in (`protocol publish --study`).
@@ -275,23 +311,23 @@ pub fn publish_with_study(
     study: &StudyFile,
     now: OffsetDateTime,
 ) -> Result<(Protocol, PublishOutcome), AdminError> {
-    if study.study.demo {
-        return Err(AdminError::DemoStudy {
-            file: study.file.clone(),
-        });
-    }
-    publish_prepared(store, file, source, Some(study), now)
+    publish_bundle(store, file, source, &Bundle::default(), Some(study), now)
 }
 
+/// Lints the protocol and its media, then publishes the version with the
+/// media manifest appended to its source (so the content hash covers every
+/// file, R4) and the cleaned files, in one transaction.
 fn publish_prepared(
     store: &dyn Store,
     file: &str,
     source: &str,
+    bundle: &Bundle,
     study: Option<&StudyFile>,
     now: OffsetDateTime,
 ) -> Result<(Protocol, PublishOutcome), AdminError> {
     let prepared = prepare(file, source, study)?;
-    let findings = lint_lines(file, source, &prepared.protocol, study);
+    let (findings, media) = lint::lint_bundle(&prepared.protocol, bundle);
+    let findings = lint_lines(file, source, findings, study);
     if has_errors(&findings) {
         let report = findings
             .iter()
@@ -303,14 +339,29 @@ fn publish_prepared(
             report,
         });
     }
-    let protocol = prepared.protocol;
-    let outcome = store.publish(&PublishedProtocol {
-        protocol_id: protocol.id.clone(),
-        version: protocol.version,
-        content_hash: protocol.content_hash(),
-        source_toml: prepared.source,
-        published_at: now,
-    })?;
+    let (protocol, published_source) = with_manifest(file, &prepared.source, &media)?;
+    let blobs: Vec<MediaBlob> = media
+        .files
+        .iter()
+        .map(|(path, bytes)| {
+            let entry = &media.manifest[path];
+            MediaBlob {
+                sha256: entry.sha256.clone(),
+                mime: entry.kind.mime().to_owned(),
+                bytes: bytes.clone(),
+            }
+        })
+        .collect();
+    let outcome = store.publish_with_media(
+        &PublishedProtocol {
+            protocol_id: protocol.id.clone(),
+            version: protocol.version,
+            content_hash: protocol.content_hash(),
+            source_toml: published_source,
+            published_at: now,
+        },
+        &blobs,
+    )?;
     if let PublishOutcome::Refused { existing_hash } = &outcome {
         return Err(AdminError::VersionTaken {
             file: file.to_owned(),
@@ -322,19 +373,28 @@ fn publish_prepared(
     Ok((protocol, outcome))
 }
 
-/// `protocol publish [--study FILE] FILE`.
+/// The source as published (the manifest appended), parsed again so the
+/// protocol returned is exactly what phones will hash.
+fn with_manifest(
+    file: &str,
+    source: &str,
+    media: &CheckedBundle,
+) -> Result<(Protocol, String), AdminError> {
+    let published = fieldkit_protocols::media::append_manifest(source, &media.manifest);
+    let protocol = parse_protocol(file, &published)?;
+    Ok((protocol, published))
+}
+
+/// `protocol publish [--study FILE] BUNDLE`: a folder, a zip or tar archive,
+/// or a `.toml` with its media folder beside it.
 pub fn publish_file(
     store: &dyn Store,
     path: &Path,
     study: Option<&StudyFile>,
     now: OffsetDateTime,
 ) -> Result<(Protocol, PublishOutcome), AdminError> {
-    let file = path.display().to_string();
-    let source = read(path)?;
-    match study {
-        Some(study) => publish_with_study(store, &file, &source, study, now),
-        None => publish_source(store, &file, &source, now),
-    }
+    let read = read_bundle(path)?;
+    publish_bundle(store, &read.file, &read.source, &read.bundle, study, now)
 }
 
 /// Makes a one-time enrolment code for a researcher. The code is returned
@@ -417,8 +477,14 @@ pub fn demo(
     let mut published = Vec::new();
     let study = StudyFile::demo();
     for shipped in library::SHIPPED {
-        let (protocol, outcome) =
-            publish_prepared(store, shipped.file, shipped.source, Some(&study), now)?;
+        let (protocol, outcome) = publish_prepared(
+            store,
+            shipped.file,
+            shipped.source,
+            &library::bundle(shipped.file),
+            Some(&study),
+            now,
+        )?;
         published.push((protocol.id, protocol.version, outcome));
     }
     store.drop_pending_enrolments(DEMO_RESEARCHER)?;

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod admin_users;
 pub mod admin_web;
 pub mod api;
+pub mod bundle_read;
 pub mod config;
 pub mod export;
 pub mod limits;

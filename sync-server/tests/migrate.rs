@@ -1,8 +1,8 @@
 //! `fieldkit-server migrate`: a SQLite data folder filled through the real
 //! API (records with findings, a conflict, a rejection, a withdrawal, web
 //! users and sessions, audited exports, a supervisor's review with a note
-//! the phone acknowledged) is copied into a PostgreSQL
-//! database; the copy reads back the same through the store, exports the
+//! the phone acknowledged, a bundle's pictures and sounds) is copied into a
+//! PostgreSQL database; the copy reads back the same through the store, exports the
 //! same bytes, and a server on it knows the phone's token. Running it again
 //! copies nothing and passes; a withdrawal on the SQLite side afterwards
 //! makes the check fail instead of leaving the record in PostgreSQL.
@@ -67,6 +67,9 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
     let source = TestServer::start_with(|c| c.database = None).await;
     assert_eq!(source.store.backend(), "sqlite");
     let protocol = source.publish_shipped(CHILD_FILE);
+    // A bundle: its cards and sounds must move byte for byte (R4).
+    let focus = source.publish_shipped("focus-group-visualisation.toml");
+    assert!(!focus.media.is_empty());
     let (device, token) = source.enrol("Amina").await;
     let mut records: Vec<_> = [9, 12, 15, 16]
         .into_iter()
@@ -215,7 +218,7 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
     );
     assert_eq!(
         text.matches("same content").count(),
-        16,
+        17,
         "one line per table:\n{text}"
     );
     assert!(text.contains("Copied and checked"), "{text}");
@@ -261,6 +264,13 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
         published(&*copy) == published(&*source.store),
         "published protocols differ"
     );
+    for (path, entry) in &focus.media {
+        let moved = copy.media_blob(&entry.sha256).unwrap();
+        assert!(
+            moved.is_some() && moved == source.store.media_blob(&entry.sha256).unwrap(),
+            "{path} did not move whole"
+        );
+    }
     assert_eq!(copy.devices().unwrap().len(), 1);
     let (moved, kept) = (
         copy.sync_status(device).unwrap(),

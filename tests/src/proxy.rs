@@ -30,6 +30,9 @@ pub struct Faults {
     pub delay_ms: (u64, u64),
     /// Bytes per chunk when delaying (throttling); 0 = no throttling.
     pub chunk: usize,
+    /// Cut every answer after this many bytes (a link that drops long
+    /// downloads halfway, every time): what a resumed download must survive.
+    pub cut_answers_after: Option<usize>,
 }
 
 impl Faults {
@@ -198,6 +201,9 @@ async fn connection(
         } else {
             down.cut_at = Some(rng.gen_range(0..1024));
         }
+    }
+    if let Some(after) = faults.cut_answers_after {
+        down.cut_at = Some(after);
     }
     down.replace_with_500 = lose_answer;
     let upload = pump(from_client, to_server, up, one_request_per_connection(head));

@@ -203,6 +203,7 @@ async fn soak_five_devices_through_a_faulty_network() {
         lost_answer_500_per_mille: 150,
         delay_ms: (0, 1),
         chunk: 16 * 1024,
+        ..Faults::none()
     });
     let handles: Vec<_> = tasks
         .into_iter()

@@ -14,6 +14,7 @@ mod clock;
 mod drain;
 mod enrol;
 mod feedback;
+mod media;
 mod protocols;
 mod transport;
 
@@ -26,6 +27,7 @@ pub use clock::ClockCheck;
 pub use drain::{SyncOutcome, SyncProgress, SyncReport};
 pub use enrol::{enrol, Enrolment};
 pub use feedback::FeedbackReport;
+pub use media::{media_complete, MediaReport};
 pub use protocols::{download_protocols, ProtocolsReport};
 pub use transport::Offline;
 

@@ -4,6 +4,7 @@
 
 use fieldkit_protocols::wire::ProtocolListing;
 
+use super::media::{pin_missing, MediaReport};
 use super::transport::Transport;
 use super::{SyncConfig, SyncError};
 use crate::vault::{PinnedProtocol, Vault};
@@ -17,6 +18,9 @@ pub struct ProtocolsReport {
     pub unchanged: usize,
     /// Versions not used, each with the reason to show.
     pub refused: Vec<String>,
+    /// Pictures and sounds of pinned versions: fetched now, still waiting,
+    /// refused (a protocol is offered only once all of its media are pinned).
+    pub media: MediaReport,
 }
 
 /// Downloads with a one-off connection (e.g. right after enrolment).
@@ -59,6 +63,20 @@ pub(super) async fn download(
                     .push((listing.protocol_id.clone(), listing.version));
             }
         }
+    }
+    // Media of every pinned version, new or pinned before with files missing.
+    for pinned in vault.pinned_protocols()? {
+        let Ok(protocol) = pinned.protocol() else {
+            continue;
+        };
+        if protocol.media.is_empty() {
+            continue;
+        }
+        let got = pin_missing(transport, vault, &protocol, transport.deadline()).await?;
+        report.media.pinned += got.pinned;
+        report.media.waiting += got.waiting;
+        report.media.bytes += got.bytes;
+        report.media.refused.extend(got.refused);
     }
     Ok(report)
 }

@@ -177,6 +177,10 @@ impl Transport {
         self.call(Method::POST, path, Some(body), deadline).await
     }
 
+    pub(super) fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
     /// Bytes this client has put on the wire as request bodies (compressed).
     pub(super) fn bytes_sent(&self) -> u64 {
         self.sent.load(std::sync::atomic::Ordering::Relaxed)
@@ -236,9 +240,66 @@ impl Transport {
         }
     }
 
+    /// One GET of `path` from byte `from` on (HTTP range). A connection cut
+    /// mid-body keeps what arrived, so the caller resumes from there.
+    pub(super) async fn get_from(
+        &self,
+        path: &str,
+        from: u64,
+        deadline: Instant,
+    ) -> Result<Fetched, Failure> {
+        let timeout = self
+            .request_timeout
+            .min(deadline.saturating_duration_since(Instant::now()));
+        let mut request = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .timeout(timeout);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if from > 0 {
+            request = request.header(reqwest::header::RANGE, format!("bytes={from}-"));
+        }
+        let again = |reason: String| Failure::Offline(Offline { reason });
+        let mut response = request.send().await.map_err(|e| again(describe(&e)))?;
+        self.note_clock(&response);
+        let status = response.status();
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(again(format!("HTTP {}", status.as_u16())));
+        }
+        if !(status == StatusCode::OK || status == StatusCode::PARTIAL_CONTENT) {
+            let (code, message) = error_body(&response.bytes().await.unwrap_or_default());
+            return Err(Failure::Fatal(if status == StatusCode::UNAUTHORIZED {
+                SyncError::Unauthorised { code, message }
+            } else {
+                SyncError::Refused {
+                    path: "/api/v1/media",
+                    status: status.as_u16(),
+                    message,
+                }
+            }));
+        }
+        let mut fetched = Fetched {
+            bytes: Vec::new(),
+            // A server that ignores the range sends the whole file.
+            from_start: status == StatusCode::OK,
+            complete: false,
+        };
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => fetched.bytes.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Err(_) => return Ok(fetched),
+            }
+        }
+        fetched.complete = true;
+        Ok(fetched)
+    }
+
     /// Exponential backoff with "equal jitter": half the delay is fixed, half
     /// random, so devices that failed together do not retry together.
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub(super) fn backoff(&self, attempt: u32) -> Duration {
         let exponential = self
             .base_delay
             .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
@@ -297,6 +358,16 @@ impl Transport {
             message,
         }))
     }
+}
+
+/// What one ranged GET brought.
+#[derive(Debug)]
+pub(super) struct Fetched {
+    pub bytes: Vec<u8>,
+    /// The answer starts at byte 0 (HTTP 200), not at the range asked for.
+    pub from_start: bool,
+    /// The body ended normally rather than being cut.
+    pub complete: bool,
 }
 
 /// The time budget of this sync is spent: a normal end, tried again later.

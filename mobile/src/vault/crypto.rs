@@ -32,6 +32,7 @@ pub(crate) enum RecordKind {
     Identity,
     Pinned,
     Ledger,
+    Media,
 }
 
 impl RecordKind {
@@ -47,6 +48,7 @@ impl RecordKind {
             RecordKind::OutboxPayload => "outbox payload",
             RecordKind::Identity => "identity record",
             RecordKind::Pinned => "pinned protocol",
+            RecordKind::Media => "protocol media file",
             RecordKind::Ledger => "integrity ledger",
         }
     }

@@ -34,10 +34,11 @@ pub(crate) enum Table {
     Attachments,
     Outbox,
     Pinned,
+    Media,
 }
 
 impl Table {
-    pub const ALL: [Table; 8] = [
+    pub const ALL: [Table; 9] = [
         Table::Sessions,
         Table::Events,
         Table::Drafts,
@@ -46,6 +47,7 @@ impl Table {
         Table::Attachments,
         Table::Outbox,
         Table::Pinned,
+        Table::Media,
     ];
 
     pub fn sql_name(self) -> &'static str {
@@ -58,6 +60,7 @@ impl Table {
             Table::Attachments => "attachments",
             Table::Outbox => "outbox",
             Table::Pinned => "pinned",
+            Table::Media => "media",
         }
     }
 
@@ -72,6 +75,7 @@ impl Table {
             Table::Attachments => "attachments",
             Table::Outbox => "outbox entries",
             Table::Pinned => "pinned protocols",
+            Table::Media => "protocol pictures and sounds",
         }
     }
 
@@ -140,10 +144,19 @@ impl std::fmt::Display for IntegrityProblem {
     }
 }
 
-/// The sealed sums, one per table.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The sealed sums, one per table, in [`Table::ALL`] order. A ledger
+/// sealed before a table existed has fewer: the new table starts empty.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Ledger {
-    tallies: [Tally; 8],
+    tallies: Vec<Tally>,
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        Ledger {
+            tallies: vec![Tally::default(); Table::ALL.len()],
+        }
+    }
 }
 
 fn ledger_ref() -> RecordRef {
@@ -261,7 +274,14 @@ impl Ledger {
         let (format, sealed) = row.ok_or_else(|| VaultError::Corrupt {
             record: ledger_ref().describe(),
         })?;
-        open_json(key, &ledger_ref(), format, &sealed)
+        let mut ledger: Ledger = open_json(key, &ledger_ref(), format, &sealed)?;
+        if ledger.tallies.len() > Table::ALL.len() {
+            return Err(VaultError::Corrupt {
+                record: ledger_ref().describe(),
+            });
+        }
+        ledger.tallies.resize(Table::ALL.len(), Tally::default());
+        Ok(ledger)
     }
 
     /// The ledger of the file as it is now.

@@ -16,6 +16,7 @@ mod header;
 mod identity;
 pub mod keys;
 mod ledger;
+mod media;
 mod outbox;
 mod pinned;
 mod records;

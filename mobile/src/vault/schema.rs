@@ -97,9 +97,13 @@ CREATE INDEX outbox_by_state ON outbox(state, position);
 "
 );
 
+/// Protocol media (pictures, sounds), sealed, under keyed names.
+const VAULT_V3: &str =
+    "CREATE TABLE IF NOT EXISTS media (id TEXT PRIMARY KEY, format INTEGER NOT NULL, sealed BLOB NOT NULL);";
+
 pub(crate) const VAULT_SCHEMA: Schema = Schema {
     base: 2,
-    migrations: &[VAULT_V2],
+    migrations: &[VAULT_V2, VAULT_V3],
 };
 
 /// People are found by a keyed hash of their reference number under a key

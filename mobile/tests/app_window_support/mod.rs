@@ -11,6 +11,7 @@
 
 #![allow(dead_code)] // Each test file uses a different part.
 
+pub mod phone;
 pub mod skewed_clock;
 
 use std::path::{Path, PathBuf};
@@ -423,11 +424,14 @@ impl Mirror {
         let frame = self.frame();
         match self.session.next() {
             Step::Introduction => {
-                display.activate(frame + 1, "the data-use statement");
+                let audio = usize::from(self.protocol().introduction.audio.is_some());
+                display.activate(frame + audio + 1, "the data-use statement");
                 self.record(EventKind::IntroductionGiven);
             }
             Step::DataUse => {
-                display.activate(frame + 1, "the consent question");
+                // The "listen" button comes before the statement.
+                let audio = usize::from(self.protocol().data_use.audio.is_some());
+                display.activate(frame + audio + 1, "the consent question");
                 let statement_hash = self.protocol().data_use_hash();
                 self.record(EventKind::DataUseExplained { statement_hash });
             }
@@ -484,6 +488,10 @@ impl Mirror {
                         QuestionKind::YesNo => 2,
                         _ => 1,
                     };
+                    // The card (a button: full-screen) and a "listen" button.
+                    let inputs = inputs
+                        + usize::from(q.card.is_some() || q.image.is_some())
+                        + usize::from(q.audio.is_some());
                     display.activate(frame + inputs + 1, "the question after a skip");
                     self.record(EventKind::Skipped {
                         question_id,
@@ -525,36 +533,4 @@ impl Mirror {
     pub fn is_consent_of(step: &Step, who: &Consenter) -> bool {
         matches!(step, Step::Consent { from } if from == who)
     }
-}
-
-/// A phone as enrolment leaves it (settings, the shipped protocols pinned,
-/// `lang` chosen), made through the library at the shipped Argon2 cost.
-pub fn enrolled_phone(dir: &std::path::Path, lang: &str) -> fieldkit_mobile::vault::Vault {
-    use fieldkit_mobile::vault::{
-        CodeOfPracticeAck, DeviceToken, Passphrase, PinnedProtocol, Setting, Vault, VaultSettings,
-    };
-    use fieldkit_protocols::parse_protocol;
-    use fieldkit_protocols::wire::ProtocolListing;
-    let mut vault =
-        Vault::create(dir, &Passphrase::new(PASSPHRASE), VaultSettings::default()).unwrap();
-    for setting in [
-        Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
-            language: lang.into(),
-            at: time::OffsetDateTime::now_utc(),
-        }),
-        Setting::DeviceToken(DeviceToken::new("screenshot-token")),
-        Setting::ResearcherName("Awa Diallo".into()),
-    ] {
-        vault.set_setting(&setting).unwrap();
-    }
-    for shipped in library::SHIPPED {
-        let source = library::demo_source(shipped.file);
-        let protocol = parse_protocol(shipped.file, &source).unwrap();
-        let listing = ProtocolListing::new(&protocol, source);
-        vault
-            .pin_protocol(&PinnedProtocol::from_listing(&listing))
-            .unwrap();
-    }
-    std::fs::write(dir.join("language"), lang).unwrap();
-    vault
 }

@@ -33,12 +33,18 @@ pub fn set_up(dir: &std::path::Path) {
         vault.set_setting(&setting).unwrap();
     }
     for shipped in library::SHIPPED {
-        let source = library::demo_source(shipped.file);
+        // As `demo` publishes it: with its media manifest, and the media pinned.
+        let (source, media) = library::demo_published(shipped.file);
         let protocol = parse_protocol(shipped.file, &source).unwrap();
         let listing = ProtocolListing::new(&protocol, source);
         vault
             .pin_protocol(&PinnedProtocol::from_listing(&listing))
             .unwrap();
+        for (path, bytes) in &media.files {
+            vault
+                .pin_media(&media.manifest[path].sha256, bytes)
+                .unwrap();
+        }
     }
 }
 

@@ -18,6 +18,7 @@
 //! | `missing-choices` | error | `questions` |
 //! | `bad-expression`, `unknown-reference`, `later-reference` | error | `expressions` |
 //! | `missing-translation` | error | `translations` |
+//! | `media-path`, `media-missing`, `media-kind` | error | `media` (references); with a bundle, `lint_bundle` adds `media-invalid`, `media-size`, `media-metadata`, `media-svg` (errors) and `media-unused` (warning) per file |
 //!
 //! # Locations
 //! Dotted paths into the TOML: a collection name followed by the item's id
@@ -86,6 +87,7 @@ mod expressions;
 mod floors;
 mod identifying;
 mod locate;
+mod media;
 pub mod normalise;
 mod piping;
 mod placeholders;
@@ -187,6 +189,7 @@ pub fn lint(protocol: &Protocol) -> Vec<Finding> {
     identifying::check(protocol, &mut out);
     wording::check(protocol, &mut out);
     piping::check(protocol, &mut out);
+    media::check(protocol, &mut out);
     let mut findings = out.0;
     findings.sort_by(|a, b| {
         (a.severity, &a.location, &a.code, &a.message).cmp(&(
@@ -198,6 +201,39 @@ pub fn lint(protocol: &Protocol) -> Vec<Finding> {
     });
     findings.dedup();
     findings
+}
+
+/// Every finding for a protocol and the files of its bundle (see
+/// [`crate::media`]), with the bundle checked, cleaned and its manifest made.
+pub fn lint_bundle(
+    protocol: &Protocol,
+    bundle: &crate::media::Bundle,
+) -> (Vec<Finding>, crate::media::CheckedBundle) {
+    let prepared = bundle.prepare(protocol);
+    let mut findings = lint(protocol);
+    if !protocol.media.is_empty() {
+        findings.push(Finding {
+            code: "media-manifest".to_owned(),
+            rule: Some(Rule::R4),
+            severity: Severity::Error,
+            location: "media".to_owned(),
+            message: "the `[media]` manifest is written by `protocol publish` from the bundle's files; remove it from the source".to_owned(),
+        });
+    }
+    findings.extend(prepared.problems.iter().map(|p| Finding {
+        code: p.code.to_owned(),
+        rule: None,
+        severity: if p.warning {
+            Severity::Warning
+        } else {
+            Severity::Error
+        },
+        location: p.location.clone(),
+        message: p.message.clone(),
+    }));
+    findings.sort_by(|a, b| (a.severity, &a.location).cmp(&(b.severity, &b.location)));
+    findings.dedup();
+    (findings, prepared)
 }
 
 /// Whether any finding blocks publishing.

@@ -7,6 +7,7 @@ pub mod errors;
 pub mod extract;
 pub mod feedback;
 pub mod gzip;
+pub mod media;
 pub mod openapi;
 pub mod openapi_events;
 pub mod openapi_feedback;
@@ -77,6 +78,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(openapi_json))
         .routes(routes!(enrol::enrol))
         .routes(routes!(protocols::list_protocols))
+        .routes(routes!(media::get_media))
         .routes(routes!(records::submit_records))
         .routes(routes!(records::sync_status))
         .routes(routes!(tombstones::submit_tombstones))

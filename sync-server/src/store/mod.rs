@@ -15,6 +15,7 @@
 //! test runs on both backends (`FIELDKIT_TEST_POSTGRES`, `scripts/test`).
 
 mod accounts;
+pub mod media;
 pub mod postgres;
 pub mod review;
 mod rows;
@@ -29,6 +30,7 @@ use uuid::Uuid;
 
 use crate::access::{Forbidden, Principal};
 
+pub use media::{MediaBlob, MediaStore};
 pub use postgres::{PgOptions, PgStore};
 pub use review::{QueueItem, RecordReview, ReviewEvent, ReviewFilter, ReviewNote, ReviewStore};
 pub use sqlite::SqliteStore;
@@ -176,7 +178,7 @@ pub struct AuditEntry {
     pub source: Option<String>,
 }
 
-pub trait Store: WebStore + ReviewStore + Send + Sync + 'static {
+pub trait Store: WebStore + ReviewStore + MediaStore + Send + Sync + 'static {
     // Protocols (R4).
     fn publish(&self, protocol: &PublishedProtocol) -> Result<PublishOutcome, StoreError>;
     fn protocols(&self) -> Result<Vec<PublishedProtocol>, StoreError>;

@@ -13,7 +13,9 @@ use super::{Device, StoreError};
 /// when a change means an older binary must not open the file any more (it
 /// then refuses it, as PostgreSQL's migrations do). 2: review tables (a
 /// binary without them would withdraw a record and keep its notes, R9).
-pub(super) const SQLITE_SCHEMA_VERSION: u32 = 2;
+/// 3: protocol media (a binary without them would read a bundle's
+/// protocols as unknown fields).
+pub(super) const SQLITE_SCHEMA_VERSION: u32 = 3;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS protocols (

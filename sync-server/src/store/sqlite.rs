@@ -78,9 +78,10 @@ impl SqliteStore {
             .is_some();
         let migrated = conn
             .execute_batch(&format!(
-                "{SCHEMA} {} {} PRAGMA user_version = {SQLITE_SCHEMA_VERSION};",
+                "{SCHEMA} {} {} {} PRAGMA user_version = {SQLITE_SCHEMA_VERSION};",
                 super::web::WEB_SCHEMA,
-                super::review::REVIEW_SCHEMA
+                super::review::REVIEW_SCHEMA,
+                super::media::MEDIA_SCHEMA
             ))
             .map_err(StoreError::from)
             .and_then(|()| super::accounts::migrate(&conn))
@@ -107,32 +108,7 @@ impl Store for SqliteStore {
     fn publish(&self, p: &PublishedProtocol) -> Result<PublishOutcome, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existing: Option<String> = tx
-            .query_row(
-                "SELECT content_hash FROM protocols WHERE protocol_id = ?1 AND version = ?2",
-                params![p.protocol_id, p.version],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let outcome = match existing {
-            Some(hash) if hash == p.content_hash.0 => PublishOutcome::AlreadyPublished,
-            Some(hash) => PublishOutcome::Refused {
-                existing_hash: ContentHash(hash),
-            },
-            None => {
-                tx.execute(
-                    "INSERT INTO protocols VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![
-                        p.protocol_id,
-                        p.version,
-                        p.content_hash.0,
-                        p.source_toml,
-                        ts(p.published_at)
-                    ],
-                )?;
-                PublishOutcome::Published
-            }
-        };
+        let outcome = publish_in(&tx, p)?;
         tx.commit()?;
         Ok(outcome)
     }
@@ -653,4 +629,39 @@ fn rejection_in(
         ],
     )?;
     Ok(())
+}
+
+/// Publishes inside the caller's transaction: a new version is inserted,
+/// the same content again changes nothing, other content is refused (R4).
+pub(super) fn publish_in(
+    tx: &rusqlite::Transaction<'_>,
+    p: &PublishedProtocol,
+) -> Result<PublishOutcome, StoreError> {
+    let existing: Option<String> = tx
+        .query_row(
+            "SELECT content_hash FROM protocols WHERE protocol_id = ?1 AND version = ?2",
+            params![p.protocol_id, p.version],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let outcome = match existing {
+        Some(hash) if hash == p.content_hash.0 => PublishOutcome::AlreadyPublished,
+        Some(hash) => PublishOutcome::Refused {
+            existing_hash: ContentHash(hash),
+        },
+        None => {
+            tx.execute(
+                "INSERT INTO protocols VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    p.protocol_id,
+                    p.version,
+                    p.content_hash.0,
+                    p.source_toml,
+                    ts(p.published_at)
+                ],
+            )?;
+            PublishOutcome::Published
+        }
+    };
+    Ok(outcome)
 }

@@ -51,7 +51,7 @@ pub(crate) fn read_lists(
             Some((name, index))
         })
         .collect();
-    let mut used = vec!["list_name", "name", "label"];
+    let mut used = vec!["list_name", "name", "label", "image", "big-image"];
     used.extend(
         filter_indexes
             .iter()
@@ -82,7 +82,7 @@ pub(crate) fn read_lists(
         let label = match languages.text(sheet, row, "label") {
             Some(label) => label,
             None => {
-                notes.push(format!("sheet choices, row {}: the choice `{value}` in list `{list}` has no label, so its name is its label in every language; write a label", row.number));
+                notes.push(format!("sheet choices, row {}: the choice `{value}` in list `{list}` has no label, so its name is its label in every language (for a picture choice, what a screen reader says); write a label", row.number));
                 languages.fixed(|_| value.to_owned())
             }
         };
@@ -95,6 +95,7 @@ pub(crate) fn read_lists(
         lists.entry(list.to_owned()).or_default().push(Choice {
             value: value.to_owned(),
             label,
+            image: super::media::media_ref(languages, sheet, row, &super::media::IMAGE),
             relevant: None,
         });
         let cells = filter_indexes

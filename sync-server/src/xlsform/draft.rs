@@ -192,12 +192,14 @@ pub(crate) fn protocol(
         introduction: Introduction {
             organisation: format!("{TODO}: the organisation's name as respondents will hear it"),
             script: todo("write what the interviewer says first; it must contain {interviewer} and {organisation}"),
+            audio: None,
         },
         data_use: DataUse {
             purpose: todo("say exactly what will be done with the answers"),
             who_sees: todo("say who sees the answers"),
             protection: todo("say how the respondent is protected"),
             results_return: todo("say how the results come back to the children and informants"),
+            audio: None,
         },
         consent: (respondents != Respondents::Nobody).then(ConsentRules::default),
         screening: children.then(|| Screening {
@@ -221,6 +223,7 @@ pub(crate) fn protocol(
         sections,
         closing: closing.unwrap_or_else(|| todo("thank the respondent and say what happens next")),
         demo: false,
+        media: Default::default(),
     }
 }
 

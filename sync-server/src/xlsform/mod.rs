@@ -18,7 +18,8 @@
 //! - `${name}` in a label, hint or choice label becomes `${id}`, which the
 //!   phone fills with the answer (`piping`);
 //! - columns it does not carry over are listed in the checklist (`unused`),
-//!   media cells are refused until protocol bundles exist;
+//!   `media::image`/`big-image`/`audio` on questions and `image` on choices
+//!   (per language too) name bundle files (`media`); video is refused;
 //! - questions outside any group go to a section named after the form (`main`);
 //! - a group's `relevant` is added (with `and`) to each question inside it;
 //! - a `calculate` is inlined where skip logic or constraints use it;
@@ -33,6 +34,7 @@ mod choices;
 mod draft;
 mod headers;
 mod languages;
+mod media;
 mod other;
 mod piping;
 mod sheets;
@@ -120,6 +122,11 @@ pub fn import(bytes: &[u8], file_name: &str) -> Result<Imported, ImportError> {
     let protocol = draft::protocol(&settings, &languages, form.sections, form.closing);
     let toml = fieldkit_protocols::to_toml(&protocol);
     notes.extend(form.notes);
+    let files = fieldkit_protocols::media::references(&protocol)
+        .into_iter()
+        .map(|(_, _, path, _)| path)
+        .collect();
+    notes.extend(media::checklist(&files));
     let checklist = draft::checklist(&protocol, &settings, notes);
     tracing::info!(
         id = %protocol.id,

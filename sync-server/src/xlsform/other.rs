@@ -36,6 +36,9 @@ pub(crate) fn follow_up(
         constraint_message: None,
         card: None,
         not_identifying_because: None,
+        image: None,
+        audio: None,
+        card_description: None,
         calculation: None,
     }
 }

@@ -6,6 +6,7 @@ use fieldkit_protocols::model::{Choice, Dimension, Question, QuestionKind, Secti
 use fieldkit_protocols::Text;
 
 use super::languages::{self, Languages};
+use super::media::{media_ref, AUDIO, IMAGE};
 use super::other;
 use super::sheets::{Row, Sheet};
 use super::types::{kind_of, RowType};
@@ -44,7 +45,7 @@ struct Columns {
 
 /// The survey columns the import reads; any other column with text in it is
 /// named in the checklist (`unused`).
-const USED: [&str; 16] = [
+const USED: [&str; 19] = [
     "type",
     "name",
     "label",
@@ -61,6 +62,9 @@ const USED: [&str; 16] = [
     "fieldkit::sensitive",
     "fieldkit::identifying",
     "fieldkit::disaggregation",
+    "image",
+    "big-image",
+    "audio",
 ];
 
 /// An open group: its section id, title, condition and how often it resumed.
@@ -264,7 +268,15 @@ impl Builder<'_> {
     }
 
     fn row(&mut self, row: &Row) -> Result<(), ImportError> {
-        match self.row_type(row)? {
+        let row_type = self.row_type(row)?;
+        let media = [&IMAGE[..], &AUDIO[..]]
+            .iter()
+            .any(|bases| media_ref(self.languages, self.sheet, row, bases).is_some());
+        if media && !matches!(row_type, RowType::Question { .. }) {
+            // Never dropped quietly: only questions show pictures and play sounds.
+            self.notes.push(format!("survey row {}: its picture or sound was not imported: only questions show pictures and play sounds; move it to a question", row.number));
+        }
+        match row_type {
             RowType::Blank => {
                 if !row.cell(self.columns.name).is_empty() {
                     return Err(self.error(
@@ -413,6 +425,9 @@ impl Builder<'_> {
                 constraint_message: None,
                 card: None,
                 not_identifying_because: None,
+                image: None,
+                audio: None,
+                card_description: None,
                 calculation,
             };
             if self.sections.is_empty() {
@@ -482,6 +497,7 @@ impl Builder<'_> {
             choices.push(Choice {
                 value: "other".to_owned(),
                 label: self.languages.fixed(other::other_word),
+                image: None,
                 relevant: None,
             });
         }
@@ -505,6 +521,9 @@ impl Builder<'_> {
             },
             card: None,
             not_identifying_because: None,
+            image: media_ref(self.languages, self.sheet, row, &IMAGE),
+            audio: media_ref(self.languages, self.sheet, row, &AUDIO),
+            card_description: None,
             calculation: None,
         };
         let follow_up =

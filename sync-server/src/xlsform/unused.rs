@@ -1,5 +1,5 @@
-//! Columns the import does not carry over: media cells are refused where they
-//! stand (pictures and audio come with protocol bundles), every other column
+//! Columns the import does not carry over: media cells that have no place
+//! in a bundle (video, media on other sheets) are refused, every other column
 //! with text in it is named in the author's checklist, never dropped quietly.
 
 use super::headers::MEDIA;
@@ -17,7 +17,7 @@ fn why(base: &str) -> &'static str {
         "readonly" => "read-only questions are not imported; every Fieldkit question is asked",
         "parameters" => "question parameters are not imported",
         "repeat_count" => "repeat counts belong to repeat groups, which are not supported yet",
-        "autoplay" => "media comes with protocol bundles, not yet",
+        "autoplay" => "sounds play when the participant taps \"listen\", never by themselves",
         "no_app_error_string" => "Fieldkit opens no other apps",
         "trigger" => "triggers are not supported; Fieldkit has no calculated values to refresh",
         "body::accuracyThreshold" => "location accuracy is not imported",
@@ -60,7 +60,7 @@ pub(crate) fn check(
                 sheet: sheet_name,
                 row: first,
                 message: format!(
-                    "column `{}` (`{}`): pictures, audio and video come with protocol bundles, which Fieldkit does not have yet; remove the media cells (a choice needs a text label) and add the media once bundles exist",
+                    "column `{}` (`{}`): a protocol bundle carries pictures and sounds on questions and choices, not video and not in this sheet; remove these cells",
                     header.original,
                     row.cell(Some(i))
                 ),

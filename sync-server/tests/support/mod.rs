@@ -77,8 +77,15 @@ impl TestStore {
     /// and returns it.
     pub fn publish_shipped(&self, file: &str) -> Arc<Protocol> {
         let source = library::demo_source(file);
-        let (protocol, _) =
-            admin::publish_source(&**self, file, &source, OffsetDateTime::now_utc()).unwrap();
+        let (protocol, _) = admin::publish_bundle(
+            &**self,
+            file,
+            &source,
+            &library::bundle(file),
+            None,
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap();
         Arc::new(protocol)
     }
 

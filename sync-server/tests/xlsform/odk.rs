@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use fieldkit_protocols::model::MediaRef;
 use fieldkit_protocols::{expr, Protocol, Value};
 use fieldkit_sync_server::xlsform::{import, Imported};
 
@@ -243,13 +244,141 @@ fn unknown_columns_are_reported_and_media_refused_where_they_stand() {
         "{checklist}"
     );
     let message = refused(&[
-        &["type", "name", "label", "media::image"],
-        &["integer", "age", "Age?", "age.png"],
+        &["type", "name", "label", "media::video"],
+        &["integer", "age", "Age?", "age.mp4"],
     ]);
     assert!(
-        message.contains("row 2: column `media::image` (`age.png`): pictures, audio and video come with protocol bundles"),
+        message.contains("row 2: column `media::video` (`age.mp4`): a protocol bundle carries pictures and sounds on questions and choices, not video"),
         "{message}"
     );
+}
+
+/// `media::image`, `media::audio` and `image` on choices, per language,
+/// become bundle references; an image-only choice gets its name as label
+/// and a checklist line; a note's picture is reported, never dropped.
+#[test]
+fn media_columns_become_bundle_references_per_language() {
+    let bytes = forms::workbook(&[
+        (
+            "survey",
+            &[
+                &[
+                    "type",
+                    "name",
+                    "label::English (en)",
+                    "label::French (fr)",
+                    "media::image::English (en)",
+                    "media::image::French (fr)",
+                    "media::audio",
+                    "fieldkit::purpose",
+                ],
+                &[
+                    "select_one where",
+                    "heard",
+                    "Where did you hear of it?",
+                    "Où en avez-vous entendu parler ?",
+                    "cards/where-en.png",
+                    "cards/where-fr.png",
+                    "audio/heard.ogg",
+                    "rq1",
+                ],
+                &[
+                    "note",
+                    "thanks",
+                    "Thank you",
+                    "Merci",
+                    "cards/thanks.png",
+                    "cards/thanks.png",
+                    "",
+                    "",
+                ],
+            ],
+        ),
+        (
+            "choices",
+            &[
+                &[
+                    "list_name",
+                    "name",
+                    "label::English (en)",
+                    "label::French (fr)",
+                    "image",
+                ],
+                &[
+                    "where",
+                    "friends",
+                    "Friends",
+                    "Des amis",
+                    "choices/friends.png",
+                ],
+                &["where", "radio", "", "", "choices/radio.png"],
+            ],
+        ),
+        (
+            "settings",
+            &[
+                &["form_id", "version", "default_language"],
+                &["heard_it", "3", "English (en)"],
+            ],
+        ),
+    ]);
+    let imported = fieldkit_sync_server::xlsform::import(&bytes, "media.xlsx").unwrap();
+    let q = imported.protocol.question("heard").unwrap();
+    assert_eq!(
+        q.image,
+        Some(MediaRef::PerLanguage(BTreeMap::from([
+            ("en".to_owned(), "cards/where-en.png".to_owned()),
+            ("fr".to_owned(), "cards/where-fr.png".to_owned()),
+        ])))
+    );
+    assert_eq!(q.audio, Some(MediaRef::All("audio/heard.ogg".into())));
+    assert_eq!(
+        q.choices[0].image,
+        Some(MediaRef::All("choices/friends.png".into()))
+    );
+    assert_eq!(
+        q.choices[1].label.get("en"),
+        Some("radio"),
+        "an image-only choice is named by its value"
+    );
+    let checklist = imported.checklist.join("\n");
+    assert!(
+        checklist.contains("choice `radio`") && checklist.contains("screen reader"),
+        "{checklist}"
+    );
+    assert!(
+        checklist.contains("row 3: its picture or sound was not imported"),
+        "{checklist}"
+    );
+    assert!(
+        checklist.contains("picture and sound file(s)") && checklist.contains("cards/where-en.png"),
+        "{checklist}"
+    );
+    // The draft reads back with the references, and a bundle with the files
+    // passes the media checks.
+    let back = fieldkit_protocols::parse_protocol("draft.toml", &imported.toml).unwrap();
+    assert_eq!(back.question("heard").unwrap().image, q.image);
+    let png = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../protocols/tests/fixtures/media/drawing-with-text.png"
+    ))
+    .unwrap();
+    let ogg = fieldkit_protocols::library::bundle("focus-group-visualisation.toml").files
+        ["audio/data-use-en.ogg"]
+        .clone();
+    let files = [
+        "cards/where-en.png",
+        "cards/where-fr.png",
+        "choices/friends.png",
+        "choices/radio.png",
+    ]
+    .into_iter()
+    .map(|p| (p.to_owned(), png.clone()))
+    .chain([("audio/heard.ogg".to_owned(), ogg)])
+    .collect();
+    let checked = fieldkit_protocols::media::Bundle { files }.prepare(&back);
+    assert!(!checked.has_errors(), "{:?}", checked.problems);
+    assert_eq!(checked.manifest.len(), 5);
 }
 
 #[test]

@@ -8,9 +8,10 @@ use dioxus::prelude::*;
 use fieldkit_protocols::engine::SkipReason;
 use fieldkit_protocols::model::{Question, QuestionKind};
 
+use super::media::{data_url, AudioPrompt, PictureCard};
 use super::model::{parse_input, Action, InputProblem, Interview};
 use super::use_lang;
-use crate::ui::i18n::{fill, text, Key, Lang};
+use crate::ui::i18n::{text, Key, Lang};
 use crate::ui::text_field::TextField;
 use crate::ui::widgets::ErrorLine;
 
@@ -28,6 +29,7 @@ fn problem_text(lang: Lang, problem: InputProblem) -> String {
 pub(crate) fn QuestionPanel(question_id: String, act: Callback<Action>) -> Element {
     let lang = use_lang();
     let current = use_context::<Signal<Option<Interview>>>();
+    let services = use_context::<crate::ui::services::Services>();
     let parts = use_signal(Vec::<String>::new);
     let mut problem = use_signal(|| None::<String>);
     let mut amending = use_signal(|| None::<String>);
@@ -65,6 +67,18 @@ pub(crate) fn QuestionPanel(question_id: String, act: Callback<Action>) -> Eleme
         })
         .collect();
     let focus_group = interview.protocol().focus_group.is_some();
+    let protocol = interview.protocol();
+    let picture = q.card.as_ref().or(q.image.as_ref());
+    let picture_url = picture.and_then(|m| data_url(&services, protocol, m, &sl));
+    let description = q
+        .card_description
+        .as_ref()
+        .map(|t| t.show(&sl).to_owned())
+        .unwrap_or_else(|| q.text.show(&sl).to_owned());
+    let audio_url = q
+        .audio
+        .as_ref()
+        .and_then(|m| data_url(&services, protocol, m, &sl));
 
     let (kind, id_save) = (q.kind, q.id.clone());
     let save = move |_| match parse_input(kind, &parts.read()) {
@@ -85,7 +99,8 @@ pub(crate) fn QuestionPanel(question_id: String, act: Callback<Action>) -> Eleme
         if q.sensitive { span { class: "tag", {text(lang, Key::FwSensitiveTag)} } }
         h1 { id: "question-text", lang: "{sl}", {q.text.show(&sl).to_owned()} }
         if let Some(hint) = &q.hint { p { class: "muted", lang: "{sl}", {hint.show(&sl).to_owned()} } }
-        if let Some(card) = &q.card { p { class: "card-prompt", {fill(lang, Key::FwCard, &[("card", card)])} } }
+        if picture.is_some() { PictureCard { url: picture_url, description, lang_code: sl.clone() } }
+        if q.audio.is_some() { AudioPrompt { id: "question-audio", url: audio_url } }
         AnswerInput { question: q, lang_code: sl.clone(), parts }
         // Shown only after a save attempt; the engine's refusal comes above from the frame.
         ErrorLine { message: problem() }
@@ -188,6 +203,20 @@ fn AmendPanel(
 #[component]
 fn AnswerInput(question: Question, lang_code: String, parts: Signal<Vec<String>>) -> Element {
     let lang = use_lang();
+    let services = use_context::<crate::ui::services::Services>();
+    let current = use_context::<Signal<Option<Interview>>>();
+    // A picture per choice, where the protocol gives one (a child taps it).
+    let pictures: Vec<Option<String>> = {
+        let guard = current.read();
+        question
+            .choices
+            .iter()
+            .map(|c| {
+                let (interview, image) = (guard.as_ref()?, c.image.as_ref()?);
+                data_url(&services, interview.protocol(), image, &lang_code)
+            })
+            .collect()
+    };
     let chosen = parts.read().clone();
     let sl = lang_code;
     match question.kind {
@@ -196,14 +225,14 @@ fn AnswerInput(question: Question, lang_code: String, parts: Signal<Vec<String>>
             rsx! {
                 if kind == QuestionKind::Ranking { p { class: "muted", {text(lang, Key::FwRankHelp)} } }
                 div { class: "choices",
-                    for c in question.choices.clone() {
+                    for (c, picture) in question.choices.clone().into_iter().zip(pictures) {
                         {
                             let position = chosen.iter().position(|v| *v == c.value);
                             let value = c.value.clone();
                             rsx! {
                                 button {
                                     id: "choice-{c.value}",
-                                    class: "choice",
+                                    class: if picture.is_some() { "choice with-picture" } else { "choice" },
                                     role: if kind == QuestionKind::SingleChoice { "radio" } else { "checkbox" },
                                     aria_checked: if position.is_some() { "true" } else { "false" },
                                     lang: "{sl}",
@@ -219,7 +248,9 @@ fn AnswerInput(question: Question, lang_code: String, parts: Signal<Vec<String>>
                                     if kind == QuestionKind::Ranking {
                                         if let Some(i) = position { span { class: "rank", "{i + 1}. " } }
                                     }
-                                    {c.label.show(&sl).to_owned()}
+                                    // The label is the picture's text alternative and stays visible.
+                                    if let Some(url) = &picture { img { class: "choice-picture", src: "{url}", alt: "" } }
+                                    span { {c.label.show(&sl).to_owned()} }
                                 }
                             }
                         }

@@ -63,9 +63,25 @@ impl VaultServices {
 impl FieldworkStore for VaultServices {
     /// The versions pinned at enrolment or sync (R4), never the copies
     /// compiled into the app: the project decides what is asked.
+    /// A version whose pictures and sounds are not all pinned yet is not
+    /// offered: a card question must never show an empty frame.
     fn protocols(&self) -> Vec<Arc<Protocol>> {
         let pinned = self.with_open(|v| v.pinned_protocols()).unwrap_or_default();
-        pinned.iter().filter_map(parsed).collect()
+        pinned
+            .iter()
+            .filter_map(parsed)
+            .filter(|p| {
+                self.with_open(|v| v.missing_media(p))
+                    .is_ok_and(|missing| missing.is_empty())
+            })
+            .collect()
+    }
+
+    fn media(
+        &self,
+        sha256: &fieldkit_protocols::ContentHash,
+    ) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        self.with_open(|v| v.media(sha256)).ok().flatten()
     }
 
     fn researcher_name(&self) -> String {

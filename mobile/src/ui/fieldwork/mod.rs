@@ -16,6 +16,7 @@ mod home;
 mod identity;
 mod interview;
 pub mod live;
+mod media;
 pub mod model;
 mod observation;
 mod records;

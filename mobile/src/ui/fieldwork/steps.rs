@@ -5,6 +5,7 @@ use dioxus::prelude::*;
 use fieldkit_protocols::engine::{Consenter, Decision, Status, Step};
 
 use super::answer::QuestionPanel;
+use super::media::{data_url, AudioPrompt};
 use super::model::{Action, Interview};
 use super::observation::ObservationPanel;
 use super::{use_lang, HomeButton};
@@ -16,6 +17,7 @@ use crate::ui::widgets::ErrorLine;
 pub(crate) fn StepView(act: Callback<Action>, queued: Option<Result<(), String>>) -> Element {
     let lang = use_lang();
     let current = use_context::<Signal<Option<Interview>>>();
+    let services = use_context::<crate::ui::services::Services>();
     let mut sensitive_intro_seen = use_signal(|| false);
     let guard = current.read();
     let Some(interview) = guard.as_ref() else {
@@ -41,12 +43,18 @@ pub(crate) fn StepView(act: Callback<Action>, queued: Option<Result<(), String>>
         Step::Introduction => rsx! {
             h1 { {text(lang, Key::FwIntroTitle)} }
             blockquote { id: "script", lang: "{sl}", {interview.introduction()} }
+            if let Some(audio) = &p.introduction.audio {
+                AudioPrompt { id: "intro-audio", url: data_url(&services, p, audio, &sl) }
+            }
             Next { id: "intro-done", label: Key::FwIntroDone, onclick: move |_| act.call(Action::IntroductionGiven) }
         },
         Step::DataUse => {
             let d = &p.data_use;
             rsx! {
                 h1 { {text(lang, Key::FwDataUseTitle)} }
+                if let Some(audio) = &d.audio {
+                    AudioPrompt { id: "data-use-audio", url: data_url(&services, p, audio, &sl) }
+                }
                 div { lang: "{sl}", class: "read-aloud",
                     h2 { {text(lang, Key::FwDataPurpose)} }
                     p { {d.purpose.show(&sl).to_owned()} }

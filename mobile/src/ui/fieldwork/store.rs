@@ -57,6 +57,13 @@ impl SyncSummary {
 pub trait FieldworkStore: Send + Sync {
     /// The protocols this phone can run.
     fn protocols(&self) -> Vec<Arc<Protocol>>;
+    /// A pinned picture or sound of a protocol, decrypted in memory only.
+    fn media(
+        &self,
+        _sha256: &fieldkit_protocols::ContentHash,
+    ) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        None
+    }
     /// The researcher's own name, said in every introduction (R11).
     fn researcher_name(&self) -> String;
     fn sessions(&self) -> Result<Vec<SessionSummary>, ServiceError>;

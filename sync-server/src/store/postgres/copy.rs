@@ -20,6 +20,9 @@ use crate::store::{SqliteStore, StoreError};
 
 /// Rows per round trip, both reading and inserting.
 const CHUNK: usize = 500;
+/// The same for a table of files (media, up to 1 MiB each): memory stays
+/// at a few MiB however large the bundles.
+const BLOB_CHUNK: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -27,6 +30,7 @@ enum Kind {
     Int,
     Uuid,
     Time,
+    Blob,
 }
 
 /// A table as both stores hold it: columns in one order, the first
@@ -39,7 +43,7 @@ struct Table {
     sqlite_id: Option<&'static str>,
 }
 
-use Kind::{Int, Text, Time, Uuid as Id};
+use Kind::{Blob, Int, Text, Time, Uuid as Id};
 
 /// Every table, parents before children (web sessions need their users).
 const TABLES: &[Table] = &[
@@ -53,6 +57,12 @@ const TABLES: &[Table] = &[
             ("published_at", Time),
         ],
         key: 2,
+        sqlite_id: None,
+    },
+    Table {
+        name: "media",
+        columns: &[("sha256", Text), ("mime", Text), ("bytes", Blob)],
+        key: 1,
         sqlite_id: None,
     },
     Table {
@@ -241,6 +251,7 @@ enum Value {
     Int(i64),
     Id(Uuid),
     Time(OffsetDateTime),
+    Blob(Vec<u8>),
 }
 
 impl ToSql for Value {
@@ -255,6 +266,7 @@ impl ToSql for Value {
             Value::Int(v) => v.to_sql(ty, out),
             Value::Id(v) => v.to_sql(ty, out),
             Value::Time(v) => v.to_sql(ty, out),
+            Value::Blob(v) => v.to_sql(ty, out),
         }
     }
 
@@ -278,6 +290,9 @@ impl Value {
                     .unwrap_or_else(|_| v.unix_timestamp_nanos().to_string())
                     .as_bytes(),
             ),
+            // A file by its digest: the row's line stays short and a
+            // separator byte inside the file cannot shift the columns.
+            Value::Blob(v) => into.extend_from_slice(hex::encode(Sha256::digest(v)).as_bytes()),
         }
     }
 }
@@ -287,6 +302,7 @@ fn from_sqlite(value: ValueRef<'_>, kind: Kind, table: &str) -> Result<Value, St
     Ok(match (value, kind) {
         (ValueRef::Null, _) => Value::Null,
         (ValueRef::Integer(n), Int) => Value::Int(n),
+        (ValueRef::Blob(b), Blob) => Value::Blob(b.to_vec()),
         (ValueRef::Text(t), kind) => {
             let text = std::str::from_utf8(t).map_err(|_| bad("text that is not UTF-8"))?;
             match kind {
@@ -299,7 +315,7 @@ fn from_sqlite(value: ValueRef<'_>, kind: Kind, table: &str) -> Result<Value, St
                     OffsetDateTime::parse(text, &Rfc3339)
                         .map_err(|e| bad(&format!("time `{text}`: {e}")))?,
                 )),
-                Int => return Err(bad(&format!("`{text}` where a number belongs"))),
+                Int | Blob => return Err(bad(&format!("`{text}` where {kind:?} belongs"))),
             }
         }
         (other, kind) => return Err(bad(&format!("{other:?} where {kind:?} belongs"))),
@@ -312,6 +328,7 @@ fn from_postgres(row: &tokio_postgres::Row, i: usize, kind: Kind) -> Value {
         Int => row.get::<_, Option<i64>>(i).map(Value::Int),
         Id => row.get::<_, Option<Uuid>>(i).map(Value::Id),
         Time => row.get::<_, Option<OffsetDateTime>>(i).map(Value::Time),
+        Blob => row.get::<_, Option<Vec<u8>>>(i).map(Value::Blob),
     };
     value.unwrap_or(Value::Null)
 }
@@ -398,6 +415,15 @@ pub fn sqlite_to_postgres(
     }
 }
 
+/// Rows per round trip for `table`.
+fn chunk_rows(table: &Table) -> usize {
+    if table.columns.iter().any(|(_, kind)| *kind == Blob) {
+        BLOB_CHUNK
+    } else {
+        CHUNK
+    }
+}
+
 fn column_list(table: &Table, sqlite: bool) -> String {
     table
         .columns
@@ -454,7 +480,8 @@ fn copy_table(
     let mut rows = statement.query([])?;
     let (mut hasher, mut line) = (Sha256::new(), Vec::new());
     let (mut source_rows, mut copied) = (0u64, 0u64);
-    let mut chunk: Vec<Vec<Value>> = Vec::with_capacity(CHUNK);
+    let rows_per_chunk = chunk_rows(table);
+    let mut chunk: Vec<Vec<Value>> = Vec::with_capacity(rows_per_chunk);
     loop {
         let row = rows.next()?;
         if let Some(row) = row {
@@ -465,7 +492,7 @@ fn copy_table(
             source_rows += 1;
             chunk.push(values);
         }
-        if chunk.len() == CHUNK || (row.is_none() && !chunk.is_empty()) {
+        if chunk.len() == rows_per_chunk || (row.is_none() && !chunk.is_empty()) {
             copied += insert_chunk(to, table, &chunk)?;
             chunk.clear();
         }
@@ -517,13 +544,14 @@ fn hash_postgres(to: &PgStore, table: &Table) -> Result<(u64, String), StoreErro
         table.name,
         order_by(table, false)
     );
+    let rows_per_chunk = chunk_rows(table);
     to.block(async {
         let mut client = to.client().await?;
         let tx = super::snapshot(&mut client).await?;
         let portal = tx.bind(sql.as_str(), &[]).await?;
         let (mut hasher, mut line, mut count) = (Sha256::new(), Vec::new(), 0u64);
         loop {
-            let rows = tx.query_portal(&portal, CHUNK as i32).await?;
+            let rows = tx.query_portal(&portal, rows_per_chunk as i32).await?;
             for row in &rows {
                 let values: Vec<Value> = table
                     .columns
@@ -534,7 +562,7 @@ fn hash_postgres(to: &PgStore, table: &Table) -> Result<(u64, String), StoreErro
                 row_hash(&mut hasher, &values, &mut line);
                 count += 1;
             }
-            if rows.len() < CHUNK {
+            if rows.len() < rows_per_chunk {
                 break;
             }
         }

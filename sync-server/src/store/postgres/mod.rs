@@ -22,6 +22,7 @@ mod accounts;
 mod batch;
 mod connect;
 pub mod copy;
+mod media;
 mod review;
 pub mod schema;
 pub mod scratch;

@@ -114,6 +114,16 @@ CREATE INDEX review_history_record ON review_history (record_id, id);
 CREATE INDEX compliance_findings_rule ON compliance_findings (record_id, rule);
 ",
     },
+    Migration {
+        version: 4,
+        description: "protocol media (issue 18: picture cards, picture choices, audio)",
+        sql: "
+-- Files of published bundles by their SHA-256; each written with the first
+-- protocol version that names it, never changed (R4).
+CREATE TABLE media (
+    sha256 text PRIMARY KEY, mime text NOT NULL, bytes bytea NOT NULL);
+",
+    },
 ];
 
 /// The newest schema version this binary knows.

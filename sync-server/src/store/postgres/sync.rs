@@ -14,7 +14,7 @@ use super::{device_lock_key, micros, version_from, PgStore};
 use crate::access::{check, Access, Principal};
 use crate::store::rows::langs;
 use crate::store::{
-    AuditEntry, BatchEntry, ComplianceFinding, Device, NewEnrolment, PublishOutcome,
+    AuditEntry, BatchEntry, ComplianceFinding, Device, MediaStore, NewEnrolment, PublishOutcome,
     PublishedProtocol, Store, StoreError, StoreOutcome, VerifiedRecord,
 };
 
@@ -64,39 +64,8 @@ async fn lock_device(tx: &Transaction<'_>, device_id: Uuid) -> Result<(), StoreE
 
 impl Store for PgStore {
     fn publish(&self, p: &PublishedProtocol) -> Result<PublishOutcome, StoreError> {
-        self.block(async {
-            let client = self.client().await?;
-            let version = i64::from(p.version);
-            let inserted = client
-                .execute(
-                    "INSERT INTO protocols VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                    &[
-                        &p.protocol_id,
-                        &version,
-                        &p.content_hash.0,
-                        &p.source_toml,
-                        &p.published_at,
-                    ],
-                )
-                .await?;
-            if inserted == 1 {
-                return Ok(PublishOutcome::Published);
-            }
-            let existing: String = client
-                .query_one(
-                    "SELECT content_hash FROM protocols WHERE protocol_id = $1 AND version = $2",
-                    &[&p.protocol_id, &version],
-                )
-                .await?
-                .get(0);
-            Ok(if existing == p.content_hash.0 {
-                PublishOutcome::AlreadyPublished
-            } else {
-                PublishOutcome::Refused {
-                    existing_hash: ContentHash(existing),
-                }
-            })
-        })
+        // One way to publish: a version without media is one with none.
+        self.publish_with_media(p, &[])
     }
 
     fn protocols(&self) -> Result<Vec<PublishedProtocol>, StoreError> {

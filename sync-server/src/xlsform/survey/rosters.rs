@@ -134,6 +134,7 @@ impl Builder<'_> {
             choices.push(Choice {
                 value: "other".to_owned(),
                 label: self.languages.fixed(super::other::other_word),
+                image: None,
                 relevant: None,
             });
         }
@@ -225,6 +226,9 @@ impl Builder<'_> {
                             constraint_message: None,
                             card: None,
                             not_identifying_because: None,
+                            image: None,
+                            audio: None,
+                            card_description: None,
                             calculation: None,
                         };
                         let asked = (k > 2).then(|| yes(&previous));
