@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // Each test file uses a different part.
 
+pub mod enrolment;
 pub mod journey;
 pub mod phone;
 pub mod server;

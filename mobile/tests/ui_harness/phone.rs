@@ -3,13 +3,8 @@
 
 use fieldkit_mobile::ui::services::EnrolDefaults;
 use fieldkit_mobile::ui::vault_services::VaultServices;
-use fieldkit_mobile::vault::{
-    CodeOfPracticeAck, DeviceToken, KdfParams, Passphrase, PinnedProtocol, Setting, Vault,
-    VaultSettings,
-};
+use fieldkit_mobile::vault::{KdfParams, Passphrase, PinnedProtocol, Vault, VaultSettings};
 use fieldkit_protocols::wire::ProtocolListing;
-use fieldkit_protocols::{library, parse_protocol};
-use time::OffsetDateTime;
 
 use super::{Ui, STRONG};
 
@@ -22,30 +17,7 @@ fn settings() -> VaultSettings {
 
 pub fn set_up(dir: &std::path::Path) {
     let mut vault = Vault::create(dir, &Passphrase::new(STRONG), settings()).unwrap();
-    for setting in [
-        Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
-            language: "en".into(),
-            at: OffsetDateTime::now_utc(),
-        }),
-        Setting::DeviceToken(DeviceToken::new("test-token")),
-        Setting::ResearcherName("Awa Diallo".into()),
-    ] {
-        vault.set_setting(&setting).unwrap();
-    }
-    for shipped in library::SHIPPED {
-        // As `demo` publishes it: with its media manifest, and the media pinned.
-        let (source, media) = library::demo_published(shipped.file);
-        let protocol = parse_protocol(shipped.file, &source).unwrap();
-        let listing = ProtocolListing::new(&protocol, source);
-        vault
-            .pin_protocol(&PinnedProtocol::from_listing(&listing))
-            .unwrap();
-        for (path, bytes) in &media.files {
-            vault
-                .pin_media(&media.manifest[path].sha256, bytes)
-                .unwrap();
-        }
-    }
+    super::enrolment::enrol_as_demo(&mut vault, "en", "test-token");
 }
 
 /// The app on that phone, unlocked, on the fieldwork home screen.

@@ -1,0 +1,35 @@
+//! What enrolment and a first sync leave in a vault, written directly: the
+//! code of practice accepted in `lang`, a device token, the researcher's
+//! name, and every shipped protocol pinned as `demo` publishes it, media
+//! included. Shared by the headless screen tests and the window tests
+//! (`app_window_support` includes this file by path).
+
+use fieldkit_mobile::vault::{CodeOfPracticeAck, DeviceToken, PinnedProtocol, Setting, Vault};
+use fieldkit_protocols::wire::ProtocolListing;
+use fieldkit_protocols::{library, parse_protocol};
+
+pub fn enrol_as_demo(vault: &mut Vault, lang: &str, token: &str) {
+    for setting in [
+        Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
+            language: lang.into(),
+            at: time::OffsetDateTime::now_utc(),
+        }),
+        Setting::DeviceToken(DeviceToken::new(token)),
+        Setting::ResearcherName("Awa Diallo".into()),
+    ] {
+        vault.set_setting(&setting).unwrap();
+    }
+    for shipped in library::SHIPPED {
+        let (source, media) = library::demo_published(shipped.file);
+        let protocol = parse_protocol(shipped.file, &source).unwrap();
+        let listing = ProtocolListing::new(&protocol, source);
+        vault
+            .pin_protocol(&PinnedProtocol::from_listing(&listing))
+            .unwrap();
+        for (path, bytes) in &media.files {
+            vault
+                .pin_media(&media.manifest[path].sha256, bytes)
+                .unwrap();
+        }
+    }
+}
