@@ -55,36 +55,49 @@ pub fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 pub struct Display {
     pub name: String,
     xvfb: Child,
+    // Xvfb's stdout, kept open for its lifetime (it wrote the display number there).
+    _announce: std::process::ChildStdout,
 }
 
 impl Display {
+    /// Starts Xvfb on a display number it picks itself (`-displayfd`): X's own
+    /// lock files make the choice atomic, so tests (and other suites on the
+    /// same machine) starting displays at the same moment never share one.
     pub fn start() -> Display {
-        let number = (60..400)
-            .find(|n| {
-                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            })
-            .expect("a free X display number");
-        let name = format!(":{number}");
-        let xvfb = Command::new("Xvfb")
+        let mut xvfb = Command::new("Xvfb")
             .args([
-                name.as_str(),
+                "-displayfd",
+                "1",
                 "-screen",
                 "0",
                 "390x844x24",
                 "-nolisten",
                 "tcp",
             ])
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start Xvfb");
-        let display = Display { name, xvfb };
-        let socket = format!("/tmp/.X11-unix/X{number}");
-        wait_for("Xvfb to listen", Duration::from_secs(20), || {
-            Path::new(&socket).exists()
-        });
-        display
+        let mut announce = xvfb.stdout.take().expect("Xvfb's stdout");
+        // Xvfb writes the number once it accepts connections.
+        let mut number = String::new();
+        let mut byte = [0u8; 1];
+        while let Ok(1) = std::io::Read::read(&mut announce, &mut byte) {
+            if byte[0] == b'\n' {
+                break;
+            }
+            number.push(byte[0] as char);
+        }
+        let number = number.trim();
+        assert!(
+            !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()),
+            "Xvfb did not announce a display number (got {number:?})"
+        );
+        Display {
+            name: format!(":{number}"),
+            xvfb,
+            _announce: announce,
+        }
     }
 
     fn run(&self, program: &str, args: &[&str]) -> Vec<u8> {
