@@ -72,6 +72,10 @@ const USED: [&str; 19] = [
     "audio",
 ];
 
+/// A list read from a file: its choices and, per choice, the cells
+/// `choice_filter`s read.
+type FileList = (Vec<Choice>, Vec<BTreeMap<String, String>>);
+
 /// An open group: its section id, title, condition and how often it resumed.
 struct Group {
     id: String,
@@ -94,7 +98,7 @@ struct Builder<'a> {
     /// Files beside the form, and the lists read from them by file name
     /// with their filter columns (`select_one_from_file`).
     beside: Beside<'a>,
-    files: BTreeMap<String, (Vec<Choice>, Vec<BTreeMap<String, String>>)>,
+    files: BTreeMap<String, FileList>,
     /// The choice columns `choice_filter`s read, for lists read later.
     filter_columns: BTreeSet<String>,
     /// Question id -> its choice list and where the list is, for lookups.

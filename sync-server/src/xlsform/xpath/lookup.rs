@@ -64,7 +64,7 @@ impl Parser<'_> {
             return self.fail(shape);
         };
         self.at += 1;
-        self.pick(answer, ListOf::List(&list), &cell, column, answer_column)
+        self.pick(&answer, ListOf::List(&list), &cell, column, answer_column)
     }
 
     /// `jr:choice-name(value, '${q}')`: the label of the choice `value` in
@@ -86,25 +86,19 @@ impl Parser<'_> {
                 "jr:choice-name() needs its select question's name as '${{q}}', not '{path}'"
             ));
         };
-        self.pick(
-            value.clone(),
-            ListOf::Question(&id),
-            "label",
-            column,
-            column,
-        )
+        self.pick(value, ListOf::Question(&id), "label", column, column)
     }
 
     /// The cell in `cell` of the choice `answer` names, one `if` per choice.
     pub(super) fn pick(
         &self,
-        answer: Node,
+        answer: &Node,
         list: ListOf<'_>,
         cell: &str,
         column: usize,
         answer_column: usize,
     ) -> Result<Node, XPathError> {
-        match self.shape(&answer) {
+        match self.shape(answer) {
             Shape::Choice { .. } | Shape::Text | Shape::Other => {}
             _ => {
                 return Err(XPathError {
@@ -119,7 +113,7 @@ impl Parser<'_> {
         })?;
         let pairs = lookup(list, cell).map_err(|message| XPathError { column, message })?;
         // A fixed key (`pulldata(..., 'mango')`) is a fixed value.
-        if let Node::Str(key) = &answer {
+        if let Node::Str(key) = answer {
             let found = pairs.into_iter().find(|(value, _)| value == key);
             return Ok(Node::Str(found.map(|(_, cell)| cell).unwrap_or_default()));
         }

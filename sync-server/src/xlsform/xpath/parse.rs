@@ -246,7 +246,7 @@ impl Parser<'_> {
             ("string-length", [Node::Current]) => Ok(Node::Call("length", vec![Node::Current])),
             ("jr:choice-name", [value, Node::Str(path)]) => self.choice_name(value, path, column),
             ("pulldata", [Node::Str(file), Node::Str(cell), Node::Str(key), value]) => self.pick(
-                value.clone(),
+                value,
                 super::ListOf::Data { file, key },
                 cell,
                 column,
