@@ -411,7 +411,10 @@ fn import_xlsform(form: &Path, output: Option<&Path>) -> anyhow::Result<()> {
         || form.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let imported = xlsform::import(&bytes, &name)?;
+    // `select_one_from_file towns.csv` reads the file beside the form, as ODK does.
+    let folder = form.parent().unwrap_or(Path::new("."));
+    let imported =
+        xlsform::import_with_files(&bytes, &name, &|file| std::fs::read(folder.join(file)).ok())?;
     match output {
         Some(out) => {
             std::fs::write(out, &imported.toml)

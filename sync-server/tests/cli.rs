@@ -391,3 +391,48 @@ fn import_xlsform_writes_a_toml_draft_and_a_checklist() {
     assert!(!missing.status.success());
     assert!(stderr(&missing).contains("none.xlsx"));
 }
+
+#[test]
+fn import_xlsform_reads_a_choices_file_beside_the_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("survey").unwrap();
+    let rows = [
+        ["type", "name", "label"],
+        ["select_one_from_file towns.csv", "town", "Which town?"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            sheet
+                .write_string(u32::try_from(r).unwrap(), u16::try_from(c).unwrap(), *cell)
+                .unwrap();
+        }
+    }
+    let form = dir.path().join("form.xlsx");
+    book.save(&form).unwrap();
+    let import = || run(&["protocol", "import-xlsform", form.to_str().unwrap()]);
+    let refused = import();
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("the file `towns.csv` is not beside the form"),
+        "{}",
+        stderr(&refused)
+    );
+    std::fs::write(
+        dir.path().join("towns.csv"),
+        "name,label\ntamale,Tamale\nho,Ho\n",
+    )
+    .unwrap();
+    let output = import();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let draft = parse_protocol("draft.toml", &String::from_utf8(output.stdout).unwrap()).unwrap();
+    let values: Vec<&str> = draft
+        .question("town")
+        .unwrap()
+        .choices
+        .iter()
+        .map(|c| c.value.as_str())
+        .collect();
+    assert_eq!(values, ["tamale", "ho"]);
+}

@@ -435,19 +435,13 @@ fn unsupported_xpath_is_refused_naming_row_and_expression() {
     let message = import_error(&[
         HEADER,
         &["integer", "age", "Age"],
-        &[
-            "integer",
-            "hours",
-            "Hours",
-            "pulldata('lookup', 'x', 'y', ${age}) > 3",
-        ],
+        &["integer", "hours", "Hours", "once(${age}) > 3"],
     ]);
     assert!(
-        message
-            .contains("sheet survey, row 3, relevant `pulldata('lookup', 'x', 'y', ${age}) > 3`"),
+        message.contains("sheet survey, row 3, relevant `once(${age}) > 3`"),
         "{message}"
     );
-    assert!(message.contains("pulldata() is not supported"), "{message}");
+    assert!(message.contains("once() is not supported"), "{message}");
 
     let message = import_error(&[
         HEADER,
@@ -545,6 +539,9 @@ mod cascading;
 
 #[path = "xlsform/rosters.rs"]
 mod rosters;
+
+#[path = "xlsform/external.rs"]
+mod external;
 
 #[test]
 fn nested_groups_language_names_and_uppercase_names() {

@@ -20,6 +20,7 @@ pub(crate) type Columns = BTreeMap<String, Vec<BTreeMap<String, String>>>;
 /// no sheet.
 pub(crate) fn read_lists(
     file: &str,
+    sheet_name: &'static str,
     sheet: Option<&Sheet>,
     languages: &Languages,
     filter_columns: &BTreeSet<String>,
@@ -32,13 +33,13 @@ pub(crate) fn read_lists(
     };
     let missing = |column| ImportError::MissingColumn {
         file: file.to_owned(),
-        sheet: "choices",
+        sheet: sheet_name,
         column,
     };
     if sheet.rows.is_empty() {
         return Ok((lists, columns));
     }
-    sheet.one_header_per_column(file, "choices")?;
+    sheet.one_header_per_column(file, sheet_name)?;
     // A filter names a column as its header is written (`cf`, `state`).
     let filter_indexes: Vec<(&String, usize)> = filter_columns
         .iter()
@@ -57,7 +58,7 @@ pub(crate) fn read_lists(
             .iter()
             .map(|(_, i)| sheet.header[*i].base.as_str()),
     );
-    super::unused::check(file, "choices", sheet, &used, notes)?;
+    super::unused::check(file, sheet_name, sheet, &used, notes)?;
     let list_column = sheet
         .column("list_name")
         .ok_or_else(|| missing("list_name"))?;
@@ -65,7 +66,7 @@ pub(crate) fn read_lists(
     for row in &sheet.rows {
         let at_row = |message: String| ImportError::AtRow {
             file: file.to_owned(),
-            sheet: "choices",
+            sheet: sheet_name,
             row: row.number,
             message,
         };
@@ -82,7 +83,7 @@ pub(crate) fn read_lists(
         let label = match languages.text(sheet, row, "label") {
             Some(label) => label,
             None => {
-                notes.push(format!("sheet choices, row {}: the choice `{value}` in list `{list}` has no label, so its name is its label in every language (for a picture choice, what a screen reader says); write a label", row.number));
+                notes.push(format!("sheet {sheet_name}, row {}: the choice `{value}` in list `{list}` has no label, so its name is its label in every language (for a picture choice, what a screen reader says); write a label", row.number));
                 languages.fixed(|_| value.to_owned())
             }
         };
@@ -100,6 +101,8 @@ pub(crate) fn read_lists(
         });
         let cells = filter_indexes
             .iter()
+            // pyxform leaves an empty cell out of the item: no cell, not ''.
+            .filter(|(_, i)| !row.cell(Some(*i)).is_empty())
             .map(|(name, i)| ((*name).clone(), row.cell(Some(*i)).to_owned()))
             .chain([("name".to_owned(), value.to_owned())])
             .collect();

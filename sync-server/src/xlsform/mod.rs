@@ -3,7 +3,9 @@
 //!
 //! Stages, one module each: `sheets` reads the workbook (`headers` reads its
 //! header row as pyxform does), `version` maps the settings version, `languages` maps
-//! language columns to codes, `choices` reads the choice lists, `types` reads
+//! language columns to codes, `choices` reads the choice lists (of the
+//! choices and external_choices sheets, and of CSV files beside the form
+//! that `files` reads), `types` reads
 //! the type column, [`xpath`] translates skip logic and constraints, `survey`
 //! turns survey rows into sections and questions (`other` adds or_other's
 //! extra choice and follow-up), and `draft`
@@ -32,6 +34,7 @@
 
 mod choices;
 mod draft;
+mod files;
 mod headers;
 mod languages;
 mod media;
@@ -46,6 +49,7 @@ pub mod xpath;
 
 use fieldkit_protocols::Protocol;
 
+pub use files::{read_csv, Beside};
 pub use xpath::{translate_xpath, XPathError};
 
 /// A converted form: the protocol, its TOML text, and the author's to-do list.
@@ -94,15 +98,38 @@ pub enum ImportError {
 
 /// Converts an XLSForm workbook (`.xlsx`, `.xls` or `.ods` bytes) into a draft
 /// protocol. `file_name` only names the place in errors and is the fallback id.
+/// A form that reads a file beside it (`select_one_from_file`, `pulldata()`)
+/// is refused, saying so: see [`import_with_files`].
 pub fn import(bytes: &[u8], file_name: &str) -> Result<Imported, ImportError> {
+    import_with_files(bytes, file_name, &|_| None)
+}
+
+/// [`import`], with `beside` giving the files the form names
+/// (`select_one_from_file towns.csv`), as ODK finds them beside the form.
+pub fn import_with_files(
+    bytes: &[u8],
+    file_name: &str,
+    beside: Beside<'_>,
+) -> Result<Imported, ImportError> {
     let workbook = sheets::read_workbook(bytes, file_name)?;
     let settings = draft::Settings::read(workbook.settings.as_ref(), file_name)?;
     let mut sheets = vec![("survey", &workbook.survey)];
     sheets.extend(workbook.choices.as_ref().map(|c| ("choices", c)));
+    sheets.extend(
+        workbook
+            .external_choices
+            .as_ref()
+            .map(|c| ("external_choices", c)),
+    );
     let languages =
         languages::Languages::from_sheets(settings.default_language.as_deref(), &sheets);
     let title = settings.title(&languages);
     let mut notes = languages.notes.clone();
+    for (name, sheet) in &sheets {
+        if let Some(stopped) = &sheet.stopped {
+            notes.push(format!("sheet {name}: {stopped}, as pyxform and ODK read it; remove the empty rows or columns if what follows belongs to the form"));
+        }
+    }
     if let Some(sheet) = &workbook.settings {
         unused::check(
             file_name,
@@ -115,7 +142,11 @@ pub fn import(bytes: &[u8], file_name: &str) -> Result<Imported, ImportError> {
     let form = survey::convert(
         file_name,
         &workbook.survey,
-        workbook.choices.as_ref(),
+        [
+            workbook.choices.as_ref(),
+            workbook.external_choices.as_ref(),
+        ],
+        beside,
         &languages,
         &title,
     )?;

@@ -5,17 +5,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use fieldkit_protocols::model::{Choice, Dimension, Question, QuestionKind, Section};
 use fieldkit_protocols::Text;
 
+use super::files::Beside;
 use super::languages::{self, Languages};
 use super::media::{media_ref, AUDIO, IMAGE};
 use super::other;
 use super::sheets::{Row, Sheet};
-use super::types::{kind_of, RowType};
+use super::types::{kind_of, RowType, Source};
 use super::xpath::{self, and, Node, Shape};
 use super::{question_id, ImportError};
 
+mod calculated;
 mod cells;
 mod choice_filter;
+mod from_file;
 mod rosters;
+mod texts;
 
 /// What the survey sheet becomes.
 #[derive(Debug)]
@@ -68,6 +72,10 @@ const USED: [&str; 19] = [
     "audio",
 ];
 
+/// A list read from a file: its choices and, per choice, the cells
+/// `choice_filter`s read.
+type FileList = (Vec<Choice>, Vec<BTreeMap<String, String>>);
+
 /// An open group: its section id, title, condition and how often it resumed.
 struct Group {
     id: String,
@@ -84,6 +92,17 @@ struct Builder<'a> {
     lists: BTreeMap<String, Vec<Choice>>,
     /// The choice columns `choice_filter`s read, per list and choice.
     choice_columns: super::choices::Columns,
+    /// The external_choices sheet's lists and filter columns, for
+    /// `select_one_external`.
+    external: (BTreeMap<String, Vec<Choice>>, super::choices::Columns),
+    /// Files beside the form, and the lists read from them by file name
+    /// with their filter columns (`select_one_from_file`).
+    beside: Beside<'a>,
+    files: BTreeMap<String, FileList>,
+    /// The choice columns `choice_filter`s read, for lists read later.
+    filter_columns: BTreeSet<String>,
+    /// Question id -> its choice list and where the list is, for lookups.
+    question_lists: BTreeMap<String, (String, Source)>,
     /// Lists that some `or_other` question extends with "other".
     lists_with_other: BTreeSet<String>,
     /// XLSForm name -> Fieldkit id, for every question in the form.
@@ -109,7 +128,8 @@ struct Builder<'a> {
 pub(crate) fn convert(
     file: &str,
     sheet: &Sheet,
-    choices: Option<&Sheet>,
+    [choices, external]: [Option<&Sheet>; 2],
+    beside: Beside<'_>,
     languages: &Languages,
     form_title: &Text,
 ) -> Result<Form, ImportError> {
@@ -141,9 +161,27 @@ pub(crate) fn convert(
             });
         }
     }
-    let filter_columns = choice_filter::columns_used(sheet, columns.choice_filter);
-    let (lists, choice_columns) =
-        super::choices::read_lists(file, choices, languages, &filter_columns, &mut notes)?;
+    let filter_columns = choice_filter::columns_used(
+        sheet,
+        columns.choice_filter,
+        &[columns.relevant, columns.constraint, columns.calculation],
+    );
+    let (lists, choice_columns) = super::choices::read_lists(
+        file,
+        "choices",
+        choices,
+        languages,
+        &filter_columns,
+        &mut notes,
+    )?;
+    let external = super::choices::read_lists(
+        file,
+        "external_choices",
+        external,
+        languages,
+        &filter_columns,
+        &mut notes,
+    )?;
     let mut builder = Builder {
         file,
         sheet,
@@ -151,6 +189,11 @@ pub(crate) fn convert(
         columns,
         lists,
         choice_columns,
+        external,
+        beside,
+        files: BTreeMap::new(),
+        filter_columns,
+        question_lists: BTreeMap::new(),
         lists_with_other: BTreeSet::new(),
         ids: BTreeMap::new(),
         shapes: BTreeMap::new(),
@@ -225,6 +268,15 @@ impl Builder<'_> {
             let shape = self.shape_of(&row_type);
             self.shapes.insert(id.clone(), shape);
             if let RowType::Question {
+                list: Some(list),
+                source,
+                ..
+            } = &row_type
+            {
+                self.question_lists
+                    .insert(id.clone(), (list.clone(), *source));
+            }
+            if let RowType::Question {
                 or_other: true,
                 list,
                 ..
@@ -246,8 +298,18 @@ impl Builder<'_> {
 
     /// The kind of value a row's answer is.
     fn shape_of(&self, row_type: &RowType) -> Shape {
-        let RowType::Question { kind, list, .. } = row_type else {
+        let RowType::Question {
+            kind, list, source, ..
+        } = row_type
+        else {
             return Shape::Other;
+        };
+        // A file's list is read when its question is converted: its values
+        // are not known yet, so not taken as numbers.
+        let lists = match source {
+            Source::Choices => Some(&self.lists),
+            Source::External => Some(&self.external.0),
+            Source::File => None,
         };
         match kind {
             QuestionKind::Integer | QuestionKind::Decimal => Shape::Number,
@@ -256,7 +318,7 @@ impl Builder<'_> {
             QuestionKind::SingleChoice => Shape::Choice {
                 numeric: list
                     .as_ref()
-                    .and_then(|l| self.lists.get(l))
+                    .and_then(|l| lists?.get(l))
                     .is_some_and(|choices| {
                         choices
                             .iter()
@@ -322,7 +384,14 @@ impl Builder<'_> {
                 list,
                 or_other,
                 constraint,
-            } => self.question(row, kind, list.as_deref(), or_other, constraint)?,
+                source,
+            } => self.question(
+                row,
+                kind,
+                list.as_deref().map(|l| (l, source)),
+                or_other,
+                constraint,
+            )?,
         }
         Ok(())
     }
@@ -396,57 +465,11 @@ impl Builder<'_> {
         });
     }
 
-    fn calculate(&mut self, row: &Row) -> Result<(), ImportError> {
-        let name = row.cell(self.columns.name).to_owned();
-        if row.cell(self.columns.calculation).is_empty() {
-            return Err(self.error(row, "this calculate has no calculation"));
-        }
-        let node = self
-            .translate(row, "calculation", false)
-            .map(|node| node.expect("checked non-empty above"));
-        // What ODK would compute becomes a calculated question, which the
-        // engine works out from the answers; one Fieldkit cannot translate
-        // only matters where something uses it.
-        if let Ok(translated) = &node {
-            let id = self.name(row)?;
-            let calculation = self.checked(row, "calculation", Some(translated.clone()))?;
-            let question = Question {
-                id: id.clone(),
-                text: self.languages.fixed(|_| name.clone()),
-                hint: None,
-                kind: QuestionKind::Text,
-                choices: Vec::new(),
-                required: false,
-                purpose: row.cell(self.columns.purpose).to_owned(),
-                sensitive: self.yes_no(row, self.columns.sensitive, "fieldkit::sensitive")?,
-                identifying: self.yes_no(row, self.columns.identifying, "fieldkit::identifying")?,
-                disaggregation: None,
-                relevant: None,
-                constraint: None,
-                constraint_message: None,
-                card: None,
-                not_identifying_because: None,
-                image: None,
-                audio: None,
-                card_description: None,
-                calculation,
-            };
-            if self.sections.is_empty() {
-                self.open_section();
-            }
-            let section = self.sections.last_mut().expect("a section is open");
-            section.questions.push(question);
-            self.calculated_ids.insert(name.clone(), id);
-        }
-        self.calculations.insert(name, (node, false));
-        Ok(())
-    }
-
     fn question(
         &mut self,
         row: &Row,
         kind: QuestionKind,
-        list: Option<&str>,
+        list: Option<(&str, Source)>,
         or_other: bool,
         type_constraint: Option<&'static str>,
     ) -> Result<(), ImportError> {
@@ -462,17 +485,34 @@ impl Builder<'_> {
             .ok_or_else(|| self.error(row, format!("the question `{id}` has no label")))?;
         let text = self.piped(row, "label", text)?;
         let mut choices = match list {
-            Some(list) => self.lists.get(list).cloned().ok_or_else(|| {
+            Some((list, Source::Choices)) => self.lists.get(list).cloned().ok_or_else(|| {
                 self.error(
                     row,
                     format!("the choice list `{list}` is not in the choices sheet"),
                 )
             })?,
+            // ODK reads an external list from the itemsets.csv that pyxform
+            // writes from the external_choices sheet.
+            Some((list, Source::External)) => self.external.0.get(list).cloned().ok_or_else(|| {
+                self.error(row, format!("the external list `{list}` is not in the external_choices sheet; add its rows there (list_name, name, label), or put them in the choices sheet and write `select_one {list}`"))
+            })?,
+            Some((file, Source::File)) => self.file_choices(row, file)?,
             None => Vec::new(),
         };
+        let (list, source) = list.map_or((None, Source::Choices), |(l, s)| (Some(l), s));
+        let list_has_other =
+            source == Source::Choices && list.is_some_and(|l| self.lists_with_other.contains(l));
+        if list_has_other && !choices.iter().any(|c| c.value == "other") {
+            choices.push(Choice {
+                value: "other".to_owned(),
+                label: self.languages.fixed(other::other_word),
+                image: None,
+                relevant: None,
+            });
+        }
         if let Some(list) = list {
             self.check_choice_labels(row, list, &choices)?;
-            self.filter_choices(row, list, &mut choices)?;
+            self.filter_choices(row, list, source, &mut choices)?;
         } else if !row.cell(self.columns.choice_filter).is_empty() {
             return Err(self.error(
                 row,
@@ -493,15 +533,6 @@ impl Builder<'_> {
             (Some(own), None) => Some(Node::Raw(own)),
             (None, written) => written,
         };
-        let list_has_other = list.is_some_and(|l| self.lists_with_other.contains(l));
-        if list_has_other && !choices.iter().any(|c| c.value == "other") {
-            choices.push(Choice {
-                value: "other".to_owned(),
-                label: self.languages.fixed(other::other_word),
-                image: None,
-                relevant: None,
-            });
-        }
         let relevant = self.checked(row, "relevant", relevant)?;
         let question = Question {
             id: id.clone(),
@@ -538,53 +569,6 @@ impl Builder<'_> {
         let section = self.sections.last_mut().expect("a section was just opened");
         section.questions.push(question);
         section.questions.extend(follow_up);
-        Ok(())
-    }
-
-    /// `text` with each `${name}` as the Fieldkit id of that question, so
-    /// the phone shows the answer there as ODK does.
-    fn piped(&self, row: &Row, column: &str, text: Text) -> Result<Text, ImportError> {
-        let resolve = |name: &str| -> Result<String, String> {
-            if let Some(id) = self.ids.get(name).or_else(|| self.calculated_ids.get(name)) {
-                return Ok(id.clone());
-            }
-            Err(match self.calculations.get(name) {
-                Some((Err(error), _)) => format!("`${{{name}}}` is a calculation Fieldkit cannot work out, so a text cannot show it: {error}"),
-                _ if self.is_calculate(name) => format!("`${{{name}}}` is a calculation defined further down; move it above this row"),
-                _ => format!("`${{{name}}}` is not a question in this form"),
-            })
-        };
-        super::piping::rewrite(text, &resolve)
-            .map_err(|message| self.error(row, format!("column `{column}`: {message}")))
-    }
-
-    fn is_calculate(&self, name: &str) -> bool {
-        self.sheet.rows.iter().any(|r| {
-            r.cell(self.columns.name) == name && matches!(self.row_type(r), Ok(RowType::Calculate))
-        })
-    }
-
-    /// Choice labels may show answers too; each must name a question.
-    fn check_choice_labels(
-        &self,
-        row: &Row,
-        list: &str,
-        choices: &[Choice],
-    ) -> Result<(), ImportError> {
-        let known: BTreeSet<&String> = self
-            .ids
-            .values()
-            .chain(self.calculated_ids.values())
-            .collect();
-        for choice in choices {
-            for text in choice.label.0.values() {
-                for id in fieldkit_protocols::piping::references(text) {
-                    if !known.contains(&id) {
-                        return Err(self.error(row, format!("the choice `{}` of list `{list}` shows `${{{id}}}`, which is not a question or calculation of this form", choice.value)));
-                    }
-                }
-            }
-        }
         Ok(())
     }
 

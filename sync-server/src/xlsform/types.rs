@@ -17,6 +17,9 @@ pub(crate) enum RowType {
         or_other: bool,
         /// A constraint the type itself carries (`percentage`: 0 to 100).
         constraint: Option<&'static str>,
+        /// Where the list is: the choices sheet, the external_choices
+        /// sheet, or a file beside the form.
+        source: Source,
     },
     Note,
     Calculate,
@@ -40,6 +43,16 @@ impl RowType {
     pub fn is_named_item(&self) -> bool {
         matches!(self, RowType::Question { .. } | RowType::Calculate)
     }
+}
+
+/// Where a select's choice list is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    Choices,
+    /// `select_one_external`: the external_choices sheet.
+    External,
+    /// `select_one_from_file FILE`: the file beside the form.
+    File,
 }
 
 /// pyxform's select commands (`aliases.select`), longest first so that
@@ -108,6 +121,10 @@ pub(crate) fn kind_of(cell: &str) -> Result<RowType, String> {
     if let Some(group) = control(&lower) {
         return group;
     }
+    // `osm LIST`: the list names the tags to ask about the mapped feature.
+    if words[0].eq_ignore_ascii_case("osm") {
+        return Ok(RowType::Unsupported(unsupported("osm")));
+    }
     Ok(simple(&lower))
 }
 
@@ -138,20 +155,26 @@ fn select_type(
         Select::One => QuestionKind::SingleChoice,
         Select::Multiple => QuestionKind::MultipleChoice,
         Select::Rank => QuestionKind::Ranking,
-        Select::FromFile => return Ok(RowType::Unsupported(format!(
-            "`{cell}`: choices from a file are not supported yet; copy the file's rows into the choices sheet (list_name `{}`, name, label) and write `select_one {}`",
-            list.trim_end_matches(".csv").trim_end_matches(".xml"),
-            list.trim_end_matches(".csv").trim_end_matches(".xml"),
-        ))),
-        Select::External => return Ok(RowType::Unsupported(format!(
-            "`{cell}`: external choices are not supported yet; move the list `{list}` from the external_choices sheet (or its file) into the choices sheet and write `select_one {list}`"
-        ))),
+        Select::FromFile | Select::External if or_other => {
+            return Err(format!(
+                "`{cell}`: `or_other` on an external list or a file is not supported; write `{command} {list}`, add an `other` row to the list and a text question with relevant `selected(${{name}}, 'other')`"
+            ))
+        }
+        Select::External | Select::FromFile if command.contains("multiple") => {
+            QuestionKind::MultipleChoice
+        }
+        Select::External | Select::FromFile => QuestionKind::SingleChoice,
     };
     Ok(RowType::Question {
         kind,
         list: Some(list.to_owned()),
         or_other,
         constraint: None,
+        source: match select {
+            Select::External => Source::External,
+            Select::FromFile => Source::File,
+            _ => Source::Choices,
+        },
     })
 }
 
@@ -192,12 +215,14 @@ fn simple(lower: &str) -> RowType {
         list: None,
         or_other: false,
         constraint: None,
+        source: Source::Choices,
     };
     let within = |constraint| RowType::Question {
         kind: QuestionKind::Integer,
         list: None,
         or_other: false,
         constraint: Some(constraint),
+        source: Source::Choices,
     };
     match plain {
         "integer" | "int" => question(QuestionKind::Integer),
@@ -214,6 +239,7 @@ fn simple(lower: &str) -> RowType {
             list: None,
             or_other: false,
             constraint: Some("matches(., '^[0-9]*$')"),
+            source: Source::Choices,
         },
         "number of days in last month" => within(". >= 0 and . <= 31"),
         "number of days in last six months" => within(". >= 0 and . <= 183"),
@@ -249,7 +275,8 @@ fn unsupported(kind: &str) -> String {
         "datetime" | "date_time" | "datetime-local" => "date-and-time answers are not supported yet; use one date and one time question",
         "acknowledge" | "trigger" => "acknowledge is not supported; use a note, which becomes part of the next question's hint",
         "range" => "range is not supported; use an integer question with a constraint such as `. >= 1 and . <= 5`",
-        "xml-external" | "csv-external" | "osm" => "external and hidden data are not supported: everything a Fieldkit protocol uses lives in the protocol itself",
+        "osm" => "an OpenStreetMap answer is a file that maps a building or place exactly, and where a child lives identifies the child: refused on principle (R21, the child must not be identifiable); use a geopoint question, which keeps only a coarse location",
+        "xml-external" | "csv-external" => "external and hidden data are not supported: everything a Fieldkit protocol uses lives in the protocol itself",
         _ => return format!("the question type `{kind}` is unknown; Fieldkit takes pyxform's select_one, select_multiple, rank, integer, decimal, text, date, time, geopoint, note, calculate and groups, in any of pyxform's spellings"),
     };
     format!("`{kind}`: {why}")
@@ -345,10 +372,12 @@ mod tests {
             panic!()
         };
         assert!(repeat.contains("looped groups"), "{repeat}");
-        let RowType::Unsupported(file) = kind_of("select_one_from_file towns.csv").unwrap() else {
+        let RowType::Question { source, list, .. } =
+            kind_of("select_one_from_file towns.csv").unwrap()
+        else {
             panic!()
         };
-        assert!(file.contains("select_one towns"), "{file}");
+        assert_eq!((source, list.as_deref()), (Source::File, Some("towns.csv")));
         let bad = kind_of("select_one list extra").unwrap_err();
         assert!(bad.contains("only `or_other` may follow"), "{bad}");
     }

@@ -1,6 +1,7 @@
 //! Cascading selects (`choice_filter`): each choice carries the filter worked
 //! out for it, the engine offers only the choices it allows, and a filter
-//! that would offer nothing by mistake is refused naming the choice.
+//! that offers nothing (a bare name that is no column) does so as in ODK and
+//! is named in the checklist.
 
 use fieldkit_protocols::lint::lint;
 use fieldkit_protocols::{Protocol, Value};
@@ -100,22 +101,75 @@ fn a_choice_filter_offers_the_towns_of_the_district_chosen() {
 }
 
 #[test]
-fn a_filter_naming_no_column_is_refused_naming_the_choice() {
+fn a_filter_naming_no_column_offers_nothing_as_in_odk_and_says_so() {
+    // `north` unquoted is a column ODK does not find: an empty node-set,
+    // so `district=north` holds for no town.
     let survey: Table<'_> = &[
         &["type", "name", "label", "choice_filter"],
         &["select_one district", "district", "Which district?", ""],
         &["select_one town", "town", "Which town?", "district=north"],
     ];
+    let bytes = forms::form(survey, CHOICES, &[&["form_id"], &["towns"]]);
+    let imported = import(&bytes, "towns.xlsx").unwrap();
+    let north = [("district", Value::Choice("north".into()))];
+    assert!(offered(&imported.protocol, "town", &north).is_empty());
+    assert!(
+        imported.checklist.iter().any(|c| c.contains("row 3")
+            && c.contains("`district=north` holds for no choice of list `town`")
+            && c.contains("quote it")),
+        "{:#?}",
+        imported.checklist
+    );
+    // An empty cell is no cell in ODK either: the districts have none.
+    let survey: Table<'_> = &[
+        &["type", "name", "label", "choice_filter"],
+        &[
+            "select_one district",
+            "district",
+            "Which district?",
+            "district != 'x'",
+        ],
+    ];
+    let protocol = cascading(survey).unwrap();
+    assert!(offered(&protocol, "district", &[]).is_empty());
+    // The "other" or_other adds has no cells but its name.
+    let survey: Table<'_> = &[
+        &["type", "name", "label", "choice_filter"],
+        &["select_one district", "district", "Which district?", ""],
+        &[
+            "select_one town or_other",
+            "town",
+            "Which town?",
+            "district=${district}",
+        ],
+        &[
+            "select_one town",
+            "home",
+            "Home town?",
+            "name = 'other' or district = 'south'",
+        ],
+    ];
+    let protocol = cascading(survey).unwrap();
+    assert_eq!(
+        offered(&protocol, "town", &north),
+        ["tamale", "bolga", "central"]
+    );
+    assert_eq!(
+        offered(&protocol, "home", &[]),
+        ["hohoe", "central", "other"]
+    );
+    // Anywhere but in a comparison or as a condition, it is refused.
+    let survey: Table<'_> = &[
+        &["type", "name", "label", "choice_filter"],
+        &["select_one district", "district", "Which district?", ""],
+        &["select_one town", "town", "Which town?", "north + 1 > 0"],
+    ];
     let message = cascading(survey).unwrap_err();
+    assert!(message.contains("row 3, choice_filter"), "{message}");
     assert!(
-        message.contains("row 3, choice_filter `district=north`"),
+        message.contains("`north` is not a column of this choice"),
         "{message}"
     );
-    assert!(
-        message.contains("`north` is not a column of the choices sheet"),
-        "{message}"
-    );
-    assert!(message.contains("'north'"), "{message}");
     assert!(
         message.contains("choice `tamale` of list `town`"),
         "{message}"

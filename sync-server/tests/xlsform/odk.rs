@@ -209,8 +209,6 @@ fn regex_in_a_constraint_means_what_odk_means() {
 fn conditions_that_would_fail_on_the_phone_are_refused_at_import() {
     for (relevant, expected) in [
         ("${fruits} = 2", "can hold several choices"),
-        ("0", "the number `0` stands where a condition belongs"),
-        ("1.5", "write true() or false()"),
         ("${works} = 1", "a number is compared with a text"),
         ("${works} > 'no'", "compares numbers in ODK"),
         ("${age}", "not a condition"),
@@ -224,6 +222,31 @@ fn conditions_that_would_fail_on_the_phone_are_refused_at_import() {
         ]);
         assert!(message.contains("row 5, relevant"), "{relevant}: {message}");
         assert!(message.contains(expected), "{relevant}: {message}");
+    }
+}
+
+#[test]
+fn a_literal_standing_as_a_condition_means_what_odk_reads_in_it() {
+    // XPath's boolean(): a number is true unless 0, a text unless empty; a
+    // note's value is always '' (ODK keeps no answer for it).
+    for (relevant, expected) in [
+        ("0", "false"),
+        ("1.5", "true"),
+        ("0.0", "false"),
+        ("'x'", "true"),
+        ("0 or ${age} > 3", "false or age > 3"),
+        ("not(0)", "not (false)"),
+        ("${intro} = ''", "true"),
+        ("${intro} != ${intro}", "false"),
+    ] {
+        let imported = imported(&[
+            &["type", "name", "label", "relevant"],
+            &["note", "intro", "Now about you"],
+            &["integer", "age", "Age?"],
+            &["text", "q", "Q?", relevant],
+        ]);
+        let q = imported.protocol.question("q").unwrap();
+        assert_eq!(q.relevant.as_deref(), Some(expected), "{relevant}");
     }
 }
 
@@ -546,7 +569,7 @@ fn an_answer_inside_a_text_is_piped_as_in_odk() {
     ]);
     assert!(
         message.contains("row 3: column `label`: `${fruit}` is a calculation Fieldkit cannot work out, so a text cannot show it")
-            && message.contains("pulldata() is not supported"),
+            && message.contains("pulldata() reads `fruits.csv`, which is not beside the form"),
         "{message}"
     );
 }

@@ -240,13 +240,21 @@ def reference(path, walk):
         xform = converted.xform
     except Exception as error:  # pyxform refuses the form
         return {"ok": False, "error": f"{type(error).__name__}: {error}".splitlines()[0][:200]}
+    doc = ET.fromstring(xform.encode("utf-8"))
+    model = doc.find(f".//{XF}model")
+    # Photo, audio, video, file and OpenStreetMap answers are bound as
+    # files: what Fieldkit refuses on principle (R21).
+    holds_files = any(b.get("type") == "binary" for b in model.findall(f"{XF}bind"))
     try:
         data = converted._survey.to_json_dict()
     except Exception as error:  # converted, but its JSON cannot be read here
-        return {"ok": True, "questions": None, "error": f"{type(error).__name__}: {error}"}
+        return {
+            "ok": True,
+            "questions": None,
+            "holds_files": holds_files,
+            "error": f"{type(error).__name__}: {error}",
+        }
     default = data.get("default_language", "default")
-    doc = ET.fromstring(xform.encode("utf-8"))
-    model = doc.find(f".//{XF}model")
     instance = model.find(f"{XF}instance")
     primary = list(instance)[0]
     binds = {b.get("nodeset"): b for b in model.findall(f"{XF}bind")}
@@ -254,13 +262,21 @@ def reference(path, walk):
     controls = {}
     # Cascading selects: the list's instance id and the filter, by question path.
     filters = {}
+    # External selects (`select_one_external`): an input whose `query` names
+    # the list's instance, which ODK offers as a select one.
+    external = {}
     for control in body.iter() if body is not None else []:
         if control.get("ref"):
             controls[control.get("ref")] = control.tag.rsplit("}", 1)[-1]
             itemset = control.find(f"{XF}itemset")
+            nodeset = itemset.get("nodeset", "") if itemset is not None else ""
+            if control.get("query"):
+                controls[control.get("ref")] = "select1"
+                nodeset = control.get("query")
+                external[control.get("ref")] = re.match(r"instance\('([^']+)'\)", nodeset).group(1)
             match = re.fullmatch(
                 r"instance\('([^']+)'\)/root/item\[(.*)\]",
-                itemset.get("nodeset", "").strip() if itemset is not None else "",
+                nodeset.strip(),
                 re.S,
             )
             if match:
@@ -300,6 +316,11 @@ def reference(path, walk):
             for c in (node.get("children") or [])
             if node.get("type", "").startswith("select") or node.get("type") == "rank"
         ]
+        if path in external:
+            choices = [
+                {"name": item.findtext("name") or "", "labels": label_dict(item.findtext("label"), default)}
+                for item in secondary.get(external[path], [])
+            ]
         out.append(
             {
                 "name": node.get("name"),
@@ -415,7 +436,13 @@ def reference(path, walk):
                 step["value"] = value
             steps.append(step)
         cases.append(steps)
-    return {"ok": True, "default_language": default, "questions": out, "cases": cases}
+    return {
+        "ok": True,
+        "default_language": default,
+        "questions": out,
+        "cases": cases,
+        "holds_files": holds_files,
+    }
 
 
 if __name__ == "__main__":

@@ -237,3 +237,70 @@ fn a_repeat_counted_by_an_answer_is_asked_that_many_times() {
         "{message}"
     );
 }
+
+#[test]
+fn a_repeat_counted_by_a_calculated_number_has_that_fixed_count() {
+    // pyxform's repeat_date_test: `calculate` `1`, then `${repeat_count}`.
+    let bytes = forms::form(
+        &[
+            &[
+                "type",
+                "name",
+                "label::English (en)",
+                "calculation",
+                "repeat_count",
+            ],
+            &["calculate", "how_many", "", "2", ""],
+            &["begin repeat", "visit", "Visit", "", "${how_many}"],
+            &["text", "place", "Where?", "", ""],
+            &["end repeat", "", "", "", ""],
+        ],
+        CHOICES,
+        &[&["form_id"], &["loops"]],
+    );
+    let imported = import(&bytes, "loops.xlsx").unwrap();
+    let visits: Vec<&str> = ids(&imported.protocol)
+        .into_iter()
+        .filter(|i| i.starts_with("visit"))
+        .collect();
+    assert_eq!(visits, ["visit_1_place", "visit_2_place"]);
+    assert_eq!(
+        imported
+            .protocol
+            .question("visit_2_place")
+            .unwrap()
+            .relevant,
+        None
+    );
+    assert!(
+        imported
+            .checklist
+            .iter()
+            .any(|c| c.contains("fixed count 2") && c.contains("`how_many`")),
+        "{:#?}",
+        imported.checklist
+    );
+    // A calculation that is no fixed number still needs a question.
+    let message = imported_err(&[
+        &[
+            "type",
+            "name",
+            "label::English (en)",
+            "calculation",
+            "repeat_count",
+        ],
+        &["integer", "n", "How many?", "", ""],
+        &["calculate", "twice", "", "${n} * 2", ""],
+        &["begin repeat", "visit", "Visit", "", "${twice}"],
+        &["text", "place", "Where?", "", ""],
+        &["end repeat", "", "", "", ""],
+    ]);
+    assert!(
+        message.contains("row 4: repeat_count `${twice}` must name a whole-number question"),
+        "{message}"
+    );
+}
+
+fn imported_err(survey: Table<'_>) -> String {
+    imported(survey).unwrap_err()
+}

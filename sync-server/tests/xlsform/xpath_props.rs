@@ -265,6 +265,15 @@ fn xpath_soup() -> impl Strategy<Value = String> {
             Just("é"),
             Just("/data/age"),
             Just("today()"),
+            Just("instance('towns')"),
+            Just("/root/item"),
+            Just("["),
+            Just("]"),
+            Just("/"),
+            Just("name"),
+            Just("/label"),
+            Just("jr:choice-name("),
+            Just("'${age}'"),
         ],
         0..12,
     )
@@ -329,5 +338,43 @@ fn quotes_and_backslashes_in_text_keep_their_meaning() {
             !parsed.eval(&other, None).unwrap(),
             "{xpath} -> {translated}"
         );
+    }
+}
+
+#[test]
+fn lookups_into_a_list_pick_the_chosen_choice_cell() {
+    // Without a form, a lookup reads two choices, `a` and `b`.
+    for xpath in [
+        "instance('towns')/root/item[name = ${town}]/district",
+        "instance('towns')/root/item[${town} = name]/district",
+    ] {
+        let translated = translate_xpath(xpath, false).unwrap();
+        let parsed = expr::parse(&translated).unwrap();
+        let answers = BTreeMap::from([("town".to_owned(), Value::Choice("b".to_owned()))]);
+        let cell = parsed.value(&answers, None).unwrap();
+        assert_eq!(
+            cell,
+            Some(Value::Text("district of b".to_owned())),
+            "{translated}"
+        );
+        // Unanswered: '' in ODK, blank here.
+        let blank = parsed.value(&BTreeMap::new(), None).unwrap();
+        assert!(
+            blank
+                .as_ref()
+                .is_none_or(|v| *v == Value::Text(String::new())),
+            "{blank:?}"
+        );
+    }
+    let label = translate_xpath("jr:choice-name(${town}, '${town}')", false).unwrap();
+    assert!(label.contains("'label of a'"), "{label}");
+    for (bad, column) in [
+        ("instance('towns')/root/item[name > ${town}]/district", 29),
+        ("instance('towns')/root[name = ${town}]/district", 23),
+        ("${town}/name", 8),
+        ("jr:choice-name(${town}, 'town')", 1),
+    ] {
+        let err = translate_xpath(bad, false).unwrap_err();
+        assert_eq!(err.column, column, "{bad}: {err}");
     }
 }

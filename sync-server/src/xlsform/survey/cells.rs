@@ -106,6 +106,10 @@ impl Builder<'_> {
                 }
                 None => {}
             }
+            // A note holds no answer: ODK reads its value as ''.
+            if self.is_row_of(name, |t| matches!(t, RowType::Note)) {
+                return Ok(Node::Str(String::new()));
+            }
             let later = self
                 .sheet
                 .rows
@@ -127,12 +131,14 @@ impl Builder<'_> {
             None => current,
             Some(id) => self.shapes.get(id).copied().unwrap_or(Shape::Other),
         };
+        let lookup = |list: xpath::ListOf<'_>, cell: &str| self.lookup(list, cell);
         let context = xpath::Context {
             resolve: &resolve,
             shapes: &shapes,
             allow_current,
             condition: column != "calculation",
             columns,
+            lookup: Some(&lookup),
         };
         let node = xpath::translate(source, &context).map_err(|error| ImportError::Expression {
             file: self.file.to_owned(),
@@ -148,6 +154,68 @@ impl Builder<'_> {
             }
         }
         Ok(Some(node))
+    }
+
+    /// Each choice's name and its `cell` in a list, for `instance()` and
+    /// `jr:choice-name()` lookups.
+    fn lookup(&self, list: xpath::ListOf<'_>, cell: &str) -> Result<Vec<(String, String)>, String> {
+        let by_source = |name: &str, source: Source| match source {
+            Source::Choices => self.lists.get(name).zip(self.choice_columns.get(name)),
+            Source::External => self.external.0.get(name).zip(self.external.1.get(name)),
+            Source::File => self
+                .files
+                .get(name)
+                .map(|(choices, cells)| (choices, cells)),
+        };
+        if let xpath::ListOf::Data { file, key } = list {
+            return self.data_rows(file, key, cell);
+        }
+        let found = match list {
+            xpath::ListOf::Data { .. } => None,
+            xpath::ListOf::List(name) => by_source(name, Source::Choices)
+                .or_else(|| by_source(name, Source::External))
+                .or_else(|| {
+                    let file = self
+                        .files
+                        .keys()
+                        .find(|f| super::super::files::list_name(f) == name)?;
+                    by_source(file, Source::File)
+                }),
+            xpath::ListOf::Question(id) => self
+                .question_lists
+                .get(id)
+                .and_then(|(name, source)| by_source(name, *source)),
+        };
+        let Some((choices, cells)) = found else {
+            return Err(match list {
+                xpath::ListOf::List(name) => format!("there is no choice list `{name}` in this form"),
+                xpath::ListOf::Question(id) => format!("`{id}` is not a select question whose choices are known here (a list from a file is known once its question is converted above)"),
+                xpath::ListOf::Data { .. } => unreachable!("read above"),
+            });
+        };
+        choices
+            .iter()
+            .enumerate()
+            .map(|(i, choice)| {
+                let found = match cell {
+                    "name" => choice.value.clone(),
+                    "label" => {
+                        let mut labels = choice.label.0.values();
+                        let first = labels.next().cloned().unwrap_or_default();
+                        if labels.any(|l| *l != first) {
+                            return Err(format!("the label of `{}` differs between languages: ODK looks it up in the session language, a Fieldkit calculation has one value. To show the chosen choice, write ${{question}} in the text: Fieldkit shows a choice by its label, in the session language", choice.value));
+                        }
+                        first
+                    }
+                    other => cells
+                        .get(i)
+                        .and_then(|cells| cells.get(other))
+                        .cloned()
+                        .unwrap_or_default(),
+                };
+                Ok((choice.value.clone(), found))
+            })
+            .collect()
     }
 
     pub(super) fn column_index(&self, column: &str) -> Option<usize> {

@@ -170,7 +170,18 @@ impl Builder<'_> {
             ask_first,
         };
         let row = begin.number;
-        match count_of(begin.cell(self.columns.repeat_count)) {
+        let mut count = count_of(begin.cell(self.columns.repeat_count));
+        // A calculation that is a whole number (`calculate`, `1`) is that count.
+        if let Count::Answer(name) = &count {
+            if let Some((Ok(Node::Number(n)), used)) = self.calculations.get_mut(name) {
+                if let Ok(n) = n.parse() {
+                    *used = true;
+                    self.notes.push(format!("survey row {row}: the repeat `{id}` has the fixed count {n} that the calculation `{name}` gives"));
+                    count = Count::Fixed(n);
+                }
+            }
+        }
+        match count {
             Count::Fixed(n) if (1..=ROSTER_MAX * 5).contains(&n) => {
                 Ok((1..=n).map(|k| spec(k, None, None)).collect())
             }
