@@ -126,6 +126,12 @@ pub struct RecordEnvelope {
     pub events: Vec<Event>,
     pub redactions: RedactionReport,
     pub content_hash: ContentHash,
+    /// The interview's length in minutes, in whole steps of
+    /// [`crate::anonymise::DURATION_STEP_MINUTES`] (R21); absent from older
+    /// phones and on refusals and positive screens. Under the content hash
+    /// when present; absent, the hash is what older phones compute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_minutes: Option<u32>,
 }
 
 /// The envelope's fields in order, without `content_hash`: what is hashed.
@@ -140,6 +146,8 @@ struct SealedFields<'a> {
     respondent: &'a str,
     events: &'a [Event],
     redactions: &'a RedactionReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_minutes: Option<u32>,
 }
 
 impl RecordEnvelope {
@@ -170,6 +178,7 @@ impl RecordEnvelope {
             events: anonymised.events,
             redactions: anonymised.report,
             content_hash: ContentHash(String::new()),
+            duration_minutes: anonymised.duration_minutes,
         };
         envelope.content_hash = envelope.computed_hash();
         envelope
@@ -187,6 +196,7 @@ impl RecordEnvelope {
             respondent: &self.respondent,
             events: &self.events,
             redactions: &self.redactions,
+            duration_minutes: self.duration_minutes,
         })
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use engine_support::walk::{valid_value, walk, Detours, Dice};
 use engine_support::*;
-use fieldkit_protocols::anonymise::{anonymise, check_anonymised};
+use fieldkit_protocols::anonymise::{anonymise, check_anonymised, check_duration};
 use fieldkit_protocols::engine::{
     Consenter, Event, EventKind, RefusalKind, Session, SessionKind, Status, Step,
 };
@@ -61,6 +61,10 @@ fn check_walk(
         .unwrap_or_default();
     prop_assert_eq!(
         check_anonymised(protocol, &respondent, &sent.events),
+        Ok(())
+    );
+    prop_assert_eq!(
+        check_duration(protocol, &sent.events, sent.duration_minutes),
         Ok(())
     );
     let sent_replay = Session::replay(protocol.clone(), sent.events.clone());

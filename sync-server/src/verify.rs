@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use fieldkit_protocols::anonymise::check_anonymised;
+use fieldkit_protocols::anonymise::{check_anonymised, check_duration};
 use fieldkit_protocols::engine::{EventKind, Session, Status};
 use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::parse_protocol;
@@ -248,6 +248,13 @@ fn check(
     }
     // What the phone should have removed, checked with the phone's own code.
     if let Err(e) = check_anonymised(&cached.protocol, &envelope.respondent, &envelope.events) {
+        return Ok(Err(rejected(Some(e.rule), e.message)));
+    }
+    if let Err(e) = check_duration(
+        &cached.protocol,
+        &envelope.events,
+        envelope.duration_minutes,
+    ) {
         return Ok(Err(rejected(Some(e.rule), e.message)));
     }
     let precision = cached.protocol.privacy.timestamp_precision;

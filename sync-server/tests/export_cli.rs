@@ -155,8 +155,11 @@ async fn csv_wide_has_one_row_per_kept_record_and_the_protocols_columns() {
     assert_eq!(header[0], "record_id");
     assert!(header.contains(&"age_group".to_owned()));
     let questions = f.exported_questions();
+    // Not reviewed yet: every record is `received`.
+    assert_eq!(header[8], "review_state");
+    assert!(lines[1..].iter().all(|r| r[8] == "received"), "{lines:?}");
     assert_eq!(
-        &header[8..],
+        &header[9..],
         questions.as_slice(),
         "one column per question"
     );
@@ -186,7 +189,16 @@ async fn csv_long_has_one_row_per_answer() {
     let f = fixture().await;
     let text = f.export_ok("csv-long");
     let lines = csv_lines(&text);
-    assert_eq!(lines[0], ["record_id", "question_id", "status", "value"]);
+    assert_eq!(
+        lines[0],
+        [
+            "record_id",
+            "question_id",
+            "status",
+            "value",
+            "review_state"
+        ]
+    );
     let questions = f.exported_questions();
     let expected: usize = f.kept.iter().map(|e| answer_events(e, &questions)).sum();
     assert!(expected > 10, "the fixture answers questions");
@@ -198,6 +210,7 @@ async fn csv_long_has_one_row_per_answer() {
             (row[2] == "answered" && !row[3].is_empty()) || (row[2] == "declined"),
             "{row:?}"
         );
+        assert_eq!(row[4], "received", "{row:?}");
     }
     assert!(!text.contains(&f.withdrawn.record_id.to_string()));
 }
@@ -232,6 +245,7 @@ async fn json_lists_each_kept_record_with_its_answers() {
             .count();
         assert_eq!(record["answers"].as_object().unwrap().len(), answered);
         assert_eq!(record["status"], "completed");
+        assert_eq!(record["review_state"], "received");
     }
 }
 

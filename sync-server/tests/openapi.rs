@@ -54,7 +54,12 @@ fn openapi_schemas_match_wire_types() {
         Uuid::new_v4(),
         date!(2026 - 03 - 07),
     );
-    assert_twin("RecordEnvelope", std::slice::from_ref(&envelope));
+    // A phone that measures the interview's length sends one more field.
+    let timed = reseal(RecordEnvelope {
+        duration_minutes: Some(25),
+        ..envelope.clone()
+    });
+    assert_twin("RecordEnvelope", &[envelope.clone(), timed]);
     assert_twin("RecordBatch", &[RecordBatch::new(vec![envelope])]);
     assert_twin("Tombstone", std::slice::from_ref(&tombstone));
     assert_twin("TombstoneBatch", &[TombstoneBatch::new(vec![tombstone])]);

@@ -322,21 +322,34 @@ async fn supervisor_reviews_from_the_queue_in_a_real_browser() {
     let protocol = server.publish_shipped(CHILD_FILE);
     let (device, token) = server.enrol("Amina").await;
     let (other, other_token) = server.enrol("Kwame").await;
+    // Amina's interviews take 40 minutes, Kwame's 10: the phone sends each
+    // length in steps of five minutes.
+    let timed = |envelope: fieldkit_protocols::wire::RecordEnvelope, minutes: u32| {
+        reseal(fieldkit_protocols::wire::RecordEnvelope {
+            duration_minutes: Some(minutes),
+            ..envelope
+        })
+    };
     let mut records = Vec::new();
     for _ in 0..3 {
-        records.push(seal(device, &protocol, child_session(&protocol)));
+        records.push(timed(seal(device, &protocol, child_session(&protocol)), 40));
     }
     let mut start = start(&protocol, Some(13));
     start.interviewer_languages = vec!["fr".to_owned()];
-    let flagged = seal(device, &protocol, completed_session(&protocol, start));
+    let flagged = timed(
+        seal(device, &protocol, completed_session(&protocol, start)),
+        40,
+    );
     records.push(flagged.clone());
     server.submit(&token, &records).await;
-    server
-        .submit(
-            &other_token,
-            &[seal(other, &protocol, child_session(&protocol))],
-        )
-        .await;
+    let short: Vec<_> = (0..3)
+        .map(|_| timed(seal(other, &protocol, child_session(&protocol)), 10))
+        .collect();
+    let results = server.submit(&other_token, &short).await;
+    assert!(
+        results.iter().all(|r| r["status"] == "stored"),
+        "{results:?}"
+    );
     let now = OffsetDateTime::now_utc();
     admin_web::add_user(&*server.store, "sam", "supervisor", PASSWORD, now).unwrap();
 
@@ -352,7 +365,7 @@ async fn supervisor_reviews_from_the_queue_in_a_real_browser() {
         "{first_row}"
     );
     let counts = text_of(&client, Locator::Id("counts")).await;
-    assert!(counts.contains("Received: 5"), "{counts}");
+    assert!(counts.contains("Received: 7"), "{counts}");
 
     // Tick the flagged record with the keyboard, as a supervisor tabbing
     // through the queue would.
@@ -371,7 +384,7 @@ async fn supervisor_reviews_from_the_queue_in_a_real_browser() {
     assert!(notice.contains("1 record marked rejected."), "{notice}");
     let counts = text_of(&client, Locator::Id("counts")).await;
     assert!(
-        counts.contains("Received: 4") && counts.contains("Rejected: 1"),
+        counts.contains("Received: 6") && counts.contains("Rejected: 1"),
         "{counts}"
     );
 
@@ -395,11 +408,16 @@ async fn supervisor_reviews_from_the_queue_in_a_real_browser() {
     client.goto(&server.url("/web/team")).await.unwrap();
     let team = text_of(&client, Locator::Id("team")).await;
     assert!(
-        team.contains("Amina 4 4 0 0") && team.contains("Kwame 1 1 0 0"),
+        team.contains("Amina 4 4 0 0") && team.contains("Kwame 3 3 0 0"),
         "{team}"
     );
     let flags = text_of(&client, Locator::Id("flags")).await;
     assert!(flags.contains("exactly the same"), "{flags}");
+    assert!(
+        flags.contains("Kwame: 3 completed interviews of child-rapid-assessment took 10 minutes at the median; the team's usual interview of child-rapid-assessment takes 40 minutes."),
+        "{flags}"
+    );
+    assert!(!flags.contains("Amina: 4 completed"), "{flags}");
     shoot(&client, "web-team.png").await;
     client.close().await.unwrap();
 }

@@ -131,6 +131,7 @@ pub fn envelope(respondent: &str, body: &str) -> fieldkit_protocols::wire::Recor
         events: vec![start(record_id, respondent), answer(1, body)],
         redactions: Default::default(),
         content_hash: ContentHash(String::new()),
+        duration_minutes: None,
     };
     envelope.content_hash = envelope.computed_hash();
     envelope

@@ -7,11 +7,13 @@
 //!   e-mail addresses and ID-like numbers (`scrub`);
 //! - locations and timestamps are coarsened to the protocol's `privacy` block;
 //! - a refused consent keeps only an anonymous refusal, a positive screen
-//!   only the screening and the stop.
+//!   only the screening and the stop;
+//! - the interview's length goes in steps of five minutes (`duration`).
 //!
 //! The report counts what was removed, never what it was.
 
 mod check;
+mod duration;
 mod scrub;
 
 use std::sync::Arc;
@@ -24,6 +26,7 @@ use crate::model::{Privacy, Protocol, TimestampPrecision};
 use crate::value::Value;
 
 pub use check::{check_anonymised, NotAnonymised};
+pub use duration::{check_duration, coarse_duration, DURATION_STEP_MINUTES};
 pub use scrub::{settle, Scrubber};
 
 /// The log that may leave the device, and what was taken out of it.
@@ -31,6 +34,10 @@ pub use scrub::{settle, Scrubber};
 pub struct Anonymised {
     pub events: Vec<Event>,
     pub report: RedactionReport,
+    /// The interview's length in whole steps of [`DURATION_STEP_MINUTES`];
+    /// `None` for a refusal or a positive screen.
+    #[serde(default)]
+    pub duration_minutes: Option<u32>,
 }
 
 /// How many things of each kind anonymisation removed or coarsened. Counts
@@ -165,6 +172,7 @@ pub fn anonymise(protocol: &Protocol, events: &[Event], identity: &[String]) -> 
     Anonymised {
         events: out,
         report,
+        duration_minutes: coarse_duration(events),
     }
 }
 

@@ -137,6 +137,12 @@ pub struct RecordEnvelopeDoc {
     redactions: RedactionReportDoc,
     /// `sha256:<hex>` over every other field.
     content_hash: String,
+    /// The interview's length in minutes, in whole steps of 5, measured on
+    /// the phone (R21: never its times). Absent from older phones and on a
+    /// refusal or a positive screen; a length finer than the step, on such
+    /// a session, or that the event times cannot have come from rejects
+    /// the record in the 200 answer. Under `content_hash` when present.
+    duration_minutes: Option<u32>,
 }
 
 #[derive(ToSchema)]

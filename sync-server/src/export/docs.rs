@@ -71,9 +71,19 @@ pub fn codebook(
     }
     writeln!(out, "\n## Reading the CSV files\n")?;
     writeln!(out, "{}", super::csv::FORMULA_RULE)?;
+    writeln!(out, "\n{REVIEW_STATE_COLUMN}")?;
     definitions(protocol, out)?;
     Ok(())
 }
+
+/// What the codebook says about the `review_state` column.
+const REVIEW_STATE_COLUMN: &str =
+    "`review_state` (every row, CSV wide and long, and JSON) is where the \
+supervisor's review of the record stands when the file was made: `received` (not reviewed yet), \
+`approved`, `has_issues` (kept; the researcher was told what to do better) or `rejected` (the \
+supervisor judged it not fit for use and said why). Rejected records are kept in every export, \
+marked, so that files made on different days hold the same records: leave them out of an analysis \
+by this column, and report how many you left out.";
 
 fn definitions(protocol: &Protocol, out: &mut dyn Write) -> std::io::Result<()> {
     let lang = protocol.default_language();

@@ -6,12 +6,15 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use fieldkit_protocols::engine::{Decision, OthersPresent, SessionKind, SkipReason, StopReason};
+use fieldkit_protocols::feedback::ReviewState;
 use fieldkit_protocols::model::Weekday;
 use fieldkit_protocols::{Protocol, Value};
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+use crate::store::ScannedRecord;
 
 /// One answer slot as the session left it.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +32,9 @@ pub struct RecordHead {
     pub device_id: Uuid,
     pub protocol_version: u32,
     pub respondent: String,
+    /// The interview's length in steps of five minutes, as the phone sent
+    /// it; `None` from older phones and for refusals and positive screens.
+    pub duration_minutes: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +57,9 @@ pub struct SessionFacts {
     pub others_present: Vec<OthersPresent>,
     /// Indexed like `Protocol::questions()`; `None` when never reached.
     pub answers: Vec<Option<Answer>>,
+    /// Where the supervisor's review stands (`received` until reviewed);
+    /// filled in by the scan, not read from the envelope.
+    pub review: ReviewState,
 }
 
 impl SessionFacts {
@@ -104,6 +113,8 @@ struct StoredRecord<'a> {
     respondent: String,
     #[serde(borrow)]
     events: Vec<StoredEvent<'a>>,
+    #[serde(default)]
+    duration_minutes: Option<u32>,
 }
 
 /// Every field any event kind uses that facts read, all optional; which
@@ -154,6 +165,7 @@ pub fn read_facts(json: &str, index: &QuestionIndex<'_>) -> Result<SessionFacts,
             device_id: stored.device_id,
             protocol_version: stored.protocol_version,
             respondent: stored.respondent,
+            duration_minutes: stored.duration_minutes,
         },
         started,
         language: first.language.ok_or_else(|| missing("language"))?,
@@ -170,6 +182,7 @@ pub fn read_facts(json: &str, index: &QuestionIndex<'_>) -> Result<SessionFacts,
         amendments: Vec::new(),
         others_present: Vec::new(),
         answers: vec![None; index.len],
+        review: ReviewState::Received,
     };
     for event in events {
         let mut set = |question: Option<String>, answer: Answer| {
@@ -214,6 +227,20 @@ pub fn read_facts(json: &str, index: &QuestionIndex<'_>) -> Result<SessionFacts,
         }
     }
     index.calculated.fill(index.protocol, &mut facts.answers);
+    Ok(facts)
+}
+
+/// Reads a scanned record: its envelope's facts and its review state.
+pub fn read_scanned(
+    row: ScannedRecord<'_>,
+    index: &QuestionIndex<'_>,
+) -> Result<SessionFacts, UnreadableRecord> {
+    let mut facts = read_facts(row.envelope_json, index)?;
+    if let Some(state) = row.review_state {
+        facts.review = state
+            .parse()
+            .map_err(|e| UnreadableRecord(format!("record {}: {e}", facts.record.record_id)))?;
+    }
     Ok(facts)
 }
 
@@ -298,6 +325,7 @@ mod tests {
                 device_id: envelope.device_id,
                 protocol_version: envelope.protocol_version,
                 respondent: envelope.respondent.clone(),
+                duration_minutes: envelope.duration_minutes,
             },
             started: envelope.events[0].at,
             language: start.language.clone(),
@@ -314,6 +342,7 @@ mod tests {
             amendments: Vec::new(),
             others_present: Vec::new(),
             answers: vec![None; index.len],
+            review: ReviewState::Received,
         };
         for event in &envelope.events[1..] {
             let mut set = |id: &str, answer: Answer| {
@@ -449,6 +478,7 @@ mod tests {
             events,
             redactions: RedactionReport::default(),
             content_hash: ContentHash("sha256:0".into()),
+            duration_minutes: None,
         }
     }
 

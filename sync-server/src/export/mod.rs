@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use crate::access::{allows, Access, Principal};
 use crate::store::{PublishedProtocol, ScanPurpose, Store, StoreError};
 pub use ages::AgeGroups;
-use facts::{read_facts, QuestionIndex, SessionFacts};
+use facts::{read_scanned, QuestionIndex, SessionFacts};
 
 /// The caveat every page and export of a rapid assessment carries (R25).
 pub const RAPID_ASSESSMENT_CAVEAT: &str = "Rapid assessment: these results describe the children met, are not representative and must not be extrapolated to a wider population (R25).";
@@ -149,7 +149,7 @@ pub fn for_each_session(
     std::thread::scope(|scope| {
         let scan = scope.spawn(move || {
             store.scan_records(who, purpose, &protocol.id, now, &mut |row| {
-                send.send(read_facts(row.envelope_json, &index))
+                send.send(read_scanned(row, &index))
                     .map_err(|_| StoreError::Corrupt("export stopped".to_owned()))
             })
         });

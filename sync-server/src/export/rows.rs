@@ -1,5 +1,8 @@
 //! The row exports: CSV wide (one row per session), CSV long (one row per
-//! answer) and JSON. One line buffer is reused for every row.
+//! answer) and JSON. One line buffer is reused for every row. Every row
+//! carries its record's review state; rejected records stay in, marked, so
+//! every export of the same data has the same rows and the analyst decides
+//! (the codebook says so).
 
 use std::io::Write;
 
@@ -72,7 +75,7 @@ pub fn csv_wide(
 ) -> Result<u64, ExportError> {
     caveat(protocol, out)?;
     let mut line = String::from(
-        "record_id,protocol_version,respondent,started,language,session_kind,status,age_group",
+        "record_id,protocol_version,respondent,started,language,session_kind,status,age_group,review_state",
     );
     for (_, id) in columns(protocol) {
         line.push(',');
@@ -92,6 +95,8 @@ pub fn csv_wide(
         if let Some(group) = age(protocol, facts).and_then(|a| groups.label(a)) {
             text_field(&mut line, group);
         }
+        line.push(',');
+        line.push_str(facts.review.id());
         let mut cell = String::new();
         for &i in &columns {
             line.push(',');
@@ -115,7 +120,7 @@ pub fn csv_long(
     now: OffsetDateTime,
 ) -> Result<u64, ExportError> {
     caveat(protocol, out)?;
-    writeln!(out, "record_id,question_id,status,value")?;
+    writeln!(out, "record_id,question_id,status,value,review_state")?;
     let columns: Vec<(usize, &str)> = columns(protocol).collect();
     let mut line = String::new();
     let mut cell = String::new();
@@ -141,6 +146,8 @@ pub fn csv_long(
             if let Some(value) = value {
                 value_field(&mut line, value, &cell);
             }
+            line.push(',');
+            line.push_str(facts.review.id());
             writeln!(out, "{line}")?;
         }
         Ok(())
@@ -195,6 +202,7 @@ pub fn json(
             "started": facts.started.date().to_string(),
             "language": facts.language,
             "status": status(facts),
+            "review_state": facts.review.id(),
             "age_group": age(protocol, facts).and_then(|a| groups.label(a)),
             "answers": answers,
             "not_answered": skipped,

@@ -131,6 +131,8 @@ pub struct ScannedRecord<'a> {
     pub device_id: &'a str,
     pub received_at: &'a str,
     pub envelope_json: &'a str,
+    /// The review state's id (`approved`...); `None` until reviewed.
+    pub review_state: Option<&'a str>,
 }
 
 pub trait WebStore {
@@ -416,8 +418,9 @@ fn scan_with(
     each: &mut dyn FnMut(ScannedRecord<'_>) -> Result<(), StoreError>,
 ) -> Result<u64, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT device_id, received_at, envelope FROM records
-         WHERE protocol_id = ?1 ORDER BY received_at, record_id",
+        "SELECT r.device_id, r.received_at, r.envelope, s.state FROM records r
+         LEFT JOIN review_states s ON s.record_id = r.record_id
+         WHERE r.protocol_id = ?1 ORDER BY r.received_at, r.record_id",
     )?;
     let mut rows = stmt.query(params![protocol_id])?;
     let mut visited = 0;
@@ -431,6 +434,10 @@ fn scan_with(
             device_id: text(0)?,
             received_at: text(1)?,
             envelope_json: text(2)?,
+            review_state: row
+                .get_ref(3)?
+                .as_str_or_null()
+                .map_err(|e| StoreError::Corrupt(format!("record column 3: {e}")))?,
         })?;
         visited += 1;
     }

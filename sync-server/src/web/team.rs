@@ -2,7 +2,7 @@
 //! stops, refusals and deviations per 10 sessions by rule, a small chart of
 //! the last weeks, and quality flags explained in plain words. Numbers come
 //! from `team_stats`; answers are read only on the server, to compare
-//! sessions' patterns, and never shown.
+//! sessions' patterns, and never shown; each opening is audited (R22).
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
@@ -11,6 +11,7 @@ use std::hash::{Hash, Hasher};
 
 use axum::extract::State;
 use axum::response::Html;
+use fieldkit_protocols::anonymise::DURATION_STEP_MINUTES;
 use fieldkit_protocols::engine::StopReason;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -52,6 +53,9 @@ fn gather(
     let mut days: HashMap<Uuid, Date> = HashMap::new();
     for id in protocol_ids(store)? {
         let (protocol, _) = latest_protocol(store, &id)?;
+        // The patterns below are computed from answers, so this read is
+        // audited like an analyst's, before the first record is read (R22).
+        store.audit(who, "view:team", &id, now)?;
         for_each_session(store, who, &protocol, false, "view:team", now, &mut |f| {
             let researcher = researchers
                 .get(&f.record.device_id)
@@ -66,6 +70,7 @@ fn gather(
                 refused: f.consents_refused > 0 || f.stop == Some(StopReason::Refused),
                 stopped: f.stop.is_some_and(|s| s != StopReason::Refused),
                 pattern: pattern(f),
+                minutes: f.record.duration_minutes,
             });
             Ok(())
         })?;
@@ -187,11 +192,17 @@ fn render(team: &BTreeMap<String, ResearcherStats>) -> String {
         html,
         "</ul><p class=\"muted\">A busy day is at least {} sessions and twice the team's usual working day. \
          Identical answers count only sessions with at least {} given answers; the answers are compared on \
-         the server and never shown here. Interview length is not measured: the phone coarsens every time \
-         to the protocol's precision before sync (R21, an hour at best), so a short interview cannot be told \
-         from a normal one here.</p>",
+         the server and never shown here. Interviews are short when a researcher's median completed interview \
+         of a protocol (at least {} of them) takes at most {}% of the team's median for it (at least {} \
+         interviews); the phone sends each interview's length in steps of {} minutes, never its times (R21), \
+         and interviews from phones that do not send it are left out. Opening this page is written to the \
+         audit log (R22).</p>",
         team_stats::BUSY_DAY_MIN,
-        team_stats::PATTERN_MIN_ANSWERS
+        team_stats::PATTERN_MIN_ANSWERS,
+        team_stats::SHORT_MIN_OWN,
+        team_stats::SHORT_SHARE_PERCENT,
+        team_stats::SHORT_MIN_TEAM,
+        DURATION_STEP_MINUTES
     );
     html
 }

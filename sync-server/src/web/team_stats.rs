@@ -26,6 +26,8 @@ pub struct SessionLine {
     pub stopped: bool,
     /// Digest of the given answers, with how many there were.
     pub pattern: Option<(u64, usize)>,
+    /// The interview's length in steps of five minutes, if the phone sent it.
+    pub minutes: Option<u32>,
 }
 
 /// A session pattern counts only with at least this many given answers:
@@ -36,6 +38,13 @@ pub const PATTERN_MIN_ANSWERS: usize = 5;
 pub const BUSY_DAY_MIN: u64 = 8;
 /// Weeks shown in the trend, ending with the current one.
 pub const WEEKS: usize = 8;
+/// Short interviews are looked for only among completed interviews of a
+/// protocol with at least this many timed ones across the team...
+pub const SHORT_MIN_TEAM: usize = 6;
+/// ...for a researcher with at least this many timed ones...
+pub const SHORT_MIN_OWN: usize = 3;
+/// ...whose own median is at most this share (in percent) of the protocol's.
+pub const SHORT_SHARE_PERCENT: u32 = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flag {
@@ -50,6 +59,15 @@ pub enum Flag {
         protocol: String,
         sessions: usize,
         answers: usize,
+    },
+    /// The researcher's completed interviews of `protocol` (`interviews` of
+    /// them timed) took `median` minutes at the median; the team's took
+    /// `usual`.
+    ShortInterviews {
+        protocol: String,
+        interviews: usize,
+        median: u32,
+        usual: u32,
     },
 }
 
@@ -75,6 +93,18 @@ impl Flag {
                  Different respondents rarely answer alike, so this can point to copied or \
                  invented answers; it can also come from a protocol with few closed questions. \
                  Look at these sessions together with the researcher."
+            ),
+            Flag::ShortInterviews {
+                protocol,
+                interviews,
+                median,
+                usual,
+            } => format!(
+                "{interviews} completed interviews of {protocol} took {median} minutes at the median; \
+                 the team's usual interview of {protocol} takes {usual} minutes. Interviews far shorter \
+                 than usual can mean questions rushed or skipped; they can also come from respondents \
+                 with little to tell, many questions that did not apply, or an experienced researcher. \
+                 Go through a few of these interviews with the researcher before drawing any conclusion."
             ),
         }
     }
@@ -175,6 +205,11 @@ pub fn team(
             });
         }
     }
+    for (researcher, flag) in short_interviews(sessions) {
+        if let Some(stats) = out.get_mut(&researcher) {
+            stats.flags.push(flag);
+        }
+    }
     let mut alike: Vec<_> = patterns.into_iter().filter(|(_, n)| *n >= 2).collect();
     alike.sort();
     for ((researcher, protocol, _, answers), n) in alike {
@@ -187,6 +222,54 @@ pub fn team(
         }
     }
     out
+}
+
+/// The middle value (the lower of the two middle ones for an even count).
+fn median(values: &mut [u32]) -> Option<u32> {
+    values.sort_unstable();
+    values.get(values.len().saturating_sub(1) / 2).copied()
+}
+
+/// Researchers whose completed, timed interviews of a protocol are far
+/// shorter than the team's for that protocol, by researcher then protocol.
+fn short_interviews(sessions: &[SessionLine]) -> Vec<(String, Flag)> {
+    let mut team: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    let mut own: BTreeMap<(&str, &str), Vec<u32>> = BTreeMap::new();
+    for s in sessions.iter().filter(|s| s.completed) {
+        if let Some(minutes) = s.minutes {
+            team.entry(&s.protocol_id).or_default().push(minutes);
+            own.entry((&s.researcher, &s.protocol_id))
+                .or_default()
+                .push(minutes);
+        }
+    }
+    let mut flags = Vec::new();
+    for ((researcher, protocol), mut minutes) in own {
+        let Some(all) = team
+            .get_mut(protocol)
+            .filter(|all| all.len() >= SHORT_MIN_TEAM)
+        else {
+            continue;
+        };
+        let interviews = minutes.len();
+        let (Some(usual), Some(median)) = (median(all), median(&mut minutes)) else {
+            continue;
+        };
+        let far_shorter =
+            u64::from(median) * 100 <= u64::from(usual) * u64::from(SHORT_SHARE_PERCENT);
+        if interviews >= SHORT_MIN_OWN && median < usual && far_shorter {
+            flags.push((
+                researcher.to_owned(),
+                Flag::ShortInterviews {
+                    protocol: protocol.to_owned(),
+                    interviews,
+                    median,
+                    usual,
+                },
+            ));
+        }
+    }
+    flags
 }
 
 #[cfg(test)]
@@ -203,6 +286,7 @@ mod tests {
             refused: false,
             stopped: false,
             pattern,
+            minutes: None,
         }
     }
 
@@ -264,5 +348,55 @@ mod tests {
         assert!(kwame.flags[0]
             .explain()
             .contains("before drawing any conclusion"));
+    }
+
+    #[test]
+    fn flags_interviews_far_shorter_than_the_protocol_median() {
+        let today = date!(2026 - 03 - 11);
+        let day = date!(2026 - 03 - 09);
+        let timed = |researcher: &str, minutes: Option<u32>| SessionLine {
+            minutes,
+            ..line(researcher, day, None)
+        };
+        let mut sessions = Vec::new();
+        for minutes in [35, 40, 45, 40, 40, 35] {
+            sessions.push(timed("Amina", Some(minutes)));
+        }
+        // Kwame: three of his four completed interviews take ten minutes.
+        for minutes in [10, 10, 15, 40] {
+            sessions.push(timed("Kwame", Some(minutes)));
+        }
+        // Efua: two short ones are too few to say anything.
+        for minutes in [5, 10] {
+            sessions.push(timed("Efua", Some(minutes)));
+        }
+        // Yaw: short, but only a refusal and two sessions from an old phone.
+        let mut refusal = timed("Yaw", Some(5));
+        refusal.completed = false;
+        sessions.extend([refusal, timed("Yaw", None), timed("Yaw", None)]);
+        let stats = team(&sessions, &[], today);
+        // The team's median of the twelve timed completed interviews is 35.
+        assert_eq!(
+            stats["Kwame"].flags,
+            [Flag::ShortInterviews {
+                protocol: "child".into(),
+                interviews: 4,
+                median: 10,
+                usual: 35
+            }]
+        );
+        let words = stats["Kwame"].flags[0].explain();
+        assert!(words.contains("took 10 minutes at the median"), "{words}");
+        assert!(words.contains("before drawing any conclusion"), "{words}");
+        for calm in ["Amina", "Efua", "Yaw"] {
+            assert!(
+                stats[calm].flags.is_empty(),
+                "{calm}: {:?}",
+                stats[calm].flags
+            );
+        }
+        // Without enough timed interviews in the team, nobody is compared.
+        let few: Vec<SessionLine> = sessions[6..11].to_vec();
+        assert!(team(&few, &[], today)["Kwame"].flags.is_empty());
     }
 }

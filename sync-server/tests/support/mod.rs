@@ -464,6 +464,7 @@ pub fn seal(device: Uuid, protocol: &Protocol, events: Vec<Event>) -> RecordEnve
         events,
         redactions: RedactionReport::default(),
         content_hash: ContentHash(String::new()),
+        duration_minutes: None,
     };
     envelope.content_hash = envelope.computed_hash();
     envelope

@@ -254,8 +254,9 @@ impl WebStore for PgStore {
             let tx = super::snapshot(&mut client).await?;
             let portal = tx
                 .bind(
-                    "SELECT device_id, received_at, envelope FROM records
-                     WHERE protocol_id = $1 ORDER BY received_at, record_id",
+                    "SELECT r.device_id, r.received_at, r.envelope, s.state FROM records r
+                     LEFT JOIN review_states s ON s.record_id = r.record_id
+                     WHERE r.protocol_id = $1 ORDER BY r.received_at, r.record_id",
                     &[&protocol_id],
                 )
                 .await?;
@@ -280,6 +281,7 @@ impl WebStore for PgStore {
                         device_id: &device,
                         received_at: &received,
                         envelope_json: row.get(2),
+                        review_state: row.get(3),
                     })?;
                     visited += 1;
                 }
