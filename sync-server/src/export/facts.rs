@@ -40,6 +40,8 @@ pub struct SessionFacts {
     pub kind: SessionKind,
     pub respondent_age: Option<u8>,
     pub linked_child: Option<String>,
+    /// Validation sessions: the findings pack shown (issue 22).
+    pub findings_pack: Option<fieldkit_protocols::ContentHash>,
     pub weekday: Option<Weekday>,
     pub consents_given: u32,
     pub consents_refused: u32,
@@ -120,6 +122,7 @@ struct StoredEvent<'a> {
     kind: Option<SessionKind>,
     respondent_age: Option<u8>,
     linked_child: Option<String>,
+    findings_pack: Option<fieldkit_protocols::ContentHash>,
     weekday: Option<Weekday>,
     // ConsentRecorded
     decision: Option<Decision>,
@@ -161,6 +164,7 @@ pub fn read_facts(json: &str, index: &QuestionIndex<'_>) -> Result<SessionFacts,
         kind: first.kind.ok_or_else(|| missing("session kind"))?,
         respondent_age: first.respondent_age,
         linked_child: first.linked_child,
+        findings_pack: first.findings_pack,
         weekday: first.weekday,
         consents_given: 0,
         consents_refused: 0,
@@ -305,6 +309,7 @@ mod tests {
             kind: start.kind,
             respondent_age: start.respondent_age,
             linked_child: start.linked_child.clone(),
+            findings_pack: start.findings_pack.clone(),
             weekday: start.weekday,
             consents_given: 0,
             consents_refused: 0,
@@ -477,6 +482,7 @@ mod tests {
                 linked_child: linked,
                 site_type: None,
                 weekday: None,
+                findings_pack: None,
             };
             let envelope = envelope(start, kinds);
             let json = serde_json::to_string(&envelope).unwrap();
@@ -503,6 +509,7 @@ mod tests {
                 linked_child: None,
                 site_type: None,
                 weekday: None,
+                findings_pack: None,
             },
             vec![EventKind::Completed],
         );
