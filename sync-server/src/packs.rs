@@ -138,7 +138,7 @@ pub fn build(
                 RAPID_ASSESSMENT_CAVEAT_FR,
             )
         }),
-        definitions: protocol.definitions.clone(),
+        definitions: protocol.definitions,
         min_cell_size: min_cell,
         languages,
         findings,
@@ -163,7 +163,7 @@ pub fn publish(
         &PublishedPack {
             hash: hash.clone(),
             site: pack.site.clone(),
-            protocol_id: pack.protocol_id.clone(),
+            protocol_id: pack.protocol_id,
             pack_json,
             published_by: who.id.clone(),
             published_at: now,
