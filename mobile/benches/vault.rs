@@ -45,6 +45,7 @@ fn start_event(session_id: Uuid) -> Event {
             linked_child: None,
             site_type: None,
             weekday: None,
+            findings_pack: None,
         }),
     }
 }

@@ -16,7 +16,7 @@ use app_window_support::phone::enrolled_phone;
 use app_window_support::{App, Display, PASSPHRASE};
 
 /// On home with no drafts and no respondents, after the shipped protocols.
-const HOME_IDENTITY: usize = 9;
+const HOME_IDENTITY: usize = 3 + fieldkit_protocols::library::SHIPPED.len();
 
 #[test]
 #[ignore = "writes screenshots; run by scripts/screenshot"]

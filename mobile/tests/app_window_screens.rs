@@ -22,9 +22,9 @@ use ui_harness::server::DemoServer;
 const CHILD: &str = "child-rapid-assessment";
 const FOCUS_GROUP: &str = "focus-group-visualisation";
 const OBSERVATION: &str = "observation-transport-hub";
-/// On home with no drafts and no respondents: after the six protocols.
-const HOME_IDENTITY: usize = 9;
-const HOME_LANGUAGE: usize = 11;
+/// On home with no drafts and no respondents: after the shipped protocols.
+const HOME_IDENTITY: usize = 3 + fieldkit_protocols::library::SHIPPED.len();
+const HOME_LANGUAGE: usize = HOME_IDENTITY + 2;
 
 #[test]
 #[ignore = "writes screenshots; run by scripts/screenshot"]

@@ -53,6 +53,7 @@ fn start(protocol: &Protocol) -> SessionStart {
         linked_child: None,
         site_type: None,
         weekday: None,
+        findings_pack: None,
     }
 }
 

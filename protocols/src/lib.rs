@@ -9,6 +9,7 @@ pub mod anonymise;
 pub mod engine;
 pub mod expr;
 pub mod feedback;
+pub mod findings;
 pub mod hash;
 pub mod library;
 pub mod lint;

@@ -35,6 +35,7 @@ pub const SHIPPED: &[Shipped] = shipped![
     "observation-transport-hub.toml",
     "establishment-survey.toml",
     "school-survey.toml",
+    "findings-validation.toml",
 ];
 
 /// The media of the shipped protocols' bundles: `(protocol file, path in

@@ -101,6 +101,10 @@ pub struct Protocol {
     /// every picture and sound (R4). Never written by hand.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub media: BTreeMap<String, MediaEntry>,
+    /// Validation sessions: which questions record the group's verdict on
+    /// which finding of the findings pack shown (issue 22, R17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Validation>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -116,16 +120,20 @@ pub enum Method {
     DirectObservation,
     EstablishmentSurvey,
     SchoolSurvey,
+    /// Results go back to the group: a facilitator shows a findings pack and
+    /// records what the children say about it (R17).
+    Validation,
 }
 
 impl Method {
-    pub const ALL: [Method; 6] = [
+    pub const ALL: [Method; 7] = [
         Method::ChildInterview,
         Method::KeyInformantInterview,
         Method::FocusGroup,
         Method::DirectObservation,
         Method::EstablishmentSurvey,
         Method::SchoolSurvey,
+        Method::Validation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -136,14 +144,16 @@ impl Method {
             Method::DirectObservation => "direct_observation",
             Method::EstablishmentSurvey => "establishment_survey",
             Method::SchoolSurvey => "school_survey",
+            Method::Validation => "validation",
         }
     }
 
     pub fn default_respondents(self) -> Respondents {
         match self {
-            Method::ChildInterview | Method::FocusGroup | Method::SchoolSurvey => {
-                Respondents::Children
-            }
+            Method::ChildInterview
+            | Method::FocusGroup
+            | Method::SchoolSurvey
+            | Method::Validation => Respondents::Children,
             Method::KeyInformantInterview | Method::EstablishmentSurvey => Respondents::Adults,
             Method::DirectObservation => Respondents::Nobody,
         }
@@ -333,6 +343,37 @@ pub struct FocusGroup {
 
 fn participant_prefix() -> String {
     "P".to_owned()
+}
+
+/// A validation session's link from its questions to the findings it shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Validation {
+    pub findings: Vec<ValidatedFinding>,
+}
+
+/// One finding taken back to the group: its id in the findings pack
+/// (`protocol/question`, see `crate::findings`) and the questions that
+/// record how many agreed, how many disagreed and what the group said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidatedFinding {
+    pub finding: String,
+    /// An integer question: how many in the group agree.
+    pub agree: String,
+    /// An integer question: how many disagree.
+    pub disagree: String,
+    /// A text question: the group's words (scrubbed before sync, R21).
+    pub words: String,
+}
+
+impl Validation {
+    /// The finding a question records the verdict on, if any.
+    pub fn finding_of(&self, question_id: &str) -> Option<&ValidatedFinding> {
+        self.findings
+            .iter()
+            .find(|f| f.agree == question_id || f.disagree == question_id || f.words == question_id)
+    }
 }
 
 /// An observation sheet for a public place (R20). No consent step, and no

@@ -115,13 +115,14 @@ fn start() -> impl Strategy<Value = SessionStart> {
             prop::option::of(words()),
             prop::option::of(words()),
             prop::option::of(select(vec![Weekday::Mon, Weekday::Sat, Weekday::Sun])),
+            prop::option::of(words()),
         ),
     )
         .prop_map(
             |(
                 (id, protocol_id, protocol_version, hash, language),
                 (interviewer_languages, kind, respondent, respondent_age),
-                (linked_child, site_type, weekday),
+                (linked_child, site_type, weekday, pack),
             )| SessionStart {
                 session_id: uuid::Uuid::from_u128(id),
                 protocol_id,
@@ -135,6 +136,7 @@ fn start() -> impl Strategy<Value = SessionStart> {
                 linked_child,
                 site_type,
                 weekday,
+                findings_pack: pack.map(|p| ContentHash(format!("sha256:{p}"))),
             },
         )
 }

@@ -252,6 +252,7 @@ prop_compose! {
             id, version, title, method, respondents, rapid_assessment, languages, aim,
             research_questions, definitions, introduction, data_use, consent, screening, referral,
             privacy, focus_group, observation, sections, closing, demo, media,
+            validation: None,
         }
     }
 }

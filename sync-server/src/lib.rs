@@ -13,6 +13,7 @@ pub mod bundle_read;
 pub mod config;
 pub mod export;
 pub mod limits;
+pub mod packs;
 pub mod secrets;
 pub mod store;
 pub mod timing;

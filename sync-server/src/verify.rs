@@ -237,6 +237,18 @@ fn check(
             "the session is not finished (no Completed or Stopped event); only finished sessions sync",
         )));
     }
+    // A validation session shows a pack this server published (R4, R17).
+    if let Some(pack) = session.start().and_then(|s| s.findings_pack.as_ref()) {
+        if store.pack(pack)?.is_none() {
+            return Ok(Err(rejected(
+                Some(Rule::R4),
+                format!(
+                    "the session shows findings pack {}, which this server never published: sync to download the published packs",
+                    pack.short()
+                ),
+            )));
+        }
+    }
     let starts_with_respondent = envelope.events.first().is_some_and(
         |e| matches!(&e.kind, EventKind::SessionStarted(s) if s.respondent == envelope.respondent),
     );

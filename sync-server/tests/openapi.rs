@@ -165,6 +165,14 @@ fn openapi_schemas_match_wire_types() {
             last_received: None,
         }],
     );
+    assert_twin(
+        "PackListing",
+        &[fieldkit_protocols::findings::PackListing {
+            hash: fieldkit_protocols::ContentHash::of_bytes(b"pack"),
+            site: "North district".into(),
+            pack_json: "{}".into(),
+        }],
+    );
 }
 
 /// Every kind of event and value, as the phone writes them, reads through

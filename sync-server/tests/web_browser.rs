@@ -421,3 +421,78 @@ async fn supervisor_reviews_from_the_queue_in_a_real_browser() {
     shoot(&client, "web-team.png").await;
     client.close().await.unwrap();
 }
+
+/// Issue 22 in the browser: an analyst publishes a findings pack from the
+/// tables page (a count under the threshold stays out of it), a group's
+/// verdict comes back from a validation session, and the tables page shows
+/// it beside the finding. Screenshots of the published pack and of the
+/// finding with its validation.
+#[tokio::test]
+async fn analyst_publishes_a_pack_and_sees_the_groups_verdict_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let protocol = server.publish_shipped(CHILD_FILE);
+    let validation = server.publish_shipped("findings-validation.toml");
+    let (device, token) = server.enrol("Amina").await;
+    let mut records = Vec::new();
+    for n in 0..7 {
+        // Five say they farm, two that they sell in the street.
+        let work = if n < 5 { "agriculture" } else { "vending" };
+        records.push(seal(
+            device,
+            &protocol,
+            support::validation::child_who_works(&protocol, work),
+        ));
+    }
+    let results = server.submit(&token, &records).await;
+    assert!(
+        results.iter().all(|r| r["status"] == "stored"),
+        "{results:?}"
+    );
+    let now = OffsetDateTime::now_utc();
+    admin_web::add_user(&*server.store, "ana", "analyst", PASSWORD, now).unwrap();
+
+    let (_driver, port) = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let client = connect(port, downloads.path(), profile.path()).await;
+    log_in(&client, &server, "ana").await;
+    client
+        .goto(&server.url("/web/tables?question=work_type"))
+        .await
+        .unwrap();
+    type_into(&client, Locator::Id("pack-site"), "North district").await;
+    type_into(&client, Locator::Id("pack-questions"), "work_type").await;
+    click(&client, Locator::Id("pack-publish")).await;
+    let published = wait_text(&client, Locator::Id("pack-hash")).await;
+    assert!(published.contains("North district"), "{published}");
+    let page = text_of(&client, Locator::Css("main")).await;
+    assert!(page.contains("Farm, plantation or herding 5"), "{page}");
+    assert!(
+        page.contains("Selling things in the street or market <5"),
+        "{page}"
+    );
+    shoot(&client, "web-findings-pack.png").await;
+
+    let hash = server.store.packs().unwrap()[0].hash.clone();
+    let verdict = seal(
+        device,
+        &validation,
+        support::validation::validation_session(&validation, &hash),
+    );
+    let results = server.submit(&token, &[verdict]).await;
+    assert_eq!(results[0]["status"], "stored", "{results:?}");
+
+    client
+        .goto(&server.url("/web/tables?question=work_type#validation-work_type"))
+        .await
+        .unwrap();
+    let said = wait_text(&client, Locator::Id("validation-work_type")).await;
+    assert!(said.contains("4 agree"), "{said}");
+    assert!(said.contains("2 disagree"), "{said}");
+    assert!(
+        said.contains("Girls here also work in the market."),
+        "{said}"
+    );
+    shoot(&client, "web-finding-validated.png").await;
+    client.close().await.unwrap();
+}

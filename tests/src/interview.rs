@@ -61,6 +61,7 @@ fn start(protocol: &Protocol, respondent: &RefNumber, age: u8) -> SessionStart {
         linked_child: None,
         site_type: None,
         weekday: None,
+        findings_pack: None,
     }
 }
 

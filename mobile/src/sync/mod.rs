@@ -15,6 +15,7 @@ mod drain;
 mod enrol;
 mod feedback;
 mod media;
+mod packs;
 mod protocols;
 mod transport;
 

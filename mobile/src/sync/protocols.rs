@@ -21,6 +21,8 @@ pub struct ProtocolsReport {
     /// Pictures and sounds of pinned versions: fetched now, still waiting,
     /// refused (a protocol is offered only once all of its media are pinned).
     pub media: MediaReport,
+    /// Findings packs pinned now (issue 22); refused ones are in `refused`.
+    pub packs_pinned: usize,
 }
 
 /// Downloads with a one-off connection (e.g. right after enrolment).
@@ -78,5 +80,8 @@ pub(super) async fn download(
         report.media.bytes += got.bytes;
         report.media.refused.extend(got.refused);
     }
+    let (packs, refused) = super::packs::download(transport, vault).await?;
+    report.packs_pinned = packs;
+    report.refused.extend(refused);
     Ok(report)
 }

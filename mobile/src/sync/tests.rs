@@ -111,6 +111,7 @@ fn refusal(protocol: &Arc<Protocol>, device: Uuid) -> RecordEnvelope {
         linked_child: None,
         site_type: None,
         weekday: None,
+        findings_pack: None,
     };
     session
         .record(EventKind::SessionStarted(start), at)

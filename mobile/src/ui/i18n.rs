@@ -513,6 +513,20 @@ strings! {
         en: "Read {when}. Your supervisor knows you have read it.",
         fr: "Lue le {when}. Votre superviseur sait que vous l’avez lue.",
     },
+    // Validation sessions: findings packs (issue 22).
+    VdPackLabel => { en: "Findings pack to show", fr: "Résultats à présenter" },
+    VdPackChoice => { en: "{site} · published {date} · {findings} findings", fr: "{site} · publiés le {date} · {findings} résultats" },
+    VdNoPack => {
+        en: "No findings pack on this phone yet: sync to download the packs your analyst published.",
+        fr: "Aucun ensemble de résultats sur ce téléphone : synchronisez pour télécharger ceux que l’analyste a publiés.",
+    },
+    VdFinding => { en: "What the children told us", fr: "Ce que les enfants nous ont dit" },
+    VdReadAloud => { en: "Read aloud:", fr: "À lire à voix haute :" },
+    VdSuppressed => { en: "fewer than {k}: not shown", fr: "moins de {k} : non affiché" },
+    VdMissing => {
+        en: "This pack has no table for this finding: ask the group anyway, or skip.",
+        fr: "Cet ensemble ne contient pas ce résultat : posez quand même la question au groupe, ou passez.",
+    },
 }
 
 /// The text for `key` in `lang`.

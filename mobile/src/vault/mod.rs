@@ -18,6 +18,7 @@ pub mod keys;
 mod ledger;
 mod media;
 mod outbox;
+mod packs;
 mod pinned;
 mod records;
 mod schema;

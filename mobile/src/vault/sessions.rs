@@ -323,6 +323,7 @@ mod tests {
                 linked_child: None,
                 site_type: None,
                 weekday: None,
+                findings_pack: None,
             }),
             ..start
         };

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use fieldkit_protocols::engine::{
     Consenter, Decision, EventKind, Session, SessionKind, SessionStart, SkipReason, Step,
 };
-use fieldkit_protocols::model::QuestionKind;
+use fieldkit_protocols::model::{Method, QuestionKind};
 use fieldkit_protocols::{library, Protocol, Value};
 use time::OffsetDateTime;
 
@@ -359,8 +359,9 @@ pub fn begin(display: &Display, protocol: &Protocol, age: u8) {
         display.tabs(1);
         display.type_text(&age.to_string());
     }
-    // Each session language, Home, Begin.
-    display.tabs(protocol.languages.len() + 2);
+    // A validation session's pinned pack (one), each session language, Home, Begin.
+    let packs = usize::from(protocol.method == Method::Validation);
+    display.tabs(packs + protocol.languages.len() + 2);
     display.press_and_wait("Return", "the first step");
 }
 
@@ -394,6 +395,9 @@ impl Mirror {
             linked_child: None,
             site_type,
             weekday: None,
+            // The mirror only predicts steps: any pack will do.
+            findings_pack: (protocol.method == Method::Validation)
+                .then(|| fieldkit_protocols::ContentHash::of_bytes(b"mirror")),
         };
         session
             .record(EventKind::SessionStarted(start), OffsetDateTime::now_utc())

@@ -56,6 +56,7 @@ pub fn start(session_id: Uuid, respondent: &str) -> Event {
             linked_child: None,
             site_type: None,
             weekday: None,
+            findings_pack: None,
         }),
     }
 }

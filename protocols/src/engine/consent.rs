@@ -27,7 +27,11 @@ impl Session {
     }
 
     pub(super) fn is_focus_group(&self) -> bool {
-        self.protocol.method == Method::FocusGroup
+        // A validation session is held with a group too, known by codes.
+        matches!(
+            self.protocol.method,
+            Method::FocusGroup | Method::Validation
+        )
     }
 
     /// The protocol's focus-group block, with lenient defaults for one the

@@ -123,6 +123,10 @@ pub struct SessionStart {
     /// Observation sheets: the site type and the planned window (R20).
     pub site_type: Option<String>,
     pub weekday: Option<Weekday>,
+    /// Validation sessions: the findings pack shown to the group, by its
+    /// hash (R4, R17). Absent from every other session's log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings_pack: Option<ContentHash>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -91,6 +91,7 @@ names! {
         Language = "language", InterviewerLanguages = "interviewer_languages",
         Kind = "kind", Respondent = "respondent", RespondentAge = "respondent_age",
         LinkedChild = "linked_child", SiteType = "site_type", Weekday = "weekday",
+        FindingsPack = "findings_pack",
         StatementHash = "statement_hash",
         By = "by", Decision = "decision", AudioRecording = "audio_recording",
         Code = "code", Age = "age",
@@ -121,6 +122,7 @@ impl Tag {
                     | F::LinkedChild
                     | F::SiteType
                     | F::Weekday
+                    | F::FindingsPack
             ),
             Tag::DataUseExplained => field == F::StatementHash,
             Tag::ConsentRecorded => matches!(field, F::By | F::Decision | F::AudioRecording),
@@ -222,6 +224,7 @@ struct Slots {
     linked_child: Option<Option<String>>,
     site_type: Option<Option<String>>,
     weekday: Option<Option<Weekday>>,
+    findings_pack: Option<Option<ContentHash>>,
     statement_hash: Option<ContentHash>,
     by: Option<Consenter>,
     decision: Option<Decision>,
@@ -285,6 +288,7 @@ impl Slots {
             F::LinkedChild => put(&mut self.linked_child, field, source),
             F::SiteType => put(&mut self.site_type, field, source),
             F::Weekday => put(&mut self.weekday, field, source),
+            F::FindingsPack => put(&mut self.findings_pack, field, source),
             F::StatementHash => put(&mut self.statement_hash, field, source),
             F::By => put(&mut self.by, field, source),
             F::Decision => put(&mut self.decision, field, source),
@@ -332,6 +336,7 @@ impl Slots {
                 linked_child: self.linked_child.flatten(),
                 site_type: self.site_type.flatten(),
                 weekday: self.weekday.flatten(),
+                findings_pack: self.findings_pack.flatten(),
             }),
             Tag::IntroductionGiven => EventKind::IntroductionGiven,
             Tag::DataUseExplained => EventKind::DataUseExplained {

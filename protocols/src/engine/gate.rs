@@ -7,6 +7,7 @@
 use super::events::{Event, EventKind, SessionKind, SessionStart, StopReason};
 use super::refusal::{Refusal, RefusalKind as K};
 use super::session::{Session, Status};
+use crate::model::Method;
 use crate::rules::Rule;
 
 impl Session {
@@ -159,6 +160,7 @@ impl Session {
                 ),
             ));
         }
+        self.check_pack(start)?;
         if self.observing() {
             if start.kind != SessionKind::Full {
                 return Err(Refusal::plain(
@@ -181,6 +183,25 @@ impl Session {
             }
         }
         Ok(())
+    }
+
+    /// A validation session names the findings pack it shows; no other
+    /// session carries one (R17). Whether the server published that pack
+    /// is the server's check (`sync-server/src/verify.rs`).
+    fn check_pack(&self, start: &SessionStart) -> Result<(), Refusal> {
+        let validating = self.protocol.method == Method::Validation;
+        match (&start.findings_pack, validating) {
+            (None, true) => Err(Refusal::rule(
+                Rule::R17,
+                K::FindingsPackMissing,
+                "a validation session shows a findings pack: choose one pinned on this device",
+            )),
+            (Some(_), false) => Err(Refusal::plain(
+                K::NotForThisMethod,
+                "only validation sessions show a findings pack",
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Refusals that depend only on where the session stands.

@@ -79,6 +79,8 @@ pub enum RefusalKind {
     UnknownLanguage,
     /// The observation site type is not one the protocol declares (R20).
     UnknownSiteType,
+    /// A validation session that names no findings pack (R17).
+    FindingsPackMissing,
 
     // Introduction, data use and consent (R1, R2, R3, R11).
     /// Data use explained before the interviewer introduced themself (R11).

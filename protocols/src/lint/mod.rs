@@ -77,8 +77,14 @@
 //! * `duplicate-id` is checked within each kind (a section and a question may
 //!   share an id, two questions in different sections may not). Choice values
 //!   must be unique within their question.
-//! * `method-block` for focus_group: no `[focus_group]`, or
+//! * `method-block` for focus_group and validation: no `[focus_group]`, or
 //!   `min_participants > max_participants`, or `max_participants == 0`.
+//! * Validation (`validation`): R17 when a validation protocol has no
+//!   `[validation]` block or no finding in it; `method-block` for the block
+//!   elsewhere, a finding id that is not `protocol/question`, or an agree or
+//!   disagree question that is not `integer` and words that are not `text`;
+//!   `unknown-reference` for a question that does not exist; R21 for an
+//!   identifying one.
 //! * Unknown-key, wrong-type and missing-field problems are parse errors
 //!   ([`crate::parse_protocol`]), not findings.
 
@@ -95,6 +101,7 @@ mod questions;
 mod structure;
 mod texts;
 mod translations;
+mod validation;
 mod wording;
 
 use std::fmt;
@@ -190,6 +197,7 @@ pub fn lint(protocol: &Protocol) -> Vec<Finding> {
     wording::check(protocol, &mut out);
     piping::check(protocol, &mut out);
     media::check(protocol, &mut out);
+    validation::check(protocol, &mut out);
     let mut findings = out.0;
     findings.sort_by(|a, b| {
         (a.severity, &a.location, &a.code, &a.message).cmp(&(

@@ -298,11 +298,11 @@ fn duplicate_ids(p: &Protocol, out: &mut Findings) {
 
 fn method_blocks(p: &Protocol, out: &mut Findings) {
     match p.method {
-        Method::FocusGroup => match &p.focus_group {
+        Method::FocusGroup | Method::Validation => match &p.focus_group {
             None => out.error(
                 "method-block",
                 "focus_group",
-                "a focus_group protocol needs a [focus_group] block with min_participants and max_participants",
+                format!("a {} protocol needs a [focus_group] block with min_participants and max_participants", p.method.as_str()),
             ),
             Some(fg) if fg.max_participants == 0 || fg.min_participants > fg.max_participants => {
                 out.error(

@@ -119,6 +119,7 @@ impl Recorder {
             linked_child: None,
             site_type: None,
             weekday: None,
+            findings_pack: None,
         };
         let mut recorder = Recorder {
             session: Session::new(protocol),

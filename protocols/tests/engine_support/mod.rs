@@ -103,6 +103,7 @@ pub fn start_of(
         linked_child: None,
         site_type: observing.then(|| "bus_station".to_owned()),
         weekday: observing.then_some(Weekday::Fri),
+        findings_pack: None,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod media;
 pub mod openapi;
 pub mod openapi_events;
 pub mod openapi_feedback;
+pub mod packs;
 pub mod protocols;
 pub mod records;
 pub mod tombstones;
@@ -78,6 +79,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(openapi_json))
         .routes(routes!(enrol::enrol))
         .routes(routes!(protocols::list_protocols))
+        .routes(routes!(packs::list_packs))
         .routes(routes!(media::get_media))
         .routes(routes!(records::submit_records))
         .routes(routes!(records::sync_status))

@@ -103,6 +103,9 @@ pub struct SessionStartDoc {
     linked_child: Option<String>,
     site_type: Option<String>,
     weekday: Option<WeekdayDoc>,
+    /// Validation sessions only: the findings pack shown to the group,
+    /// `sha256:<hex>`, one the server published (R4, R17).
+    findings_pack: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]

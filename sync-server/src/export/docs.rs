@@ -217,5 +217,6 @@ pub fn methodology(
     )?;
     writeln!(out, "- Identifying answers never leave the phone (R21); respondents are known by reference number only.")?;
     definitions(protocol, out)?;
+    crate::packs::methodology_section(store, who, protocol, out)?;
     Ok(t.sessions)
 }

@@ -46,6 +46,8 @@ pub struct SessionFacts {
     pub kind: SessionKind,
     pub respondent_age: Option<u8>,
     pub linked_child: Option<String>,
+    /// Validation sessions: the findings pack shown (issue 22).
+    pub findings_pack: Option<fieldkit_protocols::ContentHash>,
     pub weekday: Option<Weekday>,
     pub consents_given: u32,
     pub consents_refused: u32,
@@ -131,6 +133,7 @@ struct StoredEvent<'a> {
     kind: Option<SessionKind>,
     respondent_age: Option<u8>,
     linked_child: Option<String>,
+    findings_pack: Option<fieldkit_protocols::ContentHash>,
     weekday: Option<Weekday>,
     // ConsentRecorded
     decision: Option<Decision>,
@@ -173,6 +176,7 @@ pub fn read_facts(json: &str, index: &QuestionIndex<'_>) -> Result<SessionFacts,
         kind: first.kind.ok_or_else(|| missing("session kind"))?,
         respondent_age: first.respondent_age,
         linked_child: first.linked_child,
+        findings_pack: first.findings_pack,
         weekday: first.weekday,
         consents_given: 0,
         consents_refused: 0,
@@ -333,6 +337,7 @@ mod tests {
             kind: start.kind,
             respondent_age: start.respondent_age,
             linked_child: start.linked_child.clone(),
+            findings_pack: start.findings_pack.clone(),
             weekday: start.weekday,
             consents_given: 0,
             consents_refused: 0,
@@ -507,6 +512,7 @@ mod tests {
                 linked_child: linked,
                 site_type: None,
                 weekday: None,
+                findings_pack: None,
             };
             let envelope = envelope(start, kinds);
             let json = serde_json::to_string(&envelope).unwrap();
@@ -533,6 +539,7 @@ mod tests {
                 linked_child: None,
                 site_type: None,
                 weekday: None,
+                findings_pack: None,
             },
             vec![EventKind::Completed],
         );

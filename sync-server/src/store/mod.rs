@@ -16,6 +16,7 @@
 
 mod accounts;
 pub mod media;
+pub mod packs;
 pub mod postgres;
 pub mod review;
 mod rows;
@@ -31,6 +32,7 @@ use uuid::Uuid;
 use crate::access::{Forbidden, Principal};
 
 pub use media::{MediaBlob, MediaStore};
+pub use packs::{PackStore, PublishedPack};
 pub use postgres::{PgOptions, PgStore};
 pub use review::{QueueItem, RecordReview, ReviewEvent, ReviewFilter, ReviewNote, ReviewStore};
 pub use sqlite::SqliteStore;
@@ -178,7 +180,7 @@ pub struct AuditEntry {
     pub source: Option<String>,
 }
 
-pub trait Store: WebStore + ReviewStore + MediaStore + Send + Sync + 'static {
+pub trait Store: WebStore + ReviewStore + MediaStore + PackStore + Send + Sync + 'static {
     // Protocols (R4).
     fn publish(&self, protocol: &PublishedProtocol) -> Result<PublishOutcome, StoreError>;
     fn protocols(&self) -> Result<Vec<PublishedProtocol>, StoreError>;

@@ -78,10 +78,11 @@ impl SqliteStore {
             .is_some();
         let migrated = conn
             .execute_batch(&format!(
-                "{SCHEMA} {} {} {} PRAGMA user_version = {SQLITE_SCHEMA_VERSION};",
+                "{SCHEMA} {} {} {} {} PRAGMA user_version = {SQLITE_SCHEMA_VERSION};",
                 super::web::WEB_SCHEMA,
                 super::review::REVIEW_SCHEMA,
-                super::media::MEDIA_SCHEMA
+                super::media::MEDIA_SCHEMA,
+                super::packs::PACKS_SCHEMA
             ))
             .map_err(StoreError::from)
             .and_then(|()| super::accounts::migrate(&conn))

@@ -22,11 +22,17 @@ use crate::export::{
 };
 use crate::store::Store;
 
-const NOT_ANSWERED: &str = "not answered";
+pub const NOT_ANSWERED: &str = "not answered";
+
+/// Whether a count is too small to show (R27): the one threshold test that
+/// tables, charts and findings packs share.
+pub fn suppressed(n: u64, min_cell: u32) -> bool {
+    n > 0 && n < u64::from(min_cell)
+}
 
 /// A count as shown: small non-zero counts become `<k` (R27).
 pub fn shown(n: u64, min_cell: u32) -> String {
-    if n > 0 && n < u64::from(min_cell) {
+    if suppressed(n, min_cell) {
         format!("&lt;{min_cell}")
     } else {
         n.to_string()
@@ -67,6 +73,8 @@ fn category(
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Table {
     pub title: String,
+    /// The question tabulated (its id).
+    pub question: String,
     pub columns: Vec<String>,
     pub rows: BTreeMap<String, BTreeMap<String, u64>>,
 }
@@ -115,6 +123,7 @@ pub fn tables(
         .iter()
         .map(|(_, q)| Table {
             title: format!("{} ({})", q.text.show(lang), q.id),
+            question: q.id.clone(),
             ..Table::default()
         })
         .collect();
@@ -172,7 +181,7 @@ pub fn svg_chart(table: &Table, min_cell: u32) -> String {
             y + 15,
             esc(label)
         );
-        let small = *n > 0 && *n < u64::from(min_cell);
+        let small = suppressed(*n, min_cell);
         if !small {
             let width = 300 * *n / max;
             let _ = write!(
@@ -259,6 +268,7 @@ pub async fn page(
     let groups = AgeGroups::parse(&ages_text)
         .map_err(|e| PageError::new(axum::http::StatusCode::BAD_REQUEST, e.to_string()))?;
     let who = user.principal().clone();
+    let user_csrf = user.csrf().to_owned();
     let body = blocking(&state, move |store| {
         let ids = protocol_ids(store)?;
         let Some(id) = query.protocol.or_else(|| ids.first().cloned()) else {
@@ -279,9 +289,12 @@ pub async fn page(
             html,
             "<p>{n} session(s). Cells under {min_cell} are shown as &lt;{min_cell} and get no bar (R27).</p>"
         );
+        let verdicts = crate::packs::verdicts(store, &who, &id)?;
         for t in &tables {
             html.push_str(&render_table(t, min_cell));
+            html.push_str(&super::validations::beside(&id, &t.question, &verdicts));
         }
+        html.push_str(&super::validations::publish_form(&id, &ages_text, user_csrf.as_str()));
         Ok(html)
     })
     .await?;

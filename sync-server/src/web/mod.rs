@@ -18,6 +18,7 @@ pub mod team;
 pub mod team_stats;
 pub mod throttle;
 pub mod users;
+pub mod validations;
 
 use std::fmt::Write as _;
 
@@ -49,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .route("/web/devices/enrol", post(devices::enrol))
         .route("/web/devices/revoke", post(devices::revoke))
         .route("/web/tables", get(analyst::page))
+        .route("/web/packs/publish", post(validations::publish))
         .route("/web/export", get(download::export))
         .route("/web/audit", get(audit::page))
         .route("/web/audit.csv", get(audit::csv))

@@ -224,6 +224,7 @@ pub(crate) fn protocol(
         closing: closing.unwrap_or_else(|| todo("thank the respondent and say what happens next")),
         demo: false,
         media: Default::default(),
+        validation: None,
     }
 }
 

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod validation;
 
 use std::sync::Arc;
 
@@ -375,6 +376,7 @@ pub fn start(protocol: &Protocol, age: Option<u8>) -> SessionStart {
         linked_child: None,
         site_type: None,
         weekday: None,
+        findings_pack: None,
     }
 }
 

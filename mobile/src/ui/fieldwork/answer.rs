@@ -8,6 +8,7 @@ use dioxus::prelude::*;
 use fieldkit_protocols::engine::SkipReason;
 use fieldkit_protocols::model::{Question, QuestionKind};
 
+use super::finding::FindingCard;
 use super::media::{data_url, AudioPrompt, PictureCard};
 use super::model::{parse_input, Action, InputProblem, Interview};
 use super::use_lang;
@@ -80,6 +81,27 @@ pub(crate) fn QuestionPanel(question_id: String, act: Callback<Action>) -> Eleme
         .as_ref()
         .and_then(|m| data_url(&services, protocol, m, &sl));
 
+    // Validation sessions: the pack's finding this question asks about.
+    let finding = protocol
+        .validation
+        .as_ref()
+        .and_then(|v| v.finding_of(&q.id))
+        .map(|f| f.finding.clone());
+    let pack = finding.as_ref().and(
+        interview
+            .session()
+            .start()
+            .and_then(|s| s.findings_pack.clone()),
+    );
+    let pack = pack.and_then(|hash| {
+        services
+            .fieldwork()?
+            .findings_packs()
+            .into_iter()
+            .find(|(h, _)| *h == hash)
+            .map(|(_, p)| p)
+    });
+
     let (kind, id_save) = (q.kind, q.id.clone());
     let save = move |_| match parse_input(kind, &parts.read()) {
         Ok(value) => {
@@ -97,6 +119,13 @@ pub(crate) fn QuestionPanel(question_id: String, act: Callback<Action>) -> Eleme
     rsx! {
         p { class: "step", lang: "{sl}", "{section}" }
         if q.sensitive { span { class: "tag", {text(lang, Key::FwSensitiveTag)} } }
+        if let Some(finding_id) = finding {
+            if let Some(pack) = pack {
+                FindingCard { pack, finding_id, lang_code: sl.clone() }
+            } else {
+                p { id: "finding-missing", class: "caveat", {text(lang, Key::VdMissing)} }
+            }
+        }
         h1 { id: "question-text", lang: "{sl}", {q.text.show(&sl).to_owned()} }
         if let Some(hint) = &q.hint { p { class: "muted", lang: "{sl}", {hint.show(&sl).to_owned()} } }
         if picture.is_some() { PictureCard { url: picture_url, description, lang_code: sl.clone() } }

@@ -256,6 +256,16 @@ pub(crate) fn StartScreen(protocol: Arc<Protocol>) -> Element {
         .map(|s| s.id.clone());
     let mut site = use_signal(|| first_site);
     let mut error = use_signal(|| None::<String>);
+    // Validation sessions show a pinned findings pack: the newest by default.
+    let validating = protocol.method == Method::Validation;
+    let packs = use_hook(|| {
+        services
+            .fieldwork()
+            .filter(|_| validating)
+            .map(|s| s.findings_packs())
+            .unwrap_or_default()
+    });
+    let mut pack = use_signal(|| packs.last().map(|(h, _)| h.clone()));
 
     let begin = {
         let protocol = protocol.clone();
@@ -283,6 +293,10 @@ pub(crate) fn StartScreen(protocol: Arc<Protocol>) -> Element {
             let Some(store) = services.fieldwork() else {
                 return;
             };
+            if validating && pack.read().is_none() {
+                error.set(Some(text(lang, Key::VdNoPack).to_owned()));
+                return;
+            }
             let form = StartForm {
                 respondent,
                 respondent_age,
@@ -291,6 +305,7 @@ pub(crate) fn StartScreen(protocol: Arc<Protocol>) -> Element {
                 interviewer_languages: vec![lang.code().to_owned(), language.read().clone()],
                 kind: SessionKind::Full,
                 site_type: site.read().clone().filter(|_| observing),
+                findings_pack: pack.read().clone().filter(|_| validating),
             };
             let started = Interview::start(
                 protocol.clone(),
@@ -338,6 +353,28 @@ pub(crate) fn StartScreen(protocol: Arc<Protocol>) -> Element {
                 for s in obs.site_types {
                     option { value: "{s.id}", selected: site.read().as_deref() == Some(s.id.as_str()),
                         {s.label.show(lang.code()).to_owned()}
+                    }
+                }
+            }
+        }
+        if validating {
+            p { class: "label", {text(lang, Key::VdPackLabel)} }
+            if packs.is_empty() {
+                p { id: "no-pack", class: "caveat", {text(lang, Key::VdNoPack)} }
+            }
+            div { class: "choices", role: "radiogroup",
+                for (i, (hash, found)) in packs.iter().cloned().enumerate() {
+                    button {
+                        id: "pack-{i}",
+                        class: "choice",
+                        role: "radio",
+                        aria_checked: if pack.read().as_ref() == Some(&hash) { "true" } else { "false" },
+                        onclick: move |_| pack.set(Some(hash.clone())),
+                        {fill(lang, Key::VdPackChoice, &[
+                            ("site", &found.site),
+                            ("date", &found.published_at.date().to_string()),
+                            ("findings", &found.findings.len().to_string()),
+                        ])}
                     }
                 }
             }

@@ -84,6 +84,15 @@ impl FieldworkStore for VaultServices {
         self.with_open(|v| v.media(sha256)).ok().flatten()
     }
 
+    fn findings_packs(
+        &self,
+    ) -> Vec<(
+        fieldkit_protocols::ContentHash,
+        fieldkit_protocols::findings::FindingsPack,
+    )> {
+        self.with_open(|v| v.pinned_packs()).unwrap_or_default()
+    }
+
     fn researcher_name(&self) -> String {
         self.with_open(|v| v.settings())
             .ok()

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 mod answer;
 mod feedback;
+mod finding;
 mod home;
 mod identity;
 mod interview;

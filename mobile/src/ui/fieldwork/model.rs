@@ -89,6 +89,8 @@ pub struct StartForm {
     pub interviewer_languages: Vec<String>,
     pub kind: SessionKind,
     pub site_type: Option<String>,
+    /// Validation sessions: the pinned findings pack shown (issue 22).
+    pub findings_pack: Option<fieldkit_protocols::ContentHash>,
 }
 
 /// A running session with what the screens need besides the engine.
@@ -126,6 +128,7 @@ impl Interview {
             linked_child: None,
             site_type: form.site_type,
             weekday: None,
+            findings_pack: form.findings_pack,
         };
         let mut interview = Interview {
             session_id: start.session_id,

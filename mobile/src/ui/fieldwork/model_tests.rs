@@ -25,6 +25,7 @@ fn form(age: Option<u8>) -> StartForm {
         interviewer_languages: vec!["fr".into()],
         kind: SessionKind::Full,
         site_type: None,
+        findings_pack: None,
     }
 }
 

@@ -64,6 +64,15 @@ pub trait FieldworkStore: Send + Sync {
     ) -> Option<zeroize::Zeroizing<Vec<u8>>> {
         None
     }
+    /// The findings packs pinned on this phone (issue 22), oldest first.
+    fn findings_packs(
+        &self,
+    ) -> Vec<(
+        fieldkit_protocols::ContentHash,
+        fieldkit_protocols::findings::FindingsPack,
+    )> {
+        Vec::new()
+    }
     /// The researcher's own name, said in every introduction (R11).
     fn researcher_name(&self) -> String;
     fn sessions(&self) -> Result<Vec<SessionSummary>, ServiceError>;

@@ -66,6 +66,19 @@ const TABLES: &[Table] = &[
         sqlite_id: None,
     },
     Table {
+        name: "findings_packs",
+        columns: &[
+            ("hash", Text),
+            ("site", Text),
+            ("protocol_id", Text),
+            ("pack_json", Text),
+            ("published_by", Text),
+            ("published_at", Time),
+        ],
+        key: 1,
+        sqlite_id: None,
+    },
+    Table {
         name: "enrolments",
         columns: &[
             ("code_hash", Text),

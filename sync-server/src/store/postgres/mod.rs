@@ -23,6 +23,7 @@ mod batch;
 mod connect;
 pub mod copy;
 mod media;
+mod packs;
 mod review;
 pub mod schema;
 pub mod scratch;

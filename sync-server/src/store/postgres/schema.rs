@@ -124,6 +124,17 @@ CREATE TABLE media (
     sha256 text PRIMARY KEY, mime text NOT NULL, bytes bytea NOT NULL);
 ",
     },
+    Migration {
+        version: 5,
+        description: "findings packs (issue 22: results go back to the children)",
+        sql: "
+-- Published findings packs by content hash, never changed (R4); validation
+-- records name them.
+CREATE TABLE findings_packs (
+    hash text PRIMARY KEY, site text NOT NULL, protocol_id text NOT NULL,
+    pack_json text NOT NULL, published_by text NOT NULL, published_at timestamptz NOT NULL);
+",
+    },
 ];
 
 /// The newest schema version this binary knows.
