@@ -426,6 +426,11 @@ pub fn completed_session(protocol: &Arc<Protocol>, start: SessionStart) -> Vec<E
                 },
             },
             Step::RapportCheckpoint => EventKind::RapportConfirmed,
+            // Focus groups: participants join by code until the group is big enough.
+            Step::Roster => EventKind::ParticipantAdded {
+                code: format!("P{}", session.roster().len() + 1),
+                age: Some(15),
+            },
             Step::Closing => EventKind::Completed,
             Step::Finished => break,
             other => panic!("the test driver does not handle {other:?}"),
