@@ -479,6 +479,13 @@ async fn analyst_sees_image_choices_by_their_pictures_in_a_real_browser() {
         vec![true; 5],
         "the five choice pictures are drawn"
     );
+    client
+        .execute(
+            "document.getElementById('q-ideas_sources').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
     shoot(&client, "web-codebook.png").await;
 
     client

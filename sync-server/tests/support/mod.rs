@@ -436,6 +436,25 @@ pub fn completed_session(protocol: &Arc<Protocol>, start: SessionStart) -> Vec<E
             other => panic!("the test driver does not handle {other:?}"),
         };
         let n = session.events().len();
+        // A plain value a question's constraint refuses (a count larger
+        // than the group): declined instead.
+        let kind = match (kind, session.clone()) {
+            (EventKind::Answered { question_id, value }, mut trial) => {
+                let answer = EventKind::Answered {
+                    question_id: question_id.clone(),
+                    value,
+                };
+                if trial.record(answer.clone(), at(n)).is_ok() {
+                    answer
+                } else {
+                    EventKind::Skipped {
+                        question_id,
+                        reason: SkipReason::DeclinedToAnswer,
+                    }
+                }
+            }
+            (other, _) => other,
+        };
         session
             .record(kind, at(n))
             .unwrap_or_else(|r| panic!("driver step refused: {r}"));
