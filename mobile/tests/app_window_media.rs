@@ -1,12 +1,15 @@
 //! Screenshots of protocol media in the real app at 390x844, in English and
 //! in French: the data-use statement with its "listen" button, a picture
 //! card, the card full-screen, and picture choices, from the shipped focus
-//! group's bundle pinned in the vault. Run by `scripts/screenshot`
+//! group's bundle pinned in the vault; and the same pictures and sounds
+//! arriving over a slow link, with home saying the protocol waits for them.
+//! Run by `scripts/screenshot`
 //! (FIELDKIT_SCREENSHOTS names the folder); ignored otherwise.
 
 #![cfg(feature = "desktop")]
 
 mod app_window_support;
+mod ui_harness;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,6 +17,7 @@ use std::time::Duration;
 use app_window_support::phone::enrolled_phone;
 use app_window_support::{begin, home_tabs_to_protocol, shipped, App, Display, Mirror, PASSPHRASE};
 use fieldkit_protocols::engine::Step;
+use ui_harness::server::DemoServer;
 
 const FOCUS_GROUP: &str = "focus-group-visualisation";
 
@@ -72,6 +76,71 @@ fn picture_cards_choices_and_the_listen_button_at_phone_size() {
             mirror.act(&display);
         }
         std::thread::sleep(Duration::from_millis(200));
+        drop(app);
+    }
+}
+
+#[test]
+#[ignore = "writes screenshots; run by scripts/screenshot"]
+fn media_download_progress_at_phone_size() {
+    use fieldkit_mobile::sync::{self, SyncConfig};
+    use fieldkit_mobile::vault::{CodeOfPracticeAck, Passphrase, Setting, Vault, VaultSettings};
+
+    if let Some(missing) = app_window_support::missing_tool() {
+        panic!("`{missing}` is not installed: run scripts/setup");
+    }
+    let out = PathBuf::from(std::env::var("FIELDKIT_SCREENSHOTS").expect("FIELDKIT_SCREENSHOTS"));
+    std::fs::create_dir_all(&out).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for lang in ["en", "fr"] {
+        let server = DemoServer::start();
+        let display = Display::start();
+        let data = tempfile::tempdir().unwrap();
+        let phone = data.path().join("phone");
+        {
+            // Enrolled for real; the signal went before the media came.
+            let mut vault = Vault::create(
+                &phone,
+                &Passphrase::new(PASSPHRASE),
+                VaultSettings::default(),
+            )
+            .unwrap();
+            vault
+                .set_setting(&Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
+                    language: lang.into(),
+                    at: time::OffsetDateTime::now_utc(),
+                }))
+                .unwrap();
+            runtime
+                .block_on(sync::enrol(
+                    &mut vault,
+                    &server.url,
+                    &server.code,
+                    "field phone",
+                    &SyncConfig::default(),
+                ))
+                .unwrap();
+            ui_harness::enrolment::pin_without_media(&mut vault);
+            // A slow link: the 140 KB take about ten seconds.
+            vault
+                .set_setting(&Setting::ServerUrl(server.slow_url(16 * 1024)))
+                .unwrap();
+            std::fs::write(phone.join("language"), lang).unwrap();
+        }
+        let app = App::start(&display, data.path(), "http://127.0.0.1:9", "");
+        display.focus_top();
+        display.type_text(PASSPHRASE);
+        display.tabs(1);
+        display.press_and_wait("Return", "home");
+        display.settle();
+        // Home: quick-lock, open sync, sync now.
+        display.activate(2, "the sync running");
+        app.wait_for_log("protocol media download started", Duration::from_secs(120));
+        std::thread::sleep(Duration::from_secs(3));
+        display.shoot(&out.join(format!("30-media-progress-{lang}.png")));
         drop(app);
     }
 }

@@ -195,3 +195,73 @@ fn a_refused_record_shows_the_rule_it_broke_and_the_rest_still_syncs() {
         .html()
         .contains(&format!("id=\"record-{}\"", altered.record_id)));
 }
+
+/// Issue 18: a protocol whose pictures and sounds are not all on the phone
+/// is not offered, and home says it waits for them instead of leaving it
+/// out silently; a sync over a slow link shows the files and bytes arriving
+/// (a line and a bar), then the protocol is offered.
+#[test]
+fn home_says_a_protocol_waits_for_its_media_and_the_sync_shows_them_arriving() {
+    use fieldkit_mobile::sync::{self, SyncConfig};
+    use fieldkit_mobile::vault::{CodeOfPracticeAck, Setting};
+
+    let server = DemoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let media_bytes;
+    {
+        let mut vault = Vault::create(dir.path(), &Passphrase::new(STRONG), settings()).unwrap();
+        vault
+            .set_setting(&Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
+                language: "en".into(),
+                at: time::OffsetDateTime::now_utc(),
+            }))
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(sync::enrol(
+                &mut vault,
+                &server.url,
+                &server.code,
+                "field phone",
+                &SyncConfig::default(),
+            ))
+            .unwrap();
+        // The signal went right after enrolment: no pictures or sounds yet.
+        media_bytes = ui_harness::enrolment::pin_without_media(&mut vault);
+        vault
+            .set_setting(&Setting::ServerUrl(server.slow_url(64 * 1024)))
+            .unwrap();
+    }
+    let mut ui = ui_harness::phone::unlocked(dir.path());
+    let text = ui.text();
+    assert!(ui.has("waiting-focus-group-visualisation"), "{text}");
+    assert!(
+        text.contains("Waiting for pictures and sounds")
+            && text.contains("0 of 10 files are on this phone"),
+        "{text}"
+    );
+    assert!(!ui.has("start-focus-group-visualisation"), "{text}");
+    assert!(ui.has("start-child-rapid-assessment"), "{text}");
+
+    ui.click("open-sync");
+    ui.click("sync-now");
+    ui.wait_until("the pictures and sounds to arrive", PATIENCE, |t| {
+        t.contains("Pictures and sounds: ") && !t.contains(", 0 KB of")
+    });
+    let line = ui.text();
+    assert!(ui.has("media-progress"), "{line}");
+    assert!(
+        line.contains(" of 10 files, ")
+            && line.contains(&format!(" KB of {} KB", media_bytes.div_ceil(1024))),
+        "{line}"
+    );
+    ui.wait_until("the sync to end", PATIENCE, |t| t.contains("Up to date"));
+    assert!(!ui.has("media-progress"));
+    ui.click("go-home");
+    let text = ui.text();
+    assert!(ui.has("start-focus-group-visualisation"), "{text}");
+    assert!(!ui.has("waiting-focus-group-visualisation"), "{text}");
+}

@@ -332,3 +332,80 @@ fn media_are_stored_only_with_a_new_version() {
     assert_eq!(store.media_blob(&refused.sha256).unwrap(), None);
     assert_eq!(store.protocols().unwrap().len(), 1);
 }
+
+/// Issue 18, item 6 over HTTP: the pages show an image choice by its
+/// picture, served from the stored media by hash to logged-in users only,
+/// as an image (never a sound), under the pages' security headers; the
+/// Markdown codebook names each picture.
+#[tokio::test]
+async fn the_pages_show_image_choices_by_their_stored_pictures() {
+    use support::browser::{add_user, Browser};
+
+    let server = TestServer::start().await;
+    let protocol = server.publish_shipped(FOCUS);
+    add_user(&server, "ana", "analyst");
+    let friends = &protocol.media["choices/friends.svg"];
+    let sound = &protocol.media["audio/data-use-en.ogg"];
+    let picture = server.url(&format!("/web/media/{}", hex(&friends.sha256)));
+
+    // Logged out: the login page, not the picture.
+    let anonymous = Browser::new();
+    let response = anonymous.get_response(&picture).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/login");
+
+    let (analyst, status) = Browser::log_in(&server, "ana", support::browser::PASSWORD).await;
+    assert_eq!(status, 303);
+    let response = analyst.get_response(&picture).await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-type"], "image/svg+xml");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("img-src 'self'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(ContentHash::of_bytes(&bytes), friends.sha256);
+    // A sound, an unknown hash and a malformed one are not pictures.
+    for path in [
+        format!("/web/media/{}", hex(&sound.sha256)),
+        format!("/web/media/{}", "0".repeat(64)),
+        "/web/media/..%2F..%2Fetc".to_owned(),
+    ] {
+        let (status, _) = analyst.get(&server.url(&path)).await;
+        assert_eq!(status, 404, "{path}");
+    }
+
+    // The codebook page: each image choice with its picture and its text.
+    let (status, page) = analyst
+        .get(&server.url("/web/codebook?protocol=focus-group-visualisation"))
+        .await;
+    assert_eq!(status, 200);
+    for choice in protocol.question("ideas_sources").unwrap().choices.iter() {
+        let path = match choice.image.as_ref().unwrap() {
+            fieldkit_protocols::media::MediaRef::All(path) => path,
+            other => panic!("{other:?}"),
+        };
+        let img = format!(
+            "<img class=\"choice-picture\" src=\"/web/media/{}\" alt=\"\" width=\"64\" height=\"64\"> <code>{}</code> = {}</li>",
+            hex(&protocol.media[path].sha256),
+            choice.value,
+            choice.label.show("en")
+        );
+        assert!(page.contains(&img), "{img} not in the codebook page");
+    }
+    // The Markdown codebook names the picture beside the text.
+    let (status, markdown) = analyst
+        .get(&server.url("/web/export?protocol=focus-group-visualisation&format=codebook"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        markdown.contains(&format!(
+            "`friends` = Friends (picture `choices/friends.svg`, {})",
+            friends.sha256.short()
+        )),
+        "{markdown}"
+    );
+}

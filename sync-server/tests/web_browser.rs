@@ -496,3 +496,106 @@ async fn analyst_publishes_a_pack_and_sees_the_groups_verdict_in_a_real_browser(
     shoot(&client, "web-finding-validated.png").await;
     client.close().await.unwrap();
 }
+
+/// Issue 18, item 6 in the browser: an analyst sees the focus group's image
+/// choices by their pictures (served from the stored media by hash, allowed
+/// by the CSP) and their text, on the codebook page and in the table of
+/// the question. Screenshot of the codebook page.
+#[tokio::test]
+async fn analyst_sees_image_choices_by_their_pictures_in_a_real_browser() {
+    const FOCUS: &str = "focus-group-visualisation.toml";
+    let server = TestServer::start().await;
+    let protocol = server.publish_shipped(FOCUS);
+    let (device, token) = server.enrol("Amina").await;
+    let start = start(&protocol, None);
+    let answers = server
+        .submit(
+            &token,
+            &[seal(device, &protocol, completed_session(&protocol, start))],
+        )
+        .await;
+    assert_eq!(answers[0]["status"], "stored", "{answers:?}");
+    admin_web::add_user(
+        &*server.store,
+        "ana",
+        "analyst",
+        PASSWORD,
+        OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+
+    let (_driver, port) = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let client = connect(port, downloads.path(), profile.path()).await;
+    log_in(&client, &server, "ana").await;
+
+    // Every picture on the page loaded (complete, with a width): the CSP let
+    // it through and the server sent an image the browser could draw.
+    let pictures_drawn = "return Array.from(document.querySelectorAll(arguments[0]))\
+        .map(i => i.complete && i.naturalWidth > 0);";
+    async fn drawn(client: &Client, script: &str, selector: &str) -> Vec<bool> {
+        for _ in 0..100 {
+            let v = client
+                .execute(script, vec![serde_json::json!(selector)])
+                .await
+                .unwrap();
+            let flags: Vec<bool> = serde_json::from_value(v).unwrap();
+            if !flags.is_empty() && flags.iter().all(|f| *f) {
+                return flags;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let v = client
+            .execute(script, vec![serde_json::json!(selector)])
+            .await
+            .unwrap();
+        serde_json::from_value(v).unwrap()
+    }
+
+    client
+        .goto(&server.url("/web/codebook?protocol=focus-group-visualisation"))
+        .await
+        .unwrap();
+    let row = wait_text(&client, Locator::Id("q-ideas_sources")).await;
+    assert!(
+        row.contains("friends = Friends") && row.contains("visitors = Visitors offering work"),
+        "{row}"
+    );
+    assert_eq!(
+        drawn(
+            &client,
+            pictures_drawn,
+            "#q-ideas_sources img.choice-picture"
+        )
+        .await,
+        vec![true; 5],
+        "the five choice pictures are drawn"
+    );
+    client
+        .execute(
+            "document.getElementById('q-ideas_sources').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    shoot(&client, "web-codebook.png").await;
+
+    client
+        .goto(&server.url("/web/tables?protocol=focus-group-visualisation&question=ideas_sources"))
+        .await
+        .unwrap();
+    let tables = wait_text(&client, Locator::Css("main")).await;
+    assert!(tables.contains("Friends"), "{tables}");
+    assert_eq!(
+        drawn(
+            &client,
+            pictures_drawn,
+            "table.disaggregated img.choice-picture"
+        )
+        .await,
+        vec![true],
+        "the answered choice is shown by its picture"
+    );
+    client.close().await.unwrap();
+}

@@ -33,6 +33,10 @@ pub struct Faults {
     /// Cut every answer after this many bytes (a link that drops long
     /// downloads halfway, every time): what a resumed download must survive.
     pub cut_answers_after: Option<usize>,
+    /// After this many cuts the link goes down: every later request's
+    /// connection is closed unanswered (a phone that lost its signal
+    /// halfway through a download, until the next sync somewhere else).
+    pub down_after_cuts: Option<usize>,
 }
 
 impl Faults {
@@ -165,6 +169,12 @@ async fn connection(
     let head = read_headers(&mut client).await;
     if head.is_empty() {
         return; // A pooled connection the device closed unused.
+    }
+    if faults
+        .down_after_cuts
+        .is_some_and(|n| counts.cuts.load(Ordering::SeqCst) >= n)
+    {
+        return; // No signal: the device sees the connection close.
     }
     // Drawn only for real requests, so a test's fault counts track its requests.
     let (inject_500, lose_answer, cut) = {

@@ -98,6 +98,111 @@ async fn a_bundle_resumes_through_cut_connections_and_every_file_is_pinned_by_ha
     assert_eq!((again.media.pinned, again.media.bytes), (0, 0));
 }
 
+/// The signal goes halfway through a sound and the sync ends: what arrived
+/// is kept sealed in the vault (never in the clear on disk), and the NEXT
+/// sync, on a good link, asks only for the rest, then checks the whole file
+/// by hash before pinning it. Progress is reported as the bytes arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_cut_in_one_sync_resumes_at_the_next_from_sealed_partial_bytes() {
+    let server = InProcessServer::start().await;
+    let mut phone = Device::new();
+    publish_and_enrol(&server, &mut phone).await;
+    // The first sound (paths in order: audio/ first) is cut at 32 KiB, then
+    // no connection gets through until the phone is somewhere else.
+    let proxy = Proxy::start(
+        server.addr,
+        Faults {
+            cut_answers_after: Some(32 * 1024),
+            down_after_cuts: Some(1),
+            ..Faults::none()
+        },
+    )
+    .await;
+    phone.use_server(&proxy.url());
+    let short = sync::SyncConfig {
+        max_attempts: 2,
+        ..patient()
+    };
+    let first = phone
+        .client(short)
+        .download_protocols(&mut phone.vault)
+        .await
+        .unwrap();
+    assert!(first.media.waiting > 0, "{first:?}");
+    assert_eq!(first.media.pinned + first.media.waiting, 10, "{first:?}");
+    let protocol = phone.vault.pinned_protocols().unwrap()[0]
+        .protocol()
+        .unwrap();
+    let missing = phone.vault.missing_media(&protocol).unwrap();
+    let mut kept = 0u64;
+    let mut partials = Vec::new();
+    for path in &missing {
+        let entry = &protocol.media[path];
+        if let Some(partial) = phone.vault.partial_media(&entry.sha256).unwrap() {
+            assert!(
+                !partial.is_empty() && (partial.len() as u64) < entry.bytes,
+                "{path}: {} of {}",
+                partial.len(),
+                entry.bytes
+            );
+            kept += partial.len() as u64;
+            partials.push(partial.to_vec());
+        }
+    }
+    assert!(!partials.is_empty(), "the cut sound left its first bytes");
+    // Sealed: no 64-byte stretch of what arrived is readable in the files.
+    for file in std::fs::read_dir(phone.dir.path()).unwrap() {
+        let raw = std::fs::read(file.unwrap().path()).unwrap();
+        for partial in &partials {
+            let probe = &partial[partial.len() / 2..partial.len() / 2 + 64];
+            assert!(
+                !raw.windows(64).any(|w| w == probe),
+                "partial media bytes are in the clear on disk"
+            );
+        }
+    }
+
+    // The next sync, on a good link and after the app restarted.
+    let dir = phone.dir.path().to_owned();
+    phone.vault.lock();
+    phone.vault = Device::reopen(&dir);
+    phone.use_server(&server.url());
+    let wanted: u64 = missing.iter().map(|p| protocol.media[p].bytes).sum();
+    let mut seen = Vec::new();
+    let second = phone
+        .client(patient())
+        .download_protocols_with(&mut phone.vault, |p| seen.push(p))
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.media.pinned, second.media.waiting),
+        (missing.len(), 0),
+        "{second:?}"
+    );
+    assert!(second.media.refused.is_empty(), "{second:?}");
+    assert_eq!(
+        second.media.bytes,
+        wanted - kept,
+        "only the bytes not kept at the first sync are fetched again"
+    );
+    for (path, entry) in &protocol.media {
+        let bytes = phone.vault.media(&entry.sha256).unwrap().expect(path);
+        assert_eq!(ContentHash::of_bytes(&bytes), entry.sha256, "{path}");
+        assert!(phone.vault.partial_media(&entry.sha256).unwrap().is_none());
+    }
+    // Progress: starts at what was kept, ends with every file and byte.
+    let (start, end) = (seen.first().unwrap(), seen.last().unwrap());
+    assert_eq!((start.files_done, start.files_total), (0, missing.len()));
+    assert_eq!(start.bytes_total, wanted);
+    assert_eq!((end.files_done, end.bytes_done), (missing.len(), wanted));
+    assert!(
+        seen.iter()
+            .any(|p| p.bytes_done >= kept && p.files_done == 0),
+        "the resumed bytes count as done: {seen:?}"
+    );
+    assert!(seen.windows(2).all(|w| w[0].bytes_done <= w[1].bytes_done));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_media_file_edited_after_publishing_is_refused_and_the_protocol_not_offered() {
     let server = InProcessServer::start().await;

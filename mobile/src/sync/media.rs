@@ -4,11 +4,17 @@
 //! size, and kept sealed in the vault. A file that does not match (edited
 //! after publishing, damaged) is refused and not kept: that protocol is not
 //! offered until the server serves the published bytes.
+//!
+//! What arrived of a file before a cut is kept sealed in the vault too
+//! (`Vault::keep_partial_media`), so a sync that ends mid-file (no signal,
+//! out of time) leaves the next sync only the rest to fetch.
 
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 use fieldkit_protocols::media::MediaEntry;
 use fieldkit_protocols::Protocol;
+use zeroize::Zeroizing;
 
 use super::transport::{Failure, Transport};
 use super::SyncError;
@@ -27,55 +33,140 @@ pub struct MediaReport {
     pub bytes: u64,
 }
 
-/// Fetches and pins what `protocol` still lacks. Being offline is not an
-/// error: what is missing waits for the next sync.
+/// Where a media download stands, for the sync screen: files pinned and
+/// bytes held (kept partials included) of what was missing at the start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MediaProgress {
+    pub files_done: usize,
+    pub files_total: usize,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+}
+
+/// One file to fetch: its manifest path (for messages) and entry.
+pub(super) type Wanted = (String, MediaEntry);
+
+/// The files `protocols` still lack, each hash once (two versions may share
+/// a card).
+pub(super) fn wanted(vault: &Vault, protocols: &[Protocol]) -> Result<Vec<Wanted>, SyncError> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for protocol in protocols {
+        for path in vault.missing_media(protocol)? {
+            let entry = &protocol.media[&path];
+            if seen.insert(entry.sha256.clone()) {
+                out.push((path, entry.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Fetches and pins `files`. Being offline is not an error: what is
+/// missing waits for the next sync, with what arrived of it kept.
 pub(super) async fn pin_missing(
     transport: &Transport,
     vault: &mut Vault,
-    protocol: &Protocol,
+    files: &[Wanted],
     deadline: Instant,
+    progress: &mut dyn FnMut(MediaProgress),
 ) -> Result<MediaReport, SyncError> {
     let mut report = MediaReport::default();
-    for path in vault.missing_media(protocol)? {
-        let entry = &protocol.media[&path];
-        match fetch(transport, entry, deadline, &mut report.bytes).await {
+    let mut at = MediaProgress {
+        files_total: files.len(),
+        bytes_total: files.iter().map(|(_, e)| e.bytes).sum(),
+        ..MediaProgress::default()
+    };
+    if !files.is_empty() {
+        tracing::info!(
+            files = at.files_total,
+            bytes = at.bytes_total,
+            "protocol media download started"
+        );
+        progress(at);
+    }
+    for (path, entry) in files {
+        let settled = at.bytes_done;
+        let mut show = |have: u64| {
+            at.bytes_done = settled + have.min(entry.bytes);
+            progress(at);
+        };
+        match fetch(
+            transport,
+            vault,
+            entry,
+            deadline,
+            &mut report.bytes,
+            &mut show,
+        )
+        .await
+        {
             Ok(bytes) => match vault.pin_media(&entry.sha256, &bytes) {
-                Ok(()) => report.pinned += 1,
+                Ok(()) => {
+                    report.pinned += 1;
+                    at.files_done += 1;
+                    at.bytes_done = settled + entry.bytes;
+                }
                 Err(crate::vault::VaultError::InvalidSettings(reason)) => {
-                    tracing::warn!(protocol = %protocol.id, "media file refused: hash mismatch");
+                    tracing::warn!("media file refused: hash mismatch");
+                    // Wrong bytes are not resumed from: the next try starts over.
+                    vault.drop_partial_media(&entry.sha256)?;
                     report.refused.push(format!("{path}: {reason}"));
+                    at.bytes_done = settled;
                 }
                 Err(other) => return Err(other.into()),
             },
-            Err(Failure::Offline(_)) => report.waiting += 1,
+            Err(Failure::Offline(_)) => {
+                report.waiting += 1;
+                let kept = vault.partial_media(&entry.sha256)?.map_or(0, |p| p.len());
+                at.bytes_done = settled + kept as u64;
+            }
             Err(Failure::Fatal(SyncError::Refused {
                 status, message, ..
             })) => {
                 report.refused.push(format!(
                     "{path}: the server refused it (HTTP {status}: {message})"
                 ));
+                at.bytes_done = settled;
             }
             Err(Failure::Fatal(error)) => return Err(error),
         }
+        progress(at);
     }
     Ok(report)
 }
 
-/// One file, resumed across cuts until complete, the time budget or the
-/// try limit (counted only while no byte arrives).
+/// One file, from what an earlier sync kept of it, resumed across cuts
+/// until complete, the time budget or the try limit (counted only while no
+/// byte arrives). Every cut keeps what arrived, sealed in the vault.
 async fn fetch(
     transport: &Transport,
+    vault: &mut Vault,
     entry: &MediaEntry,
     deadline: Instant,
     received: &mut u64,
-) -> Result<Vec<u8>, Failure> {
+    show: &mut dyn FnMut(u64),
+) -> Result<Zeroizing<Vec<u8>>, Failure> {
     let hex = entry
         .sha256
         .as_str()
         .strip_prefix("sha256:")
         .unwrap_or_default();
     let path = format!("/api/v1/media/{hex}");
-    let mut bytes: Vec<u8> = Vec::new();
+    let vault_failure = |e: crate::vault::VaultError| Failure::Fatal(e.into());
+    let mut bytes = vault
+        .partial_media(&entry.sha256)
+        .map_err(vault_failure)?
+        .filter(|kept| (kept.len() as u64) < entry.bytes)
+        .unwrap_or_default();
+    if !bytes.is_empty() {
+        tracing::debug!(
+            have = bytes.len(),
+            of = entry.bytes,
+            "media download resumed from an earlier sync"
+        );
+        show(bytes.len() as u64);
+    }
     let mut fruitless = 0;
     loop {
         if Instant::now() >= deadline {
@@ -102,6 +193,7 @@ async fn fetch(
         }
         let progressed = !got.bytes.is_empty();
         bytes.extend_from_slice(&got.bytes);
+        show(bytes.len() as u64);
         if bytes.len() as u64 > entry.bytes {
             // Longer than published: not the file. Checked by hash below.
             return Ok(bytes);
@@ -114,7 +206,11 @@ async fn fetch(
             of = entry.bytes,
             "media download cut; resuming"
         );
-        if !progressed {
+        if progressed {
+            vault
+                .keep_partial_media(&entry.sha256, &bytes)
+                .map_err(vault_failure)?;
+        } else {
             fruitless += 1;
             if fruitless >= transport.max_attempts() {
                 return Err(Failure::Offline(super::transport::Offline {

@@ -28,7 +28,7 @@ pub use clock::ClockCheck;
 pub use drain::{SyncOutcome, SyncProgress, SyncReport};
 pub use enrol::{enrol, Enrolment};
 pub use feedback::FeedbackReport;
-pub use media::{media_complete, MediaReport};
+pub use media::{media_complete, MediaProgress, MediaReport};
 pub use protocols::{download_protocols, ProtocolsReport};
 pub use transport::Offline;
 
@@ -122,7 +122,17 @@ impl SyncClient {
         &self,
         vault: &mut Vault,
     ) -> Result<ProtocolsReport, SyncError> {
-        protocols::download(&self.transport, vault).await
+        protocols::download(&self.transport, vault, &mut |_| {}).await
+    }
+
+    /// Like [`SyncClient::download_protocols`], calling `progress` as the
+    /// protocols' pictures and sounds arrive.
+    pub async fn download_protocols_with(
+        &self,
+        vault: &mut Vault,
+        mut progress: impl FnMut(MediaProgress),
+    ) -> Result<ProtocolsReport, SyncError> {
+        protocols::download(&self.transport, vault, &mut progress).await
     }
 
     /// Sends everything waiting in the outbox (records and tombstones),

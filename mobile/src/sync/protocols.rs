@@ -4,7 +4,7 @@
 
 use fieldkit_protocols::wire::ProtocolListing;
 
-use super::media::{pin_missing, MediaReport};
+use super::media::{pin_missing, wanted, MediaProgress, MediaReport};
 use super::transport::Transport;
 use super::{SyncConfig, SyncError};
 use crate::vault::{PinnedProtocol, Vault};
@@ -38,6 +38,7 @@ pub async fn download_protocols(
 pub(super) async fn download(
     transport: &Transport,
     vault: &mut Vault,
+    progress: &mut dyn FnMut(MediaProgress),
 ) -> Result<ProtocolsReport, SyncError> {
     let listings: Vec<ProtocolListing> = transport
         .get_json("/api/v1/protocols", "download the protocols")
@@ -66,20 +67,16 @@ pub(super) async fn download(
             }
         }
     }
-    // Media of every pinned version, new or pinned before with files missing.
-    for pinned in vault.pinned_protocols()? {
-        let Ok(protocol) = pinned.protocol() else {
-            continue;
-        };
-        if protocol.media.is_empty() {
-            continue;
-        }
-        let got = pin_missing(transport, vault, &protocol, transport.deadline()).await?;
-        report.media.pinned += got.pinned;
-        report.media.waiting += got.waiting;
-        report.media.bytes += got.bytes;
-        report.media.refused.extend(got.refused);
-    }
+    // Media of every pinned version, new or pinned before with files
+    // missing, as one plan so the screen can say how far it is.
+    let protocols: Vec<_> = vault
+        .pinned_protocols()?
+        .iter()
+        .filter_map(|pinned| pinned.protocol().ok())
+        .filter(|protocol| !protocol.media.is_empty())
+        .collect();
+    let files = wanted(vault, &protocols)?;
+    report.media = pin_missing(transport, vault, &files, transport.deadline(), progress).await?;
     let (packs, refused) = super::packs::download(transport, vault).await?;
     report.packs_pinned = packs;
     report.refused.extend(refused);

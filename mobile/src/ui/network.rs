@@ -179,7 +179,8 @@ async fn sync_once(vault: &mut Vault, mut report: impl FnMut(SyncRun)) -> SyncRu
     let run = match outcome {
         Ok(SyncOutcome::Complete(done)) => {
             // New protocol versions come with a sync too; old pins stay (R4).
-            if let Err(error) = client.download_protocols(vault).await {
+            let media = |p: sync::MediaProgress| report(SyncRun::Media(p));
+            if let Err(error) = client.download_protocols_with(vault, media).await {
                 tracing::warn!(%error, "protocols not refreshed");
             }
             // The supervisor's notes come back; acknowledgements go up.

@@ -3,6 +3,10 @@
 //! (so the file does not say which pictures a study uses). A file is kept
 //! only if its bytes hash to what the protocol's manifest says (R4), and is
 //! read back into memory only: never written decrypted to disk.
+//!
+//! A download cut before the end keeps what arrived as a *partial*, sealed
+//! in the same table under another keyed name, so the next sync resumes
+//! from there; it counts as missing until the whole file hashes right.
 
 use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::Protocol;
@@ -18,6 +22,13 @@ fn media_ref(sub: &Subkeys, sha256: &ContentHash) -> RecordRef {
     RecordRef::new(
         RecordKind::Media,
         keyed_id(&sub.ids, "media", sha256.as_str()),
+    )
+}
+
+fn partial_ref(sub: &Subkeys, sha256: &ContentHash) -> RecordRef {
+    RecordRef::new(
+        RecordKind::Media,
+        keyed_id(&sub.ids, "media-partial", sha256.as_str()),
     )
 }
 
@@ -43,6 +54,71 @@ impl Vault {
                 "INSERT INTO media (id, format, sealed) VALUES (?1, ?2, ?3)
                  ON CONFLICT (id) DO NOTHING",
                 params![record.id, RECORD_FORMAT, sealed],
+            )?;
+            // The whole file is kept: its partial goes in the same transaction.
+            let partial = partial_ref(w.sub, sha256).id;
+            w.execute(
+                Table::Media,
+                "id = ?1",
+                [&partial],
+                "DELETE FROM media WHERE id = ?1",
+                [&partial],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Keeps the first bytes of a file whose download was cut, sealed, so
+    /// the next sync asks only for the rest. Replaces an earlier partial.
+    pub fn keep_partial_media(
+        &mut self,
+        sha256: &ContentHash,
+        bytes: &[u8],
+    ) -> Result<(), VaultError> {
+        self.open_mut()?.write(|w| {
+            let record = partial_ref(w.sub, sha256);
+            let sealed = seal(w.key, &record, bytes);
+            w.execute(
+                Table::Media,
+                "id = ?1",
+                [&record.id],
+                "INSERT INTO media (id, format, sealed) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET format = excluded.format, sealed = excluded.sealed",
+                params![record.id, RECORD_FORMAT, sealed],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// What a cut download of `sha256` left, if anything.
+    pub fn partial_media(
+        &self,
+        sha256: &ContentHash,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+        let Open { conn, key, sub, .. } = self.open()?;
+        let record = partial_ref(sub, sha256);
+        let row: Option<(u32, Vec<u8>)> = conn
+            .query_row(
+                "SELECT format, sealed FROM media WHERE id = ?1",
+                [&record.id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(format, sealed)| open(key, &record, format, &sealed))
+            .transpose()
+    }
+
+    /// Forgets a partial (its bytes turned out wrong): the next try starts
+    /// from the first byte.
+    pub fn drop_partial_media(&mut self, sha256: &ContentHash) -> Result<(), VaultError> {
+        self.open_mut()?.write(|w| {
+            let partial = partial_ref(w.sub, sha256).id;
+            w.execute(
+                Table::Media,
+                "id = ?1",
+                [&partial],
+                "DELETE FROM media WHERE id = ?1",
+                [&partial],
             )?;
             Ok(())
         })

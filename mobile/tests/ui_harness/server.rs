@@ -48,6 +48,47 @@ impl DemoServer {
         }
     }
 
+    /// This server behind a slow link: answers trickle at `bytes_per_second`,
+    /// so a screen test sees a download while it is under way.
+    pub fn slow_url(&self, bytes_per_second: u32) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio::net::{TcpListener, TcpStream};
+
+        let runtime = self.runtime.as_ref().expect("running");
+        let upstream: std::net::SocketAddr =
+            self.url.trim_start_matches("http://").parse().unwrap();
+        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        runtime.spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let Ok(server) = TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    let (mut from_client, mut to_server) = client.into_split();
+                    let (mut from_server, mut to_client) = server.into_split();
+                    let up = tokio::io::copy(&mut from_client, &mut to_server);
+                    let down = async {
+                        let mut buf = vec![0u8; 1024];
+                        while let Ok(n @ 1..) = from_server.read(&mut buf).await {
+                            if to_client.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                            let pause = n as f64 / f64::from(bytes_per_second);
+                            tokio::time::sleep(std::time::Duration::from_secs_f64(pause)).await;
+                        }
+                        let _ = to_client.shutdown().await;
+                    };
+                    tokio::select! {
+                        _ = up => {}
+                        _ = down => {}
+                    }
+                });
+            }
+        });
+        url
+    }
+
     /// An address nothing listens on, for the offline case.
     pub fn unreachable_url() -> String {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use fieldkit_protocols::Protocol;
+use fieldkit_protocols::hash::ContentHash;
+use fieldkit_protocols::model::Choice;
+use fieldkit_protocols::{Protocol, Question};
 use time::{Date, OffsetDateTime};
 
 use super::facts::stop_text;
@@ -12,8 +14,41 @@ use super::{for_each_session, AgeGroups, ExportError, RAPID_ASSESSMENT_CAVEAT};
 use crate::access::Principal;
 use crate::store::{PublishedProtocol, Store};
 
-fn one_line(text: &str) -> String {
+pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// One answer value as the codebook lists it: the code, its label and, for
+/// an image choice, the picture the participant tapped (its manifest path
+/// and hash, so the pages can show it from the stored media).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodebookValue {
+    pub value: String,
+    pub label: String,
+    pub picture: Option<(String, ContentHash)>,
+}
+
+/// The picture of an image choice, in the protocol's default language.
+pub fn choice_picture(protocol: &Protocol, choice: &Choice) -> Option<(String, ContentHash)> {
+    let path = choice
+        .image
+        .as_ref()?
+        .for_language(protocol.default_language());
+    let entry = protocol.media.get(path)?;
+    Some((path.to_owned(), entry.sha256.clone()))
+}
+
+/// A question's values, as the Markdown and the HTML codebook show them.
+pub fn codebook_values(protocol: &Protocol, q: &Question) -> Vec<CodebookValue> {
+    let lang = protocol.default_language();
+    q.choices
+        .iter()
+        .map(|c| CodebookValue {
+            value: c.value.clone(),
+            label: one_line(c.label.show(lang)),
+            picture: choice_picture(protocol, c),
+        })
+        .collect()
 }
 
 pub fn codebook(
@@ -48,10 +83,19 @@ pub fn codebook(
     )?;
     writeln!(out, "|---|---|---|---|---|---|---|")?;
     for q in protocol.questions() {
-        let values: Vec<String> = q
-            .choices
+        // An image choice names its picture: the participant saw the
+        // picture, not the label (the server's codebook page shows it).
+        let values: Vec<String> = codebook_values(protocol, q)
             .iter()
-            .map(|c| format!("`{}` = {}", c.value, one_line(c.label.show(lang))))
+            .map(|v| match &v.picture {
+                Some((path, hash)) => format!(
+                    "`{}` = {} (picture `{path}`, {})",
+                    v.value,
+                    v.label,
+                    hash.short()
+                ),
+                None => format!("`{}` = {}", v.value, v.label),
+            })
             .collect();
         let column = if q.identifying {
             format!("{} (identifying: never exported, R21)", q.id)

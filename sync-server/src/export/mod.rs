@@ -6,7 +6,7 @@
 pub mod ages;
 pub mod calculated;
 pub mod csv;
-mod docs;
+pub mod docs;
 pub mod facts;
 pub mod rows;
 

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use axum::extract::{Query, State};
 use axum::response::Html;
 use fieldkit_protocols::model::{Dimension, QuestionKind};
-use fieldkit_protocols::{Protocol, Question, Value};
+use fieldkit_protocols::{ContentHash, Protocol, Question, Value};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -15,6 +15,7 @@ use super::{blocking, esc, layout, protocol_ids, protocol_picker, PageError, Use
 use crate::access::{allows, Access, Principal};
 use crate::api::AppState;
 use crate::export::ages::{AgeGroups, DEFAULT_AGE_GROUPS};
+use crate::export::docs::choice_picture;
 use crate::export::facts::{Answer, SessionFacts};
 use crate::export::rows::age;
 use crate::export::{
@@ -77,6 +78,8 @@ pub struct Table {
     pub question: String,
     pub columns: Vec<String>,
     pub rows: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Image choices: the picture of a row's category, shown beside its text.
+    pub pictures: BTreeMap<String, ContentHash>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,6 +127,14 @@ pub fn tables(
         .map(|(_, q)| Table {
             title: format!("{} ({})", q.text.show(lang), q.id),
             question: q.id.clone(),
+            pictures: q
+                .choices
+                .iter()
+                .filter_map(|c| {
+                    let (_, hash) = choice_picture(protocol, c)?;
+                    Some((c.label.show(lang).to_owned(), hash))
+                })
+                .collect(),
             ..Table::default()
         })
         .collect();
@@ -211,7 +222,13 @@ fn render_table(t: &Table, min_cell: u32) -> String {
     }
     html.push_str("<th>Total</th></tr>");
     for (label, cells) in &t.rows {
-        let _ = write!(html, "<tr><th>{}</th>", esc(label));
+        let picture = t.pictures.get(label).map_or_else(String::new, |hash| {
+            format!(
+                "<img class=\"choice-picture\" src=\"{}\" alt=\"\" width=\"48\" height=\"48\"> ",
+                super::media::picture_url(hash)
+            )
+        });
+        let _ = write!(html, "<tr><th>{picture}{}</th>", esc(label));
         for c in &t.columns {
             let _ = write!(
                 html,
@@ -252,6 +269,11 @@ fn downloads(protocol_id: &str, ages: &str) -> String {
             esc(ages)
         );
     }
+    let _ = write!(
+        html,
+        "<a id=\"codebook-page\" href=\"/web/codebook?protocol={}\">codebook page</a>",
+        esc(protocol_id)
+    );
     html.push_str("</p>");
     html
 }

@@ -72,6 +72,7 @@ form.filters label{display:flex;flex-direction:column;font-size:.9em}
 ul.counts{display:flex;gap:1em;list-style:none;padding:0;margin:.4em 0}
 select{max-width:24em}fieldset{border:1px solid #bbb;display:flex;gap:.8em;flex-wrap:wrap;align-items:end}
 label.note{display:flex;flex-direction:column;flex:1 1 24em}textarea{font:inherit}
+img.choice-picture{vertical-align:middle;background:#fff;border:1px solid #ddd}ul.values{margin:0;padding-left:1em}
 .state-rejected{background:#f8d7da}.state-has_issues{background:#fff3cd}.state-approved{background:#d1e7dd}
 :focus-visible{outline:3px solid #1d3557;outline-offset:2px}";
 

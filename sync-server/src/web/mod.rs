@@ -6,12 +6,14 @@
 pub mod analyst;
 pub mod audit;
 pub mod auth;
+pub mod codebook;
 pub mod compliance;
 pub mod coverage;
 pub mod devices;
 pub mod download;
 pub mod headers;
 pub mod login;
+pub mod media;
 pub mod request_log;
 pub mod review;
 pub mod team;
@@ -52,6 +54,8 @@ pub fn routes() -> Router<AppState> {
         .route("/web/tables", get(analyst::page))
         .route("/web/packs/publish", post(validations::publish))
         .route("/web/export", get(download::export))
+        .route("/web/codebook", get(codebook::page))
+        .route("/web/media/{sha256}", get(media::picture))
         .route("/web/audit", get(audit::page))
         .route("/web/audit.csv", get(audit::csv))
         .route("/web/users", get(users::page))

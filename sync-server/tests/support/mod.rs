@@ -428,11 +428,35 @@ pub fn completed_session(protocol: &Arc<Protocol>, start: SessionStart) -> Vec<E
                 },
             },
             Step::RapportCheckpoint => EventKind::RapportConfirmed,
+            // Focus groups: participants join by code until the group is big enough.
+            Step::Roster => EventKind::ParticipantAdded {
+                code: format!("P{}", session.roster().len() + 1),
+                age: Some(15),
+            },
             Step::Closing => EventKind::Completed,
             Step::Finished => break,
             other => panic!("the test driver does not handle {other:?}"),
         };
         let n = session.events().len();
+        // A plain value a question's constraint refuses (a count larger
+        // than the group): declined instead.
+        let kind = match (kind, session.clone()) {
+            (EventKind::Answered { question_id, value }, mut trial) => {
+                let answer = EventKind::Answered {
+                    question_id: question_id.clone(),
+                    value,
+                };
+                if trial.record(answer.clone(), at(n)).is_ok() {
+                    answer
+                } else {
+                    EventKind::Skipped {
+                        question_id,
+                        reason: SkipReason::DeclinedToAnswer,
+                    }
+                }
+            }
+            (other, _) => other,
+        };
         session
             .record(kind, at(n))
             .unwrap_or_else(|r| panic!("driver step refused: {r}"));

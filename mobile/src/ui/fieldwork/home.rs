@@ -40,9 +40,10 @@ pub(crate) fn HomeScreen() -> Element {
             s.outbox()?,
             s.last_sync(),
             s.clock_check(),
+            s.waiting_for_media(),
         ))
     });
-    let (protocols, sessions, outbox, last_sync, clock) = match loaded {
+    let (protocols, sessions, outbox, last_sync, clock, waiting) = match loaded {
         Ok(data) => data,
         Err(e) => {
             return rsx! {
@@ -104,6 +105,7 @@ pub(crate) fn HomeScreen() -> Element {
             if let Some(line) = run.describe(lang) {
                 p { id: "sync-run", class: run.class(), role: "status", "{line}" }
             }
+            super::records::MediaBar { run: run.clone() }
             div { class: "actions",
                 button { id: "open-sync", class: "secondary", onclick: move |_| route.set(Route::Sync),
                     {text(lang, Key::FwOpenSync)}
@@ -124,6 +126,20 @@ pub(crate) fn HomeScreen() -> Element {
                     class: "list-item",
                     onclick: move |_| route.set(Route::Start(protocol.clone())),
                     {protocol.title.show(lang.code()).to_owned()}
+                }
+            }
+        }
+        // Pinned but not offered: a card question must never show an empty
+        // frame, so say why instead of leaving the protocol out silently.
+        for wait in waiting {
+            section { id: "waiting-{wait.protocol.id}", class: "card", role: "status",
+                h2 { {text(lang, Key::FwMediaWaitingTitle)} }
+                p {
+                    {fill(lang, Key::FwMediaWaiting, &[
+                        ("protocol", wait.protocol.title.show(lang.code())),
+                        ("have", &wait.have.to_string()),
+                        ("total", &wait.total.to_string()),
+                    ])}
                 }
             }
         }

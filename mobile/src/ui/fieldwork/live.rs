@@ -77,6 +77,22 @@ impl FieldworkStore for VaultServices {
             .collect()
     }
 
+    fn waiting_for_media(&self) -> Vec<super::store::MediaWait> {
+        let pinned = self.with_open(|v| v.pinned_protocols()).unwrap_or_default();
+        pinned
+            .iter()
+            .filter_map(parsed)
+            .filter_map(|protocol| {
+                let missing = self.with_open(|v| v.missing_media(&protocol)).ok()?;
+                (!missing.is_empty()).then(|| super::store::MediaWait {
+                    have: protocol.media.len() - missing.len(),
+                    total: protocol.media.len(),
+                    protocol,
+                })
+            })
+            .collect()
+    }
+
     fn media(
         &self,
         sha256: &fieldkit_protocols::ContentHash,

@@ -25,7 +25,7 @@ mod steps;
 pub mod store;
 mod sync_run;
 
-pub use store::{FieldworkStore, SyncSummary};
+pub use store::{FieldworkStore, MediaWait, SyncSummary};
 pub use sync_run::SyncRun;
 
 use super::i18n::{fill, text, Key, Lang};

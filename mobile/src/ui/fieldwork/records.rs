@@ -127,6 +127,7 @@ pub(crate) fn SyncScreen() -> Element {
         p { class: "muted", {text(lang, Key::FwOffline)} }
         p { id: "last-sync", class: "muted", {fill(lang, Key::FwLastSync, &[("when", &when(lang, last_sync))])} }
         {status}
+        MediaBar { run: run.clone() }
         div { class: "actions", {sync_button} }
         if entries.is_empty() {
             p { class: "muted", {text(lang, Key::FwNoRecords)} }
@@ -164,6 +165,24 @@ pub(crate) fn SyncScreen() -> Element {
             }
         }
         div { class: "actions", HomeButton {} }
+    }
+}
+
+/// While the protocols' pictures and sounds arrive: a bar of their bytes.
+#[component]
+pub(crate) fn MediaBar(run: SyncRun) -> Element {
+    let lang = use_lang();
+    let Some(p) = run.media() else {
+        return rsx! {};
+    };
+    let (done, total) = (p.bytes_done, p.bytes_total.max(1));
+    rsx! {
+        progress {
+            id: "media-progress",
+            max: "{total}",
+            value: "{done}",
+            aria_label: text(lang, Key::FwMediaProgress),
+        }
     }
 }
 

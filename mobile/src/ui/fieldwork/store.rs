@@ -52,11 +52,24 @@ impl SyncSummary {
     }
 }
 
+/// A protocol that waits for its media before it can be started.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MediaWait {
+    pub protocol: Arc<Protocol>,
+    pub have: usize,
+    pub total: usize,
+}
+
 /// The fieldwork side of the vault. Every call works on the open vault and
 /// fails with a message when it is locked.
 pub trait FieldworkStore: Send + Sync {
     /// The protocols this phone can run.
     fn protocols(&self) -> Vec<Arc<Protocol>>;
+    /// Pinned protocols not offered yet because some of their pictures or
+    /// sounds are missing: each with the files on this phone and named.
+    fn waiting_for_media(&self) -> Vec<MediaWait> {
+        Vec::new()
+    }
     /// A pinned picture or sound of a protocol, decrypted in memory only.
     fn media(
         &self,
