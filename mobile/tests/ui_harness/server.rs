@@ -65,8 +65,8 @@ impl DemoServer {
                     let Ok(server) = TcpStream::connect(upstream).await else {
                         return;
                     };
-                    let (mut from_client, mut to_server) = client.into_split();
-                    let (mut from_server, mut to_client) = server.into_split();
+                    let (mut from_client, mut to_client) = client.into_split();
+                    let (mut from_server, mut to_server) = server.into_split();
                     let up = tokio::io::copy(&mut from_client, &mut to_server);
                     let down = async {
                         let mut buf = vec![0u8; 1024];

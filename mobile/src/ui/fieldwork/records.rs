@@ -116,6 +116,8 @@ pub(crate) fn SyncScreen() -> Element {
             return rsx! {
                 h1 { {text(lang, Key::FwSyncTitle)} }
                 {status}
+                // The vault is lent to a running sync: its progress still shows.
+                MediaBar { run: run.clone() }
                 ServiceProblem { error: e }
                 div { class: "actions", HomeButton {} }
             }
@@ -127,7 +129,7 @@ pub(crate) fn SyncScreen() -> Element {
         p { class: "muted", {text(lang, Key::FwOffline)} }
         p { id: "last-sync", class: "muted", {fill(lang, Key::FwLastSync, &[("when", &when(lang, last_sync))])} }
         {status}
-        MediaBar { run: run.clone() }
+        MediaBar { run }
         div { class: "actions", {sync_button} }
         if entries.is_empty() {
             p { class: "muted", {text(lang, Key::FwNoRecords)} }
