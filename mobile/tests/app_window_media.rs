@@ -139,7 +139,8 @@ fn media_download_progress_at_phone_size() {
         // Home: quick-lock, open sync, sync now.
         display.activate(2, "the sync running");
         app.wait_for_log("protocol media download started", Duration::from_secs(120));
-        std::thread::sleep(Duration::from_secs(3));
+        // Part of the way: a few files in, the bar partly filled.
+        std::thread::sleep(Duration::from_secs(5));
         display.shoot(&out.join(format!("30-media-progress-{lang}.png")));
         drop(app);
     }

@@ -173,7 +173,7 @@ async fn fetch(
             return Err(Failure::Offline(super::transport::out_of_time(fruitless)));
         }
         let got = match transport
-            .get_from(&path, bytes.len() as u64, deadline)
+            .get_from(&path, bytes.len() as u64, deadline, &mut *show)
             .await
         {
             Ok(got) => got,

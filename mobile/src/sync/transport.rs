@@ -242,11 +242,14 @@ impl Transport {
 
     /// One GET of `path` from byte `from` on (HTTP range). A connection cut
     /// mid-body keeps what arrived, so the caller resumes from there.
+    /// `arrived` hears how many bytes of the file are in hand after each
+    /// chunk, so a large card on a slow link shows progress as it comes.
     pub(super) async fn get_from(
         &self,
         path: &str,
         from: u64,
         deadline: Instant,
+        arrived: &mut dyn FnMut(u64),
     ) -> Result<Fetched, Failure> {
         let timeout = self
             .request_timeout
@@ -286,9 +289,13 @@ impl Transport {
             from_start: status == StatusCode::OK,
             complete: false,
         };
+        let before = if fetched.from_start { 0 } else { from };
         loop {
             match response.chunk().await {
-                Ok(Some(chunk)) => fetched.bytes.extend_from_slice(&chunk),
+                Ok(Some(chunk)) => {
+                    fetched.bytes.extend_from_slice(&chunk);
+                    arrived(before + fetched.bytes.len() as u64);
+                }
                 Ok(None) => break,
                 Err(_) => return Ok(fetched),
             }

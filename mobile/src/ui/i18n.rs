@@ -515,7 +515,7 @@ strings! {
     },
     // Validation sessions: findings packs (issue 22).
     VdPackLabel => { en: "Findings pack to show", fr: "Résultats à présenter" },
-    VdPackChoice => { en: "{site} · published {date} · {findings} findings", fr: "{site} · publiés le {date} · {findings} résultats" },
+    VdPackChoice => { en: "{site} · published {date} · findings: {findings}", fr: "{site} · publiés le {date} · résultats : {findings}" },
     VdNoPack => {
         en: "No findings pack on this phone yet: sync to download the packs your analyst published.",
         fr: "Aucun ensemble de résultats sur ce téléphone : synchronisez pour télécharger ceux que l’analyste a publiés.",

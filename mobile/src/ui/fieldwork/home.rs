@@ -51,6 +51,8 @@ pub(crate) fn HomeScreen() -> Element {
                 if let Some(line) = run.describe(lang) {
                     p { id: "sync-run", class: run.class(), role: "status", "{line}" }
                 }
+                // The vault is lent to a running sync: its progress still shows.
+                super::records::MediaBar { run: run.clone() }
                 ServiceProblem { error: e }
             };
         }

@@ -120,7 +120,7 @@ pub(crate) fn SyncScreen() -> Element {
                 MediaBar { run: run.clone() }
                 ServiceProblem { error: e }
                 div { class: "actions", HomeButton {} }
-            }
+            };
         }
     };
     let last_sync = with_store(&services, |s| Ok(s.last_sync())).ok().flatten();
