@@ -83,53 +83,28 @@ fn picture_cards_choices_and_the_listen_button_at_phone_size() {
 #[test]
 #[ignore = "writes screenshots; run by scripts/screenshot"]
 fn media_download_progress_at_phone_size() {
-    use fieldkit_mobile::sync::{self, SyncConfig};
-    use fieldkit_mobile::vault::{CodeOfPracticeAck, Passphrase, Setting, Vault, VaultSettings};
+    use fieldkit_mobile::vault::VaultSettings;
 
     if let Some(missing) = app_window_support::missing_tool() {
         panic!("`{missing}` is not installed: run scripts/setup");
     }
     let out = PathBuf::from(std::env::var("FIELDKIT_SCREENSHOTS").expect("FIELDKIT_SCREENSHOTS"));
     std::fs::create_dir_all(&out).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     for lang in ["en", "fr"] {
         let server = DemoServer::start();
         let display = Display::start();
         let data = tempfile::tempdir().unwrap();
         let phone = data.path().join("phone");
-        {
-            // Enrolled for real; the signal went before the media came.
-            let mut vault = Vault::create(
-                &phone,
-                &Passphrase::new(PASSPHRASE),
-                VaultSettings::default(),
-            )
-            .unwrap();
-            vault
-                .set_setting(&Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
-                    language: lang.into(),
-                    at: time::OffsetDateTime::now_utc(),
-                }))
-                .unwrap();
-            runtime
-                .block_on(sync::enrol(
-                    &mut vault,
-                    &server.url,
-                    &server.code,
-                    "field phone",
-                    &SyncConfig::default(),
-                ))
-                .unwrap();
-            ui_harness::enrolment::pin_without_media(&mut vault);
-            // A slow link: the 140 KB take about ten seconds.
-            vault
-                .set_setting(&Setting::ServerUrl(server.slow_url(16 * 1024)))
-                .unwrap();
-            std::fs::write(phone.join("language"), lang).unwrap();
-        }
+        // Enrolled for real; the signal went before the media came. A slow
+        // link: the 140 KB take about ten seconds.
+        server.phone_waiting_for_media(
+            &phone,
+            PASSPHRASE,
+            VaultSettings::default(),
+            lang,
+            16 * 1024,
+        );
+        std::fs::write(phone.join("language"), lang).unwrap();
         let app = App::start(&display, data.path(), "http://127.0.0.1:9", "");
         display.focus_top();
         display.type_text(PASSPHRASE);

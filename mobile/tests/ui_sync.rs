@@ -202,39 +202,10 @@ fn a_refused_record_shows_the_rule_it_broke_and_the_rest_still_syncs() {
 /// (a line and a bar), then the protocol is offered.
 #[test]
 fn home_says_a_protocol_waits_for_its_media_and_the_sync_shows_them_arriving() {
-    use fieldkit_mobile::sync::{self, SyncConfig};
-    use fieldkit_mobile::vault::{CodeOfPracticeAck, Setting};
-
     let server = DemoServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let media_bytes;
-    {
-        let mut vault = Vault::create(dir.path(), &Passphrase::new(STRONG), settings()).unwrap();
-        vault
-            .set_setting(&Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
-                language: "en".into(),
-                at: time::OffsetDateTime::now_utc(),
-            }))
-            .unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime
-            .block_on(sync::enrol(
-                &mut vault,
-                &server.url,
-                &server.code,
-                "field phone",
-                &SyncConfig::default(),
-            ))
-            .unwrap();
-        // The signal went right after enrolment: no pictures or sounds yet.
-        media_bytes = ui_harness::enrolment::pin_without_media(&mut vault);
-        vault
-            .set_setting(&Setting::ServerUrl(server.slow_url(64 * 1024)))
-            .unwrap();
-    }
+    let media_bytes =
+        server.phone_waiting_for_media(dir.path(), STRONG, settings(), "en", 64 * 1024);
     let mut ui = ui_harness::phone::unlocked(dir.path());
     let text = ui.text();
     assert!(ui.has("waiting-focus-group-visualisation"), "{text}");

@@ -530,13 +530,13 @@ strings! {
     // Protocol media arriving (issue 18).
     FwMediaRunning => {
         en: "Pictures and sounds: {files} of {total} files, {done} of {size}",
-        fr: "Images et sons : {files} fichiers sur {total}, {done} sur {size}",
+        fr: "Images et sons : {files} sur {total} fichiers, {done} sur {size}",
     },
     FwMediaProgress => { en: "Pictures and sounds downloaded", fr: "Images et sons téléchargés" },
     FwMediaWaitingTitle => { en: "Waiting for pictures and sounds", fr: "En attente des images et des sons" },
     FwMediaWaiting => {
         en: "{protocol}: {have} of {total} files are on this phone. It can be started once all of them are: sync when you have a connection.",
-        fr: "{protocol} : {have} fichiers sur {total} sont sur ce téléphone. Il pourra être lancé quand ils y seront tous : synchronisez quand vous avez une connexion.",
+        fr: "{protocol} : {have} sur {total} fichiers sont sur ce téléphone. Il pourra être lancé quand ils y seront tous : synchronisez quand vous avez une connexion.",
     },
     FwKilobytes => { en: "{n} KB", fr: "{n} Ko" },
     FwMegabytes => { en: "{n} MB", fr: "{n} Mo" },

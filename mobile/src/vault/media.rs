@@ -95,17 +95,7 @@ impl Vault {
         &self,
         sha256: &ContentHash,
     ) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
-        let Open { conn, key, sub, .. } = self.open()?;
-        let record = partial_ref(sub, sha256);
-        let row: Option<(u32, Vec<u8>)> = conn
-            .query_row(
-                "SELECT format, sealed FROM media WHERE id = ?1",
-                [&record.id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
-        row.map(|(format, sealed)| open(key, &record, format, &sealed))
-            .transpose()
+        self.read_media(partial_ref, sha256)
     }
 
     /// Forgets a partial (its bytes turned out wrong): the next try starts
@@ -126,8 +116,17 @@ impl Vault {
 
     /// A pinned media file's bytes, in memory.
     pub fn media(&self, sha256: &ContentHash) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+        self.read_media(media_ref, sha256)
+    }
+
+    /// The row `record` names for `sha256` (a pinned file or a partial), opened.
+    fn read_media(
+        &self,
+        record: fn(&Subkeys, &ContentHash) -> RecordRef,
+        sha256: &ContentHash,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
         let Open { conn, key, sub, .. } = self.open()?;
-        let record = media_ref(sub, sha256);
+        let record = record(sub, sha256);
         let row: Option<(u32, Vec<u8>)> = conn
             .query_row(
                 "SELECT format, sealed FROM media WHERE id = ?1",

@@ -89,6 +89,48 @@ impl DemoServer {
         url
     }
 
+    /// A phone at `dir`, enrolled for real with this server in `lang`, whose
+    /// signal went right after enrolment: every protocol pinned, none of
+    /// their pictures and sounds. Its next syncs go over a link of
+    /// `bytes_per_second`. Returns the bytes of media it is missing.
+    pub fn phone_waiting_for_media(
+        &self,
+        dir: &std::path::Path,
+        passphrase: &str,
+        settings: fieldkit_mobile::vault::VaultSettings,
+        lang: &str,
+        bytes_per_second: u32,
+    ) -> u64 {
+        use fieldkit_mobile::sync::{self, SyncConfig};
+        use fieldkit_mobile::vault::{CodeOfPracticeAck, Passphrase, Setting, Vault};
+
+        let mut vault = Vault::create(dir, &Passphrase::new(passphrase), settings).unwrap();
+        vault
+            .set_setting(&Setting::CodeOfPracticeAcknowledged(CodeOfPracticeAck {
+                language: lang.into(),
+                at: OffsetDateTime::now_utc(),
+            }))
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(sync::enrol(
+                &mut vault,
+                &self.url,
+                &self.code,
+                "field phone",
+                &SyncConfig::default(),
+            ))
+            .unwrap();
+        let media_bytes = super::enrolment::pin_without_media(&mut vault);
+        vault
+            .set_setting(&Setting::ServerUrl(self.slow_url(bytes_per_second)))
+            .unwrap();
+        media_bytes
+    }
+
     /// An address nothing listens on, for the offline case.
     pub fn unreachable_url() -> String {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -52,7 +52,7 @@ pub(crate) fn HomeScreen() -> Element {
                     p { id: "sync-run", class: run.class(), role: "status", "{line}" }
                 }
                 // The vault is lent to a running sync: its progress still shows.
-                super::records::MediaBar { run: run.clone() }
+                super::records::MediaBar { run }
                 ServiceProblem { error: e }
             };
         }

@@ -117,7 +117,7 @@ pub(crate) fn SyncScreen() -> Element {
                 h1 { {text(lang, Key::FwSyncTitle)} }
                 {status}
                 // The vault is lent to a running sync: its progress still shows.
-                MediaBar { run: run.clone() }
+                MediaBar { run }
                 ServiceProblem { error: e }
                 div { class: "actions", HomeButton {} }
             };

@@ -134,7 +134,7 @@ mod tests {
         );
         assert_eq!(
             run.describe(Lang::Fr).unwrap(),
-            "Images et sons : 3 fichiers sur 10, 301 Ko sur 1,8 Mo"
+            "Images et sons : 3 sur 10 fichiers, 301 Ko sur 1,8 Mo"
         );
         assert_eq!(size(Lang::En, 0), "0 KB");
         assert_eq!(size(Lang::En, 1024 * 1024), "1.0 MB");
