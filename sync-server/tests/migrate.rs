@@ -218,7 +218,7 @@ async fn a_sqlite_folder_moves_to_postgresql_whole_and_a_rerun_changes_nothing()
     );
     assert_eq!(
         text.matches("same content").count(),
-        17,
+        18,
         "one line per table:\n{text}"
     );
     assert!(text.contains("Copied and checked"), "{text}");

@@ -87,9 +87,10 @@ fn tombstones_from_before_the_withdrawals_table_stay_final() {
     let test = TestStore::new();
     let (a, x) = (Uuid::new_v4(), Uuid::new_v4());
     // The database as an older server left it: on PostgreSQL, schema
-    // version 1 (migrations 2 to 4 undone); on SQLite, no `withdrawals` table.
+    // version 1 (migrations 2 to 5 undone); on SQLite, no `withdrawals` table.
     test.execute_sql(if test.db.is_some() {
-        "DROP TABLE media;
+        "DROP TABLE findings_packs;
+         DROP TABLE media;
          DROP TABLE review_states, review_notes, review_history;
          DROP INDEX compliance_findings_rule;
          DROP TABLE withdrawals;

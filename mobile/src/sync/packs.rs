@@ -23,6 +23,12 @@ pub(super) async fn download(
             tracing::warn!(%error, "findings packs not downloaded");
             return Ok((0, vec![error.to_string()]));
         }
+        // Offline like the media: the packs wait for the next sync, and
+        // what this sync pinned before them stays pinned and reported.
+        Err(SyncError::Unreachable { reason, .. }) => {
+            tracing::info!(%reason, "findings packs wait for the next sync");
+            return Ok((0, Vec::new()));
+        }
         Err(error) => return Err(error),
     };
     let mut pinned = 0;
