@@ -31,9 +31,24 @@ impl ContentHash {
         &self.0
     }
 
+    /// A SHA-256 named by its 64 lowercase hex digits (as in a media
+    /// address); `None` for anything else.
+    pub fn from_sha256_hex(hex: &str) -> Option<ContentHash> {
+        let valid = hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        valid.then(|| ContentHash(format!("sha256:{hex}")))
+    }
+
+    /// The hex digits alone, without `sha256:` (a media file's address).
+    pub fn hex(&self) -> &str {
+        self.0.strip_prefix("sha256:").unwrap_or(&self.0)
+    }
+
     /// The first hex digits, for people reading a list.
     pub fn short(&self) -> &str {
-        let hex = self.0.strip_prefix("sha256:").unwrap_or(&self.0);
+        let hex = self.hex();
         &hex[..hex.len().min(12)]
     }
 }

@@ -147,12 +147,7 @@ async fn fetch(
     received: &mut u64,
     show: &mut dyn FnMut(u64),
 ) -> Result<Zeroizing<Vec<u8>>, Failure> {
-    let hex = entry
-        .sha256
-        .as_str()
-        .strip_prefix("sha256:")
-        .unwrap_or_default();
-    let path = format!("/api/v1/media/{hex}");
+    let path = format!("/api/v1/media/{}", entry.sha256.hex());
     let vault_failure = |e: crate::vault::VaultError| Failure::Fatal(e.into());
     let mut bytes = vault
         .partial_media(&entry.sha256)
@@ -193,7 +188,6 @@ async fn fetch(
         }
         let progressed = !got.bytes.is_empty();
         bytes.extend_from_slice(&got.bytes);
-        show(bytes.len() as u64);
         if bytes.len() as u64 > entry.bytes {
             // Longer than published: not the file. Checked by hash below.
             return Ok(bytes);

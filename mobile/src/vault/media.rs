@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 use super::crypto::{keyed_id, open, seal, RecordKind, RecordRef, RECORD_FORMAT};
 use super::keys::Subkeys;
-use super::ledger::Table;
+use super::ledger::{Table, Writer};
 use super::{Open, Vault, VaultError};
 
 fn media_ref(sub: &Subkeys, sha256: &ContentHash) -> RecordRef {
@@ -30,6 +30,18 @@ fn partial_ref(sub: &Subkeys, sha256: &ContentHash) -> RecordRef {
         RecordKind::Media,
         keyed_id(&sub.ids, "media-partial", sha256.as_str()),
     )
+}
+
+fn delete_partial(w: &mut Writer<'_>, sha256: &ContentHash) -> Result<(), VaultError> {
+    let partial = partial_ref(w.sub, sha256).id;
+    w.execute(
+        Table::Media,
+        "id = ?1",
+        [&partial],
+        "DELETE FROM media WHERE id = ?1",
+        [&partial],
+    )?;
+    Ok(())
 }
 
 impl Vault {
@@ -56,15 +68,7 @@ impl Vault {
                 params![record.id, RECORD_FORMAT, sealed],
             )?;
             // The whole file is kept: its partial goes in the same transaction.
-            let partial = partial_ref(w.sub, sha256).id;
-            w.execute(
-                Table::Media,
-                "id = ?1",
-                [&partial],
-                "DELETE FROM media WHERE id = ?1",
-                [&partial],
-            )?;
-            Ok(())
+            delete_partial(w, sha256)
         })
     }
 
@@ -101,17 +105,7 @@ impl Vault {
     /// Forgets a partial (its bytes turned out wrong): the next try starts
     /// from the first byte.
     pub fn drop_partial_media(&mut self, sha256: &ContentHash) -> Result<(), VaultError> {
-        self.open_mut()?.write(|w| {
-            let partial = partial_ref(w.sub, sha256).id;
-            w.execute(
-                Table::Media,
-                "id = ?1",
-                [&partial],
-                "DELETE FROM media WHERE id = ?1",
-                [&partial],
-            )?;
-            Ok(())
-        })
+        self.open_mut()?.write(|w| delete_partial(w, sha256))
     }
 
     /// A pinned media file's bytes, in memory.

@@ -19,34 +19,36 @@ pub fn enrol_as_demo(vault: &mut Vault, lang: &str, token: &str) {
     ] {
         vault.set_setting(&setting).unwrap();
     }
-    for shipped in library::SHIPPED {
-        let (source, media) = library::demo_published(shipped.file);
-        let protocol = parse_protocol(shipped.file, &source).unwrap();
-        let listing = ProtocolListing::new(&protocol, source);
-        vault
-            .pin_protocol(&PinnedProtocol::from_listing(&listing))
-            .unwrap();
-        for (path, bytes) in &media.files {
-            vault
-                .pin_media(&media.manifest[path].sha256, bytes)
-                .unwrap();
-        }
-    }
+    pin_shipped(vault, true);
 }
 
 /// Every shipped protocol pinned as `demo` publishes it, but none of its
 /// pictures and sounds yet: a phone whose signal went right after
 /// enrolment. Returns the bytes of media the pinned protocols name.
 pub fn pin_without_media(vault: &mut Vault) -> u64 {
+    pin_shipped(vault, false)
+}
+
+/// Pins every shipped protocol (and its media, with `media`); returns the
+/// bytes of media the protocols name.
+fn pin_shipped(vault: &mut Vault, media: bool) -> u64 {
     let mut media_bytes = 0;
     for shipped in library::SHIPPED {
-        let (source, _) = library::demo_published(shipped.file);
+        let (source, bundle) = library::demo_published(shipped.file);
         let protocol = parse_protocol(shipped.file, &source).unwrap();
         media_bytes += protocol.media.values().map(|m| m.bytes).sum::<u64>();
         let listing = ProtocolListing::new(&protocol, source);
         vault
             .pin_protocol(&PinnedProtocol::from_listing(&listing))
             .unwrap();
+        if !media {
+            continue;
+        }
+        for (path, bytes) in &bundle.files {
+            vault
+                .pin_media(&bundle.manifest[path].sha256, bytes)
+                .unwrap();
+        }
     }
     media_bytes
 }

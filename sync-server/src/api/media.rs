@@ -71,18 +71,13 @@ pub async fn get_media(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     auth.require(Access::DownloadProtocols)?;
-    if sha256.len() != 64
-        || !sha256
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
+    let Some(hash) = ContentHash::from_sha256_hex(&sha256) else {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_media_hash",
             "a media file is named by its SHA-256 in 64 lowercase hex digits",
         ));
-    }
-    let hash = ContentHash(format!("sha256:{sha256}"));
+    };
     let blob = tokio::task::spawn_blocking(move || state.store.media_blob(&hash))
         .await??
         .ok_or_else(|| {

@@ -222,12 +222,10 @@ fn render_table(t: &Table, min_cell: u32) -> String {
     }
     html.push_str("<th>Total</th></tr>");
     for (label, cells) in &t.rows {
-        let picture = t.pictures.get(label).map_or_else(String::new, |hash| {
-            format!(
-                "<img class=\"choice-picture\" src=\"{}\" alt=\"\" width=\"48\" height=\"48\"> ",
-                super::media::picture_url(hash)
-            )
-        });
+        let picture = t
+            .pictures
+            .get(label)
+            .map_or_else(String::new, |hash| super::media::picture_img(hash, 48));
         let _ = write!(html, "<tr><th>{picture}{}</th>", esc(label));
         for c in &t.columns {
             let _ = write!(

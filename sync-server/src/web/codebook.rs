@@ -10,7 +10,7 @@ use axum::response::Html;
 use serde::Deserialize;
 
 use super::analyst::caveat_html;
-use super::media::picture_url;
+use super::media::picture_img;
 use super::{blocking, esc, layout, protocol_ids, protocol_picker, PageError, User};
 use crate::access::{allows, Access};
 use crate::api::AppState;
@@ -25,12 +25,10 @@ pub struct CodebookQuery {
 
 /// A value in a cell: its picture first when it has one, then code and label.
 pub fn value_html(v: &CodebookValue) -> String {
-    let picture = v.picture.as_ref().map_or_else(String::new, |(_, hash)| {
-        format!(
-            "<img class=\"choice-picture\" src=\"{}\" alt=\"\" width=\"64\" height=\"64\"> ",
-            picture_url(hash)
-        )
-    });
+    let picture = v
+        .picture
+        .as_ref()
+        .map_or_else(String::new, |(_, hash)| picture_img(hash, 64));
     format!(
         "<li>{picture}<code>{}</code> = {}</li>",
         esc(&v.value),

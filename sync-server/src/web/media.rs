@@ -17,10 +17,13 @@ use super::{blocking, PageError, User};
 use crate::access::{allows, Access};
 use crate::api::AppState;
 
-/// Where the pages find a picture: its hash in the address.
-pub fn picture_url(sha256: &ContentHash) -> String {
-    let hex = sha256.as_str().strip_prefix("sha256:").unwrap_or_default();
-    format!("/web/media/{hex}")
+/// An image choice's picture on a page, `size` pixels square, before its
+/// text (which says what it shows, so the picture itself has no alt text).
+pub fn picture_img(sha256: &ContentHash, size: u32) -> String {
+    format!(
+        "<img class=\"choice-picture\" src=\"/web/media/{}\" alt=\"\" width=\"{size}\" height=\"{size}\"> ",
+        sha256.hex()
+    )
 }
 
 pub async fn picture(
@@ -40,14 +43,7 @@ pub async fn picture(
             "no published protocol has this picture",
         )
     };
-    if sha256.len() != 64
-        || !sha256
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return Err(not_found());
-    }
-    let hash = ContentHash(format!("sha256:{sha256}"));
+    let hash = ContentHash::from_sha256_hex(&sha256).ok_or_else(not_found)?;
     let blob = blocking(&state, move |store| Ok(store.media_blob(&hash)?)).await?;
     let Some(blob) = blob.filter(|b| b.mime.starts_with("image/")) else {
         return Err(not_found());
