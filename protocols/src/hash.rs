@@ -19,12 +19,22 @@ impl ContentHash {
     /// declaration order and every map is a `BTreeMap`, so the bytes (and the
     /// hash) do not depend on how the TOML was laid out.
     pub fn of<T: Serialize>(value: &T) -> ContentHash {
-        let bytes = serde_json::to_vec(value).expect("model types always serialise");
-        ContentHash::of_bytes(&bytes)
+        // Streamed into the hasher through a buffer: no copy of the whole
+        // JSON, which the server made for every record it verifies.
+        let mut out = std::io::BufWriter::with_capacity(4096, Hashing(Sha256::new()));
+        serde_json::to_writer(&mut out, value).expect("model types always serialise");
+        let Ok(Hashing(hasher)) = out.into_inner() else {
+            unreachable!("hashing never fails to write")
+        };
+        ContentHash::from_digest(&hasher.finalize())
     }
 
     pub fn of_bytes(bytes: &[u8]) -> ContentHash {
-        ContentHash(format!("sha256:{}", hex::encode(Sha256::digest(bytes))))
+        ContentHash::from_digest(&Sha256::digest(bytes))
+    }
+
+    fn from_digest(digest: &[u8]) -> ContentHash {
+        ContentHash(format!("sha256:{}", hex::encode(digest)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -68,5 +78,19 @@ impl Protocol {
     /// The hash of the data-use statement alone; stored in every consent (R3, R4).
     pub fn data_use_hash(&self) -> ContentHash {
         ContentHash::of::<DataUse>(&self.data_use)
+    }
+}
+
+/// A writer that only feeds SHA-256.
+struct Hashing(Sha256);
+
+impl std::io::Write for Hashing {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

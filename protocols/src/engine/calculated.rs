@@ -85,7 +85,7 @@ impl Session {
             return true;
         };
         let unknowable = self.unknowable();
-        if expr.references().iter().any(|r| unknowable.contains(r)) {
+        if expr.refers_to_any(&unknowable) {
             return true;
         }
         expr.eval(&*self.known(), None).unwrap_or(true)
@@ -100,7 +100,7 @@ impl Session {
         let mut hidden = self.state.withheld.clone();
         for (id, parsed) in &self.exprs.calculations {
             let built_on_hidden = match parsed {
-                Ok(expr) => expr.references().iter().any(|r| hidden.contains(r)),
+                Ok(expr) => expr.refers_to_any(&hidden),
                 Err(_) => false,
             };
             if built_on_hidden {

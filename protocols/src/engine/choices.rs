@@ -33,7 +33,7 @@ impl Session {
     /// choice, as skip logic asks such a question: what the phone accepted,
     /// the server's replay accepts too.
     pub fn offered_choices(&self, question_id: &str) -> Vec<&Choice> {
-        let Some(question) = self.protocol.question(question_id) else {
+        let Some(question) = self.question(question_id) else {
             return Vec::new();
         };
         (0..question.choices.len())

@@ -2,6 +2,8 @@
 //! anything is recorded, and who may agree at all. Nothing here changes the
 //! session.
 
+use std::fmt;
+
 use super::events::{Consenter, Decision};
 use super::refusal::{Refusal, RefusalKind as K};
 use super::session::Session;
@@ -73,7 +75,7 @@ impl Session {
 
     /// The whole years an answer to an age question records, if it is one.
     pub(super) fn recorded_age(&self, question_id: &str, value: &Value) -> Option<i64> {
-        let question = self.protocol.question(question_id)?;
+        let question = self.question(question_id)?;
         match (question.disaggregation, value) {
             (Some(Dimension::Age), Value::Integer(age)) => Some(*age),
             _ => None,
@@ -130,7 +132,7 @@ impl Session {
     }
 
     /// Every consent the session needs before `what` may be recorded (R1, R2).
-    pub(super) fn require_consent(&self, what: &str) -> Result<(), Refusal> {
+    pub(super) fn require_consent(&self, what: &dyn fmt::Display) -> Result<(), Refusal> {
         if self.observing() {
             return Ok(());
         }

@@ -74,7 +74,7 @@ impl Session {
             EventKind::ScreeningAnswered { item_id, .. } => self.check_screening(item_id),
             EventKind::RapportConfirmed => {
                 self.not_observing("a rapport checkpoint")?;
-                self.require_consent("confirming rapport")?;
+                self.require_consent(&"confirming rapport")?;
                 if self.state.rapport {
                     return Err(Refusal::plain(
                         K::RapportAlreadyConfirmed,
@@ -92,7 +92,7 @@ impl Session {
             EventKind::Skipped { question_id, .. } => self.check_skip(question_id),
             EventKind::AnswerWithheld { question_id } => self.check_withheld(question_id),
             EventKind::OthersPresentChanged { .. } => Ok(()),
-            EventKind::NoteAdded { .. } => self.require_consent("a note"),
+            EventKind::NoteAdded { .. } => self.require_consent(&"a note"),
             EventKind::Tallied {
                 tally_id,
                 age_group,
@@ -309,7 +309,7 @@ impl Session {
     }
 
     fn check_complete(&self) -> Result<(), Refusal> {
-        self.require_consent("completing the session")?;
+        self.require_consent(&"completing the session")?;
         let kind = self.state.start.as_ref().map(|s| s.kind);
         if kind == Some(SessionKind::RapportOnly) {
             if !self.state.rapport {

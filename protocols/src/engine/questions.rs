@@ -2,7 +2,7 @@
 //! screening first, then asking-once (R7), rapport (R6), skip logic, and the
 //! value against the question's kind, choices and constraint.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use super::events::SessionKind;
@@ -24,6 +24,9 @@ pub(super) struct Expressions {
     constraint: BTreeMap<String, Result<Expr, String>>,
     pub choices: super::choices::ChoiceConditions,
     pub calculations: super::calculated::Calculations,
+    /// Where each question sits (section, index): the engine looks a
+    /// question up on every event, and a scan made replay quadratic.
+    positions: HashMap<String, (usize, usize)>,
 }
 
 impl fmt::Debug for Expressions {
@@ -57,17 +60,35 @@ impl Expressions {
             constraint,
             choices: super::choices::compile(protocol),
             calculations: super::calculated::compile(protocol),
+            positions: protocol
+                .sections
+                .iter()
+                .enumerate()
+                .flat_map(|(s, section)| {
+                    section
+                        .questions
+                        .iter()
+                        .enumerate()
+                        .map(move |(i, q)| (q.id.clone(), (s, i)))
+                })
+                .collect(),
         }
     }
 }
 
 impl Session {
+    /// The protocol's question with this id, found through the index.
+    pub(super) fn question(&self, question_id: &str) -> Option<&Question> {
+        let &(section, index) = self.exprs.positions.get(question_id)?;
+        Some(&self.protocol.sections[section].questions[index])
+    }
+
     /// Whether skip logic asks this question, given the answers so far.
     /// Unknown questions are not relevant. Where the protocol's expression
     /// cannot be judged (it does not parse, or it refers to an answer withheld
     /// before sync) the question counts as relevant: asking is the safe side.
     pub fn is_relevant(&self, question_id: &str) -> bool {
-        if self.protocol.question(question_id).is_none() {
+        if self.question(question_id).is_none() {
             return false;
         }
         self.holds_or_unknown(self.exprs.relevant.get(question_id))
@@ -76,7 +97,7 @@ impl Session {
     /// Refusals shared by every question event, in the order a person would
     /// want to hear them: consent, screening, visit kind, then the id.
     fn question_for(&self, question_id: &str) -> Result<&Question, Refusal> {
-        self.require_consent(&format!("question `{question_id}`"))?;
+        self.require_consent(&format_args!("question `{question_id}`"))?;
         if !self.screening_complete() {
             return Err(self.screening_missing("the next question"));
         }
@@ -87,7 +108,7 @@ impl Session {
                 "a rapport visit asks no questions: come back for a full or follow-up session",
             ));
         }
-        let question = self.protocol.question(question_id).ok_or_else(|| {
+        let question = self.question(question_id).ok_or_else(|| {
             Refusal::plain(
                 K::UnknownQuestion,
                 format!(

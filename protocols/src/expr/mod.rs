@@ -166,22 +166,36 @@ impl Expr {
     /// Question ids used, sorted and deduplicated.
     pub fn references(&self) -> Vec<String> {
         let mut ids = BTreeSet::new();
+        self.each_reference(&mut |id| {
+            ids.insert(id.to_owned());
+        });
+        ids.into_iter().collect()
+    }
+
+    /// Whether the expression uses any of `ids`; allocates nothing, as the
+    /// engine asks this for every condition it judges.
+    pub fn refers_to_any(&self, ids: &BTreeSet<String>) -> bool {
+        let mut found = false;
+        if !ids.is_empty() {
+            self.each_reference(&mut |id| found |= ids.contains(id));
+        }
+        found
+    }
+
+    fn each_reference(&self, found: &mut impl FnMut(&str)) {
         self.visit(&mut |e| match e {
-            Expr::Question(id) => {
-                ids.insert(id.clone());
-            }
+            Expr::Question(id) => found(id),
             Expr::Selected { target, .. }
             | Expr::CountSelected(target)
             | Expr::Answered(target)
             | Expr::Length(target)
             | Expr::Matches { target, .. } => {
                 if let Target::Question(id) = target {
-                    ids.insert(id.clone());
+                    found(id);
                 }
             }
             _ => {}
         });
-        ids.into_iter().collect()
     }
 
     /// Whether the expression uses `.` (only allowed in constraints).

@@ -20,7 +20,9 @@ use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{completed_session, ingest, seal, BenchServer, Figure, PER_DEVICE_RECORDS};
+use super::{
+    completed_session, ingest, median, seal, BenchServer, Figure, PER_DEVICE_RECORDS, ROUNDS,
+};
 
 pub const VARIABLE: &str = "FIELDKIT_BENCH_POSTGRES";
 
@@ -42,15 +44,31 @@ async fn devices_with_records(
     server: &BenchServer,
     protocol: &Arc<Protocol>,
 ) -> Result<Vec<(String, Vec<RecordEnvelope>)>> {
+    Ok(records_for(&enrol_eight(server).await?, protocol))
+}
+
+async fn enrol_eight(server: &BenchServer) -> Result<Vec<(Uuid, String)>> {
     let mut devices = Vec::new();
     for n in 0..8 {
-        let (device, token) = server.enrol(&format!("researcher {n}")).await?;
-        let records = (0..PER_DEVICE_RECORDS)
-            .map(|_| seal(device, protocol, &completed_session(protocol)))
-            .collect();
-        devices.push((token, records));
+        devices.push(server.enrol(&format!("researcher {n}")).await?);
     }
     Ok(devices)
+}
+
+/// Fresh records for each enrolled device.
+fn records_for(
+    devices: &[(Uuid, String)],
+    protocol: &Arc<Protocol>,
+) -> Vec<(String, Vec<RecordEnvelope>)> {
+    devices
+        .iter()
+        .map(|(device, token)| {
+            let records = (0..PER_DEVICE_RECORDS)
+                .map(|_| seal(*device, protocol, &completed_session(protocol)))
+                .collect();
+            (token.clone(), records)
+        })
+        .collect()
 }
 
 async fn ingest_figures(admin_url: &str) -> Result<Vec<Figure>> {
@@ -58,16 +76,23 @@ async fn ingest_figures(admin_url: &str) -> Result<Vec<Figure>> {
     let server = BenchServer::start(Some(db.url.clone())).await?;
     let protocol = server.publish_child()?;
     let client = reqwest::Client::new();
-    let devices = devices_with_records(&server, &protocol).await?;
-    let one = vec![devices[0].clone()];
-    let verified_1 = ingest(&client, &server.url("/api/v1/records"), one.clone()).await?;
-    let devices: Vec<_> = devices[1..].to_vec();
-    let verified_8 = ingest(&client, &server.url("/api/v1/records"), devices.clone()).await?;
-
     let raw_db = ScratchDatabase::create(admin_url)?;
     let raw = RawPostgres::start(&raw_db.url).await?;
-    let raw_1 = ingest(&client, &raw.url, one).await?;
-    let raw_8 = ingest(&client, &raw.url, devices).await?;
+    let url = server.url("/api/v1/records");
+    // Fresh records each round, Fieldkit then the ceiling; medians, as for SQLite.
+    let (mut verified_1, mut raw_1, mut verified_8, mut raw_8) = (vec![], vec![], vec![], vec![]);
+    let enrolled = enrol_eight(&server).await?;
+    for _ in 0..ROUNDS {
+        let devices = records_for(&enrolled, &protocol);
+        let one = vec![devices[0].clone()];
+        let devices: Vec<_> = devices[1..].to_vec();
+        verified_1.push(ingest(&client, &url, one.clone()).await?);
+        raw_1.push(ingest(&client, &raw.url, one).await?);
+        verified_8.push(ingest(&client, &url, devices.clone()).await?);
+        raw_8.push(ingest(&client, &raw.url, devices).await?);
+    }
+    let (verified_1, raw_1) = (median(verified_1), median(raw_1));
+    let (verified_8, raw_8) = (median(verified_8), median(raw_8));
     let row = |name: &str, ours: f64, ceiling: f64| Figure {
         name: name.to_owned(),
         value: format!("{ours:.0} records/s"),
