@@ -16,6 +16,7 @@ use fieldkit_protocols::rules::Rule;
 use fieldkit_protocols::wire::{RecordEnvelope, RecordStatus};
 use fieldkit_protocols::Protocol;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::store::{
     BatchEntry, ComplianceFinding, Device, Store, StoreError, StoreOutcome, VerifiedRecord,
@@ -125,8 +126,11 @@ pub fn verify_and_store_batch(
     // A duplicate found before replay is answered without touching the store.
     let mut early = Vec::with_capacity(envelopes.len());
     let mut entries = Vec::with_capacity(envelopes.len());
+    let ids: Vec<Uuid> = envelopes.iter().map(|e| e.record_id).collect();
+    let stored = store.record_hashes(&ids)?;
     for envelope in envelopes {
-        match check(store, cache, device, envelope, now)? {
+        let stored_hash = stored.get(&envelope.record_id);
+        match check(store, cache, device, envelope, stored_hash, now)? {
             Ok(record) => {
                 early.push(None);
                 entries.push(BatchEntry::Verified(record));
@@ -178,12 +182,14 @@ fn withdrawn() -> RecordStatus {
     )
 }
 
-/// `Ok(Ok(record))` when the record may be stored, `Ok(Err(status))` when not.
+/// `Ok(Ok(record))` when the record may be stored, `Ok(Err(status))` when
+/// not; `stored_hash` is the hash already stored under the record's id.
 fn check(
     store: &dyn Store,
     cache: &ProtocolCache,
     device: &Device,
     envelope: &RecordEnvelope,
+    stored_hash: Option<&ContentHash>,
     now: OffsetDateTime,
 ) -> Result<Result<VerifiedRecord, RecordStatus>, StoreError> {
     if envelope.device_id != device.device_id {
@@ -196,10 +202,8 @@ fn check(
         return Ok(Err(rejected(None, e.to_string())));
     }
     // A resend of what is already here needs no second replay.
-    match store.record_hash(envelope.record_id)? {
-        Some(hash) if hash == envelope.content_hash => return Ok(Err(RecordStatus::Duplicate)),
-        Some(_) => {}
-        None => {}
+    if stored_hash == Some(&envelope.content_hash) {
+        return Ok(Err(RecordStatus::Duplicate));
     }
     let Some(cached) = cache.prepared(store, &envelope.protocol_id, envelope.protocol_version)?
     else {

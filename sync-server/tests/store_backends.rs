@@ -121,6 +121,38 @@ fn the_same_batch_on_two_instances_at_once_is_stored_exactly_once() {
     assert_eq!((status.stored, status.rejected), (20, 0));
 }
 
+/// A resent batch is answered from one lookup of the stored hashes: the
+/// ids stored come back with their hashes, the others not at all.
+#[test]
+fn stored_hashes_are_looked_up_for_a_whole_batch_at_once() {
+    let store = TestStore::new();
+    let protocol = store.publish_shipped(CHILD_FILE);
+    let amina = device(&*store, "Amina");
+    let batch: Vec<RecordEnvelope> = (0..3)
+        .map(|_| seal(amina.device_id, &protocol, child_session(&protocol)))
+        .collect();
+    let now = OffsetDateTime::now_utc();
+    let cache = ProtocolCache::default();
+    verify_and_store_batch(&*store, &cache, &amina, &batch[..2], now).unwrap();
+    let ids: Vec<_> = batch.iter().map(|r| r.record_id).collect();
+    let found = store.record_hashes(&ids).unwrap();
+    assert_eq!(found.len(), 2, "{found:?}");
+    for record in &batch[..2] {
+        assert_eq!(found.get(&record.record_id), Some(&record.content_hash));
+    }
+    assert!(!found.contains_key(&batch[2].record_id));
+    assert!(store.record_hashes(&[]).unwrap().is_empty());
+    let again = verify_and_store_batch(&*store, &cache, &amina, &batch, now).unwrap();
+    assert_eq!(
+        again,
+        [
+            RecordStatus::Duplicate,
+            RecordStatus::Duplicate,
+            RecordStatus::Stored
+        ]
+    );
+}
+
 /// A record and its withdrawal reaching two instances at the same moment:
 /// whichever lands first, the record ends up withdrawn, never kept (R9).
 #[test]

@@ -23,6 +23,8 @@ mod rows;
 pub mod sqlite;
 pub mod web;
 
+use std::collections::HashMap;
+
 use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::rules::Rule;
 use fieldkit_protocols::wire::{CodeOfPracticeAcceptance, SyncStatus, Tombstone, TombstoneStatus};
@@ -216,6 +218,10 @@ pub trait Store: WebStore + ReviewStore + MediaStore + PackStore + Send + Sync +
     // Records.
     /// The stored content hash of a record, to answer resends cheaply.
     fn record_hash(&self, record_id: Uuid) -> Result<Option<ContentHash>, StoreError>;
+    /// The stored content hashes of those of `record_ids` that are stored,
+    /// in one lookup: verification asks this once per batch, not once per
+    /// record, so a batch being committed does not hold up the others.
+    fn record_hashes(&self, record_ids: &[Uuid]) -> Result<HashMap<Uuid, ContentHash>, StoreError>;
     fn store_record(
         &self,
         record: &VerifiedRecord,

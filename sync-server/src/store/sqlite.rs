@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite file in WAL mode, one connection behind a
 //! mutex (SQLite has one writer anyway; calls come from `spawn_blocking`).
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -304,6 +305,22 @@ impl Store for SqliteStore {
             )
             .optional()?;
         Ok(hash.map(ContentHash))
+    }
+
+    fn record_hashes(&self, record_ids: &[Uuid]) -> Result<HashMap<Uuid, ContentHash>, StoreError> {
+        let conn = self.conn();
+        let mut statement =
+            conn.prepare_cached("SELECT content_hash FROM records WHERE record_id = ?1")?;
+        let mut found = HashMap::new();
+        for &id in record_ids {
+            let hash: Option<String> = statement
+                .query_row(params![id.to_string()], |r| r.get(0))
+                .optional()?;
+            if let Some(hash) = hash {
+                found.insert(id, ContentHash(hash));
+            }
+        }
+        Ok(found)
     }
 
     fn store_record(

@@ -1,6 +1,8 @@
 //! The device side of the store on PostgreSQL: protocols, enrolment,
 //! records, tombstones, findings and the audit of answer reads.
 
+use std::collections::HashMap;
+
 use deadpool_postgres::Transaction;
 use fieldkit_protocols::hash::ContentHash;
 use fieldkit_protocols::rules::Rule;
@@ -255,6 +257,22 @@ impl Store for PgStore {
                 .await?;
             let row = client.query_opt(&statement, &[&record_id]).await?;
             Ok(row.map(|r| ContentHash(r.get(0))))
+        })
+    }
+
+    fn record_hashes(&self, record_ids: &[Uuid]) -> Result<HashMap<Uuid, ContentHash>, StoreError> {
+        self.block(async {
+            let client = self.client().await?;
+            let statement = client
+                .prepare_cached(
+                    "SELECT record_id, content_hash FROM records WHERE record_id = ANY($1)",
+                )
+                .await?;
+            let rows = client.query(&statement, &[&record_ids]).await?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.get(0), ContentHash(r.get(1))))
+                .collect())
         })
     }
 
