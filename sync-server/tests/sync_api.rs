@@ -4,6 +4,7 @@
 mod support;
 
 use fieldkit_protocols::engine::{EventKind, OthersPresent};
+use fieldkit_protocols::wire::RecordEnvelope;
 use fieldkit_sync_server::access::{Principal, Role};
 use serde_json::json;
 use support::*;
@@ -311,6 +312,47 @@ async fn a_revoked_token_is_refused() {
     let (status, body) = server.get("/api/v1/status", "not-a-token").await;
     assert_eq!(status, 401);
     assert_eq!(body["error"]["code"], "unknown_token");
+}
+
+/// JSON (and JSON Schema) does not tell `2` from `2.0`: a client that
+/// writes whole numbers as floats is read as if it wrote integers, however
+/// large the number (a parser that rounded `3642964946513370.0` to
+/// `...369.5` once turned such a body into "malformed JSON").
+#[tokio::test]
+async fn whole_numbers_written_as_floats_are_read_as_the_numbers_they_are() {
+    let server = TestServer::start().await;
+    let protocol = server.publish_shipped(CHILD_FILE);
+    let (device, token) = server.enrol("Amina").await;
+    let as_floats = |record: &RecordEnvelope, last_seq: Option<f64>| {
+        let mut value = serde_json::to_value(record).unwrap();
+        value["protocol_version"] = json!(f64::from(record.protocol_version));
+        let events = value["events"].as_array_mut().unwrap();
+        for event in events.iter_mut() {
+            event["seq"] = json!(event["seq"].as_u64().unwrap() as f64);
+        }
+        if let Some(seq) = last_seq {
+            events.last_mut().unwrap()["seq"] = json!(seq);
+        }
+        value
+    };
+    let kept = seal(device, &protocol, child_session(&protocol));
+    let renumbered = seal(device, &protocol, child_session(&protocol));
+    let batch = json!({
+        "wire_version": "v1",
+        "records": [as_floats(&kept, None), as_floats(&renumbered, Some(3_642_964_946_513_370.0))],
+    });
+    let (status, body) = server.post("/api/v1/records", &token, &batch).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][0]["status"], "stored", "{body}");
+    // Read as the number it is, the far-off seq breaks the record's seal.
+    assert_eq!(body["results"][1]["status"], "rejected", "{body}");
+    assert!(
+        body["results"][1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("content hash"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
