@@ -217,7 +217,9 @@ pub trait Store: WebStore + ReviewStore + MediaStore + PackStore + Send + Sync +
 
     // Records.
     /// The stored content hash of a record, to answer resends cheaply.
-    fn record_hash(&self, record_id: Uuid) -> Result<Option<ContentHash>, StoreError>;
+    fn record_hash(&self, record_id: Uuid) -> Result<Option<ContentHash>, StoreError> {
+        Ok(self.record_hashes(&[record_id])?.remove(&record_id))
+    }
     /// The stored content hashes of those of `record_ids` that are stored,
     /// in one lookup: verification asks this once per batch, not once per
     /// record, so a batch being committed does not hold up the others.

@@ -295,18 +295,6 @@ impl Store for SqliteStore {
         Ok(exists)
     }
 
-    fn record_hash(&self, record_id: Uuid) -> Result<Option<ContentHash>, StoreError> {
-        let conn = self.conn();
-        let hash: Option<String> = conn
-            .query_row(
-                "SELECT content_hash FROM records WHERE record_id = ?1",
-                params![record_id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(hash.map(ContentHash))
-    }
-
     fn record_hashes(&self, record_ids: &[Uuid]) -> Result<HashMap<Uuid, ContentHash>, StoreError> {
         let conn = self.conn();
         let mut statement =

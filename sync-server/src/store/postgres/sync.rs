@@ -249,17 +249,6 @@ impl Store for PgStore {
         })
     }
 
-    fn record_hash(&self, record_id: Uuid) -> Result<Option<ContentHash>, StoreError> {
-        self.block(async {
-            let client = self.client().await?;
-            let statement = client
-                .prepare_cached("SELECT content_hash FROM records WHERE record_id = $1")
-                .await?;
-            let row = client.query_opt(&statement, &[&record_id]).await?;
-            Ok(row.map(|r| ContentHash(r.get(0))))
-        })
-    }
-
     fn record_hashes(&self, record_ids: &[Uuid]) -> Result<HashMap<Uuid, ContentHash>, StoreError> {
         self.block(async {
             let client = self.client().await?;

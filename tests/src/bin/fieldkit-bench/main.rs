@@ -280,15 +280,11 @@ async fn http_figures() -> Result<Vec<Figure>> {
         verified_1.push(ingest(&client, &url, vec![(devices[0].1.clone(), one.clone())]).await?);
         raw_1.push(ingest(&client, &raw.url, vec![(String::new(), one)]).await?);
 
-        let mut per_device = Vec::new();
-        let mut raw_per_device = Vec::new();
-        for (device, token) in &devices {
-            let records: Vec<RecordEnvelope> = (0..PER_DEVICE_RECORDS)
-                .map(|_| seal(*device, &protocol, &completed_session(&protocol)))
-                .collect();
-            raw_per_device.push((String::new(), records.clone()));
-            per_device.push((token.clone(), records));
-        }
+        let per_device = records_for(&devices, &protocol);
+        let raw_per_device = per_device
+            .iter()
+            .map(|(_, records)| (String::new(), records.clone()))
+            .collect();
         verified_8.push(ingest(&client, &url, per_device).await?);
         raw_8.push(ingest(&client, &raw.url, raw_per_device).await?);
     }
@@ -392,6 +388,22 @@ async fn end_to_end(
             target: "-",
         },
     ])
+}
+
+/// Fresh records, [`PER_DEVICE_RECORDS`] for each enrolled device.
+fn records_for(
+    devices: &[(Uuid, String)],
+    protocol: &Arc<Protocol>,
+) -> Vec<(String, Vec<RecordEnvelope>)> {
+    devices
+        .iter()
+        .map(|(device, token)| {
+            let records = (0..PER_DEVICE_RECORDS)
+                .map(|_| seal(*device, protocol, &completed_session(protocol)))
+                .collect();
+            (token.clone(), records)
+        })
+        .collect()
 }
 
 fn median(mut rates: Vec<f64>) -> f64 {

@@ -20,9 +20,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{
-    completed_session, ingest, median, seal, BenchServer, Figure, PER_DEVICE_RECORDS, ROUNDS,
-};
+use super::{ingest, median, records_for, BenchServer, Figure, PER_DEVICE_RECORDS, ROUNDS};
 
 pub const VARIABLE: &str = "FIELDKIT_BENCH_POSTGRES";
 
@@ -39,7 +37,7 @@ pub async fn figures(admin_url: &str, export_size: Option<usize>) -> Result<Vec<
     Ok(figures)
 }
 
-/// Eight devices' records, [`PER_DEVICE_RECORDS`] each, for `server`.
+/// Eight devices enrolled on `server`, with [`PER_DEVICE_RECORDS`] records each.
 async fn devices_with_records(
     server: &BenchServer,
     protocol: &Arc<Protocol>,
@@ -53,22 +51,6 @@ async fn enrol_eight(server: &BenchServer) -> Result<Vec<(Uuid, String)>> {
         devices.push(server.enrol(&format!("researcher {n}")).await?);
     }
     Ok(devices)
-}
-
-/// Fresh records for each enrolled device.
-fn records_for(
-    devices: &[(Uuid, String)],
-    protocol: &Arc<Protocol>,
-) -> Vec<(String, Vec<RecordEnvelope>)> {
-    devices
-        .iter()
-        .map(|(device, token)| {
-            let records = (0..PER_DEVICE_RECORDS)
-                .map(|_| seal(*device, protocol, &completed_session(protocol)))
-                .collect();
-            (token.clone(), records)
-        })
-        .collect()
 }
 
 async fn ingest_figures(admin_url: &str) -> Result<Vec<Figure>> {
