@@ -6,8 +6,7 @@
 //! success. (Entries an older version left marked `sent` are requeued.)
 
 use fieldkit_protocols::wire::{
-    BatchResponse, RecordBatch, RecordStatus, Tombstone, TombstoneBatch, TombstoneResponse,
-    WireError,
+    BatchResponse, RecordStatus, Tombstone, TombstoneBatch, TombstoneResponse, WireError,
 };
 use uuid::Uuid;
 
@@ -15,7 +14,7 @@ use std::time::Instant;
 
 use super::transport::{out_of_time, Body, Failure, Offline, Transport};
 use super::{SyncConfig, SyncError};
-use crate::vault::{OutboxItem, OutboxState, Vault};
+use crate::vault::{OutboxState, Outgoing, Vault};
 
 /// How far a sync has come, for the progress bar.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -81,23 +80,30 @@ pub(super) async fn drain(
     // pending behind the cursor and go again next sync.
     let mut cursor = 0;
     let mut next = prepare(vault, &mut cursor, batch_size)?;
-    while let Some(batch) = next.take() {
-        if Instant::now() >= deadline {
-            tracing::info!(
-                done = state.done,
-                total = state.total,
-                "sync paused: time budget used up"
-            );
-            let reason = out_of_time(0).reason;
-            return Ok(SyncOutcome::Offline { report, reason });
-        }
+    // The server works on one batch while the phone keeps the previous
+    // batch's answers and reads, decrypts and writes out the next one: one
+    // batch ahead, never more. Batches go one at a time and in order (the
+    // next only once the previous is answered), and an entry is marked only
+    // from its own answer, so a phone stopped at any point resends at most
+    // what was not yet kept, which the server answers as `duplicate`.
+    let mut answered: Option<Answered> = None;
+    loop {
+        let batch = match next.take() {
+            Some(_) if Instant::now() >= deadline => {
+                keep(vault, answered.take(), &mut state, &mut progress)?;
+                tracing::info!(
+                    done = state.done,
+                    total = state.total,
+                    "sync paused: time budget used up"
+                );
+                let reason = out_of_time(0).reason;
+                return Ok(SyncOutcome::Offline { report, reason });
+            }
+            Some(batch) => batch,
+            None => break,
+        };
         vault.mark_batch(&batch.empty)?;
-        // The server answers this batch while the phone reads, decrypts and
-        // writes out the next one: one batch ahead, never more. Batches are
-        // still sent one at a time, in order, and each batch's answers are
-        // kept before the next is sent, so nothing is sent twice that was
-        // answered, and nothing is marked that was not.
-        let answer = batch.records.map(|(ids, body)| {
+        let in_flight = batch.records.map(|(ids, body)| {
             let transport = transport.clone();
             let call = tokio::spawn(async move {
                 transport
@@ -106,18 +112,20 @@ pub(super) async fn drain(
             });
             (ids, call)
         });
+        // Kept while the server works on this batch.
+        keep(vault, answered.take(), &mut state, &mut progress)?;
         let ahead = prepare(vault, &mut cursor, batch_size);
-        let sent = match send_batch(
+        let outcome = answer(
             transport,
             vault,
-            answer,
+            in_flight,
             batch.tombstones,
             &mut report,
             deadline,
         )
-        .await
-        {
-            Ok(sent) => sent,
+        .await;
+        match outcome {
+            Ok(done) => answered = Some(done),
             Err(Stop::Offline(Offline { reason })) => {
                 tracing::info!(
                     done = state.done,
@@ -128,11 +136,10 @@ pub(super) async fn drain(
             }
             // Unanswered entries stay pending: the next sync resends them.
             Err(Stop::Error(error)) => return Err(error),
-        };
-        state.done += sent;
-        progress(state);
+        }
         next = ahead?;
     }
+    keep(vault, answered.take(), &mut state, &mut progress)?;
     tracing::info!(
         stored = report.stored,
         duplicates = report.duplicates,
@@ -190,30 +197,32 @@ fn prepare(
     cursor: &mut i64,
     batch_size: usize,
 ) -> Result<Option<Prepared>, SyncError> {
-    let (batch, next) = vault.pending_after(*cursor, batch_size)?;
+    let (batch, next) = vault.outgoing_after(*cursor, batch_size)?;
     *cursor = next;
     if batch.is_empty() {
         return Ok(None);
     }
+    let mut ids = Vec::new();
     let mut records = Vec::new();
     let mut tombstones = Vec::new();
     let mut empty = Vec::new();
     for entry in batch {
-        match entry.item {
-            Some(OutboxItem::Record(record)) => records.push(record),
-            Some(OutboxItem::Tombstone(tombstone)) => tombstones.push(tombstone),
+        match entry {
+            Outgoing::Record(id, json) => {
+                ids.push(id);
+                records.push(json);
+            }
+            Outgoing::Tombstone(tombstone) => tombstones.push(tombstone),
             // A pending entry always has its content; never loop on one that does not.
-            None => empty.push((
-                entry.record_id,
-                rejected("content missing on the device", None),
-            )),
+            Outgoing::Missing(id) => {
+                empty.push((id, rejected("content missing on the device", None)));
+            }
         }
     }
     let records = if records.is_empty() {
         None
     } else {
-        let ids = records.iter().map(|r| r.record_id).collect();
-        Some((ids, Body::json(RECORDS, &RecordBatch::new(records))?))
+        Some((ids, Body::records(RECORDS, &records)?))
     };
     Ok(Some(Prepared {
         empty,
@@ -222,36 +231,71 @@ fn prepare(
     }))
 }
 
+/// A batch answered by the server.
+struct Answered {
+    /// Answers not yet kept in the vault.
+    answers: Vec<(Uuid, OutboxState)>,
+    /// Entries the server answered, records and withdrawals.
+    count: usize,
+}
+
 type InFlight = (
     Vec<Uuid>,
     tokio::task::JoinHandle<Result<BatchResponse, Failure>>,
 );
 
-async fn send_batch(
+/// Waits for the answer to a batch's records, then sends its withdrawals:
+/// after the records, so a record and its withdrawal arrive in the order
+/// they were made.
+async fn answer(
     transport: &Transport,
     vault: &mut Vault,
     records: Option<InFlight>,
     tombstones: Vec<Tombstone>,
     report: &mut SyncReport,
     deadline: Instant,
-) -> Result<usize, Stop> {
-    let records = match records {
-        Some((sent, call)) => keep_answers(vault, &sent, call, report).await?,
-        None => 0,
+) -> Result<Answered, Stop> {
+    let answers = match records {
+        Some((sent, call)) => answers_for(&sent, call, report).await?,
+        None => Vec::new(),
     };
-    Ok(records + send_tombstones(transport, vault, tombstones, report, deadline).await?)
+    if tombstones.is_empty() {
+        let count = answers.len();
+        return Ok(Answered { answers, count });
+    }
+    // Kept first: a withdrawal that fails to go never costs the answers.
+    vault.mark_batch(&answers)?;
+    let withdrawn = send_tombstones(transport, vault, tombstones, report, deadline).await?;
+    Ok(Answered {
+        answers: Vec::new(),
+        count: answers.len() + withdrawn,
+    })
 }
 
-/// Waits for the server's answer to one batch of records; returns how many
-/// it answered. All answers are kept in one vault transaction: if the phone
+/// Keeps a batch's answers, all in one vault transaction: if the phone
 /// stops before it commits, the batch is simply resent and the server
 /// answers `duplicate`.
-async fn keep_answers(
+fn keep(
     vault: &mut Vault,
+    answered: Option<Answered>,
+    state: &mut SyncProgress,
+    progress: &mut impl FnMut(SyncProgress),
+) -> Result<(), SyncError> {
+    let Some(Answered { answers, count }) = answered else {
+        return Ok(());
+    };
+    vault.mark_batch(&answers)?;
+    state.done += count;
+    progress(*state);
+    Ok(())
+}
+
+/// Waits for the server's answer to one batch of records and reads it.
+async fn answers_for(
     sent: &[Uuid],
     call: tokio::task::JoinHandle<Result<BatchResponse, Failure>>,
     report: &mut SyncReport,
-) -> Result<usize, Stop> {
+) -> Result<Vec<(Uuid, OutboxState)>, Stop> {
     let response = call
         .await
         .map_err(|e| {
@@ -286,8 +330,7 @@ async fn keep_answers(
         };
         answers.push((id, answer));
     }
-    vault.mark_batch(&answers)?;
-    Ok(answers.len())
+    Ok(answers)
 }
 
 async fn send_tombstones(

@@ -8,7 +8,7 @@ use fieldkit_protocols::engine::{
     Decision, EventKind, Session, SessionKind, SessionStart, Step, StopReason,
 };
 use fieldkit_protocols::refnum::RefNumber;
-use fieldkit_protocols::wire::{RecordEnvelope, WireSecret};
+use fieldkit_protocols::wire::{RecordBatch, RecordEnvelope, WireSecret};
 use fieldkit_protocols::{library, parse_protocol, Protocol};
 use fieldkit_sync_server::store::{SqliteStore, Store};
 use fieldkit_sync_server::{admin, Config};
@@ -555,4 +555,39 @@ async fn records_the_answer_leaves_out_stay_pending_for_the_next_sync() {
         ids[1..],
         "the two unanswered records wait, in order"
     );
+}
+
+#[tokio::test]
+async fn batches_on_the_wire_are_the_queued_envelopes_in_order() {
+    let bodies = Arc::new(std::sync::Mutex::new(Vec::<serde_json::Value>::new()));
+    let seen = Arc::clone(&bodies);
+    let url = fake_server(move |body| {
+        seen.lock().unwrap().push(body.clone());
+        let results: Vec<_> = sent_ids(body)
+            .into_iter()
+            .map(|id| serde_json::json!({"record_id": id, "status": "stored"}))
+            .collect();
+        (200, serde_json::json!({ "results": results }).to_string())
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut vault, _) = waiting_for(url, 3, dir.path()).await;
+    let queued: Vec<RecordEnvelope> = (vault.outbox().unwrap().into_iter())
+        .filter_map(|entry| match entry.item {
+            Some(crate::vault::OutboxItem::Record(record)) => Some(record),
+            _ => None,
+        })
+        .collect();
+    let config = SyncConfig {
+        batch_size: 2,
+        ..quick()
+    };
+    let client = SyncClient::from_vault(&vault, config).unwrap();
+    let outcome = client.sync(&mut vault, |_| {}).await.unwrap();
+    assert_eq!(outcome.report().stored, 3, "{outcome:?}");
+    let expected: Vec<_> = queued
+        .chunks(2)
+        .map(|chunk| serde_json::to_value(RecordBatch::new(chunk.to_vec())).unwrap())
+        .collect();
+    assert_eq!(*bodies.lock().unwrap(), expected);
 }

@@ -39,6 +39,7 @@ pub use identity::{
 };
 pub use keys::{DataKey, KdfParams, Passphrase, SupervisorCode};
 pub use ledger::IntegrityProblem;
+pub(crate) use outbox::Outgoing;
 pub use outbox::{OutboxEntry, OutboxItem, OutboxState, WithdrawalReport};
 pub use pinned::PinnedProtocol;
 pub use records::{Attachment, CodeOfPracticeAck, DeviceSettings, DeviceToken, Note, Setting};

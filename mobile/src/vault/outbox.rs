@@ -25,6 +25,8 @@ use super::{DataKey, Open, Retention, Vault, VaultError};
 
 mod batch;
 
+pub(crate) use batch::Outgoing;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutboxState {
     Pending,

@@ -7,11 +7,48 @@
 //! which the server answers as `duplicate`. Every state change re-seals the
 //! entry's details, which are bound to the state.
 
+use fieldkit_protocols::wire::Tombstone;
 use rusqlite::params;
+use serde::de::IgnoredAny;
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
+use super::super::crypto::{json_failure, open, open_json};
 use super::super::ledger::Table;
-use super::{reseal_state, OutboxEntry, OutboxState, Retention, Vault, VaultError};
+use super::{
+    entry, meta_ref, payload_ref, reseal_state, rows_on, DataKey, Meta, OutboxEntry, OutboxState,
+    Retention, Row, Vault, VaultError,
+};
+
+/// A pending entry as the sync client sends it.
+pub(crate) enum Outgoing {
+    /// A record's JSON exactly as the phone sealed it.
+    Record(Uuid, Zeroizing<Vec<u8>>),
+    Tombstone(Tombstone),
+    /// An entry whose content is missing.
+    Missing(Uuid),
+}
+
+fn outgoing(key: &DataKey, row: Row) -> Result<Outgoing, VaultError> {
+    let id = row.record_id;
+    let meta: Meta = open_json(key, &meta_ref(id, &row.state), row.format, &row.meta)?;
+    let Some(sealed) = row.payload else {
+        return Ok(Outgoing::Missing(id));
+    };
+    let record = payload_ref(id);
+    if meta.tombstone_for.is_some() {
+        return Ok(Outgoing::Tombstone(open_json(
+            key, &record, row.format, &sealed,
+        )?));
+    }
+    let json = open(key, &record, row.format, &sealed)?;
+    // Still one JSON value, so one damaged entry cannot spoil its batch.
+    serde_json::from_slice::<IgnoredAny>(&json).map_err(|e| VaultError::Decode {
+        record: record.describe(),
+        detail: json_failure(&e),
+    })?;
+    Ok(Outgoing::Record(id, json))
+}
 
 impl Vault {
     /// Entries waiting to be sent.
@@ -34,6 +71,30 @@ impl Vault {
         after: i64,
         limit: usize,
     ) -> Result<(Vec<OutboxEntry>, i64), VaultError> {
+        let (rows, last) = self.pending_rows(after, limit)?;
+        let key = &self.open()?.key;
+        let entries = rows.into_iter().map(|row| entry(key, row));
+        Ok((entries.collect::<Result<_, _>>()?, last))
+    }
+
+    /// [`Vault::pending_after`] as the sync client sends it: a record's
+    /// JSON as it was sealed, not parsed into an envelope only to be
+    /// written out again (that was most of a sync's work on the phone).
+    pub(crate) fn outgoing_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<(Vec<Outgoing>, i64), VaultError> {
+        let (rows, last) = self.pending_rows(after, limit)?;
+        let key = &self.open()?.key;
+        let outgoing = rows
+            .into_iter()
+            .map(|row| outgoing(key, row))
+            .collect::<Result<_, _>>()?;
+        Ok((outgoing, last))
+    }
+
+    fn pending_rows(&self, after: i64, limit: usize) -> Result<(Vec<Row>, i64), VaultError> {
         let conn = &self.open()?.conn;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let last: Option<i64> = conn.query_row(
@@ -45,12 +106,13 @@ impl Vault {
         let Some(last) = last else {
             return Ok((Vec::new(), after));
         };
-        let entries = self.entries(
+        let rows = rows_on(
+            conn,
             "SELECT record_id, state, format, meta, payload FROM outbox
              WHERE state = 'pending' AND position > ?1 AND position <= ?2 ORDER BY position",
             params![after, last],
         )?;
-        Ok((entries, last))
+        Ok((rows, last))
     }
 
     /// Sets the state of many entries at once, all or nothing, re-sealing
