@@ -11,7 +11,7 @@
 use zeroize::Zeroizing;
 
 use super::error::VaultError;
-use super::keys::{mac, open_raw, seal_raw, DataKey};
+use super::keys::{mac, open_raw, open_raw_owned, seal_raw, DataKey};
 
 /// The format version new records are sealed with. Each row keeps the
 /// version it was sealed with, so a schema migration that does not touch a
@@ -80,11 +80,16 @@ impl RecordRef {
     }
 
     fn aad(&self, format: u32) -> Vec<u8> {
-        let mut aad = b"fieldkit-record-v2\0".to_vec();
-        for part in [self.kind.name(), self.id.as_str()]
-            .into_iter()
-            .chain(self.bound.iter().map(String::as_str))
-        {
+        const PREFIX: &[u8] = b"fieldkit-record-v2\0";
+        let parts = || {
+            [self.kind.name(), self.id.as_str()]
+                .into_iter()
+                .chain(self.bound.iter().map(String::as_str))
+        };
+        let size = PREFIX.len() + parts().map(|part| 8 + part.len()).sum::<usize>() + 4;
+        let mut aad = Vec::with_capacity(size);
+        aad.extend_from_slice(PREFIX);
+        for part in parts() {
             aad.extend_from_slice(&(part.len() as u64).to_be_bytes());
             aad.extend_from_slice(part.as_bytes());
         }
@@ -126,16 +131,90 @@ pub(crate) fn seal_json<T: serde::Serialize>(
     Ok(seal(key, record, &json))
 }
 
+/// [`open`], decrypting in the sealed bytes' own buffer.
+pub(crate) fn open_owned(
+    key: &DataKey,
+    record: &RecordRef,
+    format: u32,
+    sealed: Vec<u8>,
+) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    open_raw_owned(key.bytes(), &record.aad(format), sealed).ok_or_else(|| VaultError::Corrupt {
+        record: record.describe(),
+    })
+}
+
 pub(crate) fn open_json<T: serde::de::DeserializeOwned>(
     key: &DataKey,
     record: &RecordRef,
     format: u32,
     sealed: &[u8],
 ) -> Result<T, VaultError> {
-    let json = open(key, record, format, sealed)?;
-    serde_json::from_slice(&json).map_err(|e| VaultError::Decode {
+    from_json(record, &open(key, record, format, sealed)?)
+}
+
+/// [`open_json`] for sealed bytes the caller no longer needs.
+pub(crate) fn open_json_owned<T: serde::de::DeserializeOwned>(
+    key: &DataKey,
+    record: &RecordRef,
+    format: u32,
+    sealed: Vec<u8>,
+) -> Result<T, VaultError> {
+    from_json(record, &open_owned(key, record, format, sealed)?)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(
+    record: &RecordRef,
+    json: &[u8],
+) -> Result<T, VaultError> {
+    serde_json::from_slice(json).map_err(|e| VaultError::Decode {
         record: record.describe(),
         detail: json_failure(&e),
+    })
+}
+
+/// Opens many records, in order, on several cores when there are enough of
+/// them to be worth it: a long session is hundreds of records, each its own
+/// decryption. The first damaged record (in order) is the error.
+pub(crate) fn open_each<R: Send, T: Send>(
+    rows: Vec<R>,
+    open: impl Fn(R) -> Result<T, VaultError> + Sync,
+) -> Result<Vec<T>, VaultError> {
+    /// Below this a thread costs more than it saves.
+    const PER_THREAD: usize = 32;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(rows.len() / PER_THREAD)
+        .min(8);
+    if threads <= 1 {
+        return rows.into_iter().map(open).collect();
+    }
+    let per_thread = rows.len().div_ceil(threads);
+    let mut chunks = Vec::with_capacity(threads);
+    let mut rows = rows.into_iter();
+    loop {
+        let chunk: Vec<R> = rows.by_ref().take(per_thread).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        chunks.push(chunk);
+    }
+    let open = &open;
+    std::thread::scope(|scope| {
+        let mut chunks = chunks.into_iter();
+        // The first chunk on this thread, the rest beside it.
+        let first = chunks.next().unwrap_or_default();
+        let others: Vec<_> = chunks
+            .map(|chunk| scope.spawn(move || chunk.into_iter().map(open).collect::<Vec<_>>()))
+            .collect();
+        let mut opened: Vec<Result<T, VaultError>> = first.into_iter().map(open).collect();
+        for other in others {
+            opened.extend(
+                other
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        opened.into_iter().collect()
     })
 }
 
@@ -237,6 +316,46 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!message.contains("MARKER"), "{message}");
+    }
+
+    #[test]
+    fn many_records_open_in_order_and_the_first_damaged_one_is_named() {
+        let key = DataKey::random();
+        let event = |n: usize| RecordRef::new(RecordKind::Event, format!("s#{n}"));
+        let sealed: Vec<(usize, Vec<u8>)> = (0..300)
+            .map(|n| (n, seal(&key, &event(n), n.to_string().as_bytes())))
+            .collect();
+        let open_one = |(n, sealed): (usize, Vec<u8>)| {
+            open(&key, &event(n), RECORD_FORMAT, &sealed).map(|plain| plain.to_vec())
+        };
+        let opened = open_each(sealed.clone(), open_one).unwrap();
+        let expected: Vec<Vec<u8>> = (0..300).map(|n| n.to_string().into_bytes()).collect();
+        assert_eq!(opened, expected);
+        let mut damaged = sealed;
+        damaged[250].1[30] ^= 1;
+        damaged[120].1[30] ^= 1;
+        let err = open_each(damaged, open_one).unwrap_err();
+        assert!(err.to_string().contains("event s#120"), "{err}");
+    }
+
+    #[test]
+    fn opening_in_place_agrees_with_opening_a_copy() {
+        let key = DataKey::random();
+        let record = RecordRef::new(RecordKind::Event, "s#4");
+        for len in [0, 1, 15, 16, 17, 1000] {
+            let plain = vec![0x5a; len];
+            let sealed = seal(&key, &record, &plain);
+            let opened = open_owned(&key, &record, RECORD_FORMAT, sealed.clone()).unwrap();
+            assert_eq!(&opened[..], &plain[..]);
+            for index in [0, 23, 24, sealed.len() - 1] {
+                let mut damaged = sealed.clone();
+                damaged[index] ^= 0x01;
+                assert!(open_owned(&key, &record, RECORD_FORMAT, damaged).is_err());
+            }
+            let short = sealed[..sealed.len() - 1].to_vec();
+            assert!(open_owned(&key, &record, RECORD_FORMAT, short).is_err());
+        }
+        assert!(open_owned(&key, &record, RECORD_FORMAT, vec![0; 39]).is_err());
     }
 
     #[test]

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::crypto::{open_json, seal_json, RecordKind, RecordRef, RECORD_FORMAT};
+use super::crypto::{
+    open_each, open_json, open_json_owned, seal_json, RecordKind, RecordRef, RECORD_FORMAT,
+};
 use super::ledger::Table;
 use super::{Open, Vault, VaultError};
 
@@ -121,23 +123,22 @@ impl Vault {
     /// reported by its id (`<session>#<seq>`).
     pub fn session_events(&self, session_id: Uuid) -> Result<Vec<Event>, VaultError> {
         let Open { conn, key, .. } = self.open()?;
-        let mut stmt = conn
-            .prepare("SELECT seq, format, sealed FROM events WHERE session_id = ?1 ORDER BY seq")?;
-        let rows = stmt.query_map([session_id.to_string()], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, u32>(1)?,
-                row.get::<_, Vec<u8>>(2)?,
-            ))
-        })?;
-        let mut events = Vec::new();
-        for row in rows {
-            let (seq, format, sealed) = row?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, format, sealed FROM events WHERE session_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt
+            .query_map([session_id.to_string()], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, u32>(1)?,
+                    row.get::<_, Vec<u8>>(2)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        open_each(rows, |(seq, format, sealed)| {
             let record = event_ref(session_id, u64::try_from(seq).unwrap_or(0));
-            let event: Event = open_json(key, &record, format, &sealed)?;
-            events.push(event);
-        }
-        Ok(events)
+            open_json_owned(key, &record, format, sealed)
+        })
     }
 
     /// All sessions on the phone, oldest first.

@@ -13,7 +13,7 @@ use serde::de::IgnoredAny;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::super::crypto::{json_failure, open, open_json};
+use super::super::crypto::{json_failure, open_json, open_owned};
 use super::super::ledger::Table;
 use super::{
     entry, meta_ref, payload_ref, reseal_state, rows_on, DataKey, Meta, OutboxEntry, OutboxState,
@@ -41,7 +41,7 @@ fn outgoing(key: &DataKey, row: Row) -> Result<Outgoing, VaultError> {
             key, &record, row.format, &sealed,
         )?));
     }
-    let json = open(key, &record, row.format, &sealed)?;
+    let json = open_owned(key, &record, row.format, sealed)?;
     // Still one JSON value, so one damaged entry cannot spoil its batch.
     serde_json::from_slice::<IgnoredAny>(&json).map_err(|e| VaultError::Decode {
         record: record.describe(),
