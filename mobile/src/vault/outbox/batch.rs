@@ -42,7 +42,8 @@ fn outgoing(key: &DataKey, row: Row) -> Result<Outgoing, VaultError> {
         )?));
     }
     let json = open_owned(key, &record, row.format, sealed)?;
-    // Still one JSON value, so one damaged entry cannot spoil its batch.
+    // Still one JSON value: a damaged entry is named here, never sent as a
+    // batch the server cannot read.
     serde_json::from_slice::<IgnoredAny>(&json).map_err(|e| VaultError::Decode {
         record: record.describe(),
         detail: json_failure(&e),
@@ -79,7 +80,7 @@ impl Vault {
 
     /// [`Vault::pending_after`] as the sync client sends it: a record's
     /// JSON as it was sealed, not parsed into an envelope only to be
-    /// written out again (that was most of a sync's work on the phone).
+    /// written out again (that was a third of a sync's work on the phone).
     pub(crate) fn outgoing_after(
         &self,
         after: i64,
