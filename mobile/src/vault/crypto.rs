@@ -11,7 +11,7 @@
 use zeroize::Zeroizing;
 
 use super::error::VaultError;
-use super::keys::{mac, open_raw, open_raw_owned, seal_raw, DataKey};
+use super::keys::{mac, open_raw_owned, seal_raw, DataKey};
 
 /// The format version new records are sealed with. Each row keeps the
 /// version it was sealed with, so a schema migration that does not touch a
@@ -113,9 +113,7 @@ pub(crate) fn open(
     format: u32,
     sealed: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-    open_raw(key.bytes(), &record.aad(format), sealed).ok_or_else(|| VaultError::Corrupt {
-        record: record.describe(),
-    })
+    open_owned(key, record, format, sealed.to_vec())
 }
 
 /// Seals a value as JSON; the JSON itself never leaves memory unencrypted.

@@ -277,20 +277,7 @@ pub(crate) fn seal_raw(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Vec<u8> 
 /// The inverse of [`seal_raw`]; `None` if the key, the associated data or a
 /// single byte differs.
 pub(crate) fn open_raw(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-    if sealed.len() < NONCE_LEN {
-        return None;
-    }
-    let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-    XChaCha20Poly1305::new(key.into())
-        .decrypt(
-            XNonce::from_slice(nonce),
-            Payload {
-                msg: ciphertext,
-                aad,
-            },
-        )
-        .ok()
-        .map(Zeroizing::new)
+    open_raw_owned(key, aad, sealed.to_vec())
 }
 
 /// [`open_raw`] in the sealed bytes' own buffer: a long read opens
