@@ -89,6 +89,19 @@ pub(crate) struct Workbook {
 }
 
 pub(crate) fn read_workbook(bytes: &[u8], file: &str) -> Result<Workbook, ImportError> {
+    // calamine can panic on a damaged file (in debug builds, an overflowing
+    // cell reference such as `A99999999999`): that is a file it cannot read,
+    // not a crash. Nothing it built survives the panic.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_unguarded(bytes, file)))
+        .unwrap_or_else(|_| {
+            Err(ImportError::Unreadable {
+                file: file.to_owned(),
+                message: "the file is damaged".to_owned(),
+            })
+        })
+}
+
+fn read_unguarded(bytes: &[u8], file: &str) -> Result<Workbook, ImportError> {
     let mut book =
         open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|err| ImportError::Unreadable {
             file: file.to_owned(),
