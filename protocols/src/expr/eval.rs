@@ -177,6 +177,16 @@ impl Ctx<'_> {
                     first
                 }
             }
+            Expr::Round { value, places } => match self.value(value)? {
+                Val::Missing => Val::Missing,
+                Val::Int(n) => Val::Int(n),
+                other => match other.as_f64() {
+                    Some(x) => round(x, *places).map_or(Val::Missing, Val::Dec),
+                    None => {
+                        return fail(format!("round() needs a number, not {}", other.describe()))
+                    }
+                },
+            },
             Expr::Concat(parts) => {
                 let mut out = String::new();
                 for part in parts {
@@ -321,4 +331,38 @@ fn arithmetic(op: BinOp, l: &Val, r: &Val) -> Result<Val, EvalError> {
             a / b
         }
     }))
+}
+
+/// `x` to `places` decimals, halves towards +infinity, on the number as it
+/// is written (1.005 is 1.01): what JavaRosa's round() does through
+/// `BigDecimal(Double.toString(x))`. `None` for a value that is not finite.
+fn round(x: f64, places: u8) -> Option<f64> {
+    if !x.is_finite() {
+        return None;
+    }
+    // Rust writes the shortest decimal that reads back as `x`, never in
+    // exponent form: the digits JavaRosa rounds.
+    let written = format!("{}", x.abs());
+    let (whole, fraction) = written.split_once('.').unwrap_or((&written, ""));
+    let places = usize::from(places);
+    if fraction.len() <= places {
+        return Some(x);
+    }
+    let kept = format!("{whole}{}", &fraction[..places]);
+    let next = fraction.as_bytes()[places] - b'0';
+    let beyond = fraction[places + 1..].bytes().any(|d| d != b'0');
+    // Towards +infinity: a positive half goes up, a negative half goes
+    // towards zero.
+    let away_from_zero = next > 5 || (next == 5 && (x > 0.0 || beyond));
+    let mut digits: u128 = kept.parse().ok()?;
+    digits += u128::from(away_from_zero);
+    let rounded = format!("{digits:0>width$}", width = places + 1);
+    let (int, dec) = rounded.split_at(rounded.len() - places);
+    let magnitude: f64 = format!("{int}.{dec}").trim_end_matches('.').parse().ok()?;
+    // BigDecimal has no negative zero: round(-0.4) is 0.
+    Some(if x < 0.0 && magnitude != 0.0 {
+        -magnitude
+    } else {
+        magnitude
+    })
 }

@@ -15,7 +15,7 @@
 //!          | "answered(" target ")" | "length(" target ")"
 //!          | "matches(" target "," string ")" | "(" expr ")"
 //!          | "if(" expr "," expr "," expr ")" | "concat(" expr ("," expr)* ")"
-//!          | "coalesce(" expr "," expr ")"
+//!          | "coalesce(" expr "," expr ")" | "round(" expr ("," integer)? ")"
 //! target  := id | "."
 //! ```
 //!
@@ -87,6 +87,12 @@ pub enum Expr {
     Concat(Vec<Expr>),
     /// `coalesce(a, b)`: `a`, or `b` where `a` is unanswered or blank.
     Coalesce(Box<[Expr; 2]>),
+    /// `round(x, places)`: `x` to `places` decimals (0 to 10), halves
+    /// upwards (2.5 to 3, -2.5 to -2), as ODK's round() does.
+    Round {
+        value: Box<Expr>,
+        places: u8,
+    },
 }
 
 /// What a function looks at: a question or the current answer.
@@ -245,6 +251,7 @@ impl Expr {
             Expr::If(parts) => parts.iter().collect(),
             Expr::Coalesce(parts) => parts.iter().collect(),
             Expr::Concat(parts) => parts.iter().collect(),
+            Expr::Round { value, .. } => vec![value],
             _ => Vec::new(),
         }
     }
@@ -369,6 +376,7 @@ impl fmt::Display for Expr {
             Expr::If(parts) => write_call(f, "if", parts.iter()),
             Expr::Concat(parts) => write_call(f, "concat", parts.iter()),
             Expr::Coalesce(parts) => write_call(f, "coalesce", parts.iter()),
+            Expr::Round { value, places } => write!(f, "round({value}, {places})"),
         }
     }
 }

@@ -240,6 +240,9 @@ const MAX_DEPTH: usize = 64;
 /// real condition and far less than a stack holds.
 pub const MAX_HEIGHT: usize = 500;
 
+/// The most decimal places `round()` keeps: more is no rounding a survey needs.
+const MAX_PLACES: i64 = 10;
+
 /// An expression and the height of its tree (a leaf is 1).
 type Node = (Expr, usize);
 
@@ -421,7 +424,7 @@ impl Parser {
                     column,
                     format!("expected a value before `{word}`, e.g. a question id or a number"),
                 ),
-                "if" | "concat" | "coalesce" if *self.peek() == Tok::LParen => {
+                "if" | "concat" | "coalesce" | "round" if *self.peek() == Tok::LParen => {
                     return self.value_call(&word, column);
                 }
                 _ if *self.peek() == Tok::LParen => self.call(&word, column),
@@ -482,7 +485,7 @@ impl Parser {
                 return error(
                     column,
                     format!(
-                    "unknown function `{name}`: use selected, count_selected, answered, length, matches, if, concat or coalesce"
+                    "unknown function `{name}`: use selected, count_selected, answered, length, matches, if, concat, coalesce or round"
                 ),
                 )
             }
@@ -491,7 +494,7 @@ impl Parser {
         Ok(expr)
     }
 
-    /// `if`, `concat` and `coalesce`, whose arguments are expressions.
+    /// `if`, `concat`, `coalesce` and `round`, whose arguments are expressions.
     fn value_call(&mut self, name: &str, column: usize) -> Result<Node, ExprError> {
         self.advance(); // `(`
         let mut args = Vec::new();
@@ -525,6 +528,21 @@ impl Parser {
                 Ok(parts) => Expr::Coalesce(Box::new(parts)),
                 Err(_) => return wrong("two values"),
             },
+            "round" => {
+                let mut args = args.into_iter();
+                let (Some(value), places, None) = (args.next(), args.next(), args.next()) else {
+                    return wrong("a value and, if any, a number of decimal places");
+                };
+                let places = match places {
+                    None => 0,
+                    Some(Expr::Integer(n)) if (0..=MAX_PLACES).contains(&n) => n as u8,
+                    Some(other) => return error(column, format!("round() takes a whole number of decimal places from 0 to {MAX_PLACES}, e.g. round(total, 2), not `{other}`")),
+                };
+                Expr::Round {
+                    value: Box::new(value),
+                    places,
+                }
+            }
             _ => Expr::Concat(args),
         };
         Ok((expr, height))

@@ -207,10 +207,14 @@ fn expr() -> impl Strategy<Value = Expr> {
         prop_oneof![
             inner.clone().prop_map(|e| Expr::Not(Box::new(e))),
             inner.clone().prop_map(|e| Expr::Neg(Box::new(e))),
-            (0..OPS.len(), inner.clone(), inner).prop_map(|(i, l, r)| Expr::Binary {
+            (0..OPS.len(), inner.clone(), inner.clone()).prop_map(|(i, l, r)| Expr::Binary {
                 op: OPS[i],
                 left: Box::new(l),
                 right: Box::new(r),
+            }),
+            (inner, 0u8..=10).prop_map(|(value, places)| Expr::Round {
+                value: Box::new(value),
+                places,
             }),
         ]
     })
@@ -320,5 +324,82 @@ fn calculations_choose_join_and_fall_back_as_odk_does() {
     assert!(holds("if(zone = 'z1', 'north', 'south') = 'north'", &given));
     for bad in ["if(a, b)", "coalesce(a)", "concat()"] {
         assert!(parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn round_rounds_halves_upwards_on_the_written_number_as_odk_does() {
+    // The expected values are what JavaRosa's round() gives (run on a JVM).
+    let given = answers(&[
+        ("bill", Value::Decimal(55.88)),
+        ("adults", Value::Integer(2)),
+    ]);
+    let value = |src: &str| {
+        let parsed = parse(src).unwrap();
+        assert_eq!(parse(&parsed.to_string()).unwrap(), parsed, "{src}");
+        parsed.value(&given, None).unwrap()
+    };
+    let dec = |x: f64| Some(Value::Decimal(x));
+    for (src, expected) in [
+        ("round(2.5)", 3.0),
+        ("round(-2.5)", -2.0),
+        ("round(-2.6)", -3.0),
+        ("round(-0.5)", 0.0),
+        ("round(1.005, 2)", 1.01),
+        ("round(2.675, 2)", 2.68),
+        ("round(-1.45, 1)", -1.4),
+        ("round(-1.46, 1)", -1.5),
+        ("round(-1.451, 1)", -1.5),
+        ("round(bill * 0.18, 2)", 10.06),
+        ("round(33.333, 0)", 33.0),
+        ("round(0.0004, 3)", 0.0),
+        ("round(9.9996, 3)", 10.0),
+    ] {
+        assert_eq!(value(src), dec(expected), "{src}");
+    }
+    assert_eq!(
+        value("round(-0.4)").map(|v| format!("{v:?}")),
+        Some("Decimal(0.0)".into())
+    );
+    assert_eq!(value("round(adults, 2)"), Some(Value::Integer(2)));
+    assert_eq!(value("round(missing, 2)"), None);
+    assert_eq!(value("round(1.25, 10)"), dec(1.25));
+    for bad in [
+        "round()",
+        "round(a, 2, 3)",
+        "round(a, -1)",
+        "round(a, 11)",
+        "round(a, b)",
+        "round(a, 1.5)",
+    ] {
+        assert!(parse(bad).is_err(), "{bad}");
+    }
+}
+
+proptest! {
+    /// round() against exact integer arithmetic on the written number:
+    /// halves towards +infinity is floor(x * 10^p + 1/2).
+    #[test]
+    fn round_agrees_with_exact_decimal_arithmetic(
+        mantissa in -10_000_000i64..10_000_000,
+        scale in 0u32..7,
+        places in 0u8..7,
+    ) {
+        let written = {
+            let digits = format!("{:0>width$}", mantissa.unsigned_abs(), width = scale as usize + 1);
+            let (int, frac) = digits.split_at(digits.len() - scale as usize);
+            let sign = if mantissa < 0 { "-" } else { "" };
+            if scale == 0 { format!("{sign}{int}.0") } else { format!("{sign}{int}.{frac}") }
+        };
+        let expected = if u32::from(places) >= scale {
+            written.parse::<f64>().unwrap()
+        } else {
+            let drop = 10i128.pow(scale - u32::from(places));
+            let kept = (2 * i128::from(mantissa) + drop).div_euclid(2 * drop);
+            kept as f64 / 10f64.powi(i32::from(places))
+        };
+        let expr = parse(&format!("round({written}, {places})")).unwrap();
+        let got = expr.value(&answers(&[]), None).unwrap();
+        prop_assert_eq!(got, Some(Value::Decimal(expected)), "round({}, {})", written, places);
     }
 }
