@@ -17,6 +17,9 @@
 //!   have no intro text) when ODK would show it under the same condition as
 //!   that question, and is refused otherwise; notes after the last question
 //!   become the closing text;
+//! - a read-only question is shown as a note, which nobody answers, as in ODK;
+//!   one with a calculation (a shown, worked-out value) is refused, saying
+//!   what to write instead;
 //! - `${name}` in a label, hint or choice label becomes `${id}`, which the
 //!   phone fills with the answer (`piping`);
 //! - columns it does not carry over are listed in the checklist (`unused`),

@@ -18,6 +18,7 @@ mod calculated;
 mod cells;
 mod choice_filter;
 mod from_file;
+mod notes;
 mod rosters;
 mod texts;
 
@@ -40,6 +41,8 @@ struct Columns {
     constraint: Option<usize>,
     calculation: Option<usize>,
     default: Option<usize>,
+    readonly: Option<usize>,
+    trigger: Option<usize>,
     choice_filter: Option<usize>,
     repeat_count: Option<usize>,
     purpose: Option<usize>,
@@ -50,7 +53,7 @@ struct Columns {
 
 /// The survey columns the import reads; any other column with text in it is
 /// named in the checklist (`unused`).
-const USED: [&str; 19] = [
+const USED: [&str; 21] = [
     "type",
     "name",
     "label",
@@ -61,6 +64,8 @@ const USED: [&str; 19] = [
     "constraint_message",
     "calculation",
     "default",
+    "readonly",
+    "trigger",
     "choice_filter",
     "repeat_count",
     "fieldkit::purpose",
@@ -142,6 +147,8 @@ pub(crate) fn convert(
         constraint: column("constraint"),
         calculation: column("calculation"),
         default: column("default"),
+        readonly: column("readonly"),
+        trigger: column("trigger"),
         choice_filter: column("choice_filter"),
         repeat_count: column("repeat_count"),
         purpose: column("fieldkit::purpose"),
@@ -339,6 +346,9 @@ impl Builder<'_> {
             // Never dropped quietly: only questions show pictures and play sounds.
             self.notes.push(format!("survey row {}: its picture or sound was not imported: only questions show pictures and play sounds; move it to a question", row.number));
         }
+        if self.drops_a_clock_reading(row, &row_type) {
+            return Ok(());
+        }
         match row_type {
             RowType::Blank => {
                 if !row.cell(self.columns.name).is_empty() {
@@ -350,15 +360,7 @@ impl Builder<'_> {
             }
             RowType::BeginGroup => self.begin_group(row)?,
             RowType::EndGroup => self.end_group(row)?,
-            RowType::Note => {
-                let text = self
-                    .text(row, "label")
-                    .ok_or_else(|| self.error(row, "this note has no label"))?;
-                let text = self.piped(row, "label", text)?;
-                let condition = self.effective_relevant(row)?;
-                let condition = self.checked(row, "relevant", condition)?;
-                self.pending_notes.push((text, condition, row.number));
-            }
+            RowType::Note => self.note(row)?,
             RowType::Calculate => self.calculate(row)?,
             RowType::Metadata(what) => self.notes.push(format!(
                 "survey row {}: `{}` was dropped: {what}",
@@ -473,8 +475,16 @@ impl Builder<'_> {
         or_other: bool,
         type_constraint: Option<&'static str>,
     ) -> Result<(), ImportError> {
-        if !row.cell(self.columns.calculation).is_empty() {
-            return Err(self.error(row, "calculation is not supported on questions; remove it"));
+        if self.yes_no(row, self.columns.readonly, "read_only")? {
+            return self.read_only(row);
+        }
+        let calculation = row.cell(self.columns.calculation);
+        if !calculation.is_empty() && !row.cell(self.columns.trigger).is_empty() {
+            // ODK's "default from form data": a starting answer the
+            // interviewer may change.
+            self.notes.push(format!("survey row {}: the answer `{calculation}` worked out when `{}` changes was dropped: Fieldkit never pre-fills an answer", row.number, row.cell(self.columns.trigger)));
+        } else if !calculation.is_empty() {
+            return Err(self.error(row, "calculation is not supported on questions: make it a `calculate` row (shown in a note as ${name} if the interviewer must see it), or remove it"));
         }
         if !row.cell(self.columns.default).is_empty() {
             self.notes.push(format!("survey row {}: the default answer `{}` was dropped: Fieldkit never pre-fills an answer", row.number, row.cell(self.columns.default)));

@@ -14,12 +14,9 @@ fn why(base: &str) -> &'static str {
             "guidance hints are not imported; put what the interviewer must know in the hint"
         }
         "required_message" => "Fieldkit says itself that a required question needs an answer",
-        "readonly" => "read-only questions are not imported; every Fieldkit question is asked",
         "parameters" => "question parameters are not imported",
-        "repeat_count" => "repeat counts belong to repeat groups, which are not supported yet",
         "autoplay" => "sounds play when the participant taps \"listen\", never by themselves",
         "no_app_error_string" => "Fieldkit opens no other apps",
-        "trigger" => "triggers are not supported; Fieldkit works a calculated value out from the current answers whenever it is needed",
         "body::accuracyThreshold" => "location accuracy is not imported",
         _ if base.starts_with("bind:") => "this bind attribute has no Fieldkit meaning",
         _ if base.starts_with("sms_") => "SMS submission is not part of Fieldkit",

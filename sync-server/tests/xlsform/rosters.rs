@@ -179,6 +179,47 @@ fn a_repeat_the_interviewer_extends_asks_add_another_up_to_its_bound() {
 }
 
 #[test]
+fn a_repeat_with_its_own_condition_is_skipped_whole_when_it_is_false() {
+    // ODK's documentation's "zero repetitions" example: the repeat's own
+    // `relevant` skips every instance, and "add another?" with them.
+    let protocol = imported(&[
+        &["type", "name", "label::English (en)", "relevant"],
+        &["select_one work", "trees_present", "Work here?", ""],
+        &["begin repeat", "tree", "Tree", "${trees_present} = 'farm'"],
+        &["text", "species", "Species?", ""],
+        &["end repeat", "", "", ""],
+    ])
+    .unwrap();
+    let q = |id: &str| protocol.question(id).unwrap();
+    let asked = |id: &str, work: &str| {
+        let answers = std::collections::BTreeMap::from([(
+            "trees_present".to_owned(),
+            Value::Choice(work.to_owned()),
+        )]);
+        expr::parse(q(id).relevant.as_deref().unwrap())
+            .unwrap()
+            .eval(&answers, None)
+            .unwrap()
+    };
+    for id in [
+        "tree_1_species",
+        "tree_2_species",
+        "tree_add_2",
+        "tree_add_3",
+    ] {
+        assert!(
+            !asked(id, "market"),
+            "{id} is asked with the repeat's condition false"
+        );
+    }
+    assert!(asked("tree_1_species", "farm"));
+    assert_eq!(
+        q("tree_2_species").relevant.as_deref(),
+        Some("(trees_present = 'farm') and (tree_add_2 = true)")
+    );
+}
+
+#[test]
 fn a_repeat_counted_by_an_answer_is_asked_that_many_times() {
     let protocol = imported(&[
         &[

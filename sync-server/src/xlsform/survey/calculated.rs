@@ -10,6 +10,10 @@ impl Builder<'_> {
         if row.cell(self.columns.calculation).is_empty() {
             return Err(self.error(row, "this calculate has no calculation"));
         }
+        let trigger = row.cell(self.columns.trigger);
+        if !trigger.is_empty() {
+            self.notes.push(format!("survey row {}: the trigger `{trigger}` was not imported: Fieldkit works this calculated value out from the current answers whenever it is needed, not only when `{trigger}` changes", row.number));
+        }
         let node = self
             .translate(row, "calculation", false)
             .map(|node| node.expect("checked non-empty above"));
@@ -49,5 +53,60 @@ impl Builder<'_> {
         }
         self.calculations.insert(name, (node, false));
         Ok(())
+    }
+
+    /// A row whose calculation reads the clock (`now()`, `today()`: when an
+    /// answer was given or changed) is dropped, saying so: Fieldkit records
+    /// the session times itself, coarsened, never an answer's exact time.
+    pub(super) fn drops_a_clock_reading(&mut self, row: &Row, row_type: &RowType) -> bool {
+        let holds_a_value = matches!(
+            row_type,
+            RowType::Question { .. } | RowType::Calculate | RowType::Unsupported(_)
+        );
+        if !holds_a_value || !calls_the_clock(row.cell(self.columns.calculation)) {
+            return false;
+        }
+        self.notes.push(format!("survey row {}: `{}` was dropped: it records when an answer was given (now() or today()), and Fieldkit records the session times itself, coarsened to privacy.timestamp_precision", row.number, row.cell(self.columns.name)));
+        true
+    }
+}
+
+/// Whether a calculation calls `now()` or `today()` (outside quotes).
+fn calls_the_clock(calculation: &str) -> bool {
+    let unquoted: Vec<&str> = calculation.split(['\'', '"']).step_by(2).collect();
+    let unquoted = unquoted.join(" ");
+    ["now", "today"].iter().any(|name| {
+        unquoted.match_indices(name).any(|(at, _)| {
+            let before = unquoted[..at].chars().next_back();
+            let called = unquoted[at + name.len()..].trim_start().starts_with('(');
+            called && !before.is_some_and(|c| c.is_alphanumeric() || "_-.{".contains(c))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::calls_the_clock;
+
+    #[test]
+    fn a_calculation_reads_the_clock_only_where_it_calls_now_or_today() {
+        for reads in [
+            "now()",
+            "if(${t}='', now(), ${t})",
+            "today ( )",
+            "decimal-date-time(now())",
+        ] {
+            assert!(calls_the_clock(reads), "{reads}");
+        }
+        for not in [
+            "${now}",
+            "'now()'",
+            "concat(\"today()\", ${a})",
+            "snow(1)",
+            "${a} + 1",
+            "my_today()",
+        ] {
+            assert!(!calls_the_clock(not), "{not}");
+        }
     }
 }

@@ -293,7 +293,10 @@ impl Builder<'_> {
                 inner.push((row.cell(self.columns.name).to_owned(), self.base_name(row)?));
             }
         }
-        let outer = self.groups.last().and_then(|g| g.relevant.clone());
+        // The roster's own condition (its begin row's `relevant`) holds for
+        // every instance, as ODK skips the whole repeat when it is false.
+        let own = self.translate(begin, "relevant", false)?;
+        let outer = both(self.groups.last().and_then(|g| g.relevant.clone()), own);
         for spec in specs {
             if let Some((mut question, own)) = spec.ask_first {
                 question.relevant = both(outer.clone(), own).map(|n| n.to_string());

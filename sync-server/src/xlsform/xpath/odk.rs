@@ -128,7 +128,7 @@ impl Parser<'_> {
             Node::Number(_) => Shape::Number,
             Node::Str(_) => Shape::Text,
             Node::Group(inner) => self.shape(inner),
-            Node::Call("count_selected" | "length", _) => Shape::Number,
+            Node::Call("count_selected" | "length" | "round", _) => Shape::Number,
             Node::Call("concat", _) => Shape::Text,
             Node::Call("if" | "coalesce", args) => {
                 let (a, b) = (&args[args.len() - 2], &args[args.len() - 1]);
@@ -176,8 +176,10 @@ impl Parser<'_> {
     }
 }
 
-/// Java's `\d`, `\w` and `\s` (what ODK's regex() uses) are ASCII classes;
-/// Rust's are Unicode. Spelled out so a pattern accepts exactly what ODK does.
+/// Java's `\d`, `\w` and `\s` (what ODK's regex() uses), and their negations
+/// `\D`, `\W` and `\S`, are ASCII classes; Rust's are Unicode. Spelled out so
+/// a pattern accepts exactly what ODK does (Rust reads a class inside a class,
+/// `[a[^0-9]]`, as Java does).
 pub(super) fn java_classes(pattern: &str) -> String {
     let mut out = String::new();
     let mut chars = pattern.chars();
@@ -189,16 +191,19 @@ pub(super) fn java_classes(pattern: &str) -> String {
                     out.push(c);
                     break;
                 };
-                let class = match next {
+                let class = match next.to_ascii_lowercase() {
                     'd' => Some("0-9"),
                     'w' => Some("0-9A-Za-z_"),
                     's' => Some(" \\t\\n\\x0B\\f\\r"),
                     _ => None,
                 };
                 match (class, in_class) {
-                    (Some(class), true) => out.push_str(class),
-                    (Some(class), false) => {
+                    (Some(class), true) if next.is_ascii_lowercase() => out.push_str(class),
+                    (Some(class), _) => {
                         out.push('[');
+                        if next.is_ascii_uppercase() {
+                            out.push('^');
+                        }
                         out.push_str(class);
                         out.push(']');
                     }

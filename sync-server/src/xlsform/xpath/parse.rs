@@ -3,7 +3,7 @@
 
 use super::lex::{number, Token};
 use super::odk::java_classes;
-use super::{Columns, Lookup, Node, Resolve, Shapes, XPathError};
+use super::{Columns, Lookup, Node, Resolve, Shape, Shapes, XPathError};
 
 pub(super) struct Parser<'a> {
     pub(super) tokens: Vec<(Token, usize)>,
@@ -243,6 +243,18 @@ impl Parser<'_> {
                 Ok(Node::Call("coalesce", vec![first.clone(), second.clone()]))
             }
             ("coalesce", _) => fail("coalesce() takes two values: coalesce(${a}, ${b})".to_owned()),
+            ("round", [value, places @ ..]) if places.len() <= 1 => {
+                let places = match places {
+                    [] => 0,
+                    [Node::Number(n)] if n.parse::<u8>().is_ok_and(|n| n <= 10) => n.parse().unwrap_or(0),
+                    _ => return fail("round() is supported with a whole number of decimal places from 0 to 10: round(${x}, 2)".to_owned()),
+                };
+                if matches!(self.shape(value), Shape::Text | Shape::Multiple | Shape::Date | Shape::Condition | Shape::Choice { numeric: false }) {
+                    return fail("round() takes a number: round(${x}, 2)".to_owned());
+                }
+                Ok(Node::Call("round", vec![value.clone(), Node::Number(places.to_string())]))
+            }
+            ("round", _) => fail("round() takes a number and its decimal places: round(${x}, 2)".to_owned()),
             ("string-length", [Node::Current]) => Ok(Node::Call("length", vec![Node::Current])),
             ("jr:choice-name", [value, Node::Str(path)]) => self.choice_name(value, path, column),
             ("pulldata", [Node::Str(file), Node::Str(cell), Node::Str(key), value]) => self.pick(
