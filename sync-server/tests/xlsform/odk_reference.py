@@ -18,10 +18,11 @@ import math
 import random
 import re
 import sys
-from decimal import Decimal
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
 from xml.etree import ElementTree as ET
 
 import elementpath
+import regex
 from elementpath import XPathContext
 from elementpath.xpath1 import XPath1Parser
 from pyxform.xls2xform import convert
@@ -56,8 +57,38 @@ def evaluate_count_selected(self, context=None):
 def evaluate_regex(self, context=None):
     value = self.get_argument(context, 0, cls=str) or ""
     pattern = self.get_argument(context, 1, cls=str) or ""
-    # Java's regex classes (\d, \w, \s) are ASCII, as re.ASCII makes them.
-    return re.search(pattern, value, flags=re.ASCII) is not None
+    # Version 1 reads a class inside a class ([a[^0-9]]) as Java does.
+    return regex.search(java_pattern(pattern), value, flags=regex.V1) is not None
+
+
+# Java's shorthand classes are ASCII (\d is 0-9), while its \p{L} and the
+# like are Unicode properties. mrab-regex has both kinds, so the shorthands
+# are spelled out and the properties left to it.
+JAVA_ASCII = {"d": "0-9", "w": "0-9A-Za-z_", "s": " \\t\\n\\x0B\\f\\r"}
+
+
+def java_pattern(pattern):
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            letter = pattern[i + 1]
+            ascii_class = JAVA_ASCII.get(letter.lower())
+            if ascii_class is None:
+                out.append(pattern[i : i + 2])
+            elif letter.islower():
+                out.append(ascii_class if in_class else f"[{ascii_class}]")
+            else:
+                out.append(f"[^{ascii_class}]")
+            i += 2
+            continue
+        if c == "[" and not in_class:
+            in_class = True
+        elif c == "]" and in_class:
+            in_class = False
+        out.append(c)
+        i += 1
+    return "".join(out)
 
 
 def as_string(token, context):
@@ -78,6 +109,25 @@ def evaluate_if(self, context=None):
 @method(function("coalesce", nargs=2))
 def evaluate_coalesce(self, context=None):
     return as_string(self[0], context) or as_string(self[1], context)
+
+
+# XPath 1.0's one-argument round is replaced by ODK's round(x, places).
+OdkParser.symbol_table.pop("round", None)
+
+
+@method(function("round", nargs=(1, 2)))
+def evaluate_round(self, context=None):
+    """JavaRosa's round(): the number as Double.toString writes it, to
+    `places` decimals, halves towards +infinity (HALF_UP above zero,
+    HALF_DOWN below); NaN stays NaN, which a calculation stores as blank."""
+    x = number(as_string(self[0], context))
+    places = int(number(as_string(self[1], context))) if len(self) == 2 else 0
+    if math.isnan(x) or math.isinf(x):
+        return x
+    if not 0 <= places <= 30:
+        raise ValueError(f"round() with {places} places is not in the parity test")
+    mode = ROUND_HALF_UP if x >= 0 else ROUND_HALF_DOWN
+    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-places), rounding=mode))
 
 
 OPS = {
@@ -363,6 +413,11 @@ def reference(path, walk):
                             value = "true" if value else "false"
                         if isinstance(value, float) and value.is_integer():
                             value = str(int(value))
+                        # JavaRosa stores a NaN result as no answer
+                        # (IAnswerData.wrapData): `${a} + ${b}` with `a`
+                        # unanswered is blank, not "NaN".
+                        if isinstance(value, float) and math.isnan(value):
+                            value = ""
                         target.text = str(value) if value is not None else ""
                     except Exception:
                         target.text = ""
