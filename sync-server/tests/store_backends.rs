@@ -153,6 +153,43 @@ fn stored_hashes_are_looked_up_for_a_whole_batch_at_once() {
     );
 }
 
+/// A batch large enough to be replayed on several threads answers each
+/// record as if it came alone, in the order sent: new ones stored, resent
+/// ones duplicates, a tampered one or another device's refused.
+#[test]
+fn a_large_batch_is_answered_record_by_record_in_order() {
+    let store = TestStore::new();
+    let protocol = store.publish_shipped(CHILD_FILE);
+    let amina = device(&*store, "Amina");
+    let bilal = device(&*store, "Bilal");
+    let mut batch: Vec<RecordEnvelope> = (0..100)
+        .map(|_| seal(amina.device_id, &protocol, child_session(&protocol)))
+        .collect();
+    let now = OffsetDateTime::now_utc();
+    let cache = ProtocolCache::default();
+    let resent: Vec<usize> = (0..100).filter(|n| n % 7 == 3).collect();
+    let earlier: Vec<RecordEnvelope> = resent.iter().map(|&n| batch[n].clone()).collect();
+    verify_and_store_batch(&*store, &cache, &amina, &earlier, now).unwrap();
+    batch[40].content_hash = batch[41].content_hash.clone();
+    batch[77] = seal(bilal.device_id, &protocol, child_session(&protocol));
+    let answers = verify_and_store_batch(&*store, &cache, &amina, &batch, now).unwrap();
+    assert_eq!(answers.len(), 100);
+    for (n, answer) in answers.iter().enumerate() {
+        match n {
+            40 | 77 => assert!(
+                matches!(answer, RecordStatus::Rejected { .. }),
+                "{n}: {answer:?}"
+            ),
+            n if resent.contains(&n) => assert_eq!(answer, &RecordStatus::Duplicate, "{n}"),
+            n => assert_eq!(answer, &RecordStatus::Stored, "{n}"),
+        }
+    }
+    assert_eq!(store.record_hash(batch[40].record_id).unwrap(), None);
+    assert_eq!(store.record_hash(batch[77].record_id).unwrap(), None);
+    let status = store.sync_status(amina.device_id).unwrap();
+    assert_eq!((status.stored, status.rejected), (98, 2));
+}
+
 /// A record and its withdrawal reaching two instances at the same moment:
 /// whichever lands first, the record ends up withdrawn, never kept (R9).
 #[test]
