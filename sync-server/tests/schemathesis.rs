@@ -60,7 +60,11 @@ async fn schemathesis_finds_nothing_against_the_served_document() {
         .arg(server.url("/api/v1/openapi.json"))
         .args(["--checks", "all"])
         .args(["--header", &format!("Authorization: Bearer {token}")])
-        .args(["--max-examples", "25", "--max-time", "60", "--workers", "2"])
+        // One worker: with two, CPython 3.11's `ast` module (which Hypothesis
+        // uses to describe its strategies) can fail across threads ("AST
+        // constructor recursion depth mismatch"), a runtime error in the
+        // tool that failed about one run in four, not a finding.
+        .args(["--max-examples", "25", "--max-time", "60", "--workers", "1"])
         .args(["--seed", "16", "--no-color"])
         .env("SCHEMATHESIS_HOOKS", "")
         .current_dir(report.path())
@@ -68,6 +72,10 @@ async fn schemathesis_finds_nothing_against_the_served_document() {
         .await
         .unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
+    // What was covered, for the log: operations, phases and cases.
+    if let Some((_, summary)) = text.split_once("SUMMARY") {
+        println!("schemathesis{summary}");
+    }
     assert!(
         output.status.success(),
         "schemathesis found problems:\n{text}\n{}",
