@@ -71,17 +71,9 @@ impl Builder<'_> {
     }
 }
 
-/// Whether a calculation calls `now()` or `today()` (outside quotes).
+/// Whether a calculation reads the clock: calls `now()` or `today()`.
 fn calls_the_clock(calculation: &str) -> bool {
-    let unquoted: Vec<&str> = calculation.split(['\'', '"']).step_by(2).collect();
-    let unquoted = unquoted.join(" ");
-    ["now", "today"].iter().any(|name| {
-        unquoted.match_indices(name).any(|(at, _)| {
-            let before = unquoted[..at].chars().next_back();
-            let called = unquoted[at + name.len()..].trim_start().starts_with('(');
-            called && !before.is_some_and(|c| c.is_alphanumeric() || "_-.{".contains(c))
-        })
-    })
+    xpath::calls_any(calculation, &["now", "today"])
 }
 
 #[cfg(test)]

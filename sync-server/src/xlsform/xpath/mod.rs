@@ -148,6 +148,17 @@ pub(crate) fn lookup_columns(xpath: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether `xpath` calls one of `functions` (`now()`); false where it does
+/// not tokenise (the translation then says why).
+pub(crate) fn calls_any(xpath: &str, functions: &[&str]) -> bool {
+    tokenize(xpath).is_ok_and(|tokens| {
+        tokens.windows(2).any(|w| match (&w[0].0, &w[1].0) {
+            (Token::Name(name), Token::Open) => functions.contains(&name.as_str()),
+            _ => false,
+        })
+    })
+}
+
 /// Translates `xpath`.
 pub(crate) fn translate(xpath: &str, context: &Context<'_>) -> Result<Node, XPathError> {
     let tokens = tokenize(xpath)?;
