@@ -531,6 +531,9 @@ mod import_props;
 #[path = "xlsform/odk.rs"]
 mod odk;
 
+#[path = "xlsform/odk_values.rs"]
+mod odk_values;
+
 #[path = "xlsform/parity.rs"]
 mod parity;
 
