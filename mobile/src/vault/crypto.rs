@@ -170,52 +170,6 @@ fn from_json<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// Opens many records, in order, on several cores when there are enough of
-/// them to be worth it: a long session is hundreds of records, each its own
-/// decryption. The first damaged record (in order) is the error.
-pub(crate) fn open_each<R: Send, T: Send>(
-    rows: Vec<R>,
-    open: impl Fn(R) -> Result<T, VaultError> + Sync,
-) -> Result<Vec<T>, VaultError> {
-    /// Below this a thread costs more than it saves.
-    const PER_THREAD: usize = 32;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(rows.len() / PER_THREAD)
-        .min(8);
-    if threads <= 1 {
-        return rows.into_iter().map(open).collect();
-    }
-    let per_thread = rows.len().div_ceil(threads);
-    let mut chunks = Vec::with_capacity(threads);
-    let mut rows = rows.into_iter();
-    loop {
-        let chunk: Vec<R> = rows.by_ref().take(per_thread).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        chunks.push(chunk);
-    }
-    let open = &open;
-    std::thread::scope(|scope| {
-        let mut chunks = chunks.into_iter();
-        // The first chunk on this thread, the rest beside it.
-        let first = chunks.next().unwrap_or_default();
-        let others: Vec<_> = chunks
-            .map(|chunk| scope.spawn(move || chunk.into_iter().map(open).collect::<Vec<_>>()))
-            .collect();
-        let mut opened: Vec<Result<T, VaultError>> = first.into_iter().map(open).collect();
-        for other in others {
-            opened.extend(
-                other
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            );
-        }
-        opened.into_iter().collect()
-    })
-}
-
 /// What kind of JSON failure it was, without serde's message: that quotes
 /// the offending value, which here is decrypted content.
 pub(crate) fn json_failure(error: &serde_json::Error) -> &'static str {
@@ -314,26 +268,6 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!message.contains("MARKER"), "{message}");
-    }
-
-    #[test]
-    fn many_records_open_in_order_and_the_first_damaged_one_is_named() {
-        let key = DataKey::random();
-        let event = |n: usize| RecordRef::new(RecordKind::Event, format!("s#{n}"));
-        let sealed: Vec<(usize, Vec<u8>)> = (0..300)
-            .map(|n| (n, seal(&key, &event(n), n.to_string().as_bytes())))
-            .collect();
-        let open_one = |(n, sealed): (usize, Vec<u8>)| {
-            open(&key, &event(n), RECORD_FORMAT, &sealed).map(|plain| plain.to_vec())
-        };
-        let opened = open_each(sealed.clone(), open_one).unwrap();
-        let expected: Vec<Vec<u8>> = (0..300).map(|n| n.to_string().into_bytes()).collect();
-        assert_eq!(opened, expected);
-        let mut damaged = sealed;
-        damaged[250].1[30] ^= 1;
-        damaged[120].1[30] ^= 1;
-        let err = open_each(damaged, open_one).unwrap_err();
-        assert!(err.to_string().contains("event s#120"), "{err}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod ledger;
 mod media;
 mod outbox;
 mod packs;
+mod parallel;
 mod pinned;
 mod records;
 mod schema;

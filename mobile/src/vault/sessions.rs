@@ -11,10 +11,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::crypto::{
-    open_each, open_json, open_json_owned, seal_json, RecordKind, RecordRef, RECORD_FORMAT,
-};
+use super::crypto::{open_json, open_json_owned, seal_json, RecordKind, RecordRef, RECORD_FORMAT};
 use super::ledger::Table;
+use super::parallel::open_each;
 use super::{Open, Vault, VaultError};
 
 /// What the session list shows, without reading the events.
@@ -126,19 +125,21 @@ impl Vault {
         let mut stmt = conn.prepare_cached(
             "SELECT seq, format, sealed FROM events WHERE session_id = ?1 ORDER BY seq",
         )?;
-        let rows = stmt
-            .query_map([session_id.to_string()], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, u32>(1)?,
-                    row.get::<_, Vec<u8>>(2)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        open_each(rows, |(seq, format, sealed)| {
-            let record = event_ref(session_id, u64::try_from(seq).unwrap_or(0));
-            open_json_owned(key, &record, format, sealed)
-        })
+        let rows = stmt.query_map([session_id.to_string()], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, u32>(1)?,
+                row.get::<_, Vec<u8>>(2)?,
+            ))
+        })?;
+        // Events are opened while later ones are still being read.
+        open_each(
+            rows.map(|row| row.map_err(VaultError::from)),
+            |(seq, format, sealed)| {
+                let record = event_ref(session_id, u64::try_from(seq).unwrap_or(0));
+                open_json_owned(key, &record, format, sealed)
+            },
+        )
     }
 
     /// All sessions on the phone, oldest first.
