@@ -307,6 +307,33 @@ mod tests {
 
     const CHEAP: KdfParams = KdfParams::INSECURE_TEST_ONLY;
 
+    /// draft-irtf-cfrg-xchacha-03, appendix A.3.1, in the vault's layout
+    /// (nonce, ciphertext, tag). Whichever Poly1305 backend a build picks
+    /// (`.cargo/config.toml`), a record sealed by one build opens on another.
+    #[test]
+    fn records_open_as_the_published_xchacha20_poly1305_vector_says() {
+        let key: [u8; 32] = std::array::from_fn(|i| 0x80 + i as u8);
+        let aad = hex::decode("50515253c0c1c2c3c4c5c6c7").unwrap();
+        let sealed = hex::decode(concat!(
+            "404142434445464748494a4b4c4d4e4f5051525354555657",
+            "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb",
+            "731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452",
+            "2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff9",
+            "21f9664c97637da9768812f615c68b13b52e",
+            "c0875924c1c7987947deafd8780acf49",
+        ))
+        .unwrap();
+        let opened = open_raw(&key, &aad, &sealed).expect("the published vector opens");
+        assert_eq!(
+            &opened[..],
+            &b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip \
+               for the future, sunscreen would be it."[..]
+        );
+        let mut forged = sealed;
+        *forged.last_mut().unwrap() ^= 1;
+        assert!(open_raw(&key, &aad, &forged).is_none());
+    }
+
     #[test]
     fn secrets_print_redacted() {
         assert_eq!(
