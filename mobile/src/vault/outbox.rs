@@ -11,7 +11,7 @@
 use fieldkit_protocols::refnum::RefNumber;
 use fieldkit_protocols::wire::{RecordEnvelope, Tombstone};
 use fieldkit_protocols::Rule;
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -318,34 +318,42 @@ fn reseal_state(
     state: &OutboxState,
 ) -> Result<(), VaultError> {
     let id = record_id.to_string();
-    let row = rows_on(
-        w.conn,
-        "SELECT record_id, state, format, meta, payload FROM outbox WHERE record_id = ?1",
-        [&id],
-    )?
-    .pop()
-    .ok_or(VaultError::NotInOutbox { record_id })?;
-    let mut meta: Meta = open_json(
-        w.key,
-        &meta_ref(record_id, &row.state),
-        row.format,
-        &row.meta,
-    )?;
+    let (now, format, meta): (String, u32, Vec<u8>) = w
+        .conn
+        .prepare_cached("SELECT state, format, meta FROM outbox WHERE record_id = ?1")?
+        .query_row([&id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .optional()?
+        .ok_or(VaultError::NotInOutbox { record_id })?;
+    let mut meta: Meta = open_json(w.key, &meta_ref(record_id, &now), format, &meta)?;
     meta.rejection = match state {
         OutboxState::Rejected { reason, rule } => Some((reason.clone(), *rule)),
         _ => None,
     };
     let sealed_meta = seal_json(w.key, &meta_ref(record_id, state.column()), &meta)?;
-    // The payload keeps the format it was sealed with; re-seal it too if
-    // that ever differs from the meta's, so one `format` column serves both.
-    let payload = match row.payload {
-        Some(sealed) if row.format != RECORD_FORMAT => Some(seal(
-            w.key,
-            &payload_ref(record_id),
-            &open(w.key, &payload_ref(record_id), row.format, &sealed)?,
-        )),
-        other => other,
-    };
+    if format == RECORD_FORMAT {
+        // The payload is bound to the record, not to its state: it stays
+        // as it is, unread (a batch's answers touch a hundred of them).
+        w.execute(
+            Table::Outbox,
+            "record_id = ?1",
+            [&id],
+            "UPDATE outbox SET state = ?2, meta = ?3 WHERE record_id = ?1",
+            params![id, state.column(), sealed_meta],
+        )?;
+        return Ok(());
+    }
+    // The payload keeps the format it was sealed with; re-seal it too when
+    // that is an older one, so one `format` column serves both.
+    let payload: Option<Vec<u8>> = w
+        .conn
+        .prepare_cached("SELECT payload FROM outbox WHERE record_id = ?1")?
+        .query_row([&id], |row| row.get(0))?;
+    let record = payload_ref(record_id);
+    let payload = payload
+        .map(|sealed| {
+            open(w.key, &record, format, &sealed).map(|plain| seal(w.key, &record, &plain))
+        })
+        .transpose()?;
     w.execute(
         Table::Outbox,
         "record_id = ?1",
@@ -375,7 +383,7 @@ fn rows_on<P: rusqlite::Params>(
     sql: &str,
     params: P,
 ) -> Result<Vec<Row>, VaultError> {
-    let mut stmt = conn.prepare(sql)?;
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params, |row| {
         Ok((
             row.get::<_, String>(0)?,
