@@ -332,7 +332,7 @@ fn reseal_state(
     let sealed_meta = seal_json(w.key, &meta_ref(record_id, state.column()), &meta)?;
     if format == RECORD_FORMAT {
         // The payload is bound to the record, not to its state: it stays
-        // as it is, unread (a batch's answers touch a hundred of them).
+        // as it is and is not read here (the ledger still hashes the row).
         w.execute(
             Table::Outbox,
             "record_id = ?1",
