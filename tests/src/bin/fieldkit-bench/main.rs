@@ -50,14 +50,15 @@ struct Figure {
 mod export;
 mod postgres;
 
-const USAGE: &str =
-    "usage: fieldkit-bench [--export-sizes 100000,1000000] [--export-only | --postgres-only]";
+const USAGE: &str = "usage: fieldkit-bench [--export-sizes 100000,1000000] \
+     [--export-only | --postgres-only | --sync-only]";
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let mut sizes = vec![100_000, 1_000_000];
     let mut export_only = false;
     let mut postgres_only = false;
+    let mut sync_only = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -73,6 +74,8 @@ async fn main() -> Result<()> {
             "--export-only" => export_only = true,
             // The PostgreSQL figures alone (the largest export size for its export).
             "--postgres-only" => postgres_only = true,
+            // The end-to-end sync and its ceiling alone (to profile it).
+            "--sync-only" => sync_only = true,
             _ => bail!("unknown argument `{arg}`; {USAGE}"),
         }
     }
@@ -82,6 +85,11 @@ async fn main() -> Result<()> {
         let url = std::env::var(postgres::VARIABLE)
             .with_context(|| format!("--postgres-only needs {}", postgres::VARIABLE))?;
         figures.extend(postgres::figures(&url, largest).await?);
+        print_table(&figures);
+        return Ok(());
+    }
+    if sync_only {
+        figures.extend(sync_figures().await?);
         print_table(&figures);
         return Ok(());
     }
@@ -318,6 +326,24 @@ async fn http_figures() -> Result<Vec<Figure>> {
     Ok(figures)
 }
 
+/// The end-to-end sync beside the 1-device ceiling (median of the rounds),
+/// without the verified-ingest figures.
+async fn sync_figures() -> Result<Vec<Figure>> {
+    let server = BenchServer::start(None).await?;
+    let protocol = server.publish_child()?;
+    let (device, _) = server.enrol("researcher 0").await?;
+    let raw = RawServer::start().await?;
+    let client = reqwest::Client::new();
+    let mut rates = Vec::new();
+    for _ in 0..ROUNDS {
+        let records = (0..ONE_DEVICE_RECORDS)
+            .map(|_| seal(device, &protocol, &completed_session(&protocol)))
+            .collect();
+        rates.push(ingest(&client, &raw.url, vec![(String::new(), records)]).await?);
+    }
+    end_to_end(&server, &protocol, median(rates)).await
+}
+
 /// A real vault's outbox of [`E2E_RECORDS`] records, synced by the real
 /// client to the server on loopback; the figure is the `sync` call alone,
 /// beside the time the insert-only ceiling (`raw_rate` records/s, same run)
@@ -356,9 +382,11 @@ async fn end_to_end(
         vault.enqueue(&record)?;
     }
     let client = SyncClient::from_vault(&vault, config)?;
+    profile("enable");
     let started = Instant::now();
     let outcome = client.sync(&mut vault, |_| {}).await?;
     let elapsed = started.elapsed().as_secs_f64();
+    profile("disable");
     let SyncOutcome::Complete(report) = outcome else {
         bail!("the end-to-end sync went offline: {outcome:?}");
     };
@@ -388,6 +416,17 @@ async fn end_to_end(
             target: "-",
         },
     ])
+}
+
+/// With `FIELDKIT_BENCH_PERF_CTL` naming the control FIFO of a
+/// `perf record --delay=-1 --control fifo:...`, only the sync is profiled
+/// (see docs/performance.md).
+fn profile(command: &str) {
+    if let Some(fifo) = std::env::var_os("FIELDKIT_BENCH_PERF_CTL") {
+        if let Err(e) = std::fs::write(&fifo, format!("{command}\n")) {
+            eprintln!("FIELDKIT_BENCH_PERF_CTL: could not tell perf to {command}: {e}");
+        }
+    }
 }
 
 /// Fresh records, [`PER_DEVICE_RECORDS`] for each enrolled device.
