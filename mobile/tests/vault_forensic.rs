@@ -197,10 +197,8 @@ fn deleted_records_and_old_keys_leave_nothing_readable_in_a_copy_of_the_folder()
     let path = vault_file(dir.path());
     let withdrawn_events = sealed_events(dir.path(), leaving);
     let withdrawn_outbox = blob(&path, "SELECT meta FROM outbox");
-    let withdrawn_payload = blob(
-        &path,
-        "SELECT payload FROM outbox WHERE payload IS NOT NULL",
-    );
+    let withdrawn_payload = blob(&path, "SELECT payload FROM outbox_payloads");
+    assert_eq!(withdrawn_payload.len(), 1, "the withdrawn record's content");
     let people = blob(
         &dir.path().join("identity.sqlite"),
         "SELECT sealed FROM people",

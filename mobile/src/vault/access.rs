@@ -13,8 +13,8 @@ use super::header::{Counter, Header, MAX_WIPE_LIMIT};
 use super::keys::{random_bytes, DataKey, Kek, Subkeys, SALT_LEN};
 use super::ledger::{IntegrityProblem, Ledger};
 use super::{
-    erase, records, schema, wipe, Open, Passphrase, Policy, Vault, VaultError, VaultSettings,
-    VAULT_FILE,
+    erase, outbox, records, schema, wipe, Open, Passphrase, Policy, Vault, VaultError,
+    VaultSettings, VAULT_FILE,
 };
 
 impl Vault {
@@ -174,17 +174,19 @@ impl Vault {
             );
         }
         let policy = records::load_policy(&conn, &key, &sub)?;
+        let mut open = Open {
+            conn,
+            key,
+            sub,
+            kdf: header.kdf,
+            ledger,
+            problems,
+        };
+        outbox::move_older_payloads(&mut open)?;
         tracing::info!("vault unlocked");
         Ok(Vault {
             dir: dir.to_path_buf(),
-            open: Some(Open {
-                conn,
-                key,
-                sub,
-                kdf: header.kdf,
-                ledger,
-                problems,
-            }),
+            open: Some(open),
             chosen_kdf: settings.kdf,
             policy,
             last_activity: Instant::now(),

@@ -35,10 +35,13 @@ pub(crate) enum Table {
     Outbox,
     Pinned,
     Media,
+    OutboxPayloads,
 }
 
 impl Table {
-    pub const ALL: [Table; 9] = [
+    /// New tables go last: a ledger sealed before one existed has fewer
+    /// tallies, and the new table starts empty.
+    pub const ALL: [Table; 10] = [
         Table::Sessions,
         Table::Events,
         Table::Drafts,
@@ -48,6 +51,7 @@ impl Table {
         Table::Outbox,
         Table::Pinned,
         Table::Media,
+        Table::OutboxPayloads,
     ];
 
     pub fn sql_name(self) -> &'static str {
@@ -61,6 +65,7 @@ impl Table {
             Table::Outbox => "outbox",
             Table::Pinned => "pinned",
             Table::Media => "media",
+            Table::OutboxPayloads => "outbox_payloads",
         }
     }
 
@@ -76,6 +81,7 @@ impl Table {
             Table::Outbox => "outbox entries",
             Table::Pinned => "pinned protocols",
             Table::Media => "protocol pictures and sounds",
+            Table::OutboxPayloads => "outbox contents",
         }
     }
 

@@ -1,12 +1,14 @@
 //! The outbox: finalised, anonymised records waiting to sync, and what the
 //! server said about each; withdrawals (R9).
 //!
-//! A record's content is sealed JSON; its state (pending, sent, acknowledged,
-//! rejected) is a plain column so the sync client can ask for the next batch,
-//! and is bound to the sealed details: a state flipped in the file makes the
-//! entry fail to open. Who the record is about (the respondent's reference
-//! number) is sealed with the details, so a withdrawal can find every record
-//! of a respondent, even one whose content was purged after acknowledgement.
+//! A record's content is sealed JSON in a table of its own
+//! (`outbox_payloads`), so changing a state touches a small row only. The
+//! state (pending, sent, acknowledged, rejected) is a plain column so the
+//! sync client can ask for the next batch, and is bound to the sealed
+//! details: a state flipped in the file makes the entry fail to open. Who
+//! the record is about (the respondent's reference number) is sealed with
+//! the details, so a withdrawal can find every record of a respondent, even
+//! one whose content was purged after acknowledgement.
 
 use fieldkit_protocols::refnum::RefNumber;
 use fieldkit_protocols::wire::{RecordEnvelope, Tombstone};
@@ -104,14 +106,29 @@ fn payload_ref(id: Uuid) -> RecordRef {
     RecordRef::new(RecordKind::OutboxPayload, id.to_string())
 }
 
-/// One raw outbox row.
+/// One raw outbox entry: its row, and its content if it still has one.
 struct Row {
     record_id: Uuid,
     state: String,
+    /// The format the details were sealed with.
     format: u32,
     meta: Vec<u8>,
-    payload: Option<Vec<u8>>,
+    /// The content's format and ciphertext.
+    payload: Option<(u32, Vec<u8>)>,
 }
+
+/// The columns [`rows_on`] reads, for every query of entries; conditions
+/// name the outbox's columns as `o.`.
+macro_rules! select_rows {
+    ($($rest:literal),*) => {
+        concat!(
+            "SELECT o.record_id, o.state, o.format, o.meta, p.format, p.payload
+             FROM outbox o LEFT JOIN outbox_payloads p ON p.record_id = o.record_id ",
+            $($rest),*
+        )
+    };
+}
+pub(super) use select_rows;
 
 impl Vault {
     /// Queues a finalised record. Queuing the same record again is a no-op;
@@ -127,8 +144,8 @@ impl Vault {
         if let Some(existing) = self.outbox_row(id)? {
             let key = &self.open()?.key;
             return match existing.payload {
-                Some(sealed)
-                    if open(key, &payload_ref(id), existing.format, &sealed)?[..] != json[..] =>
+                Some((format, sealed))
+                    if open(key, &payload_ref(id), format, &sealed)?[..] != json[..] =>
                 {
                     Err(VaultError::OutboxConflict { record_id: id })
                 }
@@ -146,17 +163,13 @@ impl Vault {
 
     /// Every outbox entry, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>, VaultError> {
-        self.entries(
-            "SELECT record_id, state, format, meta, payload FROM outbox ORDER BY position",
-            [],
-        )
+        self.entries(select_rows!("ORDER BY o.position"), [])
     }
 
     /// The oldest pending entries, at most `limit`.
     pub fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, VaultError> {
         self.entries(
-            "SELECT record_id, state, format, meta, payload FROM outbox
-             WHERE state = 'pending' ORDER BY position LIMIT ?1",
+            select_rows!("WHERE o.state = 'pending' ORDER BY o.position LIMIT ?1"),
             [i64::try_from(limit).unwrap_or(i64::MAX)],
         )
     }
@@ -192,10 +205,7 @@ impl Vault {
     /// how many.
     pub fn requeue_unacknowledged(&mut self) -> Result<usize, VaultError> {
         let sent: Vec<Uuid> = self
-            .rows(
-                "SELECT record_id, state, format, meta, payload FROM outbox WHERE state = 'sent'",
-                [],
-            )?
+            .rows(select_rows!("WHERE o.state = 'sent'"), [])?
             .into_iter()
             .map(|row| row.record_id)
             .collect();
@@ -220,10 +230,7 @@ impl Vault {
             .filter(|s| is_respondent(&s.respondent, respondent))
             .map(|s| s.id)
             .collect();
-        let rows = self.rows(
-            "SELECT record_id, state, format, meta, payload FROM outbox",
-            [],
-        )?;
+        let rows = self.rows(select_rows!(), [])?;
         // The day only, as the wire format asks (the time is not research data).
         let today = OffsetDateTime::now_utc().date();
         let mut report = self.open_mut()?.delete(|w| {
@@ -247,14 +254,7 @@ impl Vault {
                 if meta.tombstone_for.is_some() || !theirs {
                     continue;
                 }
-                let id = row.record_id.to_string();
-                w.execute(
-                    Table::Outbox,
-                    "record_id = ?1",
-                    [&id],
-                    "DELETE FROM outbox WHERE record_id = ?1",
-                    [&id],
-                )?;
+                delete_entry(w, row.record_id)?;
                 report.records_deleted += 1;
                 let tombstone =
                     Tombstone::new(Uuid::new_v4(), row.record_id, meta.device_id, today);
@@ -287,7 +287,7 @@ impl Vault {
     fn outbox_row(&self, record_id: Uuid) -> Result<Option<Row>, VaultError> {
         Ok(self
             .rows(
-                "SELECT record_id, state, format, meta, payload FROM outbox WHERE record_id = ?1",
+                select_rows!("WHERE o.record_id = ?1"),
                 [record_id.to_string()],
             )?
             .pop())
@@ -311,7 +311,8 @@ impl Vault {
 }
 
 /// Sets an entry's state and re-seals its details, which are bound to the
-/// state (a rejection's reason and rule live there too).
+/// state (a rejection's reason and rule live there too). The content, in
+/// its own table and bound to the record alone, is neither read nor written.
 fn reseal_state(
     w: &mut Writer<'_>,
     record_id: Uuid,
@@ -330,36 +331,12 @@ fn reseal_state(
         _ => None,
     };
     let sealed_meta = seal_json(w.key, &meta_ref(record_id, state.column()), &meta)?;
-    if format == RECORD_FORMAT {
-        // The payload is bound to the record, not to its state: it stays
-        // as it is and is not read here (the ledger still hashes the row).
-        w.execute(
-            Table::Outbox,
-            "record_id = ?1",
-            [&id],
-            "UPDATE outbox SET state = ?2, meta = ?3 WHERE record_id = ?1",
-            params![id, state.column(), sealed_meta],
-        )?;
-        return Ok(());
-    }
-    // The payload keeps the format it was sealed with; re-seal it too when
-    // that is an older one, so one `format` column serves both.
-    let payload: Option<Vec<u8>> = w
-        .conn
-        .prepare_cached("SELECT payload FROM outbox WHERE record_id = ?1")?
-        .query_row([&id], |row| row.get(0))?;
-    let record = payload_ref(record_id);
-    let payload = payload
-        .map(|sealed| {
-            open(w.key, &record, format, &sealed).map(|plain| seal(w.key, &record, &plain))
-        })
-        .transpose()?;
     w.execute(
         Table::Outbox,
         "record_id = ?1",
         [&id],
-        "UPDATE outbox SET state = ?2, format = ?3, meta = ?4, payload = ?5 WHERE record_id = ?1",
-        params![id, state.column(), RECORD_FORMAT, sealed_meta, payload],
+        "UPDATE outbox SET state = ?2, format = ?3, meta = ?4 WHERE record_id = ?1",
+        params![id, state.column(), RECORD_FORMAT, sealed_meta],
     )?;
     Ok(())
 }
@@ -372,10 +349,82 @@ fn insert(w: &mut Writer<'_>, id: Uuid, meta: &Meta, payload: &[u8]) -> Result<(
         Table::Outbox,
         "record_id = ?1",
         [&row_id],
-        "INSERT INTO outbox (record_id, state, format, meta, payload) VALUES (?1, 'pending', ?2, ?3, ?4)",
-        params![row_id, RECORD_FORMAT, sealed_meta, sealed_payload],
+        "INSERT INTO outbox (record_id, state, format, meta) VALUES (?1, 'pending', ?2, ?3)",
+        params![row_id, RECORD_FORMAT, sealed_meta],
+    )?;
+    w.execute(
+        Table::OutboxPayloads,
+        "record_id = ?1",
+        [&row_id],
+        "INSERT INTO outbox_payloads (record_id, format, payload) VALUES (?1, ?2, ?3)",
+        params![row_id, RECORD_FORMAT, sealed_payload],
     )?;
     Ok(())
+}
+
+/// Deletes an entry's content (kept: its id, state and details).
+fn delete_payload(w: &mut Writer<'_>, record_id: Uuid) -> Result<(), VaultError> {
+    let id = record_id.to_string();
+    w.execute(
+        Table::OutboxPayloads,
+        "record_id = ?1",
+        [&id],
+        "DELETE FROM outbox_payloads WHERE record_id = ?1",
+        [&id],
+    )?;
+    Ok(())
+}
+
+/// Deletes an entry, content first (the content refers to its entry).
+fn delete_entry(w: &mut Writer<'_>, record_id: Uuid) -> Result<(), VaultError> {
+    delete_payload(w, record_id)?;
+    let id = record_id.to_string();
+    w.execute(
+        Table::Outbox,
+        "record_id = ?1",
+        [&id],
+        "DELETE FROM outbox WHERE record_id = ?1",
+        [&id],
+    )?;
+    Ok(())
+}
+
+/// Moves the content an older version left in `outbox.payload` to
+/// `outbox_payloads` (schema 4), once, at unlock: the ledger was checked
+/// against the file as that version left it, and the move goes through it,
+/// so the next unlock adds up. The ciphertext moves as it is (it is bound
+/// to the record id, not to the table). Returns how many entries moved.
+pub(super) fn move_older_payloads(open: &mut Open) -> Result<usize, VaultError> {
+    let waiting: bool = open.conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM outbox WHERE payload IS NOT NULL)",
+        [],
+        |row| row.get(0),
+    )?;
+    if !waiting {
+        return Ok(0);
+    }
+    let moved = open.write(|w| {
+        // A content already in the new table (only an edited file has both)
+        // is kept; the older copy goes.
+        let moved = w.track(Table::OutboxPayloads, "1", [], |conn| {
+            Ok(conn.execute(
+                "INSERT INTO outbox_payloads (record_id, format, payload)
+                 SELECT record_id, format, payload FROM outbox WHERE payload IS NOT NULL
+                 ON CONFLICT (record_id) DO NOTHING",
+                [],
+            )?)
+        })?;
+        w.execute(
+            Table::Outbox,
+            "1",
+            [],
+            "UPDATE outbox SET payload = NULL WHERE payload IS NOT NULL",
+            [],
+        )?;
+        Ok(moved)
+    })?;
+    tracing::info!(moved, "outbox contents moved to their own table");
+    Ok(moved)
 }
 
 fn rows_on<P: rusqlite::Params>(
@@ -392,7 +441,10 @@ fn rows_on<P: rusqlite::Params>(
                 state: row.get(1)?,
                 format: row.get(2)?,
                 meta: row.get(3)?,
-                payload: row.get(4)?,
+                payload: match (row.get(4)?, row.get(5)?) {
+                    (Some(format), Some(sealed)) => Some((format, sealed)),
+                    _ => None,
+                },
             },
         ))
     })?;
@@ -433,16 +485,16 @@ fn entry(key: &DataKey, row: Row) -> Result<OutboxEntry, VaultError> {
     };
     let item = match (row.payload, meta.tombstone_for) {
         (None, _) => None,
-        (Some(sealed), Some(_)) => Some(OutboxItem::Tombstone(open_json(
+        (Some((format, sealed)), Some(_)) => Some(OutboxItem::Tombstone(open_json(
             key,
             &payload_ref(id),
-            row.format,
+            format,
             &sealed,
         )?)),
-        (Some(sealed), None) => Some(OutboxItem::Record(open_json(
+        (Some((format, sealed)), None) => Some(OutboxItem::Record(open_json(
             key,
             &payload_ref(id),
-            row.format,
+            format,
             &sealed,
         )?)),
     };

@@ -502,7 +502,7 @@ pub(crate) fn damaged(conn: &Connection, key: &DataKey) -> Result<Vec<String>, V
         &|id, state| super::outbox::meta_ref_for(&id, &state.unwrap_or_default()),
     )?;
     check(
-        "SELECT record_id, NULL, format, payload FROM outbox",
+        "SELECT record_id, NULL, format, payload FROM outbox_payloads",
         &|id, _| RecordRef::new(RecordKind::OutboxPayload, id),
     )?;
     Ok(damaged)

@@ -14,11 +14,10 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::super::crypto::{json_failure, open_json, open_owned};
-use super::super::ledger::Table;
 use super::super::parallel::open_each;
 use super::{
-    entry, meta_ref, payload_ref, reseal_state, rows_on, DataKey, Meta, OutboxEntry, OutboxState,
-    Retention, Row, Vault, VaultError,
+    delete_payload, entry, meta_ref, payload_ref, reseal_state, rows_on, select_rows, DataKey,
+    Meta, OutboxEntry, OutboxState, Retention, Row, Vault, VaultError,
 };
 
 /// A pending entry as the sync client sends it.
@@ -33,16 +32,16 @@ pub(crate) enum Outgoing {
 fn outgoing(key: &DataKey, row: Row) -> Result<Outgoing, VaultError> {
     let id = row.record_id;
     let meta: Meta = open_json(key, &meta_ref(id, &row.state), row.format, &row.meta)?;
-    let Some(sealed) = row.payload else {
+    let Some((format, sealed)) = row.payload else {
         return Ok(Outgoing::Missing(id));
     };
     let record = payload_ref(id);
     if meta.tombstone_for.is_some() {
         return Ok(Outgoing::Tombstone(open_json(
-            key, &record, row.format, &sealed,
+            key, &record, format, &sealed,
         )?));
     }
-    let json = open_owned(key, &record, row.format, sealed)?;
+    let json = open_owned(key, &record, format, sealed)?;
     // Still one JSON value: a damaged entry is named here, never sent as a
     // batch the server cannot read.
     serde_json::from_slice::<IgnoredAny>(&json).map_err(|e| VaultError::Decode {
@@ -108,8 +107,10 @@ impl Vault {
         };
         let rows = rows_on(
             conn,
-            "SELECT record_id, state, format, meta, payload FROM outbox
-             WHERE state = 'pending' AND position > ?1 AND position <= ?2 ORDER BY position",
+            select_rows!(
+                "WHERE o.state = 'pending' AND o.position > ?1 AND o.position <= ?2
+                 ORDER BY o.position"
+            ),
             params![after, last],
         )?;
         Ok((rows, last))
@@ -131,14 +132,7 @@ impl Vault {
             for (record_id, state) in changes {
                 reseal_state(w, *record_id, state)?;
                 if purge && *state == OutboxState::Acknowledged {
-                    let id = record_id.to_string();
-                    w.execute(
-                        Table::Outbox,
-                        "record_id = ?1",
-                        [&id],
-                        "UPDATE outbox SET payload = NULL WHERE record_id = ?1",
-                        params![id],
-                    )?;
+                    delete_payload(w, *record_id)?;
                     purged = true;
                 }
             }
