@@ -79,7 +79,10 @@ impl RecordRef {
         self
     }
 
-    fn aad(&self, format: u32) -> Vec<u8> {
+    /// Calls `f` with the record's associated data: on the stack when it
+    /// fits, as it does for every record but one with long bound columns
+    /// (a session's events open by the hundred).
+    fn with_aad<T>(&self, format: u32, f: impl FnOnce(&[u8]) -> T) -> T {
         const PREFIX: &[u8] = b"fieldkit-record-v2\0";
         let parts = || {
             [self.kind.name(), self.id.as_str()]
@@ -87,14 +90,28 @@ impl RecordRef {
                 .chain(self.bound.iter().map(String::as_str))
         };
         let size = PREFIX.len() + parts().map(|part| 8 + part.len()).sum::<usize>() + 4;
-        let mut aad = Vec::with_capacity(size);
-        aad.extend_from_slice(PREFIX);
-        for part in parts() {
-            aad.extend_from_slice(&(part.len() as u64).to_be_bytes());
-            aad.extend_from_slice(part.as_bytes());
+        let write = |aad: &mut [u8]| {
+            let mut at = 0;
+            let mut put = |bytes: &[u8]| {
+                aad[at..at + bytes.len()].copy_from_slice(bytes);
+                at += bytes.len();
+            };
+            put(PREFIX);
+            for part in parts() {
+                put(&(part.len() as u64).to_be_bytes());
+                put(part.as_bytes());
+            }
+            put(&format.to_be_bytes());
+        };
+        let mut stack = [0u8; 256];
+        if let Some(aad) = stack.get_mut(..size) {
+            write(aad);
+            f(aad)
+        } else {
+            let mut aad = vec![0u8; size];
+            write(&mut aad);
+            f(&aad)
         }
-        aad.extend_from_slice(&format.to_be_bytes());
-        aad
     }
 
     pub fn describe(&self) -> String {
@@ -103,7 +120,7 @@ impl RecordRef {
 }
 
 pub(crate) fn seal(key: &DataKey, record: &RecordRef, plaintext: &[u8]) -> Vec<u8> {
-    seal_raw(key.bytes(), &record.aad(RECORD_FORMAT), plaintext)
+    record.with_aad(RECORD_FORMAT, |aad| seal_raw(key.bytes(), aad, plaintext))
 }
 
 /// Opens a sealed record, or names it in a `Corrupt` error.
@@ -136,9 +153,11 @@ pub(crate) fn open_owned(
     format: u32,
     sealed: Vec<u8>,
 ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-    open_raw_owned(key.bytes(), &record.aad(format), sealed).ok_or_else(|| VaultError::Corrupt {
-        record: record.describe(),
-    })
+    record
+        .with_aad(format, |aad| open_raw_owned(key.bytes(), aad, sealed))
+        .ok_or_else(|| VaultError::Corrupt {
+            record: record.describe(),
+        })
 }
 
 pub(crate) fn open_json<T: serde::de::DeserializeOwned>(
@@ -211,6 +230,40 @@ mod tests {
         assert!(open(&key, &other_kind, RECORD_FORMAT, &sealed).is_err());
         assert!(open(&key, &event, RECORD_FORMAT + 1, &sealed).is_err());
         assert!(open(&DataKey::random(), &event, RECORD_FORMAT, &sealed).is_err());
+    }
+
+    #[test]
+    fn the_associated_data_is_the_documented_layout_short_or_long() {
+        // Written out by hand: prefix, then each part as a big-endian u64
+        // length and its bytes, then the format.
+        fn by_hand(parts: &[&str], format: u32) -> Vec<u8> {
+            let mut aad = b"fieldkit-record-v2\0".to_vec();
+            for part in parts {
+                aad.extend_from_slice(&(part.len() as u64).to_be_bytes());
+                aad.extend_from_slice(part.as_bytes());
+            }
+            aad.extend_from_slice(&format.to_be_bytes());
+            aad
+        }
+        let key = DataKey::random();
+        // Short enough for the stack, and too long for it.
+        for id in ["s#7".to_owned(), "x".repeat(400)] {
+            let record =
+                RecordRef::new(RecordKind::Attachment, id.clone()).bound_to("session", "s");
+            let aad = by_hand(&["attachment", &id, "session=s"], RECORD_FORMAT);
+            let sealed = seal_raw(key.bytes(), &aad, b"photo");
+            assert_eq!(
+                &open(&key, &record, RECORD_FORMAT, &sealed).unwrap()[..],
+                b"photo",
+                "id of {} bytes",
+                id.len()
+            );
+            let ours = seal(&key, &record, b"photo");
+            assert_eq!(
+                &super::super::keys::open_raw(key.bytes(), &aad, &ours).unwrap()[..],
+                b"photo"
+            );
+        }
     }
 
     #[test]

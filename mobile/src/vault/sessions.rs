@@ -37,7 +37,8 @@ pub enum SessionStatus {
     Stopped(StopReason),
 }
 
-pub(crate) fn event_ref(session: Uuid, seq: u64) -> RecordRef {
+/// `session` is a session id, or the same written out once for a long read.
+pub(crate) fn event_ref(session: impl std::fmt::Display, seq: u64) -> RecordRef {
     RecordRef::new(RecordKind::Event, format!("{session}#{seq}"))
 }
 
@@ -132,11 +133,13 @@ impl Vault {
                 row.get::<_, Vec<u8>>(2)?,
             ))
         })?;
+        // The session's id is written out once, not once per event.
+        let session = session_id.to_string();
         // Events are opened while later ones are still being read.
         open_each(
             rows.map(|row| row.map_err(VaultError::from)),
             |(seq, format, sealed)| {
-                let record = event_ref(session_id, u64::try_from(seq).unwrap_or(0));
+                let record = event_ref(&session, u64::try_from(seq).unwrap_or(0));
                 open_json_owned(key, &record, format, sealed)
             },
         )
