@@ -55,6 +55,67 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
 }
 
 #[test]
+fn sessions_of_every_length_read_back_whole_and_in_order() {
+    // Events are read 8 to a buffer: none, one short of it, exactly, one
+    // over, and many buffers.
+    let dir = tempfile::tempdir().unwrap();
+    let mut vault = new_vault(dir.path());
+    for answers in [0, 6, 7, 8, 9, 40] {
+        let id = session_with_answers(&mut vault, "R1", answers);
+        let mut expected = vec![start(id, "R1")];
+        expected.extend((1..=answers).map(|seq| answer(seq, &format!("answer {seq}"))));
+        assert_eq!(
+            vault.session_events(id).unwrap(),
+            expected,
+            "{answers} answers"
+        );
+    }
+}
+
+#[test]
+fn a_row_that_cannot_be_read_fails_the_read_unless_an_earlier_event_is_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut vault = new_vault(dir.path());
+    let id = session_with_answers(&mut vault, "R1", 30);
+    drop(vault);
+    let conn = raw(dir.path());
+    let session = id.to_string();
+    // Event 20's format is no longer a number: the row cannot be read.
+    conn.execute(
+        "UPDATE events SET format = 'two' WHERE session_id = ?1 AND seq = 20",
+        [&session],
+    )
+    .unwrap();
+    let vault = unlock(dir.path(), &pass()).unwrap();
+    let err = vault.session_events(id).unwrap_err();
+    assert!(matches!(err, VaultError::Storage(_)), "{err}");
+    drop(vault);
+
+    // Event 18 damaged as well, read in the same 8 as event 20: it comes
+    // first, so it is the one named.
+    let sealed: Vec<u8> = conn
+        .query_row(
+            "SELECT sealed FROM events WHERE session_id = ?1 AND seq = 18",
+            [&session],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let mut damaged = sealed;
+    damaged[30] ^= 1;
+    conn.execute(
+        "UPDATE events SET sealed = ?2 WHERE session_id = ?1 AND seq = 18",
+        rusqlite::params![session, damaged],
+    )
+    .unwrap();
+    let vault = unlock(dir.path(), &pass()).unwrap();
+    let err = vault.session_events(id).unwrap_err();
+    assert!(
+        matches!(&err, VaultError::Corrupt { record } if *record == format!("event {id}#18")),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_ciphertext_moved_to_another_kind_of_record_fails_to_decrypt() {
     let dir = tempfile::tempdir().unwrap();
     let mut vault = new_vault(dir.path());

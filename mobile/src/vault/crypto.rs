@@ -11,7 +11,7 @@
 use zeroize::Zeroizing;
 
 use super::error::VaultError;
-use super::keys::{mac, open_raw_owned, seal_raw, DataKey};
+use super::keys::{mac, open_in_place, open_raw_owned, seal_raw, DataKey};
 
 /// The format version new records are sealed with. Each row keeps the
 /// version it was sealed with, so a schema migration that does not touch a
@@ -169,14 +169,20 @@ pub(crate) fn open_json<T: serde::de::DeserializeOwned>(
     from_json(record, &open(key, record, format, sealed)?)
 }
 
-/// [`open_json`] for sealed bytes the caller no longer needs.
-pub(crate) fn open_json_owned<T: serde::de::DeserializeOwned>(
+/// [`open_json`] decrypting where the sealed bytes lie, in a buffer the
+/// caller zeroes.
+pub(crate) fn open_json_in_place<T: serde::de::DeserializeOwned>(
     key: &DataKey,
     record: &RecordRef,
     format: u32,
-    sealed: Vec<u8>,
+    sealed: &mut [u8],
 ) -> Result<T, VaultError> {
-    from_json(record, &open_owned(key, record, format, sealed)?)
+    let plain = record
+        .with_aad(format, |aad| open_in_place(key.bytes(), aad, sealed))
+        .ok_or_else(|| VaultError::Corrupt {
+            record: record.describe(),
+        })?;
+    from_json(record, plain)
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(

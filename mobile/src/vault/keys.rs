@@ -287,18 +287,30 @@ pub(crate) fn open_raw_owned(
     aad: &[u8],
     sealed: Vec<u8>,
 ) -> Option<Zeroizing<Vec<u8>>> {
-    const TAG_LEN: usize = 16;
     let mut buffer = Zeroizing::new(sealed);
-    let plain_len = buffer.len().checked_sub(NONCE_LEN + TAG_LEN)?;
-    let (nonce, rest) = buffer.split_at_mut(NONCE_LEN);
+    let plain_len = open_in_place(key, aad, &mut buffer)?.len();
+    buffer.copy_within(NONCE_LEN..NONCE_LEN + plain_len, 0);
+    buffer.truncate(plain_len);
+    Some(buffer)
+}
+
+/// Decrypts sealed bytes where they lie (in a buffer that holds several
+/// records, say) and returns the plaintext: the part between nonce and tag.
+/// Whoever owns the buffer zeroes it.
+pub(crate) fn open_in_place<'a>(
+    key: &[u8; 32],
+    aad: &[u8],
+    sealed: &'a mut [u8],
+) -> Option<&'a [u8]> {
+    const TAG_LEN: usize = 16;
+    let plain_len = sealed.len().checked_sub(NONCE_LEN + TAG_LEN)?;
+    let (nonce, rest) = sealed.split_at_mut(NONCE_LEN);
     let (text, tag) = rest.split_at_mut(plain_len);
     // The tag is checked before anything is decrypted.
     XChaCha20Poly1305::new(key.into())
         .decrypt_in_place_detached(XNonce::from_slice(nonce), aad, text, Tag::from_slice(tag))
         .ok()?;
-    buffer.copy_within(NONCE_LEN..NONCE_LEN + plain_len, 0);
-    buffer.truncate(plain_len);
-    Some(buffer)
+    Some(text)
 }
 
 #[cfg(test)]

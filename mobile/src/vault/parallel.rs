@@ -30,6 +30,17 @@ pub(crate) fn open_each<R: Send, T: Send>(
     rows: impl IntoIterator<Item = Result<R, VaultError>>,
     open: impl Fn(R) -> Result<T, VaultError> + Sync,
 ) -> Result<Vec<T>, VaultError> {
+    open_in_chunks(rows, CHUNK, open)
+}
+
+/// [`open_each`] handing out `per_chunk` items at a time: 1 when each item
+/// is itself a chunk of rows read into one buffer.
+pub(crate) fn open_in_chunks<R: Send, T: Send>(
+    rows: impl IntoIterator<Item = Result<R, VaultError>>,
+    per_chunk: usize,
+    open: impl Fn(R) -> Result<T, VaultError> + Sync,
+) -> Result<Vec<T>, VaultError> {
+    let per_chunk = per_chunk.max(1);
     let (to_open, queue) = mpsc::channel::<(usize, Vec<R>)>();
     let queue = Mutex::new(queue);
     let (open, queue) = (&open, &queue);
@@ -47,7 +58,7 @@ pub(crate) fn open_each<R: Send, T: Send>(
     };
     std::thread::scope(|scope| {
         let mut helpers = Vec::new();
-        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut chunk = Vec::with_capacity(per_chunk);
         let mut sent = 0;
         let mut read_failure = None;
         for row in rows {
@@ -58,12 +69,12 @@ pub(crate) fn open_each<R: Send, T: Send>(
                     break;
                 }
             }
-            if chunk.len() == CHUNK {
+            if chunk.len() == per_chunk {
                 if sent == 0 {
                     // Only now is there enough to share.
                     helpers = (0..self::helpers()).map(|_| scope.spawn(work)).collect();
                 }
-                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(per_chunk));
                 // `queue` outlives this scope, so the send cannot fail.
                 let _ = to_open.send((sent, full));
                 sent += 1;

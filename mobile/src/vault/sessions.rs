@@ -6,15 +6,20 @@
 //! remains is contiguous from 0, so the engine can rebuild the session.
 
 use fieldkit_protocols::engine::events::{Event, EventKind, StopReason};
+use std::ops::Range;
+
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
-use super::crypto::{open_json, open_json_owned, seal_json, RecordKind, RecordRef, RECORD_FORMAT};
+use super::crypto::{
+    open_json, open_json_in_place, seal_json, RecordKind, RecordRef, RECORD_FORMAT,
+};
 use super::ledger::Table;
-use super::parallel::open_each;
-use super::{Open, Vault, VaultError};
+use super::parallel::open_in_chunks;
+use super::{DataKey, Open, Vault, VaultError};
 
 /// What the session list shows, without reading the events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,23 +131,15 @@ impl Vault {
         let mut stmt = conn.prepare_cached(
             "SELECT seq, format, sealed FROM events WHERE session_id = ?1 ORDER BY seq",
         )?;
-        let rows = stmt.query_map([session_id.to_string()], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, u32>(1)?,
-                row.get::<_, Vec<u8>>(2)?,
-            ))
-        })?;
-        // The session's id is written out once, not once per event.
         let session = session_id.to_string();
+        let chunks = Chunks {
+            rows: stmt.query([&session])?,
+            failure: None,
+            done: false,
+        };
         // Events are opened while later ones are still being read.
-        open_each(
-            rows.map(|row| row.map_err(VaultError::from)),
-            |(seq, format, sealed)| {
-                let record = event_ref(&session, u64::try_from(seq).unwrap_or(0));
-                open_json_owned(key, &record, format, sealed)
-            },
-        )
+        let opened = open_in_chunks(chunks, 1, |chunk| chunk.open(key, &session))?;
+        Ok(opened.into_iter().flatten().collect())
     }
 
     /// All sessions on the phone, oldest first.
@@ -265,6 +262,84 @@ impl SessionSummary {
     fn with_status(mut self, status: SessionStatus) -> Self {
         self.status = status;
         self
+    }
+}
+
+/// Events handed to a helper thread at a time.
+const EVENTS_PER_CHUNK: usize = 8;
+
+/// Sealed events read into one buffer: one allocation for the chunk, not
+/// one per event. Each buffer is freed by the thread that opened it, and a
+/// buffer of a kilobyte or more is too large for the allocator's per-thread
+/// cache, so freeing one per event cost about a twentieth of a session read.
+#[derive(Default)]
+struct SealedEvents {
+    /// Each event's sequence number, format and place in `bytes`.
+    rows: Vec<(i64, u32, Range<usize>)>,
+    bytes: Vec<u8>,
+}
+
+impl SealedEvents {
+    fn push(&mut self, row: &rusqlite::Row<'_>) -> rusqlite::Result<()> {
+        let (seq, format) = (row.get(0)?, row.get(1)?);
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(row.get_ref(2)?.as_blob()?);
+        self.rows.push((seq, format, start..self.bytes.len()));
+        Ok(())
+    }
+
+    /// Opens the events in order; the first that fails is the error.
+    fn open(self, key: &DataKey, session: &str) -> Result<Vec<Event>, VaultError> {
+        let mut bytes = Zeroizing::new(self.bytes);
+        self.rows
+            .into_iter()
+            .map(|(seq, format, place)| {
+                let record = event_ref(session, u64::try_from(seq).unwrap_or(0));
+                open_json_in_place(key, &record, format, &mut bytes[place])
+            })
+            .collect()
+    }
+}
+
+/// A session's rows, [`EVENTS_PER_CHUNK`] at a time. A row that cannot be
+/// read ends the chunks: the events read before it come first, then the
+/// failure, so a damaged event earlier in the session is still named first.
+struct Chunks<'stmt> {
+    rows: rusqlite::Rows<'stmt>,
+    failure: Option<VaultError>,
+    done: bool,
+}
+
+impl Iterator for Chunks<'_> {
+    type Item = Result<SealedEvents, VaultError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(failure) = self.failure.take() {
+            return Some(Err(failure));
+        }
+        if self.done {
+            return None;
+        }
+        let mut chunk = SealedEvents::default();
+        while chunk.rows.len() < EVENTS_PER_CHUNK {
+            let read = match self.rows.next() {
+                Ok(Some(row)) => chunk.push(row),
+                Ok(None) => {
+                    self.done = true;
+                    break;
+                }
+                Err(err) => Err(err),
+            };
+            if let Err(err) = read {
+                self.failure = Some(err.into());
+                self.done = true;
+                break;
+            }
+        }
+        if chunk.rows.is_empty() {
+            return self.failure.take().map(Err);
+        }
+        Some(Ok(chunk))
     }
 }
 
