@@ -5,7 +5,27 @@
 mod vault_support;
 
 use fieldkit_mobile::vault::{Vault, VaultError};
+use uuid::Uuid;
 use vault_support::*;
+
+/// An event's ciphertext, read straight from the file.
+fn sealed_event(conn: &rusqlite::Connection, session: Uuid, seq: i64) -> Vec<u8> {
+    conn.query_row(
+        "SELECT sealed FROM events WHERE session_id = ?1 AND seq = ?2",
+        rusqlite::params![session.to_string(), seq],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+/// Replaces an event's ciphertext in the file, as someone with it could.
+fn set_sealed_event(conn: &rusqlite::Connection, session: Uuid, seq: i64, sealed: &[u8]) {
+    conn.execute(
+        "UPDATE events SET sealed = ?3 WHERE session_id = ?1 AND seq = ?2",
+        rusqlite::params![session.to_string(), seq, sealed],
+    )
+    .unwrap();
+}
 
 #[test]
 fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
@@ -16,22 +36,9 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
 
     // Swap the ciphertexts of events 1 and 2, as someone with the file could.
     let conn = raw(dir.path());
-    let get = |seq: i64| -> Vec<u8> {
-        conn.query_row(
-            "SELECT sealed FROM events WHERE session_id = ?1 AND seq = ?2",
-            rusqlite::params![id.to_string(), seq],
-            |r| r.get(0),
-        )
-        .unwrap()
-    };
-    let (one, two) = (get(1), get(2));
-    for (seq, sealed) in [(1, &two), (2, &one)] {
-        conn.execute(
-            "UPDATE events SET sealed = ?3 WHERE session_id = ?1 AND seq = ?2",
-            rusqlite::params![id.to_string(), seq, sealed],
-        )
-        .unwrap();
-    }
+    let (one, two) = (sealed_event(&conn, id, 1), sealed_event(&conn, id, 2));
+    set_sealed_event(&conn, id, 1, &two);
+    set_sealed_event(&conn, id, 2, &one);
     drop(conn);
 
     let vault = unlock(dir.path(), &pass()).unwrap();
@@ -79,11 +86,10 @@ fn a_row_that_cannot_be_read_fails_the_read_unless_an_earlier_event_is_damaged()
     let id = session_with_answers(&mut vault, "R1", 30);
     drop(vault);
     let conn = raw(dir.path());
-    let session = id.to_string();
     // Event 20's format is no longer a number: the row cannot be read.
     conn.execute(
         "UPDATE events SET format = 'two' WHERE session_id = ?1 AND seq = 20",
-        [&session],
+        [id.to_string()],
     )
     .unwrap();
     let vault = unlock(dir.path(), &pass()).unwrap();
@@ -93,20 +99,9 @@ fn a_row_that_cannot_be_read_fails_the_read_unless_an_earlier_event_is_damaged()
 
     // Event 18 damaged as well, read in the same 8 as event 20: it comes
     // first, so it is the one named.
-    let sealed: Vec<u8> = conn
-        .query_row(
-            "SELECT sealed FROM events WHERE session_id = ?1 AND seq = 18",
-            [&session],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let mut damaged = sealed;
+    let mut damaged = sealed_event(&conn, id, 18);
     damaged[30] ^= 1;
-    conn.execute(
-        "UPDATE events SET sealed = ?2 WHERE session_id = ?1 AND seq = 18",
-        rusqlite::params![session, damaged],
-    )
-    .unwrap();
+    set_sealed_event(&conn, id, 18, &damaged);
     let vault = unlock(dir.path(), &pass()).unwrap();
     let err = vault.session_events(id).unwrap_err();
     assert!(
@@ -146,13 +141,7 @@ fn flipped_bytes_on_disk_damage_one_record_and_leave_the_others_readable() {
     let intact_session = session_with_answers(&mut vault, "R2", 4);
     drop(vault); // closing checkpoints the WAL into the main file
 
-    let target: Vec<u8> = raw(dir.path())
-        .query_row(
-            "SELECT sealed FROM events WHERE session_id = ?1 AND seq = 3",
-            [damaged_session.to_string()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let target = sealed_event(&raw(dir.path()), damaged_session, 3);
     let path = vault_file(dir.path());
     let mut bytes = std::fs::read(&path).unwrap();
     let at = bytes
