@@ -13,7 +13,7 @@ use super::error::VaultError;
 
 /// Rows per chunk: enough that handing one out costs little beside opening
 /// it, few enough that a short session still spreads over the cores.
-const CHUNK: usize = 8;
+pub(super) const CHUNK: usize = 8;
 /// Helper threads beside the reading one, at most.
 const MAX_HELPERS: usize = 7;
 

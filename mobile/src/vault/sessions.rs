@@ -5,9 +5,9 @@
 //! or a dead battery loses at most the event being written; the log that
 //! remains is contiguous from 0, so the engine can rebuild the session.
 
-use fieldkit_protocols::engine::events::{Event, EventKind, StopReason};
 use std::ops::Range;
 
+use fieldkit_protocols::engine::events::{Event, EventKind, StopReason};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -18,7 +18,7 @@ use super::crypto::{
     open_json, open_json_in_place, seal_json, RecordKind, RecordRef, RECORD_FORMAT,
 };
 use super::ledger::Table;
-use super::parallel::open_in_chunks;
+use super::parallel::{open_in_chunks, CHUNK};
 use super::{DataKey, Open, Vault, VaultError};
 
 /// What the session list shows, without reading the events.
@@ -265,9 +265,6 @@ impl SessionSummary {
     }
 }
 
-/// Events handed to a helper thread at a time.
-const EVENTS_PER_CHUNK: usize = 8;
-
 /// Sealed events read into one buffer: one allocation for the chunk, not
 /// one per event. Each buffer is freed by the thread that opened it, and a
 /// buffer of a kilobyte or more is too large for the allocator's per-thread
@@ -301,7 +298,7 @@ impl SealedEvents {
     }
 }
 
-/// A session's rows, [`EVENTS_PER_CHUNK`] at a time. A row that cannot be
+/// A session's rows, [`CHUNK`] at a time. A row that cannot be
 /// read ends the chunks: the events read before it come first, then the
 /// failure, so a damaged event earlier in the session is still named first.
 struct Chunks<'stmt> {
@@ -321,7 +318,7 @@ impl Iterator for Chunks<'_> {
             return None;
         }
         let mut chunk = SealedEvents::default();
-        while chunk.rows.len() < EVENTS_PER_CHUNK {
+        while chunk.rows.len() < CHUNK {
             let read = match self.rows.next() {
                 Ok(Some(row)) => chunk.push(row),
                 Ok(None) => {
