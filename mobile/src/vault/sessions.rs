@@ -265,6 +265,9 @@ impl SessionSummary {
     }
 }
 
+/// Bytes per event a chunk's buffer is first sized for, at most.
+const PRESIZE_PER_EVENT: usize = 16 * 1024;
+
 /// Sealed events read into one buffer: one allocation for the chunk, not
 /// one per event. Each buffer is freed by the thread that opened it, and a
 /// buffer of a kilobyte or more is too large for the allocator's per-thread
@@ -279,8 +282,16 @@ struct SealedEvents {
 impl SealedEvents {
     fn push(&mut self, row: &rusqlite::Row<'_>) -> rusqlite::Result<()> {
         let (seq, format) = (row.get(0)?, row.get(1)?);
+        let sealed = row.get_ref(2)?.as_blob()?;
+        if self.bytes.capacity() == 0 {
+            // Room for a chunk of events the size of the first (up to a
+            // bound a damaged row cannot push), so the buffer is not copied
+            // as it grows, nor its unused doubling zeroed.
+            self.bytes
+                .reserve(sealed.len().min(PRESIZE_PER_EVENT) * CHUNK);
+        }
         let start = self.bytes.len();
-        self.bytes.extend_from_slice(row.get_ref(2)?.as_blob()?);
+        self.bytes.extend_from_slice(sealed);
         self.rows.push((seq, format, start..self.bytes.len()));
         Ok(())
     }
