@@ -142,11 +142,24 @@ async fn the_device_restarted_in_the_middle_of_a_sync() {
     let mut interrupted = 0;
     for _ in 0..12 {
         let config = batches_of(10);
+        // Restarted once a batch's answers are kept, while the next batches
+        // are with the server, and a moment later or not: a sync that ran
+        // for a fixed time would, on a fast machine, be over before it.
+        let (kept, on_kept) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(async move {
             let client = SyncClient::from_vault(&vault, config).unwrap();
-            let _ = client.sync(&mut vault, |_| {}).await;
+            let mut kept = Some(kept);
+            let _ = client
+                .sync(&mut vault, |progress| {
+                    if progress.done > 0 {
+                        kept.take().map(|kept| kept.send(()));
+                    }
+                })
+                .await;
         });
-        tokio::time::sleep(Duration::from_millis(rand::thread_rng().gen_range(30..130))).await;
+        // An error means the sync ended first; the assertions below tell.
+        let _ = on_kept.await;
+        tokio::time::sleep(Duration::from_millis(rand::thread_rng().gen_range(0..4))).await;
         task.abort();
         // The app is gone: its vault handle with it. Open the folder again.
         if task.await.is_err_and(|e| e.is_cancelled()) {

@@ -10,6 +10,7 @@ use fieldkit_protocols::wire::{
 };
 use uuid::Uuid;
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use super::transport::{out_of_time, Body, Failure, Offline, Transport};
@@ -79,52 +80,37 @@ pub(super) async fn drain(
     // Walks the outbox once: entries the server leaves unanswered stay
     // pending behind the cursor and go again next sync.
     let mut cursor = 0;
-    let mut next = prepare(vault, &mut cursor, batch_size)?;
-    // The server works on one batch while the phone keeps the previous
-    // batch's answers and reads, decrypts and writes out the next one: one
-    // batch ahead, never more. Batches go one at a time and in order (the
-    // next only once the previous is answered), and an entry is marked only
-    // from its own answer, so a phone stopped at any point resends at most
-    // what was not yet kept, which the server answers as `duplicate`.
+    let mut ahead = prepare(vault, &mut cursor, batch_size);
+    // Up to IN_FLIGHT batches are with the server at once, so it never waits
+    // for the phone between two: while it stores one, the next is already
+    // there. Meanwhile the phone keeps the answers it has and reads,
+    // decrypts and writes out the batch after. Answers are awaited in the
+    // order the batches went, and an entry is marked only from its own
+    // answer, so a phone stopped at any point resends at most what was not
+    // yet kept, which the server answers as `duplicate`.
+    let mut in_flight = VecDeque::with_capacity(IN_FLIGHT);
     let mut answered: Option<Answered> = None;
     loop {
-        let batch = match next.take() {
-            Some(_) if Instant::now() >= deadline => {
-                keep(vault, answered.take(), &mut state, &mut progress)?;
-                tracing::info!(
-                    done = state.done,
-                    total = state.total,
-                    "sync paused: time budget used up"
-                );
-                let reason = out_of_time(0).reason;
-                return Ok(SyncOutcome::Offline { report, reason });
-            }
-            Some(batch) => batch,
-            None => break,
-        };
-        vault.mark_batch(&batch.empty)?;
-        let in_flight = batch.records.map(|(ids, body)| {
-            let transport = transport.clone();
-            let call = tokio::spawn(async move {
-                transport
-                    .post_body::<BatchResponse>(RECORDS, body, deadline)
-                    .await
-            });
-            (ids, call)
-        });
-        // Kept while the server works on this batch.
+        while in_flight.len() < IN_FLIGHT && Instant::now() < deadline {
+            let batch = match std::mem::replace(&mut ahead, Ok(None)) {
+                Ok(Some(batch)) => batch,
+                // Nothing more to send, or the read failed: that error is
+                // the answer once what is in flight has been kept.
+                done => {
+                    ahead = done;
+                    break;
+                }
+            };
+            vault.mark_batch(&batch.empty)?;
+            in_flight.push_back(send(transport, batch, deadline));
+            ahead = prepare(vault, &mut cursor, batch_size);
+        }
+        // Kept while the server works on the batches in flight.
         keep(vault, answered.take(), &mut state, &mut progress)?;
-        let ahead = prepare(vault, &mut cursor, batch_size);
-        let outcome = answer(
-            transport,
-            vault,
-            in_flight,
-            batch.tombstones,
-            &mut report,
-            deadline,
-        )
-        .await;
-        match outcome {
+        let Some(oldest) = in_flight.pop_front() else {
+            break;
+        };
+        match answer(transport, vault, oldest, &mut report, deadline).await {
             Ok(done) => answered = Some(done),
             Err(Stop::Offline(Offline { reason })) => {
                 tracing::info!(
@@ -137,9 +123,16 @@ pub(super) async fn drain(
             // Unanswered entries stay pending: the next sync resends them.
             Err(Stop::Error(error)) => return Err(error),
         }
-        next = ahead?;
     }
-    keep(vault, answered.take(), &mut state, &mut progress)?;
+    if ahead?.is_some() {
+        tracing::info!(
+            done = state.done,
+            total = state.total,
+            "sync paused: time budget used up"
+        );
+        let reason = out_of_time(0).reason;
+        return Ok(SyncOutcome::Offline { report, reason });
+    }
     tracing::info!(
         stored = report.stored,
         duplicates = report.duplicates,
@@ -180,6 +173,10 @@ impl From<crate::vault::VaultError> for Stop {
 }
 
 const RECORDS: &str = "/api/v1/records";
+
+/// Batches with the server at once: two, so one is stored while the next
+/// arrives; more would only hold more unanswered entries on a bad network.
+const IN_FLIGHT: usize = 2;
 
 /// A batch read from the outbox, ready to send.
 struct Prepared {
@@ -239,10 +236,31 @@ struct Answered {
     count: usize,
 }
 
-type InFlight = (
-    Vec<Uuid>,
-    tokio::task::JoinHandle<Result<BatchResponse, Failure>>,
-);
+/// A batch on its way: its records' request running, its withdrawals
+/// waiting for their answer.
+struct Sent {
+    records: Option<(Vec<Uuid>, Call)>,
+    tombstones: Vec<Tombstone>,
+}
+
+type Call = tokio::task::JoinHandle<Result<BatchResponse, Failure>>;
+
+/// Starts the request for a batch's records; the answer is awaited later.
+fn send(transport: &Transport, batch: Prepared, deadline: Instant) -> Sent {
+    let records = batch.records.map(|(ids, body)| {
+        let transport = transport.clone();
+        let call = tokio::spawn(async move {
+            transport
+                .post_body::<BatchResponse>(RECORDS, body, deadline)
+                .await
+        });
+        (ids, call)
+    });
+    Sent {
+        records,
+        tombstones: batch.tombstones,
+    }
+}
 
 /// Waits for the answer to a batch's records, then sends its withdrawals:
 /// after the records, so a record and its withdrawal arrive in the order
@@ -250,8 +268,10 @@ type InFlight = (
 async fn answer(
     transport: &Transport,
     vault: &mut Vault,
-    records: Option<InFlight>,
-    tombstones: Vec<Tombstone>,
+    Sent {
+        records,
+        tombstones,
+    }: Sent,
     report: &mut SyncReport,
     deadline: Instant,
 ) -> Result<Answered, Stop> {
@@ -293,7 +313,7 @@ fn keep(
 /// Waits for the server's answer to one batch of records and reads it.
 async fn answers_for(
     sent: &[Uuid],
-    call: tokio::task::JoinHandle<Result<BatchResponse, Failure>>,
+    call: Call,
     report: &mut SyncReport,
 ) -> Result<Vec<(Uuid, OutboxState)>, Stop> {
     let response = call
