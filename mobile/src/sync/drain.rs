@@ -237,7 +237,7 @@ struct Answered {
 }
 
 /// A batch on its way: its records' request running, its withdrawals
-/// waiting for their answer.
+/// held until those records are answered.
 struct Sent {
     records: Option<(Vec<Uuid>, Call)>,
     tombstones: Vec<Tombstone>,
