@@ -22,6 +22,10 @@ use super::{
 };
 use crate::access::{check, Access, Principal};
 
+mod batch;
+
+use batch::{final_withdrawal, rejection_in, store_in, withdrawn_by};
+
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -507,134 +511,6 @@ impl Store for SqliteStore {
         let rows = stmt.query_map([], super::accounts::entry_row)?;
         rows.map(|row| super::accounts::to_entry(row?)).collect()
     }
-}
-
-/// Stores one verified record inside the caller's transaction.
-fn store_in(
-    tx: &Connection,
-    rec: &VerifiedRecord,
-    now: OffsetDateTime,
-) -> Result<StoreOutcome, StoreError> {
-    let id = rec.record_id.to_string();
-    let device = rec.device_id.to_string();
-    // Refused for good once its owner withdrew it, whoever sends it; and
-    // refused to a device that sent a tombstone for it first, which makes
-    // that withdrawal final (R9). Another device's tombstone does not count.
-    let withdrawn = tx
-        .query_row(
-            "SELECT 1 FROM withdrawals WHERE record_id = ?1
-             UNION ALL SELECT 1 FROM tombstones WHERE record_id = ?1 AND device_id = ?2
-             LIMIT 1",
-            params![id, device],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some();
-    if withdrawn {
-        final_withdrawal(tx, &id, &device, now)?;
-        return Ok(StoreOutcome::Withdrawn);
-    }
-    let existing: Option<String> = tx
-        .query_row(
-            "SELECT content_hash FROM records WHERE record_id = ?1",
-            params![id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let outcome = match existing {
-        Some(hash) if hash == rec.content_hash.0 => StoreOutcome::Duplicate,
-        Some(_) => {
-            tx.execute(
-                "INSERT OR IGNORE INTO conflicts VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    id,
-                    rec.device_id.to_string(),
-                    rec.content_hash.0,
-                    rec.envelope_json,
-                    ts(now)
-                ],
-            )?;
-            StoreOutcome::Conflict
-        }
-        None => {
-            tx.execute(
-                "INSERT INTO records VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    id,
-                    rec.device_id.to_string(),
-                    rec.protocol_id,
-                    rec.protocol_version,
-                    rec.content_hash.0,
-                    rec.envelope_json,
-                    ts(now)
-                ],
-            )?;
-            for f in &rec.findings {
-                tx.execute(
-                    "INSERT INTO compliance_findings
-                         (record_id, rule, message, researcher, protocol_id, protocol_version)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        id,
-                        f.rule.id(),
-                        f.message,
-                        f.researcher,
-                        f.protocol_id,
-                        f.protocol_version
-                    ],
-                )?;
-            }
-            StoreOutcome::Stored
-        }
-    };
-    Ok(outcome)
-}
-
-/// Whether this device's withdrawal of the id is already final.
-fn withdrawn_by(tx: &Connection, record: &str, device: &str) -> Result<bool, StoreError> {
-    Ok(tx
-        .query_row(
-            "SELECT 1 FROM withdrawals WHERE record_id = ?1 AND device_id = ?2",
-            params![record, device],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
-}
-
-/// The id is withdrawn by its owner: never stored again, by anyone (R9).
-/// The first owner's withdrawal stands if there is one already.
-fn final_withdrawal(
-    tx: &Connection,
-    record: &str,
-    device: &str,
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT OR IGNORE INTO withdrawals (record_id, device_id, at) VALUES (?1, ?2, ?3)",
-        params![record, device, ts(now)],
-    )?;
-    Ok(())
-}
-
-/// Counts a rejection (no content is kept).
-fn rejection_in(
-    conn: &Connection,
-    device_id: Uuid,
-    record_id: Uuid,
-    rule: Option<Rule>,
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT INTO rejections VALUES (?1, ?2, ?3, ?4)",
-        params![
-            record_id.to_string(),
-            device_id.to_string(),
-            rule.map(Rule::id),
-            ts(now)
-        ],
-    )?;
-    Ok(())
 }
 
 /// Publishes inside the caller's transaction: a new version is inserted,
