@@ -151,8 +151,8 @@ async fn the_device_restarted_in_the_middle_of_a_sync() {
             let mut kept = Some(kept);
             let _ = client
                 .sync(&mut vault, |progress| {
-                    if progress.done > 0 {
-                        kept.take().map(|kept| kept.send(()));
+                    if let Some(kept) = kept.take_if(|_| progress.done > 0) {
+                        let _ = kept.send(());
                     }
                 })
                 .await;

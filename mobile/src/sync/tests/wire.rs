@@ -20,8 +20,7 @@ async fn fake_server(
     let answer = Arc::new(answer);
     tokio::spawn(async move {
         while let Ok((connection, _)) = listener.accept().await {
-            let answer = Arc::clone(&answer);
-            tokio::spawn(serve_one(connection, move |json| answer(json)));
+            tokio::spawn(serve_one(connection, Arc::clone(&answer)));
         }
     });
     url
@@ -29,7 +28,7 @@ async fn fake_server(
 
 async fn serve_one(
     mut connection: tokio::net::TcpStream,
-    answer: impl FnOnce(&serde_json::Value) -> (u16, String) + Send + 'static,
+    answer: Arc<impl Fn(&serde_json::Value) -> (u16, String) + Send + Sync + 'static>,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut request = Vec::new();
